@@ -1,0 +1,1 @@
+"""opcp_reference package."""
