@@ -1,0 +1,47 @@
+"""The `opcp` command line.
+
+Each command group lives in its own module of this package and exposes
+``register(subparsers)``, which adds its sub-commands; each sub-command sets
+``func`` to a callable taking the parsed arguments and returning an exit code.
+Adding a group means adding its module name to ``GROUPS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules of this package that contribute commands, in the order `opcp --help` lists them.
+GROUPS = ["serve", "check", "report", "exi", "pki"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opcp",
+        description="OPCP conformance harness: reference ecosystem, simulators and conformance suite.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in GROUPS:
+        try:
+            module = importlib.import_module(f"opcp.cli.{name}")
+        except ModuleNotFoundError as exc:
+            # A group whose module is not there yet is simply absent; any other import error is a bug.
+            if exc.name != f"opcp.cli.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
