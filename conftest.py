@@ -1,0 +1,27 @@
+"""pytest wiring of the conformance suite (`features/`) and the unit tests (`tests/`).
+
+The suite runs against a *target*: by default an embedded reference started in-process on
+a free loopback port with a fresh data dir; with `--target FILE`, any OPCP deployment.
+Steps talk HTTP to the target only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = [
+    "features.support.runner",
+    "features.steps.http_steps",
+    "features.steps.auth_steps",
+    "features.steps.rcp_steps",
+]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opcp", "OPCP conformance suite")
+    group.addoption("--target", default=None, metavar="FILE",
+                    help="target file (TOML); default: an embedded reference")
+    group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
+                    help="switch on a fault in the embedded reference (proves the suite fails)")
+    group.addoption("--profile", choices=["strict", "lenient"], default="strict",
+                    help="how spec errata are judged (see docs/errata.md)")

@@ -1,0 +1,113 @@
+@auth
+Feature: OAuth2 client credentials and protected endpoints
+  Every OPCP endpoint is reached with a bearer token that the token endpoint issues to a
+  client for its credentials and the ecosystem's audience (docs/04_authentication.md,
+  reference/accessToken.v1.json). Requests without a valid token are refused with 401 and
+  the spec's Error body.
+
+  @critical
+  Scenario: A client obtains a token with its credentials
+    Given I am "CPO"
+    When I request a token with my credentials
+    Then the status is 200
+    And the body is a valid "TokenResponse"
+    And the body is a bearer token that expires within 24 hours
+    And the access token is a signed JWT
+
+  @normal @rfc6749
+  Scenario: A client obtains a token with a form-encoded request
+    Given I am "OEM"
+    When I request a token with my credentials form-encoded
+    Then the status is 200
+    And the body is a valid "TokenResponse"
+
+  @critical
+  Scenario Outline: Wrong credentials buy no token (<field>)
+    Given I am "MO"
+    When I request a token with "<field>" set to "<value>"
+    Then the status is 401
+    And the body is a valid "TokenError"
+    And no access token is issued
+
+    Examples:
+      | field         | value                  |
+      | client_secret | wrong-secret-123       |
+      | client_id     | no-such-client-4711    |
+
+  @normal
+  Scenario Outline: A token request without <field> is refused
+    Given I am "CPS"
+    When I request a token without "<field>"
+    Then the status is one of 400, 401
+    And the body is a valid "TokenError"
+    And no access token is issued
+
+    Examples:
+      | field         |
+      | client_id     |
+      | client_secret |
+      | audience      |
+      | grant_type    |
+
+  @normal
+  Scenario: Only the client credentials grant is offered
+    Given I am "CPS"
+    When I request a token with "grant_type" set to "password"
+    Then the status is 400
+    And the body is a valid "TokenError"
+    And no access token is issued
+
+  @critical
+  Scenario: A token for another audience is not issued
+    Given I am "CPO"
+    When I request a token with "audience" set to "https://another-ecosystem.example"
+    Then the status is one of 400, 401, 403
+    And no access token is issued
+
+  @normal
+  Scenario: A token request that is not JSON is refused
+    Given I am "CPO"
+    When I request a token with a body that is not JSON
+    Then the status is 400
+    And no access token is issued
+
+  @blocker
+  Scenario: A protected endpoint refuses a request without a token
+    Given I present no token
+    When I GET "/v1/root/rootCerts" of the rcp service
+    Then the status is 401
+    And the body is the spec's Error with a traceId
+
+  @blocker
+  Scenario Outline: A protected endpoint refuses a <kind> token
+    Given I am "CPO"
+    And I present a "<kind>" token
+    When I GET "/v1/root/rootCerts" of the rcp service
+    Then the status is 401
+    And the body is the spec's Error with a traceId
+
+    Examples:
+      | kind            |
+      | alg-none        |
+      | foreign-key     |
+      | tampered-claims |
+      | garbage         |
+      | expired         |
+      | wrong-audience  |
+
+  @normal
+  Scenario: An unknown resource is answered with the Error body
+    Given I am "CPO"
+    When I GET "/v1/root/no-such-resource/at-all" of the rcp service
+    Then the status is 404
+    And the body is the spec's Error with a traceId
+
+  @normal
+  Scenario: A wrong method is answered with the Error body
+    Given I am "CPO"
+    When I PUT "/v1/root/ctl" of the rcp service with the body:
+      """
+      {}
+      """
+    Then the status is one of 403, 405
+    And the body is the spec's Error with a traceId

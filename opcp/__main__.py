@@ -1,0 +1,5 @@
+import sys
+
+from opcp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,145 @@
+"""Who may call what: the role table of OPCP `docs/04_authentication.md` as data.
+
+The reference server authorises every request with `ACCESS`, and the conformance
+scenarios derive their expectations from the same rows, so the two cannot drift apart.
+
+Invariants:
+- every operation of every service appears exactly once, keyed by the spec's operation name;
+- `roles` is the set that gets access; every other role gets 403 (never 404 or 200);
+- `owner` names the ownership rule applied *after* the role check (WMI of a PCID, EMAID
+  prefix, creator of an object); a role with access but the wrong ownership also gets 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Role(str, Enum):
+    """Roles carried in tokens. MO is an MO with its own PKI; MO_V2G uses the V2G PKI."""
+
+    ADMIN = "ADMIN"
+    OEM = "OEM"
+    CPO = "CPO"
+    MO = "MO"
+    MO_V2G = "MO_V2G"
+    CPS = "CPS"
+
+
+ALL_PARTIES = frozenset({Role.OEM, Role.CPO, Role.MO, Role.MO_V2G, Role.CPS})
+MOS = frozenset({Role.MO, Role.MO_V2G})
+
+
+class Owner(str, Enum):
+    """What ties an object to a party."""
+
+    NONE = "none"
+    WMI = "wmi"  # the PCID's first three characters must be one of the token's WMIs
+    EMAID = "emaid"  # the EMAID's country code + provider ID must be one of the token's prefixes
+    CREATOR = "creator"  # the client that created the object
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str  # the operation's name in the role table / the spec's summary
+    service: str  # auth, rcp, pcp, cps, ccp, est, webhook
+    method: str
+    path: str  # aiohttp route template, relative to the service's base URL
+    roles: frozenset[Role]
+    owner: Owner = Owner.NONE
+    deprecated: bool = False
+    spec_ref: str = ""  # where the spec defines it
+
+    def allows(self, role: Role | str) -> bool:
+        return Role(role) in self.roles
+
+
+def _op(name, service, method, path, roles, owner=Owner.NONE, deprecated=False, ref=""):
+    return Operation(name, service, method, path, frozenset(roles), owner, deprecated, ref)
+
+
+_RCP = "reference/rcp.v1.json"
+_PCP = "reference/pcp.v1.json"
+_CPS = "reference/cps.v1.json"
+_CCP = "reference/ccp.v1.json"
+_EST = "reference/est.v1.json"
+_WH = "reference/webhooks.v1.json"
+
+OPERATIONS: tuple[Operation, ...] = (
+    # RCP: every party reads; only the pool operator writes.
+    _op("getAllRootCerts", "rcp", "GET", "/v1/root/rootCerts", ALL_PARTIES | {Role.ADMIN}, ref=_RCP),
+    _op("getRootCert", "rcp", "GET", "/v1/root/rootCerts/{rootCertificateId}",
+        ALL_PARTIES | {Role.ADMIN}, ref=_RCP),
+    _op("saveRootCa", "rcp", "PUT", "/v1/root/rootCerts", {Role.ADMIN}, ref=_RCP),
+    _op("deleteRootCa", "rcp", "DELETE", "/v1/root/rootCerts/{rootCertificateId}", {Role.ADMIN},
+        ref=_RCP),
+    _op("getCertificateTrustList", "rcp", "GET", "/v1/root/ctl", ALL_PARTIES | {Role.ADMIN},
+        ref=_RCP),
+    # PCP
+    _op("addOemProvCert", "pcp", "PUT", "/v1/oem/provCerts", {Role.OEM}, Owner.WMI, ref=_PCP),
+    _op("deleteOemProvCert", "pcp", "DELETE", "/v1/oem/provCerts/{pcid}", {Role.OEM}, Owner.WMI,
+        ref=_PCP),
+    _op("getOEMProvCert", "pcp", "GET", "/v1/oem/provCerts/{pcid}",
+        {Role.OEM, Role.MO, Role.MO_V2G, Role.CPS}, Owner.WMI, ref=_PCP),
+    _op("lookupVehicle", "pcp", "GET", "/v1/oem/provCerts/lookupVehicle/{pcid}",
+        {Role.OEM, Role.MO, Role.MO_V2G, Role.CPS}, Owner.WMI, ref=_PCP),
+    # CPS
+    _op("getAllCpsSigners", "cps", "GET", "/cps/signer", ALL_PARTIES, ref=_CPS),
+    _op("signContractData", "cps", "PUT", "/v1/cps/contractData/signed", {Role.MO}, Owner.EMAID,
+        ref=_CPS),
+    _op("createSignedContractData", "cps", "PUT", "/v1/cps/signedContractData", {Role.MO},
+        Owner.EMAID, deprecated=True, ref=_CPS),
+    _op("createAndForwardSignedContractData", "cps", "PUT", "/v1/cps/forward/signedContractData",
+        {Role.MO}, Owner.EMAID, deprecated=True, ref=_CPS),
+    _op("generateSignedContractData", "cps", "PUT", "/v1/cps/generate/signedContractData",
+        {Role.MO_V2G}, Owner.EMAID, ref=_CPS),
+    # CCP. Erratum E-ROLE-1: the role table's "signedContractData: OEM POST, CPS PUT" row
+    # contradicts ccp.v1.json, where POST is the CPO's getSignedContractData and PUT adds data.
+    _op("getSignedContractData", "ccp", "POST", "/v1/ccp/signedContractData", {Role.CPO}, ref=_CCP),
+    _op("addSignedContractData", "ccp", "PUT", "/v1/ccp/signedContractData",
+        {Role.MO, Role.CPS}, Owner.EMAID, ref=_CCP),
+    _op("deleteSignedContractData", "ccp", "DELETE", "/v1/ccp/signedContractData/{emaid}", MOS,
+        Owner.EMAID, ref=_CCP),
+    _op("lookupContract", "ccp", "GET", "/v1/ccp/lookupContract/{emaid}", MOS, Owner.EMAID,
+        ref=_CCP),
+    _op("provideSignedContractData", "ccp", "GET", "/v1/ccp/provideSignedContractData/{emaid}/{pcid}",
+        {Role.OEM}, Owner.WMI, ref=_CCP),
+    _op("setDefaultContract", "ccp", "POST", "/v1/ccp/signedContractData/{pcid}/{emaid}/default",
+        {Role.OEM}, Owner.WMI, ref=_CCP),
+    _op("getContracts", "ccp", "GET", "/v1/ccp/signedContractData/{pcid}", {Role.OEM}, Owner.WMI,
+        ref=_CCP),
+    # EST: one CA per role; the role table gives MO_V2G access to the CPS CA as well.
+    _op("simpleEnroll-OEM", "est", "POST", "/.well-known/est/oem/simpleenroll/{isoVersion}",
+        {Role.OEM}, ref=_EST),
+    _op("caCerts-OEM", "est", "GET", "/.well-known/est/oem/cacerts/{isoVersion}/{algorithm}",
+        {Role.OEM}, ref=_EST),
+    _op("simpleEnroll-CPO", "est", "POST", "/.well-known/est/cpo/simpleenroll/{isoVersion}",
+        {Role.CPO}, ref=_EST),
+    _op("caCerts-CPO", "est", "GET", "/.well-known/est/cpo/cacerts/{isoVersion}/{algorithm}",
+        {Role.CPO}, ref=_EST),
+    _op("simpleEnroll-MO", "est", "POST", "/.well-known/est/mo/simpleenroll/{isoVersion}",
+        {Role.MO_V2G}, ref=_EST),
+    _op("caCerts-MO", "est", "GET", "/.well-known/est/mo/cacerts/{isoVersion}/{algorithm}",
+        {Role.MO_V2G}, ref=_EST),
+    _op("simpleEnroll-CPS", "est", "POST", "/.well-known/est/cps/simpleenroll/{isoVersion}",
+        {Role.MO_V2G, Role.CPS}, ref=_EST),
+    _op("caCerts-CPS", "est", "GET", "/.well-known/est/cps/cacerts/{isoVersion}/{algorithm}",
+        {Role.MO_V2G, Role.CPS}, ref=_EST),
+    # Webhooks: every party manages its own endpoints.
+    _op("getWebhooks", "webhook", "GET", "/v1/webhook/endpoints", ALL_PARTIES, ref=_WH),
+    _op("addWebhook", "webhook", "POST", "/v1/webhook/endpoints", ALL_PARTIES, ref=_WH),
+    _op("getWebhook", "webhook", "GET", "/v1/webhook/endpoints/{id}", ALL_PARTIES, Owner.CREATOR,
+        ref=_WH),
+    _op("updateWebhook", "webhook", "PUT", "/v1/webhook/endpoints/{id}", ALL_PARTIES,
+        Owner.CREATOR, ref=_WH),
+    _op("deleteWebhook", "webhook", "DELETE", "/v1/webhook/endpoints/{id}", ALL_PARTIES,
+        Owner.CREATOR, ref=_WH),
+)
+
+ACCESS: dict[str, Operation] = {op.name: op for op in OPERATIONS}
+assert len(ACCESS) == len(OPERATIONS), "operation names must be unique"
+
+
+def operations_of(service: str) -> list[Operation]:
+    return [op for op in OPERATIONS if op.service == service]

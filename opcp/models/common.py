@@ -1,0 +1,35 @@
+"""Models shared by every service: the Error body and the OAuth token responses."""
+
+UUID_PATTERN = "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+
+ERROR = {
+    "type": "object",
+    "required": ["errorMessages", "traceId"],
+    "properties": {
+        "errorMessages": {"type": "array", "minItems": 1, "uniqueItems": True,
+                          "items": {"type": "string"}},
+        "traceId": {"type": "string", "pattern": UUID_PATTERN},
+    },
+}
+
+TOKEN = {
+    "type": "object",
+    "required": ["access_token", "scope", "expires_in", "token_type"],
+    "properties": {
+        "access_token": {"type": "string", "minLength": 1},
+        "scope": {"type": "string", "minLength": 1},
+        "expires_in": {"type": "number"},
+        "token_type": {"type": "string", "minLength": 1},
+    },
+}
+
+TOKEN_ERROR = {
+    "type": "object",
+    "required": ["error", "error_description"],
+    "properties": {
+        "error": {"type": "string", "minLength": 1},
+        "error_description": {"type": "string", "minLength": 1},
+    },
+}
+
+MODELS = {"Error": ERROR, "TokenResponse": TOKEN, "TokenError": TOKEN_ERROR}

@@ -1,0 +1,45 @@
+"""Root Certificate Pool models (rcp.v1.json, RootCertV2 and its envelopes)."""
+
+from opcp.models.common import UUID_PATTERN
+
+ROOT_CERT = {
+    "type": "object",
+    "required": ["rootCertificateId", "rootType", "caCertificate"],
+    "properties": {
+        "rootCertificateId": {"type": "string", "pattern": UUID_PATTERN},
+        "distinguishedName": {"type": "string", "pattern": r"^((CN|OU|O|C|DC|ST)=[^,]+,? ?)+$"},
+        "rootType": {"enum": ["MO", "V2G", "OEM", "PE"]},
+        "caCertificate": {"type": "string", "pattern": "^[-A-Za-z0-9+/]+={0,3}$",
+                          "maxLength": 800},
+        "commonName": {"type": "string"},
+        "rootAuthorityKeyIdentifier": {"type": "string"},
+        "rootAuthorityKeyIdentifierHex": {"type": "string"},
+        "rootIssuerSerialNumber": {"type": "string"},
+        "validFrom": {"type": "string", "format": "date-time"},
+        "validTo": {"type": "string", "format": "date-time"},
+        "organizationName": {"type": "string"},
+        "fingerprint": {"type": "string"},
+        "fingerprintSha1": {"type": "string"},
+        "xsdMsgDefNamespace": {"enum": ["urn:iso:15118:2:2013:MsgDef",
+                                        "urn:iso:15118:20:2022:MsgDef"]},
+        "signatureAlgorithm": {"enum": ["secp256r1", "secp521r1", "ed448"]},
+    },
+}
+
+MODELS = {
+    "RootCert": ROOT_CERT,
+    "GetAllRootCertsResponse": {
+        "type": "object",
+        "required": ["RootCertificateCollection"],
+        "properties": {"RootCertificateCollection": {
+            "type": "object",
+            "required": ["rootCertificates"],
+            "properties": {"rootCertificates": {"type": "array", "items": ROOT_CERT}},
+        }},
+    },
+    "GetRootCertResponse": {
+        "type": "object",
+        "required": ["RootResponse"],
+        "properties": {"RootResponse": ROOT_CERT},
+    },
+}

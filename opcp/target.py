@@ -1,0 +1,182 @@
+"""A *target*: the OPCP deployment the conformance suite talks to.
+
+A target file (TOML) names the deployment, its base URL (and optionally one per service),
+the token endpoint and audience, the credentials of one or more clients per role, which
+services it implements, and how to reach it over TLS. Scenarios for services a target does
+not declare are reported *not applicable*, never passed.
+
+    name = "ACME pool (QA)"
+    base_url = "https://pool.example.com"
+    token_url = "https://auth.example.com/oauth/token"
+    audience = "https://pool.example.com"
+    services = ["auth", "rcp", "pcp"]
+
+    [base_urls]            # optional, per service
+    est = "https://est.example.com"
+
+    [tls]                  # optional
+    verify = true
+    ca_bundle = "ca.pem"
+    client_cert = "client.pem"
+    client_key = "client.key"
+
+    [[clients]]            # one or more per role; secrets inline or from the environment
+    role = "OEM"
+    client_id = "abc"
+    client_secret_env = "ACME_OEM_SECRET"
+    wmis = ["WMA"]
+
+    [probes]               # optional pre-made tokens for negative scenarios
+    expired_token = "eyJ..."
+
+Instead of `[[clients]]`, `clients_file = "clients.json"` reads a reference-style list.
+Relative paths are relative to the target file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("auth", "rcp", "pcp", "cps", "ccp", "est", "webhook")
+
+
+class TargetError(ValueError):
+    """The target file is unusable; the message names the key and the rule."""
+
+
+@dataclass(frozen=True)
+class Client:
+    role: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    name: str = ""
+    wmis: tuple[str, ...] = ()
+    emaid_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tls:
+    verify: bool = True
+    ca_bundle: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+
+    def httpx_verify(self):
+        if not self.verify:
+            return False
+        if self.ca_bundle:
+            import ssl
+
+            return ssl.create_default_context(cafile=self.ca_bundle)
+        return True
+
+    def httpx_cert(self):
+        if self.client_cert:
+            return (self.client_cert, self.client_key) if self.client_key else self.client_cert
+        return None
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    base_url: str
+    token_url: str
+    audience: str
+    services: tuple[str, ...]
+    clients: tuple[Client, ...]
+    base_urls: dict[str, str] = field(default_factory=dict)
+    tls: Tls = field(default_factory=Tls)
+    probes: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def url(self, service: str, path: str) -> str:
+        return self.base_urls.get(service, self.base_url).rstrip("/") + path
+
+    def implements(self, service: str) -> bool:
+        return service in self.services
+
+    def clients_of(self, role: str) -> list[Client]:
+        return [c for c in self.clients if c.role == role]
+
+    def client(self, role: str, party: int = 0) -> Client | None:
+        found = self.clients_of(role)
+        return found[party] if party < len(found) else None
+
+    def secrets(self) -> list[str]:
+        """Every secret value this target holds, so reports can mask them."""
+        return [c.client_secret for c in self.clients if c.client_secret] + [
+            v for v in self.probes.values() if v]
+
+
+def load(path: Path | str) -> Target:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise TargetError(f"{path}: no such target file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TargetError(f"{path}: not valid TOML ({exc})") from None
+    return from_dict(data, path.parent)
+
+
+def from_dict(data: dict, base_dir: Path) -> Target:
+    def need(key: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            raise TargetError(f"{key}: is required and must be a non-empty string")
+        return value
+
+    services = data.get("services", list(SERVICES))
+    bad = [s for s in services if s not in SERVICES]
+    if bad:
+        raise TargetError(f"services: unknown {bad}; known: {list(SERVICES)}")
+    clients = [_client(c, i) for i, c in enumerate(data.get("clients", []))]
+    if "clients_file" in data:
+        clients_path = base_dir / data["clients_file"]
+        try:
+            listed = json.loads(clients_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise TargetError(f"clients_file: cannot read {clients_path} ({exc})") from None
+        clients += [_client(c, i) for i, c in enumerate(listed)]
+    tls_data = data.get("tls", {})
+
+    def rel(value: str | None) -> str | None:
+        return str(base_dir / value) if value else None
+
+    tls = Tls(verify=bool(tls_data.get("verify", True)), ca_bundle=rel(tls_data.get("ca_bundle")),
+              client_cert=rel(tls_data.get("client_cert")),
+              client_key=rel(tls_data.get("client_key")))
+    return Target(
+        name=data.get("name", need("base_url")),
+        base_url=need("base_url"),
+        token_url=data.get("token_url") or need("base_url").rstrip("/") + "/oauth/token",
+        audience=need("audience"),
+        services=tuple(services),
+        clients=tuple(clients),
+        base_urls=dict(data.get("base_urls", {})),
+        tls=tls,
+        probes={k: str(v) for k, v in data.get("probes", {}).items()},
+    )
+
+
+def _client(entry: dict, index: int) -> Client:
+    where = f"clients[{index}]"
+    if not isinstance(entry, dict):
+        raise TargetError(f"{where}: must be a table")
+    for key in ("role", "client_id"):
+        if not entry.get(key):
+            raise TargetError(f"{where}.{key}: is required")
+    secret = entry.get("client_secret")
+    if secret is None and entry.get("client_secret_env"):
+        secret = os.environ.get(entry["client_secret_env"])
+        if secret is None:
+            raise TargetError(f"{where}.client_secret_env: environment variable "
+                              f"{entry['client_secret_env']} is not set")
+    if not secret:
+        raise TargetError(f"{where}: client_secret or client_secret_env is required")
+    return Client(role=entry["role"], client_id=entry["client_id"], client_secret=secret,
+                  name=entry.get("name", ""), wmis=tuple(entry.get("wmis", ())),
+                  emaid_prefixes=tuple(entry.get("emaid_prefixes", ())))

@@ -1,0 +1,18 @@
+"""What every handler of one reference instance shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from opcp_reference.domain.auth import AuthConfig
+from opcp_reference.faults import Faults
+from opcp_reference.store import Store
+
+
+@dataclass
+class Reference:
+    store: Store
+    auth: AuthConfig
+    faults: Faults
+    data_dir: Path

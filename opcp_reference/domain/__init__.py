@@ -1,0 +1,1 @@
+"""Domain layer of the reference: pure functions over the store, no HTTP."""

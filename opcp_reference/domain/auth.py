@@ -1,0 +1,200 @@
+"""OAuth2 client credentials and the JWTs they buy (docs/04_authentication.md).
+
+Tokens are ES256 JWTs carrying the caller's role and the objects it owns (WMIs, EMAID
+prefixes), so every service can authorise a request from the token alone. Client secrets
+are kept only as scrypt hashes and compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from opcp.access import Role
+from opcp.errors import OAuthError, Unauthorized
+from opcp_reference.faults import Faults
+from opcp_reference.store import Store
+
+TOKEN_TTL = 24 * 3600  # the spec: a token is valid for 24 h
+ALGORITHMS = ["ES256"]  # the only algorithm accepted: no `none`, no HS/ES confusion
+SCOPES = {
+    Role.ADMIN: "rcpservice",
+    Role.OEM: "rcpservice pcpservice ccpservice cpservice pkigateway webhookservice",
+    Role.CPO: "rcpservice ccpservice cpservice pkigateway webhookservice",
+    Role.MO: "rcpservice pcpservice ccpservice cpservice webhookservice",
+    Role.MO_V2G: "rcpservice pcpservice ccpservice cpservice pkigateway webhookservice",
+    Role.CPS: "rcpservice pcpservice ccpservice cpservice pkigateway webhookservice",
+}
+# scrypt cost: about 20 ms a check on this machine; slow enough to make guessing expensive.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    issuer: str
+    audience: str
+    token_ttl: int = TOKEN_TTL
+
+
+@dataclass(frozen=True)
+class Principal:
+    client_id: str
+    role: Role
+    wmis: tuple[str, ...] = ()
+    emaid_prefixes: tuple[str, ...] = ()
+    claims: dict = field(default_factory=dict, compare=False)
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> tuple[bytes, bytes]:
+    salt = salt or secrets.token_bytes(16)
+    return salt, hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
+
+
+def add_client(store: Store, client_id: str, secret: str, role: Role, name: str,
+               wmis: list[str] = (), emaid_prefixes: list[str] = ()) -> None:
+    salt, digest = hash_secret(secret)
+    with store.tx() as db:
+        db.execute(
+            "INSERT INTO clients (client_id, role, name, secret_hash, secret_salt, wmis,"
+            " emaid_prefixes) VALUES (?,?,?,?,?,?,?)",
+            (client_id, role.value, name, digest, salt, json.dumps(list(wmis)),
+             json.dumps(list(emaid_prefixes))),
+        )
+
+
+def ensure_signing_key(store: Store) -> None:
+    if store.query_one("SELECT 1 FROM signing_keys WHERE active = 1"):
+        return
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    kid = _thumbprint(key.public_key())
+    with store.tx() as db:
+        db.execute("INSERT INTO signing_keys (kid, private_pem, created_at, active)"
+                   " VALUES (?,?,?,1)", (kid, pem, datetime.now(timezone.utc).isoformat()))
+
+
+def _active_key(store: Store) -> tuple[str, ec.EllipticCurvePrivateKey]:
+    row = store.query_one("SELECT kid, private_pem FROM signing_keys WHERE active = 1"
+                          " ORDER BY created_at DESC")
+    if row is None:
+        raise RuntimeError("no token signing key: the store was not initialised")
+    return row["kid"], serialization.load_pem_private_key(bytes(row["private_pem"]), None)
+
+
+def jwks(store: Store) -> dict:
+    keys = []
+    for row in store.query("SELECT kid, private_pem FROM signing_keys ORDER BY created_at"):
+        public = serialization.load_pem_private_key(bytes(row["private_pem"]), None).public_key()
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public))
+        jwk.update({"kid": row["kid"], "use": "sig", "alg": "ES256"})
+        keys.append(jwk)
+    return {"keys": keys}
+
+
+def issue_token(store: Store, config: AuthConfig, form: dict, faults: Faults,
+                now: float | None = None) -> dict:
+    """The client credentials grant. `form` holds the request's fields, whatever the encoding."""
+    grant = form.get("grant_type")
+    if not grant:
+        raise OAuthError(400, "invalid_request", "grant_type: is required")
+    if grant != "client_credentials":
+        raise OAuthError(400, "unsupported_grant_type",
+                         "grant_type: only client_credentials is supported")
+    for name in ("client_id", "client_secret", "audience"):
+        if not isinstance(form.get(name), str) or not form[name]:
+            raise OAuthError(400, "invalid_request", f"{name}: is required")
+    if form["audience"] != config.audience:
+        raise OAuthError(400, "invalid_target",
+                         f"audience: {form['audience']!r} is not served here")
+    row = store.query_one("SELECT * FROM clients WHERE client_id = ?", (form["client_id"],))
+    # Hash even for unknown clients, so timing does not reveal which client ids exist.
+    salt = bytes(row["secret_salt"]) if row else b"\0" * 16
+    _, digest = hash_secret(form["client_secret"], salt)
+    good = row is not None and hmac.compare_digest(digest, bytes(row["secret_hash"]))
+    if row is None or not (good or faults.on("auth-accept-bad-secret")):
+        raise OAuthError(401, "invalid_client", "client_id/client_secret: unknown client or "
+                                                "wrong secret")
+    role = Role(row["role"])
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "iss": config.issuer,
+        "sub": row["client_id"],
+        "aud": config.audience,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + config.token_ttl,
+        "jti": str(uuid.uuid4()),
+        "role": role.value,
+        "wmis": json.loads(row["wmis"]),
+        "emaid_prefixes": json.loads(row["emaid_prefixes"]),
+        "client_name": row["name"],
+        "scope": SCOPES[role],
+    }
+    kid, key = _active_key(store)
+    token = jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid})
+    return {"access_token": token, "token_type": "Bearer", "expires_in": config.token_ttl,
+            "scope": SCOPES[role]}
+
+
+def mint(store: Store, claims: dict) -> str:
+    """Sign arbitrary claims with the active key: for operator tooling and test probes only."""
+    kid, key = _active_key(store)
+    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid})
+
+
+def verify_token(store: Store, config: AuthConfig, header: str | None, faults: Faults) -> Principal:
+    challenge = {"WWW-Authenticate": 'Bearer realm="opcp"'}
+    if not header:
+        raise Unauthorized("Authorization: a Bearer token is required", headers=challenge)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization: must be 'Bearer <token>'", headers=challenge)
+    token = token.strip()
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        raise Unauthorized("Authorization: the token is not a JWT", headers=challenge) from None
+    row = store.query_one("SELECT private_pem FROM signing_keys WHERE kid = ?", (kid,))
+    if row is None:
+        raise Unauthorized("Authorization: the token's key id is unknown", headers=challenge)
+    public = serialization.load_pem_private_key(bytes(row["private_pem"]), None).public_key()
+    options = {"require": ["exp", "iat", "aud", "iss", "sub"]}
+    if faults.on("auth-ignore-audience"):
+        options["verify_aud"] = False
+    if faults.on("auth-accept-expired"):
+        options["verify_exp"] = False
+    try:
+        claims = jwt.decode(token, public, algorithms=ALGORITHMS, audience=config.audience,
+                            issuer=config.issuer, options=options, leeway=5)
+        role = Role(claims["role"])
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Authorization: the token has expired", headers=challenge) from None
+    except jwt.InvalidAudienceError:
+        raise Unauthorized("Authorization: the token is for another audience",
+                           headers=challenge) from None
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Unauthorized(f"Authorization: the token is invalid ({type(exc).__name__})",
+                           headers=challenge) from None
+    return Principal(claims["sub"], role, tuple(claims.get("wmis", ())),
+                     tuple(claims.get("emaid_prefixes", ())), claims)
+
+
+def _thumbprint(public: ec.EllipticCurvePublicKey) -> str:
+    """RFC 7638 JWK thumbprint, used as the key id."""
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public))
+    canonical = json.dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"),
+                           sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

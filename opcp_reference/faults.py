@@ -1,0 +1,52 @@
+"""Fault switches: deliberate deviations from the spec that prove the suite can fail.
+
+A conformance check that passes every server is worthless. Each switch below makes the
+reference break one rule; `tests/test_faults.py` (and later `opcp selftest`) runs the
+scenarios against the reference with a switch on and requires the named feature to fail.
+Switches are only ever set explicitly (`opcp serve --fault NAME`); none is on by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    breaks: str  # the rule it breaks, in words
+    caught_by: str  # the feature file expected to catch it
+    opens: str | None = None  # an operation this fault opens to every authenticated role
+
+
+FAULTS: dict[str, Fault] = {f.name: f for f in (
+    Fault("rcp-delete-any-role", "any authenticated party may delete root certificates",
+          "rcp.feature", opens="deleteRootCa"),
+    Fault("rcp-accept-non-root", "saveRootCa stores certificates that are not self-signed CAs",
+          "rcp.feature"),
+    Fault("rcp-filter-ignored", "getAllRootCerts ignores the rootType filter", "rcp.feature"),
+    Fault("rcp-unknown-id-200", "getRootCert answers 200 with an empty body for unknown ids",
+          "rcp.feature"),
+    Fault("auth-ignore-audience", "protected routes accept tokens issued for another audience",
+          "auth.feature"),
+    Fault("auth-accept-expired", "protected routes accept expired tokens", "auth.feature"),
+    Fault("auth-accept-bad-secret", "the token endpoint ignores the client secret",
+          "auth.feature"),
+    Fault("error-without-trace-id", "error bodies lack the traceId", "auth.feature"),
+)}
+
+
+class Faults:
+    def __init__(self, names: list[str] | tuple[str, ...] | set[str] = ()):
+        unknown = sorted(set(names) - FAULTS.keys())
+        if unknown:
+            raise ValueError(f"unknown fault switch(es): {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(FAULTS))}")
+        self.names = frozenset(names)
+
+    def opens(self, operation: str) -> bool:
+        return any(FAULTS[n].opens == operation for n in self.names)
+
+    def on(self, name: str) -> bool:
+        assert name in FAULTS, name  # a typo here would silently disable a fault
+        return name in self.names

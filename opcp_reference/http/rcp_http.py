@@ -1,0 +1,48 @@
+"""Root Certificate Pool handlers (reference/rcp.v1.json)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from opcp.errors import NotFound
+from opcp_reference.context import Reference
+from opcp_reference.domain import rcp
+from opcp_reference.domain.auth import Principal
+from opcp_reference.http.common import read_json
+
+
+async def get_all_root_certs(request: web.Request, ref: Reference, who: Principal):
+    return web.json_response(rcp.list_roots(ref.store, request.query.get("rootType"), ref.faults))
+
+
+async def get_root_cert(request: web.Request, ref: Reference, who: Principal):
+    root_id = request.match_info["rootCertificateId"]
+    try:
+        return web.json_response(rcp.get_root(ref.store, root_id, ref.faults))
+    except NotFound:
+        if ref.faults.on("rcp-unknown-id-200"):
+            return web.Response(status=200)
+        raise
+
+
+async def save_root_ca(request: web.Request, ref: Reference, who: Principal):
+    return web.json_response(rcp.save_root(ref.store, await read_json(request), ref.faults))
+
+
+async def delete_root_ca(request: web.Request, ref: Reference, who: Principal):
+    rcp.delete_root(ref.store, request.match_info["rootCertificateId"])
+    return web.Response(status=200)
+
+
+async def get_ctl(request: web.Request, ref: Reference, who: Principal):
+    # No certificate trust list is published by the reference (yet): the spec's 404.
+    raise NotFound("CTL: no certificate trust list is published in this ecosystem")
+
+
+HANDLERS = {
+    "getAllRootCerts": get_all_root_certs,
+    "getRootCert": get_root_cert,
+    "saveRootCa": save_root_ca,
+    "deleteRootCa": delete_root_ca,
+    "getCertificateTrustList": get_ctl,
+}

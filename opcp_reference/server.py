@@ -1,0 +1,102 @@
+"""Running the reference: as a foreground server (`opcp serve`) or embedded in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from opcp_reference.app import create_app
+from opcp_reference.context import Reference
+from opcp_reference.domain import demo
+from opcp_reference.domain.auth import AuthConfig
+from opcp_reference.faults import Faults
+from opcp_reference.store import Store
+
+DEFAULT_AUDIENCE = "https://opcp-reference.local"
+DEFAULT_ISSUER = "urn:opcp:reference"
+
+
+def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (),
+                   audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER) -> Reference:
+    """Open (and on first use initialise) the reference's state in `data_dir`."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / "opcp.sqlite3")
+    demo.initialise(store, data_dir)
+    return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
+                     faults=Faults(faults), data_dir=data_dir)
+
+
+def write_target_file(ref: Reference, base_url: str) -> Path:
+    """A target file for this instance, so `opcp check --target` can point at it at once."""
+    path = ref.data_dir / "target.toml"
+    path.write_text(
+        f'# Target file for the reference served at {base_url}\n'
+        f'name = "OPCP reference ({base_url})"\n'
+        f'base_url = "{base_url}"\n'
+        f'token_url = "{base_url}/oauth/token"\n'
+        f'audience = "{ref.auth.audience}"\n'
+        f'services = ["auth", "rcp"]\n'
+        f'clients_file = "clients.json"\n'
+    )
+    return path
+
+
+def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    ref = open_reference(data_dir, faults, audience=audience)
+    base_url = f"http://{host}:{port}"
+    target = write_target_file(ref, base_url)
+    print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
+          f"{data_dir / 'clients.json'}  target file: {target}", flush=True)
+    if faults:
+        print(f"FAULT SWITCHES ON: {', '.join(faults)}", flush=True)
+    web.run_app(create_app(ref), host=host, port=port, print=None, access_log=None)
+
+
+class EmbeddedReference:
+    """The reference on a free loopback port, served from a background thread."""
+
+    def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
+                 host: str = "127.0.0.1"):
+        self.ref = open_reference(data_dir, faults)
+        self.host = host
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="opcp-reference")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmbeddedReference:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        write_target_file(self.ref, self.base_url)
+        return self
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(create_app(self.ref), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # the port the OS picked
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self.ref.store.close()
+
+    def __enter__(self) -> EmbeddedReference:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,121 @@
+"""The reference's only door to persistent state: SQLite with ordered schema migrations.
+
+Durability choices (see docs/reference.md): WAL journal, `synchronous=FULL`, one
+transaction per write request (`Store.tx()`), so an acknowledged write survives a crash
+and no request leaves half its rows behind. SQLite calls are short and local; handlers call
+them directly rather than through a thread pool.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Append only: a migration, once released, never changes. Its index + 1 is the schema version.
+MIGRATIONS: list[str] = [
+    # 1: OAuth clients, token signing keys, the Root Certificate Pool.
+    """
+    CREATE TABLE clients (
+        client_id      TEXT PRIMARY KEY,
+        role           TEXT NOT NULL,
+        name           TEXT NOT NULL,
+        secret_hash    BLOB NOT NULL,
+        secret_salt    BLOB NOT NULL,
+        wmis           TEXT NOT NULL DEFAULT '[]',
+        emaid_prefixes TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE signing_keys (
+        kid         TEXT PRIMARY KEY,
+        private_pem BLOB NOT NULL,
+        created_at  TEXT NOT NULL,
+        active      INTEGER NOT NULL
+    );
+    CREATE TABLE root_certs (
+        id           TEXT PRIMARY KEY,
+        fingerprint  TEXT NOT NULL UNIQUE,
+        root_type    TEXT NOT NULL,
+        der          BLOB NOT NULL,
+        subject_dn   TEXT NOT NULL,
+        common_name  TEXT,
+        organization TEXT,
+        serial_hex   TEXT NOT NULL,
+        ski          BLOB,
+        not_before   TEXT NOT NULL,
+        not_after    TEXT NOT NULL,
+        added_at     TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+
+
+class Store:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by the event loop thread; the lock guards the rare use from
+        # other threads (the CLI, tests) and keeps transactions from interleaving.
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    @property
+    def version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self._lock:
+            for index in range(self.version, len(MIGRATIONS)):
+                # executescript would commit on its own; run the statements in one transaction
+                # so a failed migration leaves the previous version intact.
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(MIGRATIONS[index]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version={index + 1}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: everything inside commits together or not at all."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchone()
+
+    def get_setting(self, key: str) -> str | None:
+        row = self.query_one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
