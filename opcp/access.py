@@ -13,10 +13,10 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Roles carried in tokens. MO is an MO with its own PKI; MO_V2G uses the V2G PKI."""
 
     ADMIN = "ADMIN"
@@ -31,7 +31,7 @@ ALL_PARTIES = frozenset({Role.OEM, Role.CPO, Role.MO, Role.MO_V2G, Role.CPS})
 MOS = frozenset({Role.MO, Role.MO_V2G})
 
 
-class Owner(str, Enum):
+class Owner(StrEnum):
     """What ties an object to a party."""
 
     NONE = "none"

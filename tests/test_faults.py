@@ -7,7 +7,6 @@ fault names must report failures (and only through assertions, not crashes).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path

@@ -1,3 +1,4 @@
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,9 @@ def test_data_survives_a_restart(tmp_path: Path):
 
 def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path):
     store = Store(tmp_path / "s.sqlite3")
-    with pytest.raises(RuntimeError):
-        with store.tx() as db:
-            db.execute("INSERT INTO settings (key, value) VALUES ('half', 'written')")
-            raise RuntimeError("crash in the middle of a request")
+    with pytest.raises(RuntimeError), store.tx() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('half', 'written')")
+        raise RuntimeError("crash in the middle of a request")
     assert store.get_setting("half") is None
 
 
@@ -41,7 +41,7 @@ def test_a_failing_migration_keeps_the_previous_version(tmp_path: Path, monkeypa
     Store(tmp_path / "s.sqlite3").close()
     monkeypatch.setattr(store_module, "MIGRATIONS",
                         store_module.MIGRATIONS + ["CREATE TABLE t (x); CREATE TABLE t (y)"])
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.OperationalError):
         Store(tmp_path / "s.sqlite3")
     monkeypatch.undo()
     again = Store(tmp_path / "s.sqlite3")

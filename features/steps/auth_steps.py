@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_bdd import given, parsers, then, when
 
-from opcp.client import OpcpClient
 from features.steps.http_steps import json_body
 from features.support.context import Scenario
+from opcp.client import OpcpClient
 
 
 def _client(api: OpcpClient, ctx: Scenario):
@@ -69,7 +69,7 @@ def signed_jwt(scenario_ctx: Scenario):
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
-        raise AssertionError(f"the access token is not a JWT ({exc})")
+        raise AssertionError(f"the access token is not a JWT ({exc})") from None
     assert header.get("alg", "none").lower() != "none", "the access token is not signed"
 
 

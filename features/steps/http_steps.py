@@ -7,11 +7,11 @@ import json
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from features.support import probes
+from features.support.context import Scenario
 from opcp.access import ACCESS
 from opcp.client import OpcpClient
 from opcp.models import check_body
-from features.support.context import Scenario
-from features.support import probes
 
 
 @pytest.fixture
@@ -98,7 +98,8 @@ def json_body(scenario_ctx: Scenario):
     try:
         return json.loads(got.response.content)
     except ValueError as exc:
-        raise AssertionError(f"the body is not valid JSON ({exc}): {got.response_body[:300]}")
+        raise AssertionError(
+            f"the body is not valid JSON ({exc}): {got.response_body[:300]}") from None
 
 
 @then(parsers.parse('the body is a valid "{model}"'))

@@ -10,10 +10,10 @@ import pytest
 from cryptography import x509
 from pytest_bdd import given, parsers, then, when
 
-from opcp.client import OpcpClient
 from features.steps.http_steps import json_body, send
 from features.support import certs
 from features.support.context import Scenario
+from opcp.client import OpcpClient
 
 ROOTS = "/v1/root/rootCerts"
 

@@ -6,7 +6,7 @@ Made with `cryptography` until the PKI toolkit (v2g.pki) lands in the suite.
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,7 +27,7 @@ def certificate(cn: str, dc: str = "V2G", *, ca: bool = True, days: int = 365,
                 padding_names: int = 0):
     """(DER, key) of a certificate; self-signed unless `issuer` = (name, key) is given."""
     key = ec.generate_private_key(ec.SECP256R1())
-    start = datetime.now(timezone.utc) - timedelta(minutes=5) + timedelta(days=start_offset_days)
+    start = datetime.now(UTC) - timedelta(minutes=5) + timedelta(days=start_offset_days)
     subject = _name(cn, dc)
     issuer_name, issuer_key = issuer or (subject, key)
     builder = (

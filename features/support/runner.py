@@ -38,8 +38,8 @@ def target(request: pytest.FixtureRequest) -> Target:
 
 def _embedded_target(request: pytest.FixtureRequest):
     # Imported here: a run against a third-party target never loads the reference.
-    from opcp_reference.server import EmbeddedReference
     from opcp_reference.domain import auth as ref_auth
+    from opcp_reference.server import EmbeddedReference
 
     data_dir = Path(tempfile.mkdtemp(prefix="opcp-embedded-"))
     reference = EmbeddedReference(data_dir, faults=request.config.getoption("--reference-fault"))

@@ -15,7 +15,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -82,7 +82,7 @@ def ensure_signing_key(store: Store) -> None:
     kid = _thumbprint(key.public_key())
     with store.tx() as db:
         db.execute("INSERT INTO signing_keys (kid, private_pem, created_at, active)"
-                   " VALUES (?,?,?,1)", (kid, pem, datetime.now(timezone.utc).isoformat()))
+                   " VALUES (?,?,?,1)", (kid, pem, datetime.now(UTC).isoformat()))
 
 
 def _active_key(store: Store) -> tuple[str, ec.EllipticCurvePrivateKey]:

@@ -11,12 +11,12 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, rsa, padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from opcp.errors import BadRequest
 
@@ -78,7 +78,7 @@ def inspect(der: bytes, field: str = "certificate") -> CertInfo:
         is_ca=bool(basic is not None and basic["ca"].native),
         self_signed=self_signed,
         fingerprint=hashlib.sha256(der).hexdigest(),
-        fingerprint_sha1=hashlib.sha1(der).hexdigest(),  # noqa: S324 - informative field of the spec
+        fingerprint_sha1=hashlib.sha1(der).hexdigest(),
     )
 
 
@@ -104,4 +104,4 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 def iso_z(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -11,7 +11,7 @@ import base64
 import json
 import os
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -87,7 +87,7 @@ def make_root(common_name: str, dc: str, *, days: int = 3650,
               not_before: datetime | None = None) -> bytes:
     """A self-signed P-256 root in the ISO 15118 root profile: CA, keyCertSign + cRLSign."""
     key = ec.generate_private_key(ec.SECP256R1())
-    start = not_before or datetime.now(timezone.utc) - timedelta(minutes=5)
+    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
     name = x509.Name([
         # Encoded root-most first, as the operator's real certificates are.
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OPCP Harness"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448
@@ -24,7 +24,7 @@ MAX_CERT_B64 = 800  # caCertificate maxLength in rcp.v1.json
 
 
 def save_root(store: Store, body: object, faults: Faults, now: datetime | None = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not isinstance(body, dict):
         raise BadRequest("body: must be a JSON object with caCertificate and rootType")
     missing = [f for f in ("caCertificate", "rootType") if f not in body]
