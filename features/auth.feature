@@ -111,3 +111,42 @@ Feature: OAuth2 client credentials and protected endpoints
       """
     Then the status is one of 403, 405
     And the body is the spec's Error with a traceId
+
+  @critical @security
+  Scenario: A token signed with HMAC over the public key is refused
+    Given I am "CPO"
+    And I present a "hs256-with-public-key" token
+    When I GET "/v1/root/rootCerts" of the rcp service
+    Then the status is 401
+    And the body is the spec's Error with a traceId
+
+  @normal @security
+  Scenario: Repeated wrong secrets are throttled
+    When a client id that is being guessed gets 6 wrong secrets in a row
+    Then the status is 429
+    And the answer says when to retry
+
+  @critical @security
+  Scenario: Tokens outlive a rotation of the signing key
+    Given I am "MO"
+    And I hold a token issued before the key rotation
+    When the operator rotates the token signing key
+    Then a token issued now names another key
+    And the token issued before the rotation is still accepted
+    And the published keys include both keys
+
+  @admin @blocker
+  Scenario Outline: Role table: <role> on <operation> has <expected>
+    Given I am "<role>"
+    When I probe the operation "<operation>"
+    Then the role table says "<expected>" for <role> on <operation>
+    And the answer is "<expected>"
+
+    Examples:
+      | operation        | role   | expected  |
+      | rotateSigningKey | ADMIN  | access    |
+      | rotateSigningKey | OEM    | no access |
+      | rotateSigningKey | CPO    | no access |
+      | rotateSigningKey | MO     | no access |
+      | rotateSigningKey | MO_V2G | no access |
+      | rotateSigningKey | CPS    | no access |

@@ -126,6 +126,9 @@ OPERATIONS: tuple[Operation, ...] = (
         {Role.MO_V2G, Role.CPS}, ref=_EST),
     _op("caCerts-CPS", "est", "GET", "/.well-known/est/cps/cacerts/{isoVersion}/{algorithm}",
         {Role.MO_V2G, Role.CPS}, ref=_EST),
+    # Project extension (not in OPCP): operator actions a conformance run needs to trigger.
+    _op("rotateSigningKey", "admin", "POST", "/v1/admin/signingKeys/rotate", {Role.ADMIN},
+        ref="project extension, docs/reference.md"),
     # Webhooks: every party manages its own endpoints.
     _op("getWebhooks", "webhook", "GET", "/v1/webhook/endpoints", ALL_PARTIES, ref=_WH),
     _op("addWebhook", "webhook", "POST", "/v1/webhook/endpoints", ALL_PARTIES, ref=_WH),

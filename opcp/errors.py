@@ -53,7 +53,8 @@ class NotImplementedYet(ApiError):
 class OAuthError(ApiError):
     """A token endpoint error: RFC 6749 section 5.2 `error` code plus the Error body."""
 
-    def __init__(self, status: int, code: str, description: str):
-        super().__init__(description)
+    def __init__(self, status: int, code: str, description: str,
+                 headers: dict[str, str] | None = None):
+        super().__init__(description, headers=headers)
         self.status = status
         self.code = code

@@ -9,6 +9,7 @@ not declare are reported *not applicable*, never passed.
     base_url = "https://pool.example.com"
     token_url = "https://auth.example.com/oauth/token"
     audience = "https://pool.example.com"
+    jwks_url = "https://auth.example.com/.well-known/jwks.json"   # optional
     services = ["auth", "rcp", "pcp"]
 
     [base_urls]            # optional, per service
@@ -41,7 +42,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SERVICES = ("auth", "rcp", "pcp", "cps", "ccp", "est", "webhook")
+SERVICES = ("auth", "rcp", "pcp", "cps", "ccp", "est", "webhook", "admin")
 
 
 class TargetError(ValueError):
@@ -91,6 +92,7 @@ class Target:
     base_urls: dict[str, str] = field(default_factory=dict)
     tls: Tls = field(default_factory=Tls)
     probes: dict[str, str] = field(default_factory=dict, repr=False)
+    jwks_url: str | None = None
 
     def url(self, service: str, path: str) -> str:
         return self.base_urls.get(service, self.base_url).rstrip("/") + path
@@ -159,6 +161,7 @@ def from_dict(data: dict, base_dir: Path) -> Target:
         base_urls=dict(data.get("base_urls", {})),
         tls=tls,
         probes={k: str(v) for k, v in data.get("probes", {}).items()},
+        jwks_url=data.get("jwks_url"),
     )
 
 

@@ -20,17 +20,18 @@ from aiohttp import web
 
 from opcp.access import ACCESS, OPERATIONS, Operation
 from opcp.errors import ApiError, Forbidden, NotImplementedYet, OAuthError
+from opcp_reference import audit
 from opcp_reference.context import Reference
 from opcp_reference.domain import auth
-from opcp_reference.http import auth_http, rcp_http
-from opcp_reference.http.common import CTX, PRINCIPAL, TRACE_ID
+from opcp_reference.http import admin_http, auth_http, rcp_http
+from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION, PRINCIPAL, TRACE_ID
 
 log = logging.getLogger("opcp.reference")
 
 MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused with 413
 
 Handler = Callable[[web.Request, Reference, auth.Principal], Awaitable[web.StreamResponse]]
-SERVICE_MODULES = [rcp_http]
+SERVICE_MODULES = [rcp_http, admin_http]
 
 
 def error_body(trace_id: str, messages: list[str], faults) -> dict:
@@ -72,14 +73,28 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
         return web.json_response(error_body(trace_id, ["internal error"], ref.faults), status=500)
     finally:
         principal = request.get(PRINCIPAL)
+        if audit.should_record(request.method, status):
+            _audit(ref, request, principal, status, trace_id)
         log.info("%s %s -> %s traceId=%s client=%s %.1fms", request.method, request.path_qs,
                  status, trace_id, principal.client_id if principal else "-",
                  (time.perf_counter() - started) * 1000)
 
 
+def _audit(ref: Reference, request: web.Request, principal, status: int, trace_id: str) -> None:
+    ids = [f"{k}={v}" for k, v in request.match_info.items()] + request.get(OBJECT_IDS, [])
+    try:
+        audit.record(ref.store, client_id=principal.client_id if principal else None,
+                     role=principal.role.value if principal else None,
+                     operation=request.get(OPERATION, f"{request.method} {request.path}"),
+                     object_ids=ids, status=status, trace_id=trace_id)
+    except Exception:  # the answer is already decided; a failed audit write must be seen
+        log.exception("audit record failed traceId=%s", trace_id)
+
+
 def _secured(op: Operation, handler: Handler | None) -> Callable[[web.Request], Awaitable]:
     async def route(request: web.Request) -> web.StreamResponse:
         ref: Reference = request.app[CTX]
+        request[OPERATION] = op.name
         principal = auth.verify_token(ref.store, ref.auth, request.headers.get("Authorization"),
                                       ref.faults)
         request[PRINCIPAL] = principal

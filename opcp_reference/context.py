@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from opcp_reference.domain.auth import AuthConfig
+from opcp_reference.domain.auth import AuthConfig, SecretThrottle
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -16,3 +16,4 @@ class Reference:
     auth: AuthConfig
     faults: Faults
     data_dir: Path
+    throttle: SecretThrottle = field(default_factory=SecretThrottle)

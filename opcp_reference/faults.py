@@ -33,6 +33,12 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("auth-accept-bad-secret", "the token endpoint ignores the client secret",
           "auth.feature"),
     Fault("error-without-trace-id", "error bodies lack the traceId", "auth.feature"),
+    Fault("auth-no-throttle", "wrong secrets can be guessed without limit", "auth.feature"),
+    Fault("auth-accept-hs256", "HS256 tokens keyed with the public key PEM are accepted",
+          "auth.feature"),
+    Fault("auth-accept-alg-none", "unsigned tokens (alg none) are accepted", "auth.feature"),
+    Fault("auth-rotation-drops-old-key", "a key rotation invalidates every token issued before",
+          "auth.feature"),
 )}
 
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from opcp_reference.sealing import Sealer
+
 # Append only: a migration, once released, never changes. Its index + 1 is the schema version.
 MIGRATIONS: list[str] = [
     # 1: OAuth clients, token signing keys, the Root Certificate Pool.
@@ -52,12 +54,32 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: the audit trail (append-only) and signing-key rotation.
+    """
+    CREATE TABLE audit (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        client_id  TEXT,
+        role       TEXT,
+        operation  TEXT NOT NULL,
+        object_ids TEXT NOT NULL DEFAULT '[]',
+        status     INTEGER NOT NULL,
+        trace_id   TEXT NOT NULL
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    ALTER TABLE signing_keys ADD COLUMN retired_at TEXT
+    """,
 ]
 
 
 class Store:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, sealer: Sealer | None = None):
         self.path = Path(path)
+        self.sealer = sealer or Sealer.for_data_dir(self.path.parent)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the event loop thread; the lock guards the rare use from
         # other threads (the CLI, tests) and keeps transactions from interleaving.
@@ -118,4 +140,14 @@ class Store:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a script into statements; a trigger body's inner `;` does not end one."""
+    statements, buffer = [], ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip(" \n;"):
+        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:80]}")
+    return statements

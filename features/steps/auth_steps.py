@@ -113,8 +113,91 @@ def present_bad_token(api: OpcpClient, scenario_ctx: Scenario, kind: str):
         head, _, rest = genuine.partition(".")
         signature = rest.partition(".")[2]
         token = f"{head}.{_b64(claims)}.{signature}"
+    elif kind == "hs256-with-public-key":
+        token = _hs256_with_public_key(api, claims)
     elif kind == "garbage":
         token = "this-is-not-a-token"
     else:
         raise ValueError(f"unknown token kind {kind!r}")
     scenario_ctx.token = token
+
+
+def _hs256_with_public_key(api: OpcpClient, claims: dict) -> str:
+    """The classic algorithm confusion: the server's public key used as an HMAC secret."""
+    if not api.target.jwks_url:
+        pytest.skip("not applicable: the target file gives no jwks_url")
+    jwks = api.send("GET", api.target.jwks_url).json()
+    jwk = jwks["keys"][0]
+    public = jwt.PyJWK(jwk).key
+    from cryptography.hazmat.primitives import serialization
+
+    pem = public.public_bytes(serialization.Encoding.PEM,
+                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    header = {"alg": "HS256", "typ": "JWT", "kid": jwk.get("kid")}
+    signing_input = f"{_b64(header)}.{_b64(claims)}".encode()
+    import hashlib
+    import hmac
+
+    signature = base64.urlsafe_b64encode(hmac.new(pem, signing_input, hashlib.sha256).digest())
+    return f"{signing_input.decode()}.{signature.rstrip(b'=').decode()}"
+
+
+@when("a client id that is being guessed gets 6 wrong secrets in a row")
+def guessed_client(api: OpcpClient, scenario_ctx: Scenario):
+    import uuid
+
+    body = {"client_id": f"suite-guessed-{uuid.uuid4().hex[:12]}", "client_secret": "guess",
+            "audience": api.target.audience, "grant_type": "client_credentials"}
+    for attempt in range(6):
+        scenario_ctx.last = api.token_request({**body, "client_secret": f"guess-{attempt}"})
+
+
+@then("the answer says when to retry")
+def retry_after(scenario_ctx: Scenario):
+    value = scenario_ctx.response.response_headers.get("retry-after")
+    assert value and value.isdigit() and int(value) > 0, (
+        f"a 429 must carry Retry-After in seconds, got {value!r}")
+
+
+@given("I hold a token issued before the key rotation")
+def token_before_rotation(api: OpcpClient, scenario_ctx: Scenario):
+    client = _client(api, scenario_ctx)
+    got = api.token_request(api.credentials_body(client))
+    assert got.status == 200, got.response_body
+    scenario_ctx.saved["old_token"] = got.json()["access_token"]
+
+
+@when("the operator rotates the token signing key")
+def rotate(api: OpcpClient, scenario_ctx: Scenario):
+    if api.target.client("ADMIN") is None or not api.target.implements("admin"):
+        pytest.skip("not applicable: the target declares no admin extension to rotate keys")
+    got = api.call("POST", "admin", "/v1/admin/signingKeys/rotate", role="ADMIN",
+                   json={"reason": "conformance suite: key rotation scenario"})
+    assert got.status == 200, f"key rotation failed: {got.status} {got.response_body}"
+
+
+@then("a token issued now names another key")
+def new_kid(api: OpcpClient, scenario_ctx: Scenario):
+    got = api.token_request(api.credentials_body(_client(api, scenario_ctx)))
+    assert got.status == 200, got.response_body
+    new = jwt.get_unverified_header(got.json()["access_token"]).get("kid")
+    old = jwt.get_unverified_header(scenario_ctx.saved["old_token"]).get("kid")
+    assert new and new != old, f"tokens are still signed with key {old!r} after the rotation"
+    scenario_ctx.saved["kids"] = {old, new}
+
+
+@then("the token issued before the rotation is still accepted")
+def old_token_ok(api: OpcpClient, scenario_ctx: Scenario):
+    got = api.call("GET", "rcp", "/v1/root/rootCerts", token=scenario_ctx.saved["old_token"])
+    assert got.status == 200, (
+        f"a token issued before the rotation was refused ({got.status}): tokens of the previous "
+        f"key must stay valid until they expire")
+
+
+@then("the published keys include both keys")
+def jwks_both(api: OpcpClient, scenario_ctx: Scenario):
+    if not api.target.jwks_url:
+        pytest.skip("not applicable: the target file gives no jwks_url")
+    kids = {k.get("kid") for k in api.send("GET", api.target.jwks_url).json()["keys"]}
+    missing = scenario_ctx.saved["kids"] - kids
+    assert not missing, f"the JWKS lacks key(s) {missing}"

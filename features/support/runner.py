@@ -80,9 +80,12 @@ def pytest_bdd_apply_tag(tag: str, function) -> bool | None:
 
 
 def _service_of(feature, scenario) -> str | None:
-    tags = set(feature.tags) | set(scenario.tags)
-    found = [s for s in SERVICES if s in tags]
-    return found[0] if found else None
+    """A scenario's own service tag wins over its feature's."""
+    for tags in (scenario.tags, feature.tags):
+        found = [s for s in SERVICES if s in tags]
+        if found:
+            return found[0]
+    return None
 
 
 def pytest_bdd_before_scenario(request, feature, scenario) -> None:

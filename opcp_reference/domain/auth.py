@@ -11,11 +11,13 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -82,7 +84,26 @@ def ensure_signing_key(store: Store) -> None:
     kid = _thumbprint(key.public_key())
     with store.tx() as db:
         db.execute("INSERT INTO signing_keys (kid, private_pem, created_at, active)"
-                   " VALUES (?,?,?,1)", (kid, pem, datetime.now(UTC).isoformat()))
+                   " VALUES (?,?,?,1)", (kid, store.sealer.seal(pem, kid.encode()),
+                                         datetime.now(UTC).isoformat()))
+
+
+def rotate_signing_key(store: Store, now: datetime | None = None,
+                       faults: Faults | None = None) -> str:
+    """Retire the active key and make a new one. Tokens signed by a retired key stay valid
+    until they expire (a retired key is kept for one token lifetime, then refused)."""
+    when = (now or datetime.now(UTC)).isoformat()
+    with store.tx() as db:
+        db.execute("UPDATE signing_keys SET active = 0, retired_at = ? WHERE active = 1", (when,))
+        if faults is not None and faults.on("auth-rotation-drops-old-key"):
+            db.execute("DELETE FROM signing_keys WHERE active = 0")
+    ensure_signing_key(store)
+    return _active_key(store)[0]
+
+
+def _load_key(store: Store, row) -> ec.EllipticCurvePrivateKey:
+    pem = store.sealer.unseal(bytes(row["private_pem"]), row["kid"].encode())
+    return serialization.load_pem_private_key(pem, None)
 
 
 def _active_key(store: Store) -> tuple[str, ec.EllipticCurvePrivateKey]:
@@ -90,21 +111,57 @@ def _active_key(store: Store) -> tuple[str, ec.EllipticCurvePrivateKey]:
                           " ORDER BY created_at DESC")
     if row is None:
         raise RuntimeError("no token signing key: the store was not initialised")
-    return row["kid"], serialization.load_pem_private_key(bytes(row["private_pem"]), None)
+    return row["kid"], _load_key(store, row)
 
 
-def jwks(store: Store) -> dict:
+def _usable(row, ttl: int) -> bool:
+    """A key verifies tokens while active, and for one token lifetime after retirement."""
+    retired = row["retired_at"]
+    return not retired or datetime.fromisoformat(retired) >= datetime.now(UTC) - timedelta(
+        seconds=ttl)
+
+
+def jwks(store: Store, ttl: int = TOKEN_TTL) -> dict:
     keys = []
-    for row in store.query("SELECT kid, private_pem FROM signing_keys ORDER BY created_at"):
-        public = serialization.load_pem_private_key(bytes(row["private_pem"]), None).public_key()
+    rows = store.query("SELECT kid, private_pem, retired_at FROM signing_keys ORDER BY created_at")
+    for row in (r for r in rows if _usable(r, ttl)):
+        public = _load_key(store, row).public_key()
         jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(public))
         jwk.update({"kid": row["kid"], "use": "sig", "alg": "ES256"})
         keys.append(jwk)
     return {"keys": keys}
 
 
+class SecretThrottle:
+    """Repeated bad secrets for one client id buy a 429 with Retry-After.
+
+    Counted per client id, known or not (a limit only on known ids would tell an attacker
+    which ids exist). While a client id is throttled even its right secret is refused,
+    or the throttle would not slow a guesser down.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, client_id: str, now: float) -> int:
+        failures = self._failures.get(client_id)
+        if not failures:
+            return 0
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        if len(failures) < self.limit:
+            return 0
+        return max(1, math.ceil(failures[0] + self.window - now))
+
+    def failed(self, client_id: str, now: float) -> None:
+        if len(self._failures) > 100_000:  # bounded memory under a spray of random ids
+            self._failures.clear()
+        self._failures.setdefault(client_id, deque()).append(now)
+
+
 def issue_token(store: Store, config: AuthConfig, form: dict, faults: Faults,
-                now: float | None = None) -> dict:
+                throttle: SecretThrottle | None = None, now: float | None = None) -> dict:
     """The client credentials grant. `form` holds the request's fields, whatever the encoding."""
     grant = form.get("grant_type")
     if not grant:
@@ -118,16 +175,25 @@ def issue_token(store: Store, config: AuthConfig, form: dict, faults: Faults,
     if form["audience"] != config.audience:
         raise OAuthError(400, "invalid_target",
                          f"audience: {form['audience']!r} is not served here")
+    clock = now if now is not None else time.time()
+    if faults.on("auth-no-throttle"):
+        throttle = None
+    wait = throttle.retry_after(form["client_id"], clock) if throttle else 0
+    if wait:
+        raise OAuthError(429, "slow_down", f"client_id: too many wrong secrets; retry in {wait} s",
+                         headers={"Retry-After": str(wait)})
     row = store.query_one("SELECT * FROM clients WHERE client_id = ?", (form["client_id"],))
     # Hash even for unknown clients, so timing does not reveal which client ids exist.
     salt = bytes(row["secret_salt"]) if row else b"\0" * 16
     _, digest = hash_secret(form["client_secret"], salt)
     good = row is not None and hmac.compare_digest(digest, bytes(row["secret_hash"]))
     if row is None or not (good or faults.on("auth-accept-bad-secret")):
+        if throttle:
+            throttle.failed(form["client_id"], clock)
         raise OAuthError(401, "invalid_client", "client_id/client_secret: unknown client or "
                                                 "wrong secret")
     role = Role(row["role"])
-    issued = int(now if now is not None else time.time())
+    issued = int(clock)
     claims = {
         "iss": config.issuer,
         "sub": row["client_id"],
@@ -163,14 +229,22 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
         raise Unauthorized("Authorization: must be 'Bearer <token>'", headers=challenge)
     token = token.strip()
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
+        header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise Unauthorized("Authorization: the token is not a JWT", headers=challenge) from None
-    row = store.query_one("SELECT private_pem FROM signing_keys WHERE kid = ?", (kid,))
+    kid = header.get("kid")
+    faulty = _faulty_principal(store, token, header, faults)
+    if faulty is not None:
+        return faulty
+    row = store.query_one("SELECT kid, private_pem, retired_at FROM signing_keys WHERE kid = ?",
+                          (kid,))
     if row is None:
         raise Unauthorized("Authorization: the token's key id is unknown", headers=challenge)
-    public = serialization.load_pem_private_key(bytes(row["private_pem"]), None).public_key()
-    options = {"require": ["exp", "iat", "aud", "iss", "sub"]}
+    if not _usable(row, config.token_ttl):
+        raise Unauthorized("Authorization: the token's signing key was retired",
+                           headers=challenge)
+    public = _load_key(store, row).public_key()
+    options = {"require": ["exp", "iat", "nbf", "aud", "iss", "sub"]}
     if faults.on("auth-ignore-audience"):
         options["verify_aud"] = False
     if faults.on("auth-accept-expired"):
@@ -188,6 +262,29 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
         raise Unauthorized(f"Authorization: the token is invalid ({type(exc).__name__})",
                            headers=challenge) from None
     return Principal(claims["sub"], role, tuple(claims.get("wmis", ())),
+                     tuple(claims.get("emaid_prefixes", ())), claims)
+
+
+def _faulty_principal(store: Store, token: str, header: dict, faults: Faults) -> Principal | None:
+    """The deliberately broken verifications of the fault switches (never on by default)."""
+    alg = str(header.get("alg", "")).upper()
+    claims = None
+    if alg == "NONE" and faults.on("auth-accept-alg-none"):
+        claims = jwt.decode(token, options={"verify_signature": False})
+    elif alg == "HS256" and faults.on("auth-accept-hs256"):
+        row = store.query_one("SELECT kid, private_pem FROM signing_keys WHERE kid = ?",
+                              (header.get("kid"),))
+        if row is not None:
+            pem = _load_key(store, row).public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            signing_input, _, signature = token.rpartition(".")
+            expected = base64.urlsafe_b64encode(
+                hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()).rstrip(b"=")
+            if hmac.compare_digest(expected, signature.encode()):
+                claims = jwt.decode(token, options={"verify_signature": False})
+    if claims is None:
+        return None
+    return Principal(claims["sub"], Role(claims["role"]), tuple(claims.get("wmis", ())),
                      tuple(claims.get("emaid_prefixes", ())), claims)
 
 

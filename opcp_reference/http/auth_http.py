@@ -11,13 +11,16 @@ from aiohttp import web
 
 from opcp.errors import OAuthError
 from opcp_reference.domain import auth
-from opcp_reference.http.common import CTX
+from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION
 
 
 async def issue_token(request: web.Request) -> web.Response:
     ref = request.app[CTX]
+    request[OPERATION] = "issue-token"
     form = await _token_form(request)
-    body = auth.issue_token(ref.store, ref.auth, form, ref.faults)
+    if isinstance(form.get("client_id"), str):
+        request[OBJECT_IDS] = [f"client_id={form['client_id'][:64]}"]
+    body = auth.issue_token(ref.store, ref.auth, form, ref.faults, ref.throttle)
     # RFC 6749 5.1: token responses must not be cached.
     return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 

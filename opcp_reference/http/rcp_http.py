@@ -8,7 +8,7 @@ from opcp.errors import NotFound
 from opcp_reference.context import Reference
 from opcp_reference.domain import rcp
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import read_json
+from opcp_reference.http.common import OBJECT_IDS, read_json
 
 
 async def get_all_root_certs(request: web.Request, ref: Reference, who: Principal):
@@ -26,7 +26,9 @@ async def get_root_cert(request: web.Request, ref: Reference, who: Principal):
 
 
 async def save_root_ca(request: web.Request, ref: Reference, who: Principal):
-    return web.json_response(rcp.save_root(ref.store, await read_json(request), ref.faults))
+    saved = rcp.save_root(ref.store, await read_json(request), ref.faults)
+    request[OBJECT_IDS] = [f"rootCertificateId={saved['RootResponse']['rootCertificateId']}"]
+    return web.json_response(saved)
 
 
 async def delete_root_ca(request: web.Request, ref: Reference, who: Principal):

@@ -1,0 +1,50 @@
+"""Operator commands on a reference's data dir: `opcp audit`, `opcp keys rotate`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", help="read the reference's audit trail")
+    p.add_argument("--data-dir", type=Path, required=True)
+    p.add_argument("--since", default=None, help="ISO 8601 time, e.g. 2026-11-25T10:00")
+    p.add_argument("--client", default=None, help="only this client id")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=run_audit)
+    k = sub.add_parser("keys", help="manage the reference's token signing keys")
+    k.add_argument("action", choices=["rotate"])
+    k.add_argument("--data-dir", type=Path, required=True)
+    k.set_defaults(func=run_keys)
+
+
+def _open(data_dir: Path):
+    from opcp_reference.store import Store
+
+    if not (data_dir / "opcp.sqlite3").exists():
+        raise SystemExit(f"opcp: {data_dir} holds no reference store (opcp.sqlite3)")
+    return Store(data_dir / "opcp.sqlite3")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from opcp_reference import audit
+
+    rows = audit.read(_open(args.data_dir), since=args.since, client_id=args.client)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(f"{row['at']}  {row['status']}  {row['client_id'] or '-':12} "
+                  f"{row['role'] or '-':7} {row['operation']:28} {','.join(row['object_ids'])}"
+                  f"  traceId={row['trace_id']}")
+    return 0
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    from opcp_reference.domain import auth
+
+    kid = auth.rotate_signing_key(_open(args.data_dir))
+    print(f"new signing key {kid}; tokens of the previous key stay valid until they expire")
+    return 0

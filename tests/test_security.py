@@ -1,0 +1,148 @@
+"""Hardening of the reference: secrets at rest, audit trail, throttling, key rotation,
+bounded input."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import time
+
+import httpx
+import pytest
+
+from opcp_reference import audit
+from opcp_reference.domain import auth
+from opcp_reference.sealing import Sealer, SealingError
+from opcp_reference.server import DEFAULT_AUDIENCE, EmbeddedReference
+from opcp_reference.store import Store
+from tests.conftest import token_for
+
+
+def test_private_keys_are_sealed_in_the_store(reference):
+    raw = (reference.ref.data_dir / "opcp.sqlite3").read_bytes()
+    assert b"PRIVATE KEY" not in raw
+    key_file = reference.ref.data_dir / "master.key"
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_a_wrong_master_key_cannot_unseal(tmp_path, monkeypatch):
+    with EmbeddedReference(tmp_path / "d"):
+        pass
+    monkeypatch.setenv("OPCP_MASTER_KEY", base64.b64encode(b"k" * 32).decode())
+    store = Store(tmp_path / "d" / "opcp.sqlite3")
+    with pytest.raises(SealingError):
+        auth.jwks(store)
+
+
+def test_sealing_is_bound_to_its_context():
+    sealer = Sealer(b"x" * 32)
+    blob = sealer.seal(b"secret", b"kid-1")
+    assert sealer.unseal(blob, b"kid-1") == b"secret"
+    with pytest.raises(SealingError):
+        sealer.unseal(blob, b"kid-2")
+
+
+def test_writes_and_denials_are_audited_without_secrets(reference, clients):
+    admin = token_for(reference.base_url, clients["admin"])
+    cpo = token_for(reference.base_url, clients["cpo-1"])
+    httpx.put(reference.base_url + "/v1/root/rootCerts", json={"rootType": "V2G"},
+              headers={"Authorization": f"Bearer {admin}"})
+    httpx.delete(reference.base_url + "/v1/root/rootCerts/abc",
+                 headers={"Authorization": f"Bearer {cpo}"})
+    httpx.get(reference.base_url + "/v1/root/rootCerts")  # 401
+    httpx.get(reference.base_url + "/v1/root/rootCerts",
+              headers={"Authorization": f"Bearer {cpo}"})  # a read: not audited
+    rows = audit.read(reference.ref.store)
+    seen = [(r["operation"], r["status"], r["client_id"]) for r in rows]
+    assert ("saveRootCa", 400, "admin") in seen
+    assert ("deleteRootCa", 403, "cpo-1") in seen
+    assert ("getAllRootCerts", 401, None) in seen
+    assert not any(r["operation"] == "getAllRootCerts" and r["status"] == 200 for r in rows)
+    assert all(r["trace_id"] for r in rows)
+    dumped = json.dumps(rows)
+    for secret in [admin, cpo] + [c["client_secret"] for c in clients.values()]:
+        assert secret not in dumped
+
+
+def test_the_audit_trail_is_append_only(reference):
+    audit.record(reference.ref.store, client_id="x", role="CPO", operation="op", object_ids=[],
+                 status=200, trace_id="t")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with reference.ref.store.tx() as db:
+            db.execute("DELETE FROM audit")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with reference.ref.store.tx() as db:
+            db.execute("UPDATE audit SET status = 200")
+
+
+def test_opcp_audit_reads_the_trail(reference, clients, capsys):
+    from opcp.cli import main
+
+    token_for(reference.base_url, clients["cps-1"])
+    httpx.delete(reference.base_url + "/v1/root/rootCerts/x")
+    assert main(["audit", "--data-dir", str(reference.ref.data_dir), "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert any(x["operation"] == "issue-token" and "client_id=cps-1" in x["object_ids"]
+               for x in lines)
+    assert any(x["operation"] == "deleteRootCa" and x["status"] == 401 for x in lines)
+
+
+def test_throttle_counts_per_client_id_and_forgets_after_the_window():
+    throttle = auth.SecretThrottle(limit=3, window=10)
+    for t in range(3):
+        throttle.failed("a", 100.0 + t)
+    assert throttle.retry_after("a", 103.0) == 7
+    assert throttle.retry_after("b", 103.0) == 0
+    assert throttle.retry_after("a", 111.0) == 0
+
+
+def test_throttled_client_is_refused_even_with_its_right_secret(reference, clients):
+    cpo = clients["cpo-2"]
+    body = {"client_id": cpo["client_id"], "audience": DEFAULT_AUDIENCE,
+            "grant_type": "client_credentials"}
+    for _ in range(5):
+        httpx.post(reference.base_url + "/oauth/token", json={**body, "client_secret": "no"})
+    got = httpx.post(reference.base_url + "/oauth/token",
+                     json={**body, "client_secret": cpo["client_secret"]})
+    assert got.status_code == 429 and int(got.headers["Retry-After"]) > 0
+
+
+def test_retired_keys_verify_for_one_token_lifetime(reference, clients):
+    store, config = reference.ref.store, reference.ref.auth
+    token = token_for(reference.base_url, clients["mo-1"])
+    header = f"Bearer {token}"
+    auth.rotate_signing_key(store)
+    assert auth.verify_token(store, config, header, reference.ref.faults).client_id == "mo-1"
+    # Pretend the rotation happened more than a token lifetime ago.
+    with store.tx() as db:
+        db.execute("UPDATE signing_keys SET retired_at = '2000-01-01T00:00:00+00:00' "
+                   "WHERE retired_at IS NOT NULL")
+    with pytest.raises(Exception, match="retired"):
+        auth.verify_token(store, config, header, reference.ref.faults)
+    assert len(auth.jwks(store)["keys"]) == 1
+
+
+def test_tokens_without_nbf_are_refused(reference):
+    now = int(time.time())
+    token = auth.mint(reference.ref.store, {"iss": reference.ref.auth.issuer, "sub": "cpo-1",
+                                            "aud": DEFAULT_AUDIENCE, "iat": now,
+                                            "exp": now + 60, "role": "CPO"})
+    got = httpx.get(reference.base_url + "/v1/root/rootCerts",
+                    headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 401
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 5000 + b"]" * 5000,
+    b'{"a":' * 100 + b"1" + b"}" * 100,
+    b"\xff\xfe not utf8",
+    b'{"caCertificate": 5, "rootType": []}',
+])
+def test_hostile_bodies_get_400_never_500(reference, clients, body):
+    admin = token_for(reference.base_url, clients["admin"])
+    got = httpx.put(reference.base_url + "/v1/root/rootCerts", content=body,
+                    headers={"Authorization": f"Bearer {admin}",
+                             "Content-Type": "application/json"})
+    assert got.status_code == 400, got.text
+    assert got.json()["traceId"]
