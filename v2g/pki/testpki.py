@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.ids import emaid_with_check_digit
 from v2g.pki.builder import Issued, issue
+from v2g.pki.ocsp import Signer
 from v2g.pki.profiles import PROFILES, Kind, Role, profile as _profile
 
 __all__ = ["TestPki", "PkiEntry", "ManifestError", "DEFAULT_OCSP_URL", "LAYOUT"]
@@ -147,6 +148,20 @@ class TestPki:
     def ocsp_signer_for(self, ca_name: str) -> Issued | None:
         signer = f"{ca_name}.ocsp"
         return self[signer] if signer in self.entries else None
+
+    def ocsp_signers(self) -> list[Signer]:
+        """A responder signer per CA: its delegated OCSP signer when present, else itself."""
+        out = []
+        for name in self.names():
+            ca = self[name]
+            if not ca.profile.is_ca or ca.key is None:
+                continue
+            delegated = self.ocsp_signer_for(name)
+            if delegated is not None and delegated.key is not None:
+                out.append(Signer(delegated.cert, delegated.key, ca.cert))
+            else:
+                out.append(Signer(ca.cert, ca.key, ca.cert))
+        return out
 
     # ------------------------------------------------------------------ disk
     def write(self, directory: str | Path) -> Path:
