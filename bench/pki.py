@@ -21,18 +21,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
-from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash  # noqa: E402
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID  # noqa: E402
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from opcp.ids import emaid_with_check_digit  # noqa: E402
-from v2g.contract_key import decrypt_contract_key, encrypt_contract_key  # noqa: E402
-from v2g.pki.builder import issue  # noqa: E402
-from v2g.pki.testpki import TestPki  # noqa: E402
-from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain  # noqa: E402
+from opcp.ids import emaid_with_check_digit
+from v2g.contract_key import decrypt_contract_key, encrypt_contract_key
+from v2g.pki.builder import issue
+from v2g.pki.testpki import TestPki
+from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
 
 
 def timed(fn: Callable[[int], object], n: int) -> float:
@@ -57,7 +57,7 @@ def main() -> None:
 
     def base_issue(i: int) -> object:
         key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
                           x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OPCP Test PKI"),
                           x509.NameAttribute(NameOID.DOMAIN_COMPONENT, "MO"),
@@ -84,7 +84,7 @@ def main() -> None:
         return validate_chain([leaves[i], sub2.cert, sub1.cert], store, purpose=Purpose.CONTRACT)
 
     def base_validate(i: int) -> object:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for c, parent in ((leaves[i], sub2.cert), (sub2.cert, sub1.cert), (sub1.cert, root.cert)):
             c.verify_directly_issued_by(parent)
             if not c.not_valid_before_utc <= now <= c.not_valid_after_utc:
@@ -102,7 +102,7 @@ def main() -> None:
     def base_crypt(i: int) -> object:
         k = keys[i % len(keys)]
         eph = ec.generate_private_key(ec.SECP256R1())
-        kdf = lambda z: ConcatKDFHash(hashes.SHA256(), 16, b"\x01UV").derive(z)  # noqa: E731
+        kdf = lambda z: ConcatKDFHash(hashes.SHA256(), 16, b"\x01UV").derive(z)
         iv = os.urandom(16)
         e = Cipher(algorithms.AES(kdf(eph.exchange(ec.ECDH(), prov_pub))), modes.CBC(iv)).encryptor()
         ct = e.update(k.private_numbers().private_value.to_bytes(32, "big")) + e.finalize()

@@ -24,11 +24,11 @@ from faker.providers import BaseProvider
 from opcp.ids import emaid_check_digit
 
 __all__ = [
-    "PnCIdProvider",
     "EMAID_INVALID_RULES",
-    "PCID_INVALID_RULES",
     "EVSE_INVALID_RULES",
+    "PCID_INVALID_RULES",
     "SECC_INVALID_RULES",
+    "PnCIdProvider",
 ]
 
 _UPPER = string.ascii_uppercase

@@ -31,23 +31,23 @@ import string
 from dataclasses import dataclass
 
 __all__ = [
-    "IdError",
     "RULES",
     "Emaid",
-    "normalise_emaid",
-    "parse_emaid",
+    "IdError",
     "emaid_check_digit",
-    "emaid_with_check_digit",
     "emaid_prefix",
-    "is_valid_emaid",
-    "normalise_pcid",
-    "pcid_wmi",
-    "is_valid_pcid",
-    "normalise_evse_id",
+    "emaid_with_check_digit",
     "evse_id_prefix",
+    "is_valid_emaid",
     "is_valid_evse_id",
-    "normalise_secc_id",
+    "is_valid_pcid",
     "is_valid_secc_id",
+    "normalise_emaid",
+    "normalise_evse_id",
+    "normalise_pcid",
+    "normalise_secc_id",
+    "parse_emaid",
+    "pcid_wmi",
 ]
 
 # Rule identifiers and their human text. Errors carry the identifier so callers

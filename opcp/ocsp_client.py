@@ -20,13 +20,13 @@ from cryptography import x509
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, OcspResult, build_request, issuer_key_hashes, verify_response
 
-__all__ = ["OcspClient", "AsyncOcspClient", "OcspError", "OcspResult"]
+__all__ = ["AsyncOcspClient", "OcspClient", "OcspError", "OcspResult"]
 
 Clock = Callable[[], dt.datetime]
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class _Base:

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from v2g.pki.ocsp import Lookup, Signer, SignerFor, respond
 
-__all__ = ["ocsp_handler", "ocsp_app", "REQUEST_TYPE", "RESPONSE_TYPE", "MAX_REQUEST"]
+__all__ = ["MAX_REQUEST", "REQUEST_TYPE", "RESPONSE_TYPE", "ocsp_app", "ocsp_handler"]
 
 REQUEST_TYPE = "application/ocsp-request"
 RESPONSE_TYPE = "application/ocsp-response"

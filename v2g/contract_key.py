@@ -27,13 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 __all__ = [
-    "OTHER_INFO",
     "ENCRYPTED_KEY_LEN",
+    "OTHER_INFO",
     "ContractKeyError",
     "EncryptedContractKey",
     "concat_kdf_sha256",
-    "encrypt_contract_key",
     "decrypt_contract_key",
+    "encrypt_contract_key",
 ]
 
 OTHER_INFO = bytes([0x01, 0x55, 0x56])  # AlgorithmID, PartyUInfo, PartyVInfo (ISO 15118-2)

@@ -27,7 +27,7 @@ def _ready() -> bool:
     if not _python().exists():
         return False
     probe = subprocess.run([str(_python()), "-c", "import iso15118.shared.security"],
-                           capture_output=True)
+                           capture_output=True, check=False)
     return probe.returncode == 0
 
 

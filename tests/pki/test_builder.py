@@ -57,7 +57,7 @@ def test_every_certificate_matches_its_profile(pki: TestPki) -> None:
 
 
 def test_leaf_cns_follow_name_rules(pki: TestPki) -> None:
-    cn = lambda n: pki[n].cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value  # noqa: E731
+    cn = lambda n: pki[n].cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     assert cn("v2g1.mo.contract") == "DEOPCV2GMO0001O"
     assert cn("oem1.prov") == "OPCVIN00000000001"
     assert cn("v2g1.cpo.secc") == "DE*OPC*E0001*1"
@@ -113,7 +113,7 @@ def test_leaf_size_budget(pki: TestPki) -> None:
 
 
 def test_explicit_validity(pki: TestPki) -> None:
-    nb = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+    nb = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     got = issue("secc_leaf", "DE*OPC*E9", pki["v2g1.cpo.sub2"], not_before=nb,
                 not_after=nb + dt.timedelta(days=1))
     assert got.cert.not_valid_before_utc == nb

@@ -28,7 +28,7 @@ def index(pki: TestPki) -> CaIndex:
     return CaIndex(pki.ocsp_signers())
 
 
-REVOKED_AT = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+REVOKED_AT = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 def make_lookup(pki: TestPki, index: CaIndex, revoked: set[str] = frozenset()):
@@ -116,7 +116,7 @@ def test_client_rejects_forged_and_mismatched(pki: TestPki, index: CaIndex) -> N
     cert, ca = pki["mo1.contract"].cert, pki["mo1.sub2"].cert
     req = build_request(cert, ca)
     # Signed by a signer of another CA: not the issuer, not delegated by it.
-    foreign = [s for s in pki.ocsp_signers() if s.ca == pki["oem1.sub2"].cert][0]
+    foreign = next(s for s in pki.ocsp_signers() if s.ca == pki["oem1.sub2"].cert)
     forged = respond(req, lambda h, s: GOOD, Signer(foreign.cert, foreign.key, ca))
     with pytest.raises(OcspError) as info:
         verify_response(forged, cert, ca)
@@ -128,7 +128,7 @@ def test_client_rejects_forged_and_mismatched(pki: TestPki, index: CaIndex) -> N
         verify_response(der, cert, ca)
     assert info.value.rule == "response.cert_id"
     # Stale: nextUpdate in the past.
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
     der = respond(req, make_lookup(pki, index), index, now=old)
     with pytest.raises(OcspError) as info:
         verify_response(der, cert, ca)

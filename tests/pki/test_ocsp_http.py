@@ -82,12 +82,12 @@ def revoke(store: Store, pki: TestPki, name: str) -> None:
     issuer = pki[pki.entries[name].issuer].cert
     for h in _hashes(issuer):
         store.revoked[(h, pki[name].cert.serial_number)] = Revoked(
-            dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), x509.ReasonFlags.superseded)
+            dt.datetime(2026, 1, 1, tzinfo=dt.UTC), x509.ReasonFlags.superseded)
 
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_status_via_aia(env, method: str) -> None:
-    pki, store, _ = env
+    pki, _, _ = env
     client = OcspClient(httpx.Client(), method=method)
     for name, issuer in [("v2g1.cpo.secc", "v2g1.cpo.sub2"), ("mo1.sub2", "mo1.sub1"),
                          ("oem2.sub1", "oem2.root")]:
@@ -98,7 +98,7 @@ def test_status_via_aia(env, method: str) -> None:
 
 def test_revocation_and_cache(env) -> None:
     pki, store, _ = env
-    now = [dt.datetime.now(dt.timezone.utc)]
+    now = [dt.datetime.now(dt.UTC)]
     client = OcspClient(httpx.Client(), clock=lambda: now[0])
     cert, ca = pki["v2g2.cps.leaf"].cert, pki["v2g2.cps.sub2"].cert
     assert client.status(cert, ca).status == GOOD

@@ -9,11 +9,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from .spec_certs import spec_cert
 from v2g.pki.builder import issue
 from v2g.pki.profiles import Role
 from v2g.pki.testpki import TestPki
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+
+from .spec_certs import spec_cert
 
 LEAVES = {
     "v2g1.mo.contract": Purpose.CONTRACT,
@@ -85,7 +86,7 @@ def test_validity_shell_model(pki: TestPki) -> None:
     e = err(chain(pki, "mo1.contract"), store_of(pki), at=leaf.not_valid_before_utc - dt.timedelta(days=1))
     assert e.rule == "validity.not_yet"
     # A sub-CA that expired while the leaf is still valid breaks the shell model.
-    nb = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=10)
+    nb = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
     short_sub2 = issue("mo_sub2", "Short Sub2", pki["mo1.sub1"], not_before=nb,
                        not_after=nb + dt.timedelta(days=5))
     leaf2 = issue("contract_leaf", "DE8ABC12E45678", short_sub2, not_before=nb,
@@ -116,7 +117,7 @@ def test_untrusted_root_in_chain(pki: TestPki) -> None:
 def _raw(issuer_key, issuer_name, subject_cn, *, ca: bool | None, path_len=None, ku=True,
          key=None, dc=None):
     key = key or ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     attrs = [x509.NameAttribute(x509.NameOID.COMMON_NAME, subject_cn)]
     if dc:
         attrs.insert(0, x509.NameAttribute(x509.NameOID.DOMAIN_COMPONENT, dc))
@@ -185,7 +186,7 @@ def test_garbage_in_chain_is_typed(pki: TestPki) -> None:
 
 # --------------------------------------------------------------- real certificates
 
-AT = dt.datetime(2022, 6, 1, tzinfo=dt.timezone.utc)  # inside every real chain's validity
+AT = dt.datetime(2022, 6, 1, tzinfo=dt.UTC)  # inside every real chain's validity
 
 
 @pytest.mark.parametrize(
@@ -222,7 +223,7 @@ def test_real_chains(leaf: str, sub2: str, sub1: str, purpose: Purpose) -> None:
     assert sub1 in e.subject
     # And outside the validity the shell model bites.
     e = err(chain_, [TrustAnchor.of(spec_cert(sub1), Role.V2G)], purpose=purpose,
-            at=dt.datetime(2040, 1, 1, tzinfo=dt.timezone.utc))
+            at=dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
     assert e.rule == "validity.expired"
 
 

@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from opcp import ids
-from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage, profile as _profile
+from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage
+from v2g.pki.profiles import profile as _profile
 
-__all__ = ["Issued", "ProfileError", "issue", "check_subject_cn", "key_identifier", "new_key"]
+__all__ = ["Issued", "ProfileError", "check_subject_cn", "issue", "key_identifier", "new_key"]
 
 
 class ProfileError(ValueError):
@@ -153,7 +154,7 @@ def issue(
     ):
         raise ProfileError("public_key", "key.curve", "ISO 15118-2 certificates use secp256r1")
 
-    start = not_before or (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     end = not_after or start + dt.timedelta(days=prof.days)
     if issuer is not None and not_after is None:
         end = min(end, issuer.cert.not_valid_after_utc)

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-__all__ = ["CertInfo", "CertParseError", "read_cert", "load_cert"]
+__all__ = ["CertInfo", "CertParseError", "load_cert", "read_cert"]
 
 
 class CertParseError(ValueError):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
@@ -28,9 +28,20 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from v2g.pki.certinfo import read_cert
 
 __all__ = [
-    "Good", "Revoked", "Unknown", "GOOD", "UNKNOWN", "Status",
-    "Signer", "CaIndex", "respond", "OcspError", "OcspResult",
-    "build_request", "verify_response", "issuer_key_hashes",
+    "GOOD",
+    "UNKNOWN",
+    "CaIndex",
+    "Good",
+    "OcspError",
+    "OcspResult",
+    "Revoked",
+    "Signer",
+    "Status",
+    "Unknown",
+    "build_request",
+    "issuer_key_hashes",
+    "respond",
+    "verify_response",
 ]
 
 
@@ -120,9 +131,7 @@ def respond(
         req = ocsp.load_der_ocsp_request(request_der)
         key_hash, serial, name_hash, alg = (req.issuer_key_hash, req.serial_number,
                                             req.issuer_name_hash, req.hash_algorithm)
-    except (ValueError, TypeError):
-        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    except Exception:  # cryptography raises UnsupportedAlgorithm etc. on odd requests
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     chosen = signer(key_hash) if callable(signer) and not isinstance(signer, Signer) else signer
     if chosen is None:
@@ -132,10 +141,10 @@ def respond(
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     try:
         status = lookup(key_hash, serial)
-    except Exception:  # a failing store must not take the responder down
+    except Exception:  # noqa: BLE001 - a failing store must not take the responder down
         return _unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
 
-    t = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+    t = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     if isinstance(status, Revoked):
         cs, rtime, reason = ocsp.OCSPCertStatus.REVOKED, status.time, status.reason
     elif isinstance(status, Good):
@@ -240,7 +249,7 @@ def verify_response(
                             "the responder certificate is not issued by the certificate's issuer")
         if ExtendedKeyUsageOID.OCSP_SIGNING.dotted_string not in read_cert(responder).eku:
             raise OcspError("certs", "responder.eku", "the responder certificate lacks OCSPSigning")
-    t = now or dt.datetime.now(dt.timezone.utc)
+    t = now or dt.datetime.now(dt.UTC)
     if nonce is not None:
         try:
             got = resp.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce

@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Role", "Kind", "CnRule", "Profile", "PROFILES", "profile", "LEAF_MAX_DER", "Usage"]
+__all__ = ["LEAF_MAX_DER", "PROFILES", "CnRule", "Kind", "Profile", "Role", "Usage", "profile"]
 
 # ISO 15118-2 [V2G2-010]-style size budget: a leaf must fit the EXI message limits.
 LEAF_MAX_DER = 800

@@ -25,9 +25,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from opcp.ids import emaid_with_check_digit
 from v2g.pki.builder import Issued, issue
 from v2g.pki.ocsp import Signer
-from v2g.pki.profiles import PROFILES, Kind, Role, profile as _profile
+from v2g.pki.profiles import PROFILES, Kind, Role
+from v2g.pki.profiles import profile as _profile
 
-__all__ = ["TestPki", "PkiEntry", "ManifestError", "DEFAULT_OCSP_URL", "LAYOUT"]
+__all__ = ["DEFAULT_OCSP_URL", "LAYOUT", "ManifestError", "PkiEntry", "TestPki"]
 
 DEFAULT_OCSP_URL = "http://127.0.0.1:8080/ocsp"
 
@@ -102,7 +103,7 @@ class TestPki:
     @classmethod
     def build(cls, *, ocsp_url: str = DEFAULT_OCSP_URL, now: dt.datetime | None = None,
               ocsp_signers: bool = True) -> TestPki:
-        start = (now or dt.datetime.now(dt.timezone.utc)) - dt.timedelta(hours=1)
+        start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(hours=1)
         made: dict[str, Issued] = {}
         entries: list[PkiEntry] = []
         for name, prof, issuer, cn in LAYOUT:

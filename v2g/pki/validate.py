@@ -40,13 +40,13 @@ from v2g.pki.certinfo import CertInfo, CertParseError, read_cert
 from v2g.pki.profiles import PROFILES, CnRule, Role
 
 __all__ = [
+    "RULES",
+    "ChainError",
+    "ChainResult",
+    "Finding",
     "Purpose",
     "TrustAnchor",
     "TrustStore",
-    "ChainError",
-    "Finding",
-    "ChainResult",
-    "RULES",
     "validate_chain",
     "verify_signed_by",
 ]
@@ -237,8 +237,8 @@ def _check_name(info: CertInfo, rule: CnRule, findings: list[Finding]) -> None:
                                         RULES["compat.emaid_check_digit"]))
         elif rule is CnRule.PCID:
             ids.normalise_pcid(cn)
-        elif rule is CnRule.EVSE_OR_SECC:
-            if not (ids.is_valid_evse_id(cn) or ids.is_valid_secc_id(cn)):
+        elif rule is CnRule.EVSE_OR_SECC and not (ids.is_valid_evse_id(cn)
+                                                  or ids.is_valid_secc_id(cn)):
                 raise ids.IdError("evse_id", "evse.pattern", cn)
     except ids.IdError as exc:
         raise ChainError(0, info.subject, f"name.{rule.value}", str(exc)) from exc
@@ -253,9 +253,9 @@ def validate_chain(
 ) -> ChainResult:
     """Validate ``chain`` (leaf first, sub-CAs after; a trailing root is allowed)."""
     store = trust if isinstance(trust, TrustStore) else TrustStore(trust)
-    when = at or dt.datetime.now(dt.timezone.utc)
+    when = at or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     purp = Purpose(purpose) if purpose is not None else None
     findings: list[Finding] = []
 
