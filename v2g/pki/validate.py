@@ -294,17 +294,18 @@ def validate_chain(
     # The anchor.
     last = len(infos) - 1
     if len(infos) == 1 and infos[0].self_issued and infos[0].cert in store:
-        anchor: TrustAnchor | None = next(a for a in store.anchors if a.cert == infos[0].cert)
+        anchor: TrustAnchor = next(a for a in store.anchors if a.cert == infos[0].cert)
     else:
         named = store.candidates(infos[last].cert.issuer)
         if not named:
             raise ChainError(last, infos[last].subject, "anchor.not_found",
                              f"no trust anchor named {infos[last].issuer}")
-        anchor = next((a for a in named if verify_signed_by(infos[last].cert, a.cert.public_key())),
-                      None)
-        if anchor is None:
+        found = next((a for a in named if verify_signed_by(infos[last].cert, a.cert.public_key())),
+                     None)
+        if found is None:
             raise ChainError(last, infos[last].subject, "chain.signature",
                              "not signed by the key of any trust anchor of that name")
+        anchor = found
     anchor_info = read_cert(anchor.cert)
     anchor_pos = len(infos)
     _check_time(anchor_pos, anchor_info, when)
