@@ -28,6 +28,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from opcp import ids
-from v2g.pki.certinfo import CertInfo, CertParseError, read_cert
+from v2g.pki.certinfo import CertInfo, CertParseError, load_cert, read_cert
 from v2g.pki.profiles import PROFILES, CnRule, Role
 
 __all__ = [
@@ -178,6 +179,17 @@ class ChainResult:
         return self.chain[0]
 
 
+# Sub-CAs and anchors recur in every chain a service validates; their parsed view is
+# immutable, so keep it (keyed by the certificate, whose equality is its DER).
+_read_cached = lru_cache(maxsize=4096)(read_cert)
+
+
+def _info(item: bytes | x509.Certificate | CertInfo) -> CertInfo:
+    if isinstance(item, CertInfo):
+        return item
+    return _read_cached(load_cert(item))
+
+
 def verify_signed_by(cert: x509.Certificate, issuer_key: object) -> bool:
     if not isinstance(issuer_key, ec.EllipticCurvePublicKey):
         return False
@@ -262,7 +274,7 @@ def validate_chain(
     infos: list[CertInfo] = []
     for pos, item in enumerate(chain):
         try:
-            infos.append(item if isinstance(item, CertInfo) else read_cert(item))
+            infos.append(_info(item))
         except CertParseError as exc:
             raise ChainError(pos, "?", exc.rule, exc.detail) from exc
     if not infos:
@@ -306,7 +318,7 @@ def validate_chain(
             raise ChainError(last, infos[last].subject, "chain.signature",
                              "not signed by the key of any trust anchor of that name")
         anchor = found
-    anchor_info = read_cert(anchor.cert)
+    anchor_info = _info(anchor.cert)
     anchor_pos = len(infos)
     _check_time(anchor_pos, anchor_info, when)
 
