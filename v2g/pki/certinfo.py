@@ -62,7 +62,9 @@ def load_cert(data: bytes | x509.Certificate) -> x509.Certificate:
         if data.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+    # Untrusted bytes: cryptography signals damage with ValueError, InvalidVersion,
+    # TypeError (bad name attribute types) and more; every one means "not a certificate".
+    except Exception as exc:
         raise CertParseError("encoding.unparseable", f"not an X.509 certificate: {exc}") from exc
 
 
@@ -123,23 +125,31 @@ def _lenient(der: bytes) -> dict:
 def read_cert(data: bytes | x509.Certificate) -> CertInfo:
     cert = load_cert(data)
     der = cert.public_bytes(serialization.Encoding.DER)
+    # cryptography parses names, keys and times lazily: touch them here so that damage
+    # surfaces as one typed error now, not as a ValueError deep inside a check.
+    try:
+        subject, issuer = cert.subject, cert.issuer
+        cert.public_key()
+        _touched = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.signature_algorithm_oid)
+    except Exception as exc:  # see load_cert
+        raise CertParseError("encoding.fields", f"certificate fields unreadable: {exc}") from exc
     der_error = None
     try:
         f = _strict(cert)
-    except ValueError as exc:
+    except Exception as exc:  # noqa: BLE001 - ValueError, DuplicateExtension, ...: all mean "try BER"
         der_error = str(exc)
         try:
             f = _lenient(der)
         except Exception as exc2:  # asn1crypto raises several types on garbage
             raise CertParseError("encoding.extensions",
                                  f"extensions unreadable: {exc}; BER: {exc2}") from exc2
-    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    dcs = cert.subject.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT)
+    cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    dcs = subject.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT)
     return CertInfo(
         cert=cert,
         der=der,
-        subject=cert.subject.rfc4514_string(),
-        issuer=cert.issuer.rfc4514_string(),
+        subject=subject.rfc4514_string(),
+        issuer=issuer.rfc4514_string(),
         cn=str(cns[0].value) if cns else None,
         dcs=tuple(str(a.value) for a in dcs),
         basic_constraints=f["bc"],

@@ -57,6 +57,7 @@ MAX_SUB_CAS = 2
 RULES: dict[str, str] = {
     "encoding.unparseable": "the certificate is not a parseable X.509 certificate",
     "encoding.extensions": "the extensions cannot be read even as BER",
+    "encoding.fields": "names, key, validity and algorithm can be read",
     "chain.empty": "the chain has no certificate",
     "chain.too_long": f"at most {MAX_SUB_CAS} sub-CA certificates below the trust anchor",
     "chain.name": "the issuer name equals the subject of the next certificate",
