@@ -212,3 +212,69 @@ def issue(
             raise ProfileError("certificate", "size.leaf",
                                f"leaf DER is {size} bytes, the budget is {LEAF_MAX_DER}")
     return Issued(cert, key, prof)
+
+
+def _scope_of(prof: Profile, cn: str) -> str:
+    """The part of a leaf CN a requester's credential is scoped to (INTEROP 8): the EMAID's
+    country + provider, the EVSE/SECC ID's country + operator, the PCID's WMI."""
+    if prof.cn_rule is CnRule.EMAID:
+        return ids.emaid_prefix(cn)
+    if prof.cn_rule is CnRule.PCID:
+        return ids.pcid_wmi(cn)
+    if prof.cn_rule is CnRule.EVSE_OR_SECC:
+        if ids.is_valid_secc_id(cn):
+            secc = ids.normalise_secc_id(cn)
+            return secc[:2] + secc[3:6]
+        return ids.evse_id_prefix(cn)
+    return cn
+
+
+def issue_from_csr(
+    prof: Profile | str,
+    csr: bytes | x509.CertificateSigningRequest,
+    issuer: Issued,
+    *,
+    scope: str | None = None,
+    ocsp_url: str | None = None,
+    organization: str | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> Issued:
+    """Certify the key of a PKCS#10 request (what an EST simpleenroll does).
+
+    The CSR must be self-consistent (its signature verifies with its own key), carry a CN
+    that satisfies the profile, and, when ``scope`` is given, the CN's scope (see
+    ``_scope_of``) must equal it, case-insensitively: a requester may only get names of
+    its own provider, operator or manufacturer. The organisation is taken from the CSR
+    unless given."""
+    prof = _profile(prof)
+    if isinstance(csr, bytes):
+        try:
+            if csr.lstrip().startswith(b"-----BEGIN"):
+                req = x509.load_pem_x509_csr(csr)
+            else:
+                req = x509.load_der_x509_csr(csr)
+        except ValueError as exc:
+            raise ProfileError("csr", "csr.encoding", f"not a PKCS#10 request: {exc}") from exc
+    else:
+        req = csr
+    try:
+        signature_ok = req.is_signature_valid
+        public_key = req.public_key()
+        cns = req.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        orgs = req.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    except Exception as exc:  # untrusted bytes: cryptography raises several types
+        raise ProfileError("csr", "csr.encoding", f"unreadable request: {exc}") from exc
+    if not signature_ok:
+        raise ProfileError("csr", "csr.signature", "the request's signature does not verify")
+    if not cns:
+        raise ProfileError("csr.subject", "csr.cn", "the request has no CN")
+    cn = check_subject_cn(prof, str(cns[0].value))
+    if scope is not None and _scope_of(prof, cn).upper() != scope.upper():
+        raise ProfileError("csr.subject", "csr.scope",
+                           f"CN {cn} is outside the requester's scope {scope}")
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise ProfileError("csr.public_key", "key.curve", "ISO 15118-2 certificates use secp256r1")
+    org = organization or (str(orgs[0].value) if orgs else None)
+    return issue(prof, cn, issuer, public_key=public_key, ocsp_url=ocsp_url, organization=org,
+                 not_before=not_before, not_after=not_after)
