@@ -98,3 +98,18 @@ def test_bad_input_is_typed(call, field: str, rule: str) -> None:
     with pytest.raises(ContractKeyError) as info:
         call(p)
     assert (info.value.field, info.value.rule) == (field, rule)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=48, max_size=48), st.binary(min_size=65, max_size=65))
+def test_decrypt_garbage_is_typed_or_a_key(blob: bytes, dh: bytes) -> None:
+    prov = _PROV
+    try:
+        key = decrypt_contract_key(blob, b"\x04" + dh[1:], prov)
+    except ContractKeyError as exc:
+        assert exc.rule in {"key.point", "decrypt.range"}
+    else:
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+
+
+_PROV = ec.generate_private_key(ec.SECP256R1())

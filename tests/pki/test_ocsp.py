@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
@@ -147,3 +149,25 @@ def test_client_rejects_forged_and_mismatched(pki: TestPki, index: CaIndex) -> N
     with pytest.raises(OcspError) as info:
         verify_response(b"\x00", cert, ca)
     assert info.value.rule == "encoding"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_respond_never_raises_on_garbage(data: bytes) -> None:
+    resp = ocsp.load_der_ocsp_response(respond(data, lambda h, s: GOOD, lambda h: None))
+    assert resp.response_status in {ocsp.OCSPResponseStatus.MALFORMED_REQUEST,
+                                    ocsp.OCSPResponseStatus.UNAUTHORIZED}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 200), st.integers(0, 255))
+def test_respond_on_damaged_request(pos: int, val: int) -> None:
+    pki = _SMALL
+    req = bytearray(build_request(pki["mo1.contract"].cert, pki["mo1.sub2"].cert, nonce=b"x" * 16))
+    req[pos % len(req)] = val
+    index = CaIndex(pki.ocsp_signers())
+    der = respond(bytes(req), lambda h, s: GOOD, index)
+    assert ocsp.load_der_ocsp_response(der).response_status in set(ocsp.OCSPResponseStatus)
+
+
+_SMALL = TestPki.build()

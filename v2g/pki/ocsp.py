@@ -133,6 +133,8 @@ def respond(
                                             req.issuer_name_hash, req.hash_algorithm)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    if serial < 0:  # DER INTEGER allows it, RFC 5280 serials do not; it cannot be answered
+        return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
     chosen = signer(key_hash) if callable(signer) and not isinstance(signer, Signer) else signer
     if chosen is None:
         return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
@@ -151,9 +153,21 @@ def respond(
         cs, rtime, reason = ocsp.OCSPCertStatus.GOOD, None, None
     else:
         cs, rtime, reason = ocsp.OCSPCertStatus.UNKNOWN, None, None
+    try:
+        return _signed(req, chosen, name_hash, key_hash, serial, alg, cs, t, t + validity, rtime,
+                       reason)
+    except (ValueError, TypeError):  # e.g. a signer key the builder refuses: our fault
+        return _unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+
+
+def _signed(req: ocsp.OCSPRequest, chosen: Signer, name_hash: bytes, key_hash: bytes, serial: int,
+            alg: hashes.HashAlgorithm, cs: ocsp.OCSPCertStatus, this_update: dt.datetime,
+            next_update: dt.datetime, rtime: dt.datetime | None,
+            reason: x509.ReasonFlags | None) -> bytes:
     b = (
         ocsp.OCSPResponseBuilder()
-        .add_response_by_hash(name_hash, key_hash, serial, alg, cs, t, t + validity, rtime, reason)
+        .add_response_by_hash(name_hash, key_hash, serial, alg, cs, this_update, next_update,
+                              rtime, reason)
         .responder_id(ocsp.OCSPResponderEncoding.HASH, chosen.cert)
     )
     if chosen.delegated:
