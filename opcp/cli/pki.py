@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from v2g.pki.bundle import BundleError, load_certs, order_chain
 from v2g.pki.certinfo import CertParseError, load_cert
 from v2g.pki.testpki import DEFAULT_OCSP_URL, ManifestError, TestPki
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
@@ -29,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(func=_list)
 
     val = sub.add_parser("validate", help="validate a chain (leaf first) against trusted roots")
-    val.add_argument("chain", nargs="+", type=Path, help="PEM or DER files, leaf first")
+    val.add_argument("chain", nargs="+", type=Path,
+                     help="certificate files (PEM, DER, PKCS#7 bundles) in any order")
     val.add_argument("--trust", action="append", type=Path, default=[],
                      help="trusted root (PEM/DER file) or a PKI directory (all its roots)")
     val.add_argument("--purpose", choices=[p.value for p in Purpose])
@@ -76,11 +78,15 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         at = dt.datetime.fromisoformat(args.at) if args.at else None
         store = _trust(args.trust)
-        result = validate_chain([p.read_bytes() for p in args.chain], store,
-                                purpose=args.purpose, at=at)
+        certs = [c for p in args.chain for c in load_certs(p.read_bytes())]
+        result = validate_chain(order_chain(certs), store, purpose=args.purpose, at=at)
     except ChainError as exc:
         print(json.dumps({"valid": False, "position": exc.position, "subject": exc.subject,
                           "rule": exc.rule, "detail": exc.detail}))
+        return 1
+    except BundleError as exc:
+        print(json.dumps({"valid": False, "position": None, "subject": None, "rule": exc.rule,
+                          "detail": exc.detail}))
         return 1
     except (CertParseError, ManifestError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

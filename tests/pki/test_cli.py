@@ -33,4 +33,15 @@ def test_init_list_validate(tmp_path, capsys) -> None:
 
     (tmp_path / "junk.pem").write_bytes(b"not a certificate")
     assert main(["pki", "validate", str(tmp_path / "junk.pem"), "--trust", str(d)]) == 1
-    assert json.loads(capsys.readouterr().out)["rule"] == "encoding.unparseable"
+    assert json.loads(capsys.readouterr().out)["rule"] == "bundle.base64"
+
+    # A PKCS#7 bundle in the wrong order is accepted as one argument.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    pki = TestPki.load(d)
+    bag = [pki["mo1.sub1"].cert, pki["mo1.contract"].cert, pki["mo1.sub2"].cert]
+    (tmp_path / "chain.p7b").write_bytes(pkcs7.serialize_certificates(bag, serialization.Encoding.PEM))
+    assert main(["pki", "validate", str(tmp_path / "chain.p7b"), "--trust", str(d),
+                 "--purpose", "contract"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"]
