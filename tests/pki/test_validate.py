@@ -242,3 +242,15 @@ def test_real_roots_validate_as_anchors(cn: str) -> None:
     assert result.anchor.cert == result.leaf.cert
     cert = x509.load_der_x509_certificate(root)
     cert.verify_directly_issued_by(cert)  # self-signature
+
+
+def test_anchor_role_inference(pki: TestPki) -> None:
+    assert TrustAnchor.of(pki["mo1.root"].der).role is Role.MO
+    assert TrustAnchor.of(pki["oem2.root"].pem).role is Role.OEM
+    assert TrustAnchor.of(pki["v2g1.root"].cert).role is Role.V2G
+    # The real BMW OEM root carries DC=V2G: undeclared, it counts as a V2G root.
+    assert TrustAnchor.of(spec_cert("PnC-OEM-RootCA-2021")).role is Role.V2G
+    assert TrustAnchor.of(spec_cert("PnC-OEM-RootCA-2021"), "oem").role is Role.OEM
+    store = TrustStore()
+    store.add(pki["oem1.root"].cert, Role.OEM)
+    assert validate_chain(chain(pki, "oem1.prov"), store, purpose="provisioning").anchor.role is Role.OEM
