@@ -170,3 +170,24 @@ def test_layout_is_parents_first() -> None:
     for name, _prof, issuer, _cn in LAYOUT:
         assert issuer is None or issuer in seen
         seen.add(name)
+
+
+def test_aki_repeats_the_issuers_own_ski(pki: TestPki) -> None:
+    """An issuer whose SKI was made another way (a 20-byte SHA-1, say) is referenced by it."""
+    from cryptography.hazmat.primitives import hashes
+
+    from v2g.pki.builder import Issued
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Foreign MO Sub2")])
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=10))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(ski, critical=False).sign(key, hashes.SHA256()))
+    foreign = Issued(cert, key, PROFILES["mo_sub2"])
+    leaf = issue("contract_leaf", "DE8ABC12E45678", foreign)
+    aki = leaf.cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ski.digest and len(ski.digest) == 20

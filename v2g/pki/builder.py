@@ -76,6 +76,13 @@ def key_identifier(public_key: ec.EllipticCurvePublicKey) -> bytes:
     return hashlib.sha256(point).digest()[:8]
 
 
+def _ski_of(issuer: Issued) -> bytes:
+    try:
+        return issuer.ski
+    except (x509.ExtensionNotFound, ValueError):
+        return key_identifier(issuer.cert.public_key())  # type: ignore[arg-type]
+
+
 def check_subject_cn(prof: Profile, cn: str) -> str:
     """Apply the profile's CN rule; returns the CN to write (EMAIDs normalised)."""
     try:
@@ -174,7 +181,9 @@ def issue(
     ski = key_identifier(public_key)
     signer_key = issuer.key if issuer is not None else key
     assert signer_key is not None  # a root always has its own key here
-    aki = key_identifier(signer_key.public_key())
+    # The AKI must repeat the issuer's SKI as written in its certificate (an issuer loaded
+    # from elsewhere may use another method than ours), so read it rather than recompute.
+    aki = _ski_of(issuer) if issuer is not None else ski
 
     b = (
         x509.CertificateBuilder()
