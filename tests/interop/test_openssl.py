@@ -104,7 +104,6 @@ def test_openssl_agrees_on_real_chains(tmp_path: Path, leaf: str, sub2: str, sub
     import datetime as dt
 
     from cryptography.hazmat.primitives import serialization
-
     from pki.spec_certs import spec_cert
 
     def pem(cn: str) -> bytes:
