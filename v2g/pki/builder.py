@@ -1,0 +1,289 @@
+"""Issue certificates by profile.
+
+``issue(profile, subject_cn, issuer)`` makes one certificate whose extensions, DC,
+validity and CN rule come from ``v2g.pki.profiles``. The key is a fresh secp256r1 key
+unless one is given (or only a public key, for signing a CSR). Sans-I/O: no files here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+from opcp import ids
+from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage
+from v2g.pki.profiles import profile as _profile
+
+__all__ = ["Issued", "ProfileError", "check_subject_cn", "issue", "key_identifier", "new_key"]
+
+
+class ProfileError(ValueError):
+    """A request to issue broke a profile rule (``field`` and ``rule`` name which)."""
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail} [{rule}]")
+        self.field = field
+        self.rule = rule
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate with the profile it was made for and, when we hold it, its key."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey | None
+    profile: Profile
+
+    @property
+    def der(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def key_pem(self) -> bytes:
+        if self.key is None:
+            raise ValueError("no private key held for this certificate")
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def ski(self) -> bytes:
+        return self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+
+
+def new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def key_identifier(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """8-byte key identifier: leftmost bytes of SHA-256 of the subjectPublicKey (RFC 7093 §2
+    method 1, truncated). The operator's certificates use 8-byte identifiers too; short ones
+    keep leaves under the size budget."""
+    point = public_key.public_bytes(serialization.Encoding.X962,
+                                    serialization.PublicFormat.UncompressedPoint)
+    return hashlib.sha256(point).digest()[:8]
+
+
+def _ski_of(issuer: Issued) -> bytes:
+    try:
+        return issuer.ski
+    except (x509.ExtensionNotFound, ValueError):
+        return key_identifier(issuer.cert.public_key())  # type: ignore[arg-type]
+
+
+def check_subject_cn(prof: Profile, cn: str) -> str:
+    """Apply the profile's CN rule; returns the CN to write (EMAIDs normalised)."""
+    try:
+        if prof.cn_rule is CnRule.EMAID:
+            return ids.normalise_emaid(cn)
+        if prof.cn_rule is CnRule.PCID:
+            return ids.normalise_pcid(cn)
+        if prof.cn_rule is CnRule.EVSE_OR_SECC:
+            if ids.is_valid_secc_id(cn):
+                return ids.normalise_secc_id(cn)
+            return ids.normalise_evse_id(cn)
+    except ids.IdError as exc:
+        raise ProfileError("subject_cn", f"cn.{prof.cn_rule.value}", str(exc)) from exc
+    if not cn or len(cn) > 64:
+        raise ProfileError("subject_cn", "cn.length", "CN must be 1..64 characters")
+    return cn
+
+
+_KU_ARGS = {
+    Usage.DIGITAL_SIGNATURE: "digital_signature",
+    Usage.NON_REPUDIATION: "content_commitment",
+    Usage.KEY_AGREEMENT: "key_agreement",
+    Usage.KEY_CERT_SIGN: "key_cert_sign",
+    Usage.CRL_SIGN: "crl_sign",
+}
+
+
+def _key_usage(usages: frozenset[Usage]) -> x509.KeyUsage:
+    flags = {arg: (u in usages) for u, arg in _KU_ARGS.items()}
+    return x509.KeyUsage(key_encipherment=False, data_encipherment=False,
+                         encipher_only=False, decipher_only=False, **flags)
+
+
+def issue(
+    prof: Profile | str,
+    subject_cn: str,
+    issuer: Issued | None = None,
+    *,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    public_key: ec.EllipticCurvePublicKey | None = None,
+    ocsp_url: str | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+    organization: str | None = "OPCP Test PKI",
+    country: str | None = "DE",
+    serial: int | None = None,
+) -> Issued:
+    """Issue a certificate of profile ``prof`` for ``subject_cn`` signed by ``issuer``.
+
+    Roots are self-signed (``issuer`` None). ``public_key`` without ``key`` certifies a
+    key we do not hold (a CSR's); the result then has ``key=None``. Validity defaults to
+    now minus one hour (clock skew) for the profile's days, and is cut at the issuer's
+    notAfter so the chain satisfies the shell model for its whole life.
+    """
+    prof = _profile(prof)
+    cn = check_subject_cn(prof, subject_cn)
+    if prof.kind is Kind.ROOT:
+        if issuer is not None:
+            raise ProfileError("issuer", "issuer.root", f"{prof.name} is self-signed; no issuer")
+    else:
+        if issuer is None:
+            raise ProfileError("issuer", "issuer.missing", f"{prof.name} needs an issuer")
+        if issuer.profile.name not in prof.parent:
+            raise ProfileError("issuer", "issuer.profile",
+                               f"{prof.name} is issued by {' or '.join(prof.parent)},"
+                               f" not {issuer.profile.name}")
+        if issuer.key is None:
+            raise ProfileError("issuer", "issuer.key", "issuer's private key is not held")
+    if public_key is None:
+        key = key or new_key()
+        public_key = key.public_key()
+    elif key is not None and key.public_key().public_numbers() != public_key.public_numbers():
+        raise ProfileError("public_key", "key.mismatch", "public_key does not belong to key")
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+        public_key.curve, ec.SECP256R1
+    ):
+        raise ProfileError("public_key", "key.curve", "ISO 15118-2 certificates use secp256r1")
+
+    start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    end = not_after or start + dt.timedelta(days=prof.days)
+    if issuer is not None and not_after is None:
+        end = min(end, issuer.cert.not_valid_after_utc)
+    if end <= start:
+        raise ProfileError("not_after", "validity.order", "notAfter must be after notBefore")
+
+    attrs = []
+    if country:
+        attrs.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
+    if organization:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    if prof.dc:
+        attrs.append(x509.NameAttribute(NameOID.DOMAIN_COMPONENT, prof.dc))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    subject = x509.Name(attrs)
+
+    ski = key_identifier(public_key)
+    signer_key = issuer.key if issuer is not None else key
+    assert signer_key is not None  # a root always has its own key here
+    # The AKI must repeat the issuer's SKI as written in its certificate (an issuer loaded
+    # from elsewhere may use another method than ours), so read it rather than recompute.
+    aki = _ski_of(issuer) if issuer is not None else ski
+
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.cert.subject if issuer is not None else subject)
+        .public_key(public_key)
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.BasicConstraints(ca=prof.is_ca, path_length=prof.path_len if prof.is_ca else None),
+            critical=True,
+        )
+        .add_extension(_key_usage(prof.key_usage), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier(ski), critical=False)
+    )
+    if issuer is not None:
+        b = b.add_extension(x509.AuthorityKeyIdentifier(aki, None, None), critical=False)
+    if prof.aia and ocsp_url:
+        b = b.add_extension(
+            x509.AuthorityInformationAccess(
+                [x509.AccessDescription(AuthorityInformationAccessOID.OCSP,
+                                        x509.UniformResourceIdentifier(ocsp_url))]
+            ),
+            critical=False,
+        )
+    if prof.ocsp_signing:
+        b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
+        # Clients need not check the responder certificate's own status (RFC 6960 §4.2.2.2.1).
+        b = b.add_extension(x509.OCSPNoCheck(), critical=False)
+    cert = b.sign(signer_key, hashes.SHA256())
+    if prof.kind is Kind.LEAF:
+        size = len(cert.public_bytes(serialization.Encoding.DER))
+        if size > LEAF_MAX_DER:
+            raise ProfileError("certificate", "size.leaf",
+                               f"leaf DER is {size} bytes, the budget is {LEAF_MAX_DER}")
+    return Issued(cert, key, prof)
+
+
+def _scope_of(prof: Profile, cn: str) -> str:
+    """The part of a leaf CN a requester's credential is scoped to (INTEROP 8): the EMAID's
+    country + provider, the EVSE/SECC ID's country + operator, the PCID's WMI."""
+    if prof.cn_rule is CnRule.EMAID:
+        return ids.emaid_prefix(cn)
+    if prof.cn_rule is CnRule.PCID:
+        return ids.pcid_wmi(cn)
+    if prof.cn_rule is CnRule.EVSE_OR_SECC:
+        if ids.is_valid_secc_id(cn):
+            secc = ids.normalise_secc_id(cn)
+            return secc[:2] + secc[3:6]
+        return ids.evse_id_prefix(cn)
+    return cn
+
+
+def issue_from_csr(
+    prof: Profile | str,
+    csr: bytes | x509.CertificateSigningRequest,
+    issuer: Issued,
+    *,
+    scope: str | None = None,
+    ocsp_url: str | None = None,
+    organization: str | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> Issued:
+    """Certify the key of a PKCS#10 request (what an EST simpleenroll does).
+
+    The CSR must be self-consistent (its signature verifies with its own key), carry a CN
+    that satisfies the profile, and, when ``scope`` is given, the CN's scope (see
+    ``_scope_of``) must equal it, case-insensitively: a requester may only get names of
+    its own provider, operator or manufacturer. The organisation is taken from the CSR
+    unless given."""
+    prof = _profile(prof)
+    if isinstance(csr, bytes):
+        try:
+            if csr.lstrip().startswith(b"-----BEGIN"):
+                req = x509.load_pem_x509_csr(csr)
+            else:
+                req = x509.load_der_x509_csr(csr)
+        except ValueError as exc:
+            raise ProfileError("csr", "csr.encoding", f"not a PKCS#10 request: {exc}") from exc
+    else:
+        req = csr
+    try:
+        signature_ok = req.is_signature_valid
+        public_key = req.public_key()
+        cns = req.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        orgs = req.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    except Exception as exc:  # untrusted bytes: cryptography raises several types
+        raise ProfileError("csr", "csr.encoding", f"unreadable request: {exc}") from exc
+    if not signature_ok:
+        raise ProfileError("csr", "csr.signature", "the request's signature does not verify")
+    if not cns:
+        raise ProfileError("csr.subject", "csr.cn", "the request has no CN")
+    cn = check_subject_cn(prof, str(cns[0].value))
+    if scope is not None and _scope_of(prof, cn).upper() != scope.upper():
+        raise ProfileError("csr.subject", "csr.scope",
+                           f"CN {cn} is outside the requester's scope {scope}")
+    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise ProfileError("csr.public_key", "key.curve", "ISO 15118-2 certificates use secp256r1")
+    org = organization or (str(orgs[0].value) if orgs else None)
+    return issue(prof, cn, issuer, public_key=public_key, ocsp_url=ocsp_url, organization=org,
+                 not_before=not_before, not_after=not_after)
