@@ -102,7 +102,8 @@ def main() -> None:
     def base_crypt(i: int) -> object:
         k = keys[i % len(keys)]
         eph = ec.generate_private_key(ec.SECP256R1())
-        kdf = lambda z: ConcatKDFHash(hashes.SHA256(), 16, b"\x01UV").derive(z)
+        def kdf(z):
+            return ConcatKDFHash(hashes.SHA256(), 16, b"\x01UV").derive(z)
         iv = os.urandom(16)
         e = Cipher(algorithms.AES(kdf(eph.exchange(ec.ECDH(), prov_pub))), modes.CBC(iv)).encryptor()
         ct = e.update(k.private_numbers().private_value.to_bytes(32, "big")) + e.finalize()

@@ -57,7 +57,8 @@ def test_every_certificate_matches_its_profile(pki: TestPki) -> None:
 
 
 def test_leaf_cns_follow_name_rules(pki: TestPki) -> None:
-    cn = lambda n: pki[n].cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    def cn(n):
+        return pki[n].cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
     assert cn("v2g1.mo.contract") == "DEOPCV2GMO0001O"
     assert cn("oem1.prov") == "OPCVIN00000000001"
     assert cn("v2g1.cpo.secc") == "DE*OPC*E0001*1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,10 +25,14 @@ def _damage(der: bytes, edits: list[tuple[int, int]]) -> bytes:
     return bytes(b)
 
 
+# FUZZ_N raises the number of damaged inputs for a long local run.
+FUZZ_SETTINGS = settings(max_examples=int(os.environ.get("FUZZ_N", "300")), deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow])
+
 edits = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4)
 
 
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_N", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FUZZ_SETTINGS
 @given(edits, st.sampled_from(["leaf", "sub2"]))
 def test_damaged_test_chain(e: list[tuple[int, int]], which: str) -> None:
     chain = [c.der for c in _PKI.chain("mo1.contract")]
@@ -39,7 +44,7 @@ def test_damaged_test_chain(e: list[tuple[int, int]], which: str) -> None:
         pass
 
 
-@settings(max_examples=int(__import__("os").environ.get("FUZZ_N", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FUZZ_SETTINGS
 @given(edits)
 def test_damaged_real_non_der_leaf(e: list[tuple[int, int]]) -> None:
     chain = [_damage(spec_cert("CPS 2022.2 QA"), e), spec_cert("Prov Sub2 CA QA G1.1.1")]

@@ -26,7 +26,7 @@ __all__ = ["LEAF_MAX_DER", "PROFILES", "CnRule", "Kind", "Profile", "Role", "Usa
 LEAF_MAX_DER = 800
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     V2G = "v2g"
     CPO = "cpo"
     CPS = "cps"
@@ -34,21 +34,21 @@ class Role(str, enum.Enum):
     OEM = "oem"
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     ROOT = "root"
     SUB = "sub"
     LEAF = "leaf"
     OCSP = "ocsp"
 
 
-class CnRule(str, enum.Enum):
+class CnRule(enum.StrEnum):
     FREE = "free"
     EMAID = "emaid"
     PCID = "pcid"
     EVSE_OR_SECC = "evse_or_secc"
 
 
-class Usage(str, enum.Enum):
+class Usage(enum.StrEnum):
     """keyUsage bits we use, named as in RFC 5280."""
 
     DIGITAL_SIGNATURE = "digital_signature"

@@ -90,7 +90,7 @@ RULES: dict[str, str] = {
 }
 
 
-class Purpose(str, enum.Enum):
+class Purpose(enum.StrEnum):
     CONTRACT = "contract"
     PROVISIONING = "provisioning"
     CPS = "cps"
