@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import threading
 from pathlib import Path
 
@@ -47,16 +48,18 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
     return path
 
 
-def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str) -> None:
+def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
+          ssl_context: ssl.SSLContext | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     ref = open_reference(data_dir, faults, audience=audience)
-    base_url = f"http://{host}:{port}"
+    base_url = f"{'https' if ssl_context else 'http'}://{host}:{port}"
     target = write_target_file(ref, base_url)
     print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
           f"{data_dir / 'clients.json'}  target file: {target}", flush=True)
     if faults:
         print(f"FAULT SWITCHES ON: {', '.join(faults)}", flush=True)
-    web.run_app(create_app(ref), host=host, port=port, print=None, access_log=None)
+    web.run_app(create_app(ref), host=host, port=port, print=None, access_log=None,
+                ssl_context=ssl_context)
 
 
 class EmbeddedReference:

@@ -29,3 +29,63 @@ def token_for(base_url: str, client: dict, audience: str = DEFAULT_AUDIENCE) -> 
         "audience": audience, "grant_type": "client_credentials"})
     assert got.status_code == 200, got.text
     return got.json()["access_token"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServedReference:
+    """`opcp serve` as a child process, the way a user runs it."""
+
+    def __init__(self, data_dir: Path, *args: str, scheme: str = "http", verify=None):
+        import subprocess
+        import sys
+
+        from opcp.paths import REPO
+
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "opcp", "serve", "--port", str(self.port), "--data-dir",
+             str(data_dir), *args], cwd=REPO, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        self._wait(verify)
+
+    def _wait(self, verify) -> None:
+        import time
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"opcp serve exited: {self.proc.stdout.read()}")
+            try:
+                with socket_connect(self.port):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.proc.kill()
+        raise RuntimeError("opcp serve did not start within 30 s")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        return self.proc.communicate(timeout=10)[0]
+
+
+def socket_connect(port: int):
+    import socket
+
+    return socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    server = ServedReference(tmp_path / "data")
+    yield server
+    server.stop()

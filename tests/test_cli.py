@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,37 +14,8 @@ from opcp import paths
 from opcp.paths import REPO
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def served(tmp_path: Path):
-    port = _free_port()
-    data = tmp_path / "data"
-    proc = subprocess.Popen([sys.executable, "-m", "opcp", "serve", "--port", str(port),
-                             "--data-dir", str(data)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(base + "/.well-known/jwks.json")
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"opcp serve did not start: {proc.stdout.read()}")
-    yield base, data, proc
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
 def test_serve_then_curl_with_clients_json(served):
-    base, data, proc = served
+    base, data = served.base_url, served.data_dir
     clients = json.loads((data / "clients.json").read_text())
     cpo = next(c for c in clients if c["role"] == "CPO")
     token = httpx.post(base + "/oauth/token", json={
@@ -65,14 +33,13 @@ def test_serve_then_curl_with_clients_json(served):
                         headers={"Authorization": f"Bearer {token}"})
     assert missing.status_code == 404
     trace_id = missing.json()["traceId"]
-    proc.terminate()
-    log = proc.communicate(timeout=10)[0]
+    log = served.stop()
     assert f"traceId={trace_id}" in log
     assert cpo["client_secret"] not in log and token not in log
 
 
 def test_check_against_a_target_file(served, tmp_path):
-    base, data, _ = served
+    base, data = served.base_url, served.data_dir
     out = tmp_path / "allure"
     proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target",
                            str(data / "target.toml"), "--results", str(out), "--junit",
@@ -89,7 +56,7 @@ def test_check_against_a_target_file(served, tmp_path):
 
 
 def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
-    base, data, _ = served
+    data = served.data_dir
     target = data / "only-auth.toml"
     target.write_text((data / "target.toml").read_text().replace(
         'services = ["auth", "rcp", "admin"]', 'services = ["auth"]'))

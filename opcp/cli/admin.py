@@ -18,6 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("action", choices=["rotate"])
     k.add_argument("--data-dir", type=Path, required=True)
     k.set_defaults(func=run_keys)
+    register_tls(sub)
 
 
 def _open(data_dir: Path):
@@ -47,4 +48,23 @@ def run_keys(args: argparse.Namespace) -> int:
 
     kid = auth.rotate_signing_key(_open(args.data_dir))
     print(f"new signing key {kid}; tokens of the previous key stay valid until they expire")
+    return 0
+
+
+def register_tls(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("tls", help="make a local CA, server and client certificates for HTTPS")
+    p.add_argument("action", choices=["init"])
+    p.add_argument("directory", type=Path)
+    p.add_argument("--host", action="append", default=None,
+                   help="server name or IP (repeatable; default localhost and 127.0.0.1)")
+    p.set_defaults(func=run_tls)
+
+
+def run_tls(args: argparse.Namespace) -> int:
+    from opcp_reference.tls import make_local_tls
+
+    made = make_local_tls(args.directory, tuple(args.host or ("localhost", "127.0.0.1")))
+    for name, path in made.items():
+        print(f"{name}: {path.with_suffix('.pem')}" + ("" if name == "ca" else
+                                                      f"  key: {path.with_suffix('.key')}"))
     return 0

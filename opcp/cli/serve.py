@@ -13,6 +13,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("data"),
                    help="state directory (SQLite store, clients.json); created if missing")
     p.add_argument("--audience", default=None, help="the token audience this instance serves")
+    p.add_argument("--tls-cert", type=Path, default=None, help="serve HTTPS with this certificate")
+    p.add_argument("--tls-key", type=Path, default=None)
+    p.add_argument("--client-ca", type=Path, default=None,
+                   help="require client certificates issued by this CA (mutual TLS)")
+    p.add_argument("--allow-tls12", action="store_true",
+                   help="also accept TLS 1.2 (default: TLS 1.3 only)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (for proving the suite); repeatable")
     p.set_defaults(func=run)
@@ -26,5 +32,18 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
         return 2
-    serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE)
+    ssl_context = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            print("opcp serve: --tls-cert and --tls-key go together")
+            return 2
+        from opcp_reference.tls import server_context
+
+        ssl_context = server_context(args.tls_cert, args.tls_key, args.client_ca,
+                                     args.allow_tls12)
+    elif args.client_ca:
+        print("opcp serve: --client-ca needs --tls-cert and --tls-key")
+        return 2
+    serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
+          ssl_context)
     return 0
