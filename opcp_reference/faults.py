@@ -27,6 +27,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("rcp-filter-ignored", "getAllRootCerts ignores the rootType filter", "rcp.feature"),
     Fault("rcp-unknown-id-200", "getRootCert answers 200 with an empty body for unknown ids",
           "rcp.feature"),
+    Fault("rcp-bad-date-format", "root certificates carry validFrom/validTo that are not "
+          "RFC 3339 date-times (caught by the response model check)", "rcp.feature"),
     Fault("auth-ignore-audience", "protected routes accept tokens issued for another audience",
           "auth.feature"),
     Fault("auth-accept-expired", "protected routes accept expired tokens", "auth.feature"),

@@ -14,11 +14,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import allure
 import pytest
 
 from opcp.client import OpcpClient, pretty
+from opcp.models import check_response
 from opcp.target import SERVICES, Target, load
 
 SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")
@@ -109,21 +111,33 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
 _FIRST_EXCHANGE = pytest.StashKey[int]()
 
 
+_STEP_FAILED = pytest.StashKey[bool]()
+
+
 def pytest_bdd_after_scenario(request, feature, scenario) -> None:
-    _attach_exchanges(request)
+    exchanges = _attach_exchanges(request)
+    if request.node.stash.get(_STEP_FAILED, False):
+        return  # the step's own failure is the verdict; don't mask it
+    problems = [p for e in exchanges for p in check_response(
+        e.method, urlsplit(e.url).path, e.status, e.response_headers.get("content-type", ""),
+        e.response.content)]
+    assert not problems, ("responses do not conform to the API model:\n  "
+                          + "\n  ".join(problems))
 
 
 def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args,
                           exception) -> None:
+    request.node.stash[_STEP_FAILED] = True
     _attach_exchanges(request)
 
 
-def _attach_exchanges(request) -> None:
+def _attach_exchanges(request) -> list:
     start = request.node.stash.get(_FIRST_EXCHANGE, None)
     if start is None:
-        return
+        return []
     api: OpcpClient = request.getfixturevalue("api")
-    for exchange in api.exchanges[start:]:
+    new = api.exchanges[start:]
+    for exchange in new:
         path = exchange.url.split("://", 1)[-1].split("/", 1)[-1]
         allure.attach(
             exchange.text().replace(exchange.response_body, pretty(exchange.response_body)),
@@ -131,3 +145,4 @@ def _attach_exchanges(request) -> None:
             attachment_type=allure.attachment_type.TEXT,
         )
     request.node.stash[_FIRST_EXCHANGE] = len(api.exchanges)
+    return new

@@ -1,17 +1,24 @@
-"""The project's model of the OPCP API: response schemas per operation and status.
+"""The project's model of the OPCP API: bodies, and what each operation may answer.
 
-Written here from the facts of the spec (field names, types, patterns, enums); the spec's
-own JSON files are not copied. `check_body` validates a decoded body against a model and
-returns readable problems, each naming the JSON path and the rule.
+Written here from the facts of the spec (field names, types, patterns, enums, status codes);
+the spec's own JSON files are not copied. The reference serves an OpenAPI description built
+from these models (`opcp.openapi`), and the suite checks every response it receives against
+them (`check_response`), so a deployment is judged by one model of the API.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from jsonschema import Draft202012Validator, FormatChecker
 
-from opcp.models import common, rcp
+from opcp.access import ACCESS, Operation
+from opcp.models import admin, common, rcp
+from opcp.models.base import SECURED_ERRORS, OpModel
 
-MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS}
+MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS}
+OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS}
 
 
 def check_body(model: str, body: object) -> list[str]:
@@ -22,3 +29,48 @@ def check_body(model: str, body: object) -> list[str]:
                               for p in error.absolute_path)
         problems.append(f"{where}: {error.message} (rule: {error.validator})")
     return problems
+
+
+@cache
+def _route_patterns() -> list[tuple[re.Pattern, Operation]]:
+    patterns = []
+    for op in ACCESS.values():
+        regex = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(op.path))
+        patterns.append((re.compile(regex + "/?$"), op))
+    # Literal segments beat parameters: /rootCerts/lookupVehicle/x before /rootCerts/{id}/x.
+    patterns.sort(key=lambda p: -len(p[1].path.split("{")[0]))
+    return patterns
+
+
+def operation_for(method: str, path: str) -> Operation | None:
+    """The operation a request addresses, by method and the end of its URL path (a target's
+    base URL may add a prefix)."""
+    for pattern, op in _route_patterns():
+        if op.method == method.upper() and pattern.search(path):
+            return op
+    return None
+
+
+def check_response(method: str, path: str, status: int, content_type: str,
+                   body: bytes) -> list[str]:
+    """Problems of one response against the model of the operation it answers."""
+    op = operation_for(method, path)
+    if op is None or op.name not in OPERATION_MODELS:
+        return []
+    declared = {**SECURED_ERRORS, **OPERATION_MODELS[op.name].responses}
+    where = f"{op.name} ({op.spec_ref})"
+    if status not in declared:
+        return [f"{where}: HTTP {status} is not a declared response "
+                f"(declared: {sorted(declared)})"]
+    model = declared[status]
+    if model is None:
+        return []
+    if "application/json" not in content_type:
+        return [f"{where}: HTTP {status} must carry application/json, got {content_type!r}"]
+    import json
+
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:
+        return [f"{where}: HTTP {status} body is not JSON ({exc})"]
+    return [f"{where}: HTTP {status} {model}: {p}" for p in check_body(model, parsed)]

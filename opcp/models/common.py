@@ -32,4 +32,16 @@ TOKEN_ERROR = {
     },
 }
 
-MODELS = {"Error": ERROR, "TokenResponse": TOKEN, "TokenError": TOKEN_ERROR}
+TOKEN_REQUEST = {
+    "type": "object",
+    "required": ["client_id", "client_secret", "audience", "grant_type"],
+    "properties": {
+        "client_id": {"type": "string"},
+        "client_secret": {"type": "string"},
+        "audience": {"type": "string"},
+        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+    },
+}
+
+MODELS = {"Error": ERROR, "TokenRequest": TOKEN_REQUEST, "TokenResponse": TOKEN,
+          "TokenError": TOKEN_ERROR}

@@ -1,5 +1,6 @@
 """Root Certificate Pool models (rcp.v1.json, RootCertV2 and its envelopes)."""
 
+from opcp.models.base import OpModel
 from opcp.models.common import UUID_PATTERN
 
 ROOT_CERT = {
@@ -43,3 +44,35 @@ MODELS = {
         "properties": {"RootResponse": ROOT_CERT},
     },
 }
+
+SAVE_ROOT_REQUEST = {
+    "type": "object",
+    "required": ["caCertificate", "rootType"],
+    "properties": {
+        "caCertificate": {"type": "string", "maxLength": 800},
+        "rootType": {"enum": ["MO", "V2G", "OEM", "PE"]},
+    },
+}
+
+CTL = {
+    "type": "object",
+    "properties": {"signerCertificate": {"type": "string"}, "timeStamp": {"type": "string"},
+                   "CTL": {"type": "object"}},
+}
+
+MODELS.update({"SaveRootRequest": SAVE_ROOT_REQUEST, "CertificateTrustList": CTL})
+
+
+OPERATIONS = {
+    "getAllRootCerts": OpModel(
+        {200: "GetAllRootCertsResponse", 400: "Error"},
+        query={"rootType": {"type": "string", "enum": ["mo", "v2g", "oem"]}}),
+    "getRootCert": OpModel({200: "GetRootCertResponse", 400: "Error", 404: "Error"}),
+    # Erratum E-RCP-3: the spec declares only 200 for saveRootCa, with no body; bad input
+    # needs a 400, and the reference answers the stored root like getRootCert.
+    "saveRootCa": OpModel({200: "GetRootCertResponse", 400: "Error"},
+                          request="SaveRootRequest"),
+    "deleteRootCa": OpModel({200: None, 400: "Error", 404: "Error"}),
+    "getCertificateTrustList": OpModel({200: "CertificateTrustList", 404: "Error"}),
+}
+

@@ -70,14 +70,15 @@ def list_roots(store: Store, root_type: str | None, faults: Faults) -> dict:
         if not faults.on("rcp-filter-ignored"):
             sql, params = sql + " WHERE root_type = ?", (root_type.upper(),)
     rows = store.query(sql + " ORDER BY added_at, id", params)
-    return {"RootCertificateCollection": {"rootCertificates": [_render(r) for r in rows]}}
+    roots = [_render(r, faults) for r in rows]
+    return {"RootCertificateCollection": {"rootCertificates": roots}}
 
 
 def get_root(store: Store, root_id: str, faults: Faults) -> dict:
     row = store.query_one("SELECT * FROM root_certs WHERE id = ?", (root_id,))
     if row is None:
         raise NotFound(f"rootCertificateId: no root certificate with id {root_id}")
-    return {"RootResponse": _render(row)}
+    return {"RootResponse": _render(row, faults)}
 
 
 def delete_root(store: Store, root_id: str) -> None:
@@ -102,7 +103,7 @@ def _curve_name(der: bytes) -> str | None:
     return None
 
 
-def _render(row) -> dict:
+def _render(row, faults: Faults) -> dict:
     ski = bytes(row["ski"]) if row["ski"] is not None else None
     der = bytes(row["der"])
     out = {
@@ -118,6 +119,8 @@ def _render(row) -> dict:
         "fingerprint": row["fingerprint"],
         "signatureAlgorithm": _curve_name(der),
     }
+    if faults.on("rcp-bad-date-format"):
+        out["validFrom"] = out["validFrom"].replace("T", " ").rstrip("Z")
     if ski is not None:
         out["rootAuthorityKeyIdentifier"] = base64.b64encode(ski).decode()
         out["rootAuthorityKeyIdentifierHex"] = ski.hex()

@@ -57,7 +57,14 @@ async def get_jwks(request: web.Request) -> web.Response:
     return web.json_response(auth.jwks(request.app[CTX].store))
 
 
+async def get_openapi(request: web.Request) -> web.Response:
+    from opcp import openapi
+
+    return web.json_response(openapi.build(f"{request.scheme}://{request.host}"))
+
+
 ROUTES = [
     ("/oauth/token", "POST", issue_token),
     ("/.well-known/jwks.json", "GET", get_jwks),
+    ("/openapi.json", "GET", get_openapi),
 ]
