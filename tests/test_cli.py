@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -47,11 +48,14 @@ def test_check_against_a_target_file(served, tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 failed" in proc.stdout and base in proc.stdout
-    # Credentials never reach the results.
+    # No credential, token or key reaches the results, the console or the server log.
     secrets = [c["client_secret"] for c in json.loads((data / "clients.json").read_text())]
+    secrets.append((data / "master.key").read_text().strip())
     dumped = "".join(p.read_text(errors="replace") for p in out.iterdir())
-    dumped += (tmp_path / "j.xml").read_text()
+    dumped += (tmp_path / "j.xml").read_text() + proc.stdout + proc.stderr + served.stop()
     assert not [s for s in secrets if s in dumped]
+    assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}", dumped), "a JWT leaked"
+    assert "PRIVATE KEY" not in dumped
     assert "Bearer $OPCP_TOKEN" in dumped  # exchanges are attached, tokens masked
 
 

@@ -17,6 +17,10 @@ class Scenario:
     saved: dict = field(default_factory=dict)
     cleanups: list = field(default_factory=list)  # callables run after the scenario
 
+    def __repr__(self) -> str:
+        # Allure records step arguments by their repr: never show tokens or saved material.
+        return f"Scenario(role={self.role!r}, party={self.party})"
+
     @property
     def response(self) -> Exchange:
         assert self.last is not None, "no request was sent yet in this scenario"
