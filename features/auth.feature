@@ -5,7 +5,7 @@ Feature: OAuth2 client credentials and protected endpoints
   reference/accessToken.v1.json). Requests without a valid token are refused with 401 and
   the spec's Error body.
 
-  @critical
+  @critical @rule:AUTH-TOKEN
   Scenario: A client obtains a token with its credentials
     Given I am "CPO"
     When I request a token with my credentials
@@ -14,14 +14,20 @@ Feature: OAuth2 client credentials and protected endpoints
     And the body is a bearer token that expires within 24 hours
     And the access token is a signed JWT
 
-  @normal @rfc6749
+  @normal @rule:AUTH-FORM
   Scenario: A client obtains a token with a form-encoded request
     Given I am "OEM"
     When I request a token with my credentials form-encoded
     Then the status is 200
     And the body is a valid "TokenResponse"
 
-  @critical
+  @normal @rule:AUTH-API-KEY-AND-BEARER
+  Scenario: An API key sent beside a valid bearer token is ignored
+    Given I am "CPO"
+    When I GET "/v1/root/rootCerts" of the rcp service with the header "x-api-key: some-client-api-key"
+    Then the status is 200
+
+  @critical @rule:AUTH-REFUSE
   Scenario Outline: Wrong credentials buy no token (<field>)
     Given I am "MO"
     When I request a token with "<field>" set to "<value>"
@@ -34,7 +40,7 @@ Feature: OAuth2 client credentials and protected endpoints
       | client_secret | wrong-secret-123       |
       | client_id     | no-such-client-4711    |
 
-  @normal
+  @normal @rule:AUTH-REFUSE
   Scenario Outline: A token request without <field> is refused
     Given I am "CPS"
     When I request a token without "<field>"
@@ -49,7 +55,7 @@ Feature: OAuth2 client credentials and protected endpoints
       | audience      |
       | grant_type    |
 
-  @normal
+  @normal @rule:AUTH-REFUSE
   Scenario: Only the client credentials grant is offered
     Given I am "CPS"
     When I request a token with "grant_type" set to "password"
@@ -57,28 +63,28 @@ Feature: OAuth2 client credentials and protected endpoints
     And the body is a valid "TokenError"
     And no access token is issued
 
-  @critical
+  @critical @rule:AUTH-REFUSE
   Scenario: A token for another audience is not issued
     Given I am "CPO"
     When I request a token with "audience" set to "https://another-ecosystem.example"
     Then the status is one of 400, 401, 403
     And no access token is issued
 
-  @normal
+  @normal @rule:AUTH-REFUSE
   Scenario: A token request that is not JSON is refused
     Given I am "CPO"
     When I request a token with a body that is not JSON
     Then the status is 400
     And no access token is issued
 
-  @blocker
+  @blocker @rule:AUTH-REFUSE
   Scenario: A protected endpoint refuses a request without a token
     Given I present no token
     When I GET "/v1/root/rootCerts" of the rcp service
     Then the status is 401
     And the body is the spec's Error with a traceId
 
-  @blocker
+  @blocker @rule:AUTH-REFUSE
   Scenario Outline: A protected endpoint refuses a <kind> token
     Given I am "CPO"
     And I present a "<kind>" token
@@ -95,14 +101,14 @@ Feature: OAuth2 client credentials and protected endpoints
       | expired         |
       | wrong-audience  |
 
-  @normal
+  @normal @rule:API-ERROR
   Scenario: An unknown resource is answered with the Error body
     Given I am "CPO"
     When I GET "/v1/root/no-such-resource/at-all" of the rcp service
     Then the status is 404
     And the body is the spec's Error with a traceId
 
-  @normal
+  @normal @rule:API-ERROR
   Scenario: A wrong method is answered with the Error body
     Given I am "CPO"
     When I PUT "/v1/root/ctl" of the rcp service with the body:
@@ -112,7 +118,7 @@ Feature: OAuth2 client credentials and protected endpoints
     Then the status is one of 403, 405
     And the body is the spec's Error with a traceId
 
-  @critical @security
+  @critical @security @rule:AUTH-ALG
   Scenario: A token signed with HMAC over the public key is refused
     Given I am "CPO"
     And I present a "hs256-with-public-key" token
@@ -120,13 +126,13 @@ Feature: OAuth2 client credentials and protected endpoints
     Then the status is 401
     And the body is the spec's Error with a traceId
 
-  @normal @security
+  @normal @security @rule:SEC-THROTTLE
   Scenario: Repeated wrong secrets are throttled
     When a client id that is being guessed gets 6 wrong secrets in a row
     Then the status is 429
     And the answer says when to retry
 
-  @critical @security
+  @critical @security @rule:SEC-KEY-ROTATION
   Scenario: Tokens outlive a rotation of the signing key
     Given I am "MO"
     And I hold a token issued before the key rotation
@@ -135,7 +141,7 @@ Feature: OAuth2 client credentials and protected endpoints
     And the token issued before the rotation is still accepted
     And the published keys include both keys
 
-  @admin @blocker
+  @admin @blocker @rule:ROLE-TABLE
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"
     When I probe the operation "<operation>"

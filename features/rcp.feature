@@ -4,7 +4,7 @@ Feature: Root Certificate Pool
   roots; only the pool operator adds and deletes them (docs/components/01,
   reference/rcp.v1.json).
 
-  @critical
+  @critical @rule:RCP-ROOT-FIELDS
   Scenario Outline: <role> reads the whole pool
     Given I am "<role>"
     When I list all roots
@@ -20,7 +20,7 @@ Feature: Root Certificate Pool
       | MO_V2G |
       | CPS    |
 
-  @normal
+  @normal @rule:RCP-FILTER
   Scenario Outline: The rootType filter "<filter>" lists only <type> roots
     Given the pool holds a fresh "<other>" root added by the operator
     And I am "CPO"
@@ -43,7 +43,7 @@ Feature: Root Certificate Pool
     Then the status is 400
     And the body is the spec's Error with a traceId
 
-  @critical
+  @critical @rule:RCP-LIFECYCLE
   Scenario: A root is read by its id
     Given the pool holds a fresh "V2G" root added by the operator
     And I am "MO"
@@ -52,14 +52,14 @@ Feature: Root Certificate Pool
     And the body is a valid "GetRootCertResponse"
     And the body describes the fresh root
 
-  @normal
+  @normal @rule:RCP-LIFECYCLE
   Scenario: An unknown root id is not found
     Given I am "OEM"
     When I ask for a root with an unknown id
     Then the status is 404
     And the body is the spec's Error with a traceId
 
-  @critical
+  @critical @rule:RCP-LIFECYCLE
   Scenario: The operator adds a root, and every party sees it until it is deleted
     Given the pool holds a fresh "MO" root added by the operator
     And I am "CPS"
@@ -73,7 +73,7 @@ Feature: Root Certificate Pool
     Then the status is 404
     And the body is the spec's Error with a traceId
 
-  @critical
+  @critical @rule:RCP-ROOT-ONLY
   Scenario Outline: The operator's bad root is refused: <kind>
     Given I remember how many roots the pool holds
     When the operator saves the root "<kind>"
@@ -91,7 +91,7 @@ Feature: Root Certificate Pool
       | expired           |
       | too long          |
 
-  @normal
+  @normal @rule:RCP-ROOT-ONLY
   Scenario: A root already in the pool is refused
     Given the pool holds a fresh "OEM" root added by the operator
     And I remember how many roots the pool holds
@@ -100,7 +100,7 @@ Feature: Root Certificate Pool
     And the body is the spec's Error with a traceId
     And the pool holds as many roots as before
 
-  @normal
+  @normal @rule:RCP-ROOT-ONLY
   Scenario Outline: A root with rootType <root_type> is refused
     Given I remember how many roots the pool holds
     When the operator saves a root with rootType "<root_type>"
@@ -114,7 +114,7 @@ Feature: Root Certificate Pool
       | XYZ       |
       | v2g       |
 
-  @blocker
+  @blocker @rule:RCP-OPERATOR-ONLY
   Scenario Outline: <role> may not delete a root
     Given the pool holds a fresh "V2G" root added by the operator
     And I am "<role>"
@@ -137,7 +137,7 @@ Feature: Root Certificate Pool
     When I GET "/v1/root/ctl" of the rcp service
     Then the status is one of 200, 404
 
-  @blocker
+  @blocker @rule:ROLE-TABLE
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"
     When I probe the operation "<operation>"

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from opcp.access import ACCESS, OPERATIONS, Operation
-from opcp.errors import ApiError, Forbidden, NotImplementedYet, OAuthError
+from opcp.errors import ApiError, BadRequest, Forbidden, NotImplementedYet, OAuthError
 from opcp_reference import audit
 from opcp_reference.context import Reference
 from opcp_reference.domain import auth
@@ -98,6 +98,8 @@ def _secured(op: Operation, handler: Handler | None) -> Callable[[web.Request], 
         principal = auth.verify_token(ref.store, ref.auth, request.headers.get("Authorization"),
                                       ref.faults)
         request[PRINCIPAL] = principal
+        if ref.faults.on("auth-refuse-api-key") and "x-api-key" in request.headers:
+            raise BadRequest("x-api-key: not accepted here")
         if not (op.allows(principal.role) or ref.faults.opens(op.name)):
             raise Forbidden(f"role {principal.role.value} may not call {op.name}")
         if handler is None:

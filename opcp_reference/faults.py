@@ -35,6 +35,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("auth-accept-bad-secret", "the token endpoint ignores the client secret",
           "auth.feature"),
     Fault("error-without-trace-id", "error bodies lack the traceId", "auth.feature"),
+    Fault("auth-refuse-api-key", "requests that carry an x-api-key beside the bearer token "
+          "are refused (breaks MaEVe; a compatibility finding)", "auth.feature"),
     Fault("auth-no-throttle", "wrong secrets can be guessed without limit", "auth.feature"),
     Fault("auth-accept-hs256", "HS256 tokens keyed with the public key PEM are accepted",
           "auth.feature"),

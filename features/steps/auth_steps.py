@@ -13,6 +13,7 @@ from pytest_bdd import given, parsers, then, when
 
 from features.steps.http_steps import json_body
 from features.support.context import Scenario
+from features.support.rules import checks
 from opcp.client import OpcpClient
 
 
@@ -54,6 +55,7 @@ def request_token_garbage(api: OpcpClient, scenario_ctx: Scenario):
 
 
 @then("the body is a bearer token that expires within 24 hours")
+@checks("AUTH-TOKEN-24H")
 def bearer_token(scenario_ctx: Scenario):
     body = json_body(scenario_ctx)
     assert str(body.get("token_type", "")).lower() == "bearer", (
@@ -64,6 +66,7 @@ def bearer_token(scenario_ctx: Scenario):
 
 
 @then("the access token is a signed JWT")
+@checks("AUTH-JWT")
 def signed_jwt(scenario_ctx: Scenario):
     token = json_body(scenario_ctx)["access_token"]
     try:
@@ -74,6 +77,7 @@ def signed_jwt(scenario_ctx: Scenario):
 
 
 @then("no access token is issued")
+@checks("AUTH-REFUSE")
 def no_token_issued(scenario_ctx: Scenario):
     body = scenario_ctx.response.response_body
     assert "access_token" not in body, "a token was issued although the request was refused"
@@ -153,6 +157,7 @@ def guessed_client(api: OpcpClient, scenario_ctx: Scenario):
 
 
 @then("the answer says when to retry")
+@checks("SEC-THROTTLE")
 def retry_after(scenario_ctx: Scenario):
     value = scenario_ctx.response.response_headers.get("retry-after")
     assert value and value.isdigit() and int(value) > 0, (
@@ -177,6 +182,7 @@ def rotate(api: OpcpClient, scenario_ctx: Scenario):
 
 
 @then("a token issued now names another key")
+@checks("SEC-KEY-ROTATION")
 def new_kid(api: OpcpClient, scenario_ctx: Scenario):
     got = api.token_request(api.credentials_body(_client(api, scenario_ctx)))
     assert got.status == 200, got.response_body
@@ -187,6 +193,7 @@ def new_kid(api: OpcpClient, scenario_ctx: Scenario):
 
 
 @then("the token issued before the rotation is still accepted")
+@checks("SEC-KEY-ROTATION")
 def old_token_ok(api: OpcpClient, scenario_ctx: Scenario):
     got = api.call("GET", "rcp", "/v1/root/rootCerts", token=scenario_ctx.saved["old_token"])
     assert got.status == 200, (
@@ -195,6 +202,7 @@ def old_token_ok(api: OpcpClient, scenario_ctx: Scenario):
 
 
 @then("the published keys include both keys")
+@checks("SEC-KEY-ROTATION")
 def jwks_both(api: OpcpClient, scenario_ctx: Scenario):
     if not api.target.jwks_url:
         pytest.skip("not applicable: the target file gives no jwks_url")

@@ -9,6 +9,7 @@ from pytest_bdd import given, parsers, then, when
 
 from features.support import probes
 from features.support.context import Scenario
+from features.support.rules import checks
 from opcp.access import ACCESS
 from opcp.client import OpcpClient
 from opcp.models import check_body
@@ -55,6 +56,13 @@ def call_path(api: OpcpClient, scenario_ctx: Scenario, method: str, path: str, s
     send(api, scenario_ctx, method, service, path.format(**scenario_ctx.saved))
 
 
+@when(parsers.re(r'I (?P<method>GET|DELETE) "(?P<path>[^"]+)" of the (?P<service>\w+) service '
+                 r'with the header "(?P<name>[^:"]+): (?P<value>[^"]*)"$'))
+def call_path_header(api: OpcpClient, scenario_ctx: Scenario, method: str, path: str,
+                     service: str, name: str, value: str):
+    send(api, scenario_ctx, method, service, path, headers={name: value})
+
+
 @when(parsers.re(r'I (?P<method>PUT|POST) "(?P<path>[^"]+)" of the (?P<service>\w+) service '
                  r'with the body:?$'))
 def call_path_body(api: OpcpClient, scenario_ctx: Scenario, method: str, path: str, service: str,
@@ -73,6 +81,7 @@ def probe_operation(api: OpcpClient, scenario_ctx: Scenario, operation: str):
 
 
 @then(parsers.parse("the status is {status:d}"))
+@checks("API-STATUS")
 def status_is(scenario_ctx: Scenario, status: int):
     got = scenario_ctx.response
     assert got.status == status, (
@@ -81,6 +90,7 @@ def status_is(scenario_ctx: Scenario, status: int):
 
 
 @then(parsers.parse("the status is one of {statuses}"))
+@checks("API-STATUS")
 def status_in(scenario_ctx: Scenario, statuses: str):
     allowed = {int(s) for s in statuses.replace(",", " ").replace(" or ", " ").split()}
     got = scenario_ctx.response
@@ -103,18 +113,21 @@ def json_body(scenario_ctx: Scenario):
 
 
 @then(parsers.parse('the body is a valid "{model}"'))
+@checks("API-MODEL")
 def body_is_model(scenario_ctx: Scenario, model: str):
     problems = check_body(model, json_body(scenario_ctx))
     assert not problems, f"the body is not a valid {model}:\n" + "\n".join(problems)
 
 
 @then("the body is the spec's Error with a traceId")
+@checks("API-ERROR")
 def body_is_error(scenario_ctx: Scenario):
     problems = check_body("Error", json_body(scenario_ctx))
     assert not problems, "the error body is not the spec's Error:\n" + "\n".join(problems)
 
 
 @then(parsers.parse('the error message mentions "{text}"'))
+@checks("API-ERROR-NAMES-FIELD")
 def error_mentions(scenario_ctx: Scenario, text: str):
     body = json_body(scenario_ctx)
     messages = " | ".join(body.get("errorMessages", [])) if isinstance(body, dict) else ""
@@ -131,6 +144,7 @@ def access_as_table(scenario_ctx: Scenario):
 
 
 @then(parsers.parse('the role table says "{expected}" for {role} on {operation}'))
+@checks("ROLE-TABLE")
 def role_table_says(expected: str, role: str, operation: str):
     # Keeps the feature's examples honest: they must say what the code's table says.
     actual = "access" if ACCESS[operation].allows(role) else "no access"
@@ -139,6 +153,7 @@ def role_table_says(expected: str, role: str, operation: str):
 
 
 @then(parsers.parse('the answer is "{expected}"'))
+@checks("ROLE-TABLE")
 def answer_is(scenario_ctx: Scenario, expected: str):
     got = scenario_ctx.response
     if expected == "access":

@@ -13,6 +13,7 @@ from pytest_bdd import given, parsers, then, when
 from features.steps.http_steps import json_body, send
 from features.support import certs
 from features.support.context import Scenario
+from features.support.rules import checks
 from opcp.client import OpcpClient
 
 ROOTS = "/v1/root/rootCerts"
@@ -109,6 +110,7 @@ def _roots_in_body(scenario_ctx: Scenario) -> list[dict]:
 
 
 @then(parsers.parse('every listed root is of type "{root_type}"'))
+@checks("RCP-FILTER")
 def every_of_type(scenario_ctx: Scenario, root_type: str):
     others = [(r.get("commonName"), r["rootType"]) for r in _roots_in_body(scenario_ctx)
               if r["rootType"] != root_type.upper()]
@@ -116,18 +118,21 @@ def every_of_type(scenario_ctx: Scenario, root_type: str):
 
 
 @then("the fresh root is listed")
+@checks("RCP-LIFECYCLE")
 def fresh_listed(scenario_ctx: Scenario):
     ids = [r["rootCertificateId"] for r in _roots_in_body(scenario_ctx)]
     assert scenario_ctx.saved["root_id"] in ids, "the fresh root is missing from the list"
 
 
 @then("the fresh root is not listed")
+@checks("RCP-FILTER")
 def fresh_not_listed(scenario_ctx: Scenario):
     ids = [r["rootCertificateId"] for r in _roots_in_body(scenario_ctx)]
     assert scenario_ctx.saved["root_id"] not in ids, "the list holds a root it should not"
 
 
 @then("every listed root is a self-signed CA certificate whose informative fields match it")
+@checks("RCP-ROOT-FIELDS")
 def roots_match_certificates(scenario_ctx: Scenario):
     roots = _roots_in_body(scenario_ctx)
     assert roots, "the pool lists no root certificate at all"
@@ -136,6 +141,7 @@ def roots_match_certificates(scenario_ctx: Scenario):
 
 
 @then("the body describes the fresh root")
+@checks("RCP-ROOT-FIELDS")
 def describes_fresh(scenario_ctx: Scenario):
     root = json_body(scenario_ctx)["RootResponse"]
     assert root["rootCertificateId"] == scenario_ctx.saved["root_id"]
@@ -162,6 +168,7 @@ def _check_root_fields(root: dict) -> None:
 
 
 @then("the pool holds as many roots as before")
+@checks("NO-PARTIAL-WRITE")
 def same_count(api: OpcpClient, scenario_ctx: Scenario):
     now = len(_list(api))
     assert now == scenario_ctx.saved["root_count"], (
@@ -170,6 +177,7 @@ def same_count(api: OpcpClient, scenario_ctx: Scenario):
 
 
 @then("the fresh root is still in the pool")
+@checks("RCP-OPERATOR-ONLY")
 def still_there(api: OpcpClient, scenario_ctx: Scenario):
     ids = [r["rootCertificateId"] for r in _list(api)]
     assert scenario_ctx.saved["root_id"] in ids, "the root was deleted by a refused request"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from opcp import paths, results
+from opcp import paths, results, stamp
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--junit", type=Path, default=paths.JUNIT)
     p.add_argument("--report", action="store_true",
                    help="also render the HTML report (opcp report) after the run")
+    p.add_argument("--min-score", type=float, default=None, metavar="N",
+                   help="CI gate: exit 0 when the overall score is at least N (0-100), else 1; "
+                        "without it, any failure exits 1")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.set_defaults(func=run)
 
@@ -40,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         header = f"target: {target.name} ({target.base_url}), services: {', '.join(target.services)}"
     else:
         header = "target: embedded reference (fresh data dir, free loopback port)"
-    print(f"OPCP conformance check - {header}, profile {args.profile}", flush=True)
+    print(f"OPCP conformance suite {stamp.suite_version()} for {stamp.SPEC_VERSION} "
+          f"({stamp.SPEC_SOURCE})\n{header}\nprofile: {args.profile}, started {stamp.now()}",
+          flush=True)
     command = [sys.executable, "-m", "pytest", str(paths.FEATURES), "--rootdir", str(paths.REPO),
                "-p", "no:cacheprovider", f"--alluredir={args.results}", "--clean-alluredir",
                f"--junitxml={args.junit}", f"--profile={args.profile}"]
@@ -61,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"opcp check: the suite did not run (pytest exit {proc.returncode})",
               file=sys.stderr)
         return 2
-    print(results.summary(outcomes))
+    print(results.summary(outcomes, args.profile))
+    print(f"finished {stamp.now()}")
     print(f"Allure results: {args.results}\nJUnit XML: {args.junit}")
     if args.report:
         from opcp.cli.report import render
@@ -69,5 +75,10 @@ def run(args: argparse.Namespace) -> int:
         render(args.results, paths.ALLURE_REPORT)
     else:
         print("HTML report: opcp report")
-    failed = any(o.status in ("failed", "broken") for o in outcomes)
-    return 1 if failed else 0
+    if args.min_score is not None:
+        overall = results.scores(outcomes, args.profile)["overall"]
+        passed = overall is not None and overall >= args.min_score
+        print(f"score gate: overall {overall if overall is None else round(overall, 1)} "
+              f"{'>=' if passed else '<'} {args.min_score}")
+        return 0 if passed else 1
+    return 1 if any(o.failed for o in outcomes) else 0

@@ -1,0 +1,82 @@
+"""The rules the suite checks, each with where it comes from.
+
+Every Then-step names the rule it checks (`features.support.rules.checks`); a failure
+shows the rule's id, axis, kind and source, and `docs/coverage.md` lists them. The axis
+says whether breaking the rule breaks the spec (*conformance*) or breaks deployed clients
+(*compatibility*: see INTEROP.md); the kind sorts failures into Allure categories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONFORMANCE = "conformance"
+COMPATIBILITY = "compatibility"
+KINDS = ("auth", "schema", "crypto", "business")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    source: str  # spec file and section, RFC / ISO clause, or erratum id
+    text: str
+    kind: str = "business"
+    axis: str = CONFORMANCE
+
+    def __post_init__(self) -> None:
+        assert self.kind in KINDS, self.kind
+        assert self.axis in (CONFORMANCE, COMPATIBILITY), self.axis
+
+    def label(self) -> str:
+        return f"[{self.axis}/{self.kind}] {self.id} ({self.source})"
+
+
+_RULES = [
+    # The API frame
+    Rule("API-STATUS", "the operation's responses in reference/*.json",
+         "an operation answers with the status the spec gives for the situation", "schema"),
+    Rule("API-MODEL", "the operation's response schema in reference/*.json",
+         "a response body has the fields, types and patterns of its model", "schema"),
+    Rule("API-ERROR", "reference/*.json components.schemas.Error; E-STATUS-1",
+         "every error is {errorMessages, traceId} with a UUID traceId", "schema"),
+    Rule("API-ERROR-NAMES-FIELD", "DESIGN.md conventions",
+         "a 400 names the field and the rule it broke", "business"),
+    # Authentication
+    Rule("AUTH-TOKEN", "reference/accessToken.v1.json POST /oauth/token",
+         "client credentials buy a bearer token", "auth"),
+    Rule("AUTH-TOKEN-24H", "reference/accessToken.v1.json (a token is valid for 24h)",
+         "expires_in is positive and at most 86400 s", "auth"),
+    Rule("AUTH-JWT", "docs/04_authentication.md OAuth2 (RFC 7519)",
+         "the token is a signed JWT", "auth"),
+    Rule("AUTH-REFUSE", "docs/04_authentication.md (all endpoints shall be secured)",
+         "wrong credentials or a bad token buy nothing", "auth"),
+    Rule("AUTH-ALG", "RFC 8725 section 3.1 (JWT best current practice)",
+         "the verifier accepts only the algorithms it issues with", "auth"),
+    Rule("AUTH-FORM", "RFC 6749 section 4.4.2", "the token endpoint takes a form-encoded grant",
+         "auth", COMPATIBILITY),
+    Rule("AUTH-API-KEY-AND-BEARER", "INTEROP.md (MaEVe sends x-api-key and a bearer token)",
+         "an extra x-api-key header beside a valid bearer token is ignored", "auth",
+         COMPATIBILITY),
+    Rule("SEC-THROTTLE", "OWASP API Security 2023 API2/API4",
+         "repeated wrong secrets are answered 429 with Retry-After", "auth"),
+    Rule("SEC-KEY-ROTATION", "RFC 7517 section 4.5 (kid); docs/reference.md",
+         "tokens outlive a rotation of the signing key until they expire", "auth"),
+    Rule("ROLE-TABLE", "docs/04_authentication.md Roles&Rights",
+         "each role reaches exactly the operations the table grants it", "auth"),
+    # Root Certificate Pool
+    Rule("RCP-FILTER", "reference/rcp.v1.json getAllRootCerts rootType",
+         "the rootType filter lists only roots of that type"),
+    Rule("RCP-ROOT-FIELDS", "reference/rcp.v1.json RootCertV2",
+         "a root's informative fields reflect its certificate", "crypto"),
+    Rule("RCP-ROOT-ONLY", "reference/rcp.v1.json saveRootCa; docs/components/01",
+         "only valid self-signed CA certificates enter the pool", "crypto"),
+    Rule("RCP-OPERATOR-ONLY", "docs/components/01 (PUT and DELETE for administrative use only)",
+         "only the pool operator adds and deletes roots", "auth"),
+    Rule("RCP-LIFECYCLE", "reference/rcp.v1.json getRootCert / deleteRootCa",
+         "an added root is readable by id until deleted, then 404"),
+    Rule("NO-PARTIAL-WRITE", "DESIGN.md conventions (bad input loses nothing)",
+         "a refused request changes nothing"),
+]
+
+RULES: dict[str, Rule] = {r.id: r for r in _RULES}
+assert len(RULES) == len(_RULES), "rule ids must be unique"

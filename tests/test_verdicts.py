@@ -1,0 +1,90 @@
+"""Verdicts a vendor can act on: rule and reproducer per failure, two axes, the score gate,
+stamped runs, and outline examples as separate results with their parameters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from opcp import results
+from opcp.paths import REPO
+
+
+def check(tmp_path, *args: str) -> tuple[int, str, list[results.Outcome]]:
+    out = tmp_path / "allure"
+    proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--results", str(out),
+                           "--junit", str(tmp_path / "junit.xml"), *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, proc.stdout + proc.stderr, results.read(out)
+
+
+@pytest.fixture(scope="module")
+def filter_fault_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("filter")
+    return tmp, *check(tmp, "--reference-fault", "rcp-filter-ignored")
+
+
+def test_a_failure_names_its_rule_and_how_to_replay_it(filter_fault_run):
+    tmp, code, output, outcomes = filter_fault_run
+    assert code == 1
+    assert "RCP-FILTER (reference/rcp.v1.json getAllRootCerts rootType)" in output
+    assert "reproduce: curl -sS -i -X GET" in output and "rootType=" in output
+    failed = [o for o in outcomes if o.failed]
+    assert failed and all(o.rule == "RCP-FILTER" for o in failed)
+    attachments = [a for p in (tmp / "allure").glob("*-result.json")
+                   for a in json.loads(p.read_text()).get("attachments", [])
+                   if a["name"] == "reproducer"]
+    assert len(attachments) == len(failed)
+    text = (tmp / "allure" / attachments[0]["source"]).read_text()
+    assert "curl" in text and "$OPCP_TOKEN" in text
+
+
+def test_runs_are_stamped(filter_fault_run):
+    tmp, _, output, _ = filter_fault_run
+    env = dict(line.split("=", 1) for line in
+               (tmp / "allure" / "environment.properties").read_text().splitlines())
+    assert env["spec.version"] == "OPCP 1.0.0" and "cf4d940" in env["spec.source"]
+    assert env["profile"] == "strict" and env["suite.version"] and env["run.end"]
+    props = {p.get("name"): p.get("value") for p in ET.parse(tmp / "junit.xml").iter("property")}
+    assert props["spec.version"] == "OPCP 1.0.0" and props["run.start"] <= props["run.end"]
+    assert "OPCP 1.0.0" in output.splitlines()[0]
+    categories = json.loads((tmp / "allure" / "categories.json").read_text())
+    assert any(c["name"] == "Conformance: business" for c in categories)
+
+
+def test_the_score_gate(filter_fault_run, tmp_path):
+    _, _, output, outcomes = filter_fault_run
+    overall = results.scores(outcomes)["overall"]
+    assert 50 < overall < 100
+    assert f"overall {overall:.1f}%" in output
+    code, output, _ = check(tmp_path, "--reference-fault", "rcp-filter-ignored",
+                            "--min-score", str(int(overall) - 1))
+    assert code == 0, output
+    code, _, _ = check(tmp_path, "--reference-fault", "rcp-filter-ignored",
+                       "--min-score", str(int(overall) + 1))
+    assert code == 1
+
+
+def test_compatibility_findings_fail_strict_and_warn_lenient(tmp_path):
+    code, output, outcomes = check(tmp_path, "--reference-fault", "auth-refuse-api-key")
+    assert code == 1 and "Compatibility findings:" in output
+    assert [o.axis for o in outcomes if o.failed] == ["compatibility"]
+    code, output, outcomes = check(tmp_path, "--reference-fault", "auth-refuse-api-key",
+                                   "--profile", "lenient")
+    assert code == 0, output
+    warned = [o for o in outcomes if o.status == results.WARNING]
+    assert len(warned) == 1 and "(warning)" in output
+    assert results.scores(outcomes, "lenient")["overall"] == 100.0
+
+
+def test_outline_examples_are_separate_results_with_parameters(tmp_path):
+    code, _, outcomes = check(tmp_path, "-k", "rootType_filter")
+    assert code == 0
+    examples = [o for o in outcomes if o.name.startswith("The rootType filter")]
+    assert sorted(o.parameters["filter"] for o in examples) == ["'mo'", "'oem'", "'v2g'"] or \
+        sorted(o.parameters["filter"] for o in examples) == ["mo", "oem", "v2g"]
+    assert len({o.name for o in examples}) == 3
