@@ -1,4 +1,5 @@
-"""Session fixture ``exificient``: one EXIficient JVM for all oracle tests.
+"""Session fixtures: ``exificient`` (one EXIficient JVM for all oracle tests)
+and ``corpus`` (the generated message sets, built once).
 
 Without Java or network to PyPI the oracle tests skip locally, with a message
 that says how to enable them; under ``CI=true`` they fail instead, so a CI
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from . import tooling
+from .corpus import Generated, build
 from .exificient import Exificient, OracleError
 
 ENABLE_HINT = (
@@ -23,11 +26,21 @@ ENABLE_HINT = (
 
 
 def unavailable(reason: str) -> None:
-    """Skip locally, fail in CI."""
+    """Skip locally, fail in CI. Always raises."""
     message = ENABLE_HINT.format(reason=reason)
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def oracle_xsds() -> Path:
+    """The ISO 15118-2 XSDs from the jar (needs the wheel, not Java)."""
+    try:
+        return tooling.ensure_xsds()
+    except tooling.OracleUnavailable as exc:
+        unavailable(str(exc))
+        raise  # unreachable
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +49,7 @@ def oracle_files() -> tooling.OracleFiles:
         return tooling.ensure()
     except tooling.OracleUnavailable as exc:
         unavailable(str(exc))
-        raise  # unreachable: unavailable() always raises
+        raise  # unreachable
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +61,9 @@ def exificient(oracle_files: tooling.OracleFiles) -> Iterator[Exificient]:
         unavailable(f"JVM did not start: {exc}")
     with oracle:
         yield oracle
+
+
+@pytest.fixture(scope="session")
+def corpus(oracle_xsds: Path) -> dict[str, Generated]:
+    """Generated message sets (see corpus.SETS), built once per session."""
+    return build()
