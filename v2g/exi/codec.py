@@ -12,11 +12,12 @@ import xml.etree.ElementTree as ET
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
 from v2g.exi.datatypes import BOOLEAN, STRING, read_string_chars, write_string_chars
-from v2g.exi.grammar import (AT, AT_ANY, BUILTIN_ELEMENT_STATE, BUILTIN_START_STATE, CH, CH_ANY,
+from v2g.exi.grammar import (AT, AT_ANY, BUILTIN_ELEMENT_STATE, BUILTIN_START, BUILTIN_START_LEARNED,
+                             BUILTIN_START_STATE, CH, CH_ANY,
                              ED, EE, ELEMENT, FIRST_START_TAG, SE, SE_ANY, START_TAG, X_AT_ANY,
                              X_AT_INVALID, X_CH, X_EE, X_SE_ANY, X_XSI_NIL, X_XSI_TYPE, Grammars,
                              QName, State)
-from v2g.exi.model import XSI_NS
+from v2g.exi.model import XS_NS, XSI_NS
 
 # EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
 HEADER_BYTE = 0x80
@@ -45,6 +46,11 @@ class StringTables:
         self.uri_index = {u: i for i, u in enumerate(self.uris)}
         self.locals = {u: list(g.local_names.get(u, [])) for u in self.uris}
         self.local_index = {u: {n: i for i, n in enumerate(names)} for u, names in self.locals.items()}
+        # qnames whose built-in grammar has learned AT(xsi:type) in this stream
+        self.learned_builtin: set[QName] = set()
+
+    def builtin_start(self, qn: QName) -> State:
+        return BUILTIN_START_LEARNED if qn in self.learned_builtin else BUILTIN_START_STATE
 
     # -- decoding
 
@@ -163,20 +169,22 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
                     top_state = p.next  # type: ignore[assignment]
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)
-                child_state = g.global_start(qn) or BUILTIN_START_STATE
+                child_state = g.global_start(qn) or tables.builtin_start(qn)
                 _start_element(stack, roots, qn, child_state, start)
                 if stack[:-1]:
                     stack[-2].state = p.next  # type: ignore[assignment]
                 else:
                     top_state = p.next  # type: ignore[assignment]
+            elif kind == AT and p.payload is None:  # learned AT(xsi:type) of a built-in grammar
+                _generic_attribute(r, g, tables, stack[-1], p.qname, start)  # type: ignore[arg-type]
             elif kind == AT:
                 value = p.payload.read(r)
                 stack[-1].elem.set(tag_of(p.qname), value)  # type: ignore[arg-type]
                 stack[-1].state = p.next  # type: ignore[assignment]
             elif kind == AT_ANY:
                 qn = tables.read_qname(r)
-                stack[-1].elem.set(tag_of(qn), g.attribute_datatype(qn).read(r))
                 stack[-1].state = p.next  # type: ignore[assignment]
+                _generic_attribute(r, g, tables, stack[-1], qn, start)
             elif kind == CH or kind == CH_ANY:
                 _append_text(stack[-1], p.payload.read(r))
                 stack[-1].state = p.next  # type: ignore[assignment]
@@ -196,12 +204,7 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
         if event == X_EE:
             stack.pop()
         elif event == X_XSI_TYPE:
-            qn = tables.read_qname(r)
-            frame.elem.set(tag_of(XSI_TYPE), _prefixed(qn))
-            t = g.named_types.get(qn)
-            if t is None:
-                raise ExiError(f"xsi:type names unknown type {qn}", pos2, "a type of the schema")
-            frame.state = g.type_start(t)
+            _xsi_type(r, g, tables, frame, pos2)
         elif event == X_XSI_NIL:
             nil = BOOLEAN.read(r)
             frame.elem.set(tag_of(XSI_NIL), nil)
@@ -209,10 +212,10 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
                 frame.state = g.type_empty(state)
         elif event in (X_AT_ANY, X_AT_INVALID):
             qn = tables.read_qname(r)
-            frame.elem.set(tag_of(qn), STRING.read(r))
+            _generic_attribute(r, g, tables, frame, qn, pos2)
         elif event == X_SE_ANY:
             qn = tables.read_qname(r)
-            child_state = g.global_start(qn) or BUILTIN_START_STATE
+            child_state = g.global_start(qn) or tables.builtin_start(qn)
             frame.state = _after_content_event(state)
             _start_element(stack, roots, qn, child_state, pos2)
         else:  # X_CH
@@ -221,11 +224,36 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
     return roots
 
 
+def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, pos: int) -> None:
+    qn = tables.read_qname(r)
+    frame.elem.set(tag_of(XSI_TYPE), _prefixed(qn))
+    st = g.type_start_by_qname(qn)
+    if st is None:
+        raise ExiError(f"xsi:type names unknown type {tag_of(qn)}", pos, "a type of the schema")
+    frame.state = st
+
+
+def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, qn: QName,
+                       pos: int) -> None:
+    """AT(*): xsi:type and xsi:nil keep their meaning (QName / boolean value) whatever the code."""
+    if qn == XSI_TYPE:
+        if frame.state.kind == BUILTIN_START:
+            tables.learned_builtin.add(qname_of(frame.elem.tag))
+        _xsi_type(r, g, tables, frame, pos)
+    elif qn == XSI_NIL:
+        nil = BOOLEAN.read(r)
+        frame.elem.set(tag_of(XSI_NIL), nil)
+        if nil == "true" and frame.state.kind in (FIRST_START_TAG, START_TAG):
+            frame.state = g.type_empty(frame.state)
+    else:
+        frame.elem.set(tag_of(qn), g.attribute_datatype(qn).read(r))
+
+
 def _after_content_event(state: State) -> State:
     if state.kind in (FIRST_START_TAG, START_TAG):
         assert state.content2 is not None
         return state.content2
-    if state is BUILTIN_START_STATE:
+    if state.kind == BUILTIN_START:
         return BUILTIN_ELEMENT_STATE
     return state
 
@@ -289,11 +317,11 @@ class _Encoder:
             p = parent.prods[parent.se_any]
             self.code(parent, parent.se_any)
             self.tables.write_qname(self.w, qn)
-            child = self.g.global_start(qn) or BUILTIN_START_STATE
+            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
             nxt = p.next
         elif self.code2(parent, X_SE_ANY):
             self.tables.write_qname(self.w, qn)
-            child = self.g.global_start(qn) or BUILTIN_START_STATE
+            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
             nxt = _after_content_event(parent)
         else:
             raise self.fail(f"element {elem.tag} not allowed here", parent)
@@ -305,13 +333,26 @@ class _Encoder:
         attrs = dict(elem.attrib)
         xsi_type = attrs.pop(tag_of(XSI_TYPE), None)
         xsi_nil = attrs.pop(tag_of(XSI_NIL), None)
-        if xsi_type is not None:
+        if state.kind == BUILTIN_START:
+            # An element without declaration: with maximumNumberOfBuiltInElementGrammars = 0
+            # no built-in grammar may be used, so (as EXIficient does, EXI Profile 3.2) an
+            # xsi:type cast is inserted through AT(*): to xs:anyType unless one was given.
+            qn = self._type_qname(xsi_type, elem) if xsi_type is not None else (XS_NS, "anyType")
+            st = self.g.type_start_by_qname(qn)
+            if st is None:
+                raise self.fail(f"xsi:type {tag_of(qn)} is not a known type", state)
+            self.code2(state, X_AT_ANY)
+            self.tables.write_qname(self.w, XSI_TYPE)
+            self.tables.write_qname(self.w, qn)
+            self.tables.learned_builtin.add(qname_of(elem.tag))
+            state = st
+        elif xsi_type is not None:
             qn = self._type_qname(xsi_type, elem)
-            t = self.g.named_types.get(qn)
-            if t is None or not self.code2(state, X_XSI_TYPE):
+            st = self.g.type_start_by_qname(qn)
+            if st is None or not self.code2(state, X_XSI_TYPE):
                 raise self.fail(f"xsi:type {xsi_type!r} cannot be encoded here", state)
             self.tables.write_qname(self.w, qn)
-            state = self.g.type_start(t)
+            state = st
         nil = False
         if xsi_nil is not None:
             v = BOOLEAN.parse(xsi_nil)
@@ -385,17 +426,8 @@ class _Encoder:
         if state.ee is not None:
             self.code(state, state.ee)
             return
-        if state.ch is not None:
-            # An empty simple value: EXIficient writes CH("") when the type accepts it.
-            p = state.prods[state.ch]
-            v = p.payload.parse("")
-            if v is not None:
-                self.code(state, state.ch)
-                p.payload.write(self.w, v)
-                nxt = p.next
-                assert nxt is not None and nxt.ee is not None
-                self.code(nxt, nxt.ee)
-                return
+        # An element without its (simple) content ends with the undeclared EE, as EXIficient
+        # does; it never writes an empty CH.
         if not self.code2(state, X_EE):
             raise self.fail("element ends too early", state)
 

@@ -31,7 +31,7 @@ from typing import Any, Union
 from v2g.errors import SchemaError
 from v2g.exi.bits import coding_length
 from v2g.exi.datatypes import BOOLEAN, STRING, Datatype, datatype_for
-from v2g.exi.model import (XML_NS, XS_LOCAL_NAMES, XS_NS, XSI_NS, AttributeDecl, ComplexType,
+from v2g.exi.model import (BUILTIN_TYPES, XML_NS, XS_LOCAL_NAMES, XS_NS, XSI_NS, AttributeDecl, ComplexType,
                            ElementDecl, Group, Particle, Schema, SimpleType, TypeDef, Wildcard)
 
 QName = tuple[str, str]  # (namespace URI, local name)
@@ -242,6 +242,7 @@ class Grammars:
         self._members = self._substitution_members()
         self.relaxed_start, self.relaxed_empty = self._relaxed_fragment_grammar()
         self.document = self._document_grammar()
+        self.any_type = self._any_type_grammar()
         self.fragment = self._fragment_grammar()
 
     # -- string tables (EXI 1.0 section 7.3.1, schema pre-population)
@@ -498,6 +499,38 @@ class Grammars:
 
     # -- undeclared elements
 
+    def type_start_by_qname(self, qn: QName) -> State | None:
+        """Grammar of a named type (schema or XML Schema built-in), for xsi:type; None if unknown."""
+        t = self.named_types.get(qn)
+        if t is not None:
+            return self.type_start(t)
+        if qn[0] != XS_NS:
+            return None
+        if qn[1] == "anyType":
+            return self.any_type
+        builtin = BUILTIN_TYPES.get(qn[1])
+        if builtin is None:
+            return None
+        try:
+            return self.type_start(builtin)
+        except SchemaError:
+            return None  # a built-in type without EXI support here (float, dateTime, ...)
+
+    def _any_type_grammar(self) -> State:
+        """xs:anyType: mixed content of any elements, any attributes (EXI 1.0 section 8.5.4.1.3)."""
+        content = State(ELEMENT, "anyType/content")
+        content.add(Production(SE_ANY, None, None, content))
+        content.add(Production(EE, None, None, None))
+        content.add(Production(CH_ANY, None, STRING, content))
+        content.finish()
+        first = State(FIRST_START_TAG, "anyType", content)
+        first.add(Production(AT_ANY, None, None, first))
+        first.add(Production(SE_ANY, None, None, content))
+        first.add(Production(EE, None, None, None))
+        first.add(Production(CH_ANY, None, STRING, content))
+        first.finish()
+        return first
+
     def global_start(self, qn: QName) -> State | None:
         decl = self.global_elements.get(qn)
         return self.element_start(decl) if decl is not None else None
@@ -528,17 +561,26 @@ def _end_state() -> State:
     return _END[0]
 
 
-def builtin_states() -> tuple[State, State]:
-    """Built-in element grammar with no learning (maximumNumberOfBuiltInProductions = 0)."""
+def builtin_states() -> tuple[State, State, State]:
+    """Built-in element grammars as EXIficient uses them with maximumNumberOfBuiltIn* = 0.
+
+    An undeclared element (no global declaration) starts in a fresh built-in start tag with no
+    first-level production. EXIficient then casts it with AT(*) xsi:type (see codec), and that
+    one attribute is learned: the next element of the same qname in the stream starts in a
+    start tag whose single first-level production is AT(xsi:type).
+    """
     element = State(BUILTIN_ELEMENT, "BuiltInElement")
     element.add(Production(EE, None, None, None))
     element.finish()
     start = State(BUILTIN_START, "BuiltInStartTag", element)
     start.finish()
-    return start, element
+    learned = State(BUILTIN_START, "BuiltInStartTag+xsi:type", element)
+    learned.add(Production(AT, (XSI_NS, "type"), None, learned))
+    learned.finish()
+    return start, learned, element
 
 
-BUILTIN_START_STATE, BUILTIN_ELEMENT_STATE = builtin_states()
+BUILTIN_START_STATE, BUILTIN_START_LEARNED, BUILTIN_ELEMENT_STATE = builtin_states()
 
 
 @lru_cache(maxsize=None)
