@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from v2g import exi  # noqa: E402
-from v2g.errors import ExiError  # noqa: E402
+from v2g import exi
+from v2g.errors import ExiError
 
 SPEC = Path("/work/shared/spec/opcp-1.0.0/reference/ccp.v1.json")
 

@@ -16,7 +16,6 @@ import base64
 import binascii
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import Union
 
 from v2g import exi
 from v2g.errors import ExiError
@@ -110,8 +109,8 @@ class CertificateUpdateRes(CertificateInstallationRes):
     retry_counter: int | None = None
 
 
-TypedBody = Union[CertificateInstallationReq, CertificateInstallationRes, CertificateUpdateReq,
-                  CertificateUpdateRes]
+TypedBody = (CertificateInstallationReq | CertificateInstallationRes | CertificateUpdateReq
+             | CertificateUpdateRes)
 
 
 @dataclass
@@ -182,17 +181,17 @@ def _install_res_fields(e: ET.Element) -> dict[str, object]:
     key = _need(e, _b("ContractSignatureEncryptedPrivateKey"))
     dh = _need(e, _b("DHpublickey"))
     emaid = _need(e, _b("eMAID"))
-    return dict(
-        response_code=_text(e, _b("ResponseCode")),
-        sa_provisioning_certificate_chain=_chain(_need(e, _b("SAProvisioningCertificateChain"))),
-        contract_signature_cert_chain=_chain(_need(e, _b("ContractSignatureCertChain"))),
-        encrypted_private_key=_b64(key.text or "", "ContractSignatureEncryptedPrivateKey"),
-        encrypted_private_key_id=_id(key),
-        dh_public_key=_b64(dh.text or "", "DHpublickey"),
-        dh_public_key_id=_id(dh),
-        emaid=emaid.text or "",
-        emaid_id=_id(emaid),
-    )
+    return {
+        "response_code": _text(e, _b("ResponseCode")),
+        "sa_provisioning_certificate_chain": _chain(_need(e, _b("SAProvisioningCertificateChain"))),
+        "contract_signature_cert_chain": _chain(_need(e, _b("ContractSignatureCertChain"))),
+        "encrypted_private_key": _b64(key.text or "", "ContractSignatureEncryptedPrivateKey"),
+        "encrypted_private_key_id": _id(key),
+        "dh_public_key": _b64(dh.text or "", "DHpublickey"),
+        "dh_public_key_id": _id(dh),
+        "emaid": emaid.text or "",
+        "emaid_id": _id(emaid),
+    }
 
 
 def _typed_body(e: ET.Element) -> TypedBody | ET.Element:

@@ -59,7 +59,7 @@ def signed_data_xml() -> str:
 @pytest.fixture(scope="session")
 def failed_res(real_messages: dict[str, bytes]) -> bytes:
     """The 58-byte failed CertificateInstallationRes."""
-    return sorted(real_messages.values(), key=len)[0]
+    return min(real_messages.values(), key=len)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def test_wrong_header(data: bytes) -> None:
 
 
 def test_every_truncation_of_a_real_message_is_an_exi_error(signed_req: bytes) -> None:
-    for n in range(0, len(signed_req) - 1):
+    for n in range(len(signed_req) - 1):
         with pytest.raises(ExiError):
             decode(signed_req[:n])
 

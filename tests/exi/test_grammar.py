@@ -5,8 +5,20 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from v2g.exi import decode, encode, xml_to_exi
-from v2g.exi.grammar import (EE, FIRST_START_TAG, RELAXED, SE, START_TAG, X_AT_ANY, X_CH, X_EE,
-                             X_SE_ANY, X_XSI_NIL, X_XSI_TYPE, grammars_for)
+from v2g.exi.grammar import (
+    EE,
+    FIRST_START_TAG,
+    RELAXED,
+    SE,
+    START_TAG,
+    X_AT_ANY,
+    X_CH,
+    X_EE,
+    X_SE_ANY,
+    X_XSI_NIL,
+    X_XSI_TYPE,
+    grammars_for,
+)
 
 B = "urn:iso:15118:2:2013:MsgBody"
 T = "urn:iso:15118:2:2013:MsgDataTypes"

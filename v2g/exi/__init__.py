@@ -18,7 +18,6 @@ Every problem with the input raises :class:`v2g.errors.ExiError`.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from xml.etree.ElementTree import Element
 
 from v2g.errors import ExiError
@@ -27,7 +26,7 @@ from v2g.exi.grammar import grammars_for
 from v2g.exi.schemas import SCHEMA_SETS
 from v2g.exi.xmlio import parse_xml, to_xml
 
-__all__ = ["Element", "ExiError", "decode", "encode", "exi_to_xml", "xml_to_exi", "SCHEMAS"]
+__all__ = ["SCHEMAS", "Element", "ExiError", "decode", "encode", "exi_to_xml", "xml_to_exi"]
 
 SCHEMAS = tuple(SCHEMA_SETS)
 

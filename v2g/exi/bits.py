@@ -11,7 +11,7 @@ from v2g.errors import ExiError
 
 
 class BitReader:
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "end", "pos")
 
     def __init__(self, data: bytes, start_bit: int = 0) -> None:
         self.data = bytes(data)
@@ -64,7 +64,7 @@ class BitReader:
 
 
 class BitWriter:
-    __slots__ = ("buf", "acc", "nacc")
+    __slots__ = ("acc", "buf", "nacc")
 
     def __init__(self) -> None:
         self.buf = bytearray()

@@ -12,11 +12,33 @@ import xml.etree.ElementTree as ET
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
 from v2g.exi.datatypes import BOOLEAN, STRING, read_string_chars, write_string_chars
-from v2g.exi.grammar import (AT, AT_ANY, BUILTIN_ELEMENT_STATE, BUILTIN_START, BUILTIN_START_LEARNED,
-                             BUILTIN_START_STATE, CH, CH_ANY,
-                             ED, EE, ELEMENT, FIRST_START_TAG, SE, SE_ANY, START_TAG, X_AT_ANY,
-                             X_AT_INVALID, X_CH, X_EE, X_SE_ANY, X_XSI_NIL, X_XSI_TYPE, Grammars,
-                             QName, State)
+from v2g.exi.grammar import (
+    AT,
+    AT_ANY,
+    BUILTIN_ELEMENT_STATE,
+    BUILTIN_START,
+    BUILTIN_START_LEARNED,
+    BUILTIN_START_STATE,
+    CH,
+    CH_ANY,
+    ED,
+    EE,
+    ELEMENT,
+    FIRST_START_TAG,
+    SE,
+    SE_ANY,
+    START_TAG,
+    X_AT_ANY,
+    X_AT_INVALID,
+    X_CH,
+    X_EE,
+    X_SE_ANY,
+    X_XSI_NIL,
+    X_XSI_TYPE,
+    Grammars,
+    QName,
+    State,
+)
 from v2g.exi.model import XS_NS, XSI_NS
 
 # EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
@@ -117,7 +139,7 @@ class StringTables:
 
 
 class _Frame:
-    __slots__ = ("elem", "state", "last")
+    __slots__ = ("elem", "last", "state")
 
     def __init__(self, elem: ET.Element, state: State) -> None:
         self.elem = elem

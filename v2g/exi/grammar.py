@@ -25,14 +25,28 @@ in the content model.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Union
+from functools import cache
+from typing import Any
 
 from v2g.errors import SchemaError
 from v2g.exi.bits import coding_length
 from v2g.exi.datatypes import BOOLEAN, STRING, Datatype, datatype_for
-from v2g.exi.model import (BUILTIN_TYPES, XML_NS, XS_LOCAL_NAMES, XS_NS, XSI_NS, AttributeDecl, ComplexType,
-                           ElementDecl, Group, Particle, Schema, SimpleType, TypeDef, Wildcard)
+from v2g.exi.model import (
+    BUILTIN_TYPES,
+    XML_NS,
+    XS_LOCAL_NAMES,
+    XS_NS,
+    XSI_NS,
+    AttributeDecl,
+    ComplexType,
+    ElementDecl,
+    Group,
+    Particle,
+    Schema,
+    SimpleType,
+    TypeDef,
+    Wildcard,
+)
 
 QName = tuple[str, str]  # (namespace URI, local name)
 
@@ -66,11 +80,11 @@ class RelaxedElement:
 
 RELAXED = RelaxedElement()
 
-ElementPayload = Union[ElementDecl, RelaxedElement]
+ElementPayload = ElementDecl | RelaxedElement
 
 
 class Production:
-    __slots__ = ("kind", "qname", "payload", "next", "start")
+    __slots__ = ("kind", "next", "payload", "qname", "start")
 
     def __init__(self, kind: int, qname: QName | None, payload: Any, next_: State | None) -> None:
         self.kind = kind
@@ -86,8 +100,24 @@ class Production:
 
 
 class State:
-    __slots__ = ("kind", "prods", "content2", "label", "w1", "second", "w2", "se", "at", "ee",
-                 "ch", "ch_any", "se_any", "at_any", "type_empty", "done")
+    __slots__ = (
+        "at",
+        "at_any",
+        "ch",
+        "ch_any",
+        "content2",
+        "done",
+        "ee",
+        "kind",
+        "label",
+        "prods",
+        "se",
+        "se_any",
+        "second",
+        "type_empty",
+        "w1",
+        "w2",
+    )
 
     def __init__(self, kind: int, label: str, content2: State | None = None) -> None:
         self.kind = kind
@@ -583,7 +613,7 @@ def builtin_states() -> tuple[State, State, State]:
 BUILTIN_START_STATE, BUILTIN_START_LEARNED, BUILTIN_ELEMENT_STATE = builtin_states()
 
 
-@lru_cache(maxsize=None)
+@cache
 def grammars_for(schema_name: str) -> Grammars:
     from v2g.exi.schemas import load_schema
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 from v2g.errors import SchemaError
 
@@ -128,7 +127,7 @@ class Group:
 
 @dataclass(eq=False)
 class Particle:
-    term: Union[ElementDecl, Group, Wildcard]
+    term: ElementDecl | Group | Wildcard
     min: int = 1
     max: int | None = 1
 
@@ -149,7 +148,7 @@ class ComplexType:
         return None if self.name is None else (self.ns, self.name)
 
 
-TypeDef = Union[SimpleType, ComplexType]
+TypeDef = SimpleType | ComplexType
 
 
 @dataclass(eq=False)

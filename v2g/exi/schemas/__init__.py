@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 
 from v2g.exi.model import Module, Schema
 from v2g.exi.schemas import app_protocol, iso2, xmldsig
@@ -20,7 +20,7 @@ SCHEMA_SETS: dict[str, Callable[[], list[Module]]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> Schema:
     if name not in SCHEMA_SETS:
         raise ValueError(f"unknown schema {name!r}; expected one of {sorted(SCHEMA_SETS)}")

@@ -7,7 +7,7 @@ certificate chain, ``{...:MsgBody}Id`` on CertificateInstallationReq).
 
 from __future__ import annotations
 
-from v2g.exi.model import Module, attr, choice, el, fields, ref, restrict, seq
+from v2g.exi.model import Module, attr, choice, el, fields, restrict, seq
 
 MSG_DEF = "urn:iso:15118:2:2013:MsgDef"
 MSG_HEADER = "urn:iso:15118:2:2013:MsgHeader"
@@ -42,71 +42,71 @@ _MESSAGES: list[tuple[str, str, str | None]] = [
     ("SessionSetupReq", "EVCCID:t:evccIDType", None),
     ("SessionSetupRes", "ResponseCode:t:responseCodeType EVSEID:t:evseIDType EVSETimeStamp:xs:long?", None),
     ("ServiceDiscoveryReq", "ServiceScope:t:serviceScopeType? ServiceCategory:t:serviceCategoryType?", None),
-    ("ServiceDiscoveryRes", "ResponseCode:t:responseCodeType PaymentOptionList:t:PaymentOptionListType "
-     "ChargeService:t:ChargeServiceType ServiceList:t:ServiceListType?", None),
+    ("ServiceDiscoveryRes", ("ResponseCode:t:responseCodeType PaymentOptionList:t:PaymentOptionListType "
+     "ChargeService:t:ChargeServiceType ServiceList:t:ServiceListType?"), None),
     ("ServiceDetailReq", "ServiceID:t:serviceIDType", None),
-    ("ServiceDetailRes", "ResponseCode:t:responseCodeType ServiceID:t:serviceIDType "
-     "ServiceParameterList:t:ServiceParameterListType?", None),
-    ("PaymentServiceSelectionReq", "SelectedPaymentOption:t:paymentOptionType "
-     "SelectedServiceList:t:SelectedServiceListType", None),
+    ("ServiceDetailRes", ("ResponseCode:t:responseCodeType ServiceID:t:serviceIDType "
+     "ServiceParameterList:t:ServiceParameterListType?"), None),
+    ("PaymentServiceSelectionReq", ("SelectedPaymentOption:t:paymentOptionType "
+     "SelectedServiceList:t:SelectedServiceListType"), None),
     ("PaymentServiceSelectionRes", "ResponseCode:t:responseCodeType", None),
     ("PaymentDetailsReq", "eMAID:t:eMAIDType ContractSignatureCertChain:t:CertificateChainType", None),
-    ("PaymentDetailsRes", "ResponseCode:t:responseCodeType GenChallenge:t:genChallengeType "
-     "EVSETimeStamp:xs:long", None),
+    ("PaymentDetailsRes", ("ResponseCode:t:responseCodeType GenChallenge:t:genChallengeType "
+     "EVSETimeStamp:xs:long"), None),
     ("AuthorizationReq", "GenChallenge:t:genChallengeType?", "optional"),
     ("AuthorizationRes", "ResponseCode:t:responseCodeType EVSEProcessing:t:EVSEProcessingType", None),
-    ("ChargeParameterDiscoveryReq", "MaxEntriesSAScheduleTuple:xs:unsignedShort? "
-     "RequestedEnergyTransferMode:t:EnergyTransferModeType @t:EVChargeParameter", None),
-    ("ChargeParameterDiscoveryRes", "ResponseCode:t:responseCodeType EVSEProcessing:t:EVSEProcessingType "
-     "@t:SASchedules? @t:EVSEChargeParameter", None),
-    ("PowerDeliveryReq", "ChargeProgress:t:chargeProgressType SAScheduleTupleID:t:SAIDType "
-     "ChargingProfile:t:ChargingProfileType? @t:EVPowerDeliveryParameter?", None),
+    ("ChargeParameterDiscoveryReq", ("MaxEntriesSAScheduleTuple:xs:unsignedShort? "
+     "RequestedEnergyTransferMode:t:EnergyTransferModeType @t:EVChargeParameter"), None),
+    ("ChargeParameterDiscoveryRes", ("ResponseCode:t:responseCodeType EVSEProcessing:t:EVSEProcessingType "
+     "@t:SASchedules? @t:EVSEChargeParameter"), None),
+    ("PowerDeliveryReq", ("ChargeProgress:t:chargeProgressType SAScheduleTupleID:t:SAIDType "
+     "ChargingProfile:t:ChargingProfileType? @t:EVPowerDeliveryParameter?"), None),
     ("PowerDeliveryRes", "ResponseCode:t:responseCodeType @t:EVSEStatus", None),
-    ("MeteringReceiptReq", "SessionID:t:sessionIDType SAScheduleTupleID:t:SAIDType? "
-     "MeterInfo:t:MeterInfoType", "optional"),
+    ("MeteringReceiptReq", ("SessionID:t:sessionIDType SAScheduleTupleID:t:SAIDType? "
+     "MeterInfo:t:MeterInfoType"), "optional"),
     ("MeteringReceiptRes", "ResponseCode:t:responseCodeType @t:EVSEStatus", None),
     ("SessionStopReq", "ChargingSession:t:chargingSessionType", None),
     ("SessionStopRes", "ResponseCode:t:responseCodeType", None),
-    ("CertificateUpdateReq", "ContractSignatureCertChain:t:CertificateChainType eMAID:t:eMAIDType "
-     "ListOfRootCertificateIDs:t:ListOfRootCertificateIDsType", "required"),
-    ("CertificateUpdateRes", "ResponseCode:t:responseCodeType "
+    ("CertificateUpdateReq", ("ContractSignatureCertChain:t:CertificateChainType eMAID:t:eMAIDType "
+     "ListOfRootCertificateIDs:t:ListOfRootCertificateIDsType"), "required"),
+    ("CertificateUpdateRes", ("ResponseCode:t:responseCodeType "
      "SAProvisioningCertificateChain:t:CertificateChainType "
      "ContractSignatureCertChain:t:CertificateChainType "
      "ContractSignatureEncryptedPrivateKey:t:ContractSignatureEncryptedPrivateKeyType "
-     "DHpublickey:t:DiffieHellmanPublickeyType eMAID:t:EMAIDType RetryCounter:xs:short?", None),
-    ("CertificateInstallationReq", "OEMProvisioningCert:t:certificateType "
-     "ListOfRootCertificateIDs:t:ListOfRootCertificateIDsType", "required"),
-    ("CertificateInstallationRes", "ResponseCode:t:responseCodeType "
+     "DHpublickey:t:DiffieHellmanPublickeyType eMAID:t:EMAIDType RetryCounter:xs:short?"), None),
+    ("CertificateInstallationReq", ("OEMProvisioningCert:t:certificateType "
+     "ListOfRootCertificateIDs:t:ListOfRootCertificateIDsType"), "required"),
+    ("CertificateInstallationRes", ("ResponseCode:t:responseCodeType "
      "SAProvisioningCertificateChain:t:CertificateChainType "
      "ContractSignatureCertChain:t:CertificateChainType "
      "ContractSignatureEncryptedPrivateKey:t:ContractSignatureEncryptedPrivateKeyType "
-     "DHpublickey:t:DiffieHellmanPublickeyType eMAID:t:EMAIDType", None),
+     "DHpublickey:t:DiffieHellmanPublickeyType eMAID:t:EMAIDType"), None),
     ("ChargingStatusReq", "", None),
-    ("ChargingStatusRes", "ResponseCode:t:responseCodeType EVSEID:t:evseIDType "
+    ("ChargingStatusRes", ("ResponseCode:t:responseCodeType EVSEID:t:evseIDType "
      "SAScheduleTupleID:t:SAIDType EVSEMaxCurrent:t:PhysicalValueType? MeterInfo:t:MeterInfoType? "
-     "ReceiptRequired:xs:boolean? AC_EVSEStatus:t:AC_EVSEStatusType", None),
+     "ReceiptRequired:xs:boolean? AC_EVSEStatus:t:AC_EVSEStatusType"), None),
     ("CableCheckReq", "DC_EVStatus:t:DC_EVStatusType", None),
-    ("CableCheckRes", "ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
-     "EVSEProcessing:t:EVSEProcessingType", None),
-    ("PreChargeReq", "DC_EVStatus:t:DC_EVStatusType EVTargetVoltage:t:PhysicalValueType "
-     "EVTargetCurrent:t:PhysicalValueType", None),
-    ("PreChargeRes", "ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
-     "EVSEPresentVoltage:t:PhysicalValueType", None),
-    ("CurrentDemandReq", "DC_EVStatus:t:DC_EVStatusType EVTargetCurrent:t:PhysicalValueType "
+    ("CableCheckRes", ("ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
+     "EVSEProcessing:t:EVSEProcessingType"), None),
+    ("PreChargeReq", ("DC_EVStatus:t:DC_EVStatusType EVTargetVoltage:t:PhysicalValueType "
+     "EVTargetCurrent:t:PhysicalValueType"), None),
+    ("PreChargeRes", ("ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
+     "EVSEPresentVoltage:t:PhysicalValueType"), None),
+    ("CurrentDemandReq", ("DC_EVStatus:t:DC_EVStatusType EVTargetCurrent:t:PhysicalValueType "
      "EVMaximumVoltageLimit:t:PhysicalValueType? EVMaximumCurrentLimit:t:PhysicalValueType? "
      "EVMaximumPowerLimit:t:PhysicalValueType? BulkChargingComplete:xs:boolean? "
      "ChargingComplete:xs:boolean RemainingTimeToFullSoC:t:PhysicalValueType? "
-     "RemainingTimeToBulkSoC:t:PhysicalValueType? EVTargetVoltage:t:PhysicalValueType", None),
-    ("CurrentDemandRes", "ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
+     "RemainingTimeToBulkSoC:t:PhysicalValueType? EVTargetVoltage:t:PhysicalValueType"), None),
+    ("CurrentDemandRes", ("ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
      "EVSEPresentVoltage:t:PhysicalValueType EVSEPresentCurrent:t:PhysicalValueType "
      "EVSECurrentLimitAchieved:xs:boolean EVSEVoltageLimitAchieved:xs:boolean "
      "EVSEPowerLimitAchieved:xs:boolean EVSEMaximumVoltageLimit:t:PhysicalValueType? "
      "EVSEMaximumCurrentLimit:t:PhysicalValueType? EVSEMaximumPowerLimit:t:PhysicalValueType? "
      "EVSEID:t:evseIDType SAScheduleTupleID:t:SAIDType MeterInfo:t:MeterInfoType? "
-     "ReceiptRequired:xs:boolean?", None),
+     "ReceiptRequired:xs:boolean?"), None),
     ("WeldingDetectionReq", "DC_EVStatus:t:DC_EVStatusType", None),
-    ("WeldingDetectionRes", "ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
-     "EVSEPresentVoltage:t:PhysicalValueType", None),
+    ("WeldingDetectionRes", ("ResponseCode:t:responseCodeType DC_EVSEStatus:t:DC_EVSEStatusType "
+     "EVSEPresentVoltage:t:PhysicalValueType"), None),
 ]
 
 MESSAGE_NAMES = [name for name, _, _ in _MESSAGES]
