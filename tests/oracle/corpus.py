@@ -25,7 +25,7 @@ class MessageSet:
 
 SETS = (
     MessageSet("iso2-doc", "iso2", False, 2000),       # every V2G_Message body type
-    MessageSet("iso2-fragment", "iso2", True, 300),    # signed elements (Id attribute)
+    MessageSet("iso2-fragment", "iso2", True, 400),    # signed elements (Id attribute)
     MessageSet("xmldsig-fragment", "xmldsig", True, 200),  # SignedInfo
     MessageSet("app-doc", "app", False, 100),          # supportedAppProtocolReq/Res
 )

@@ -76,7 +76,10 @@ class Exificient:
         files = self._files or tooling.ensure()
         self._files = files
         cmd = [
-            "java", "-Xss8m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=4",
+            # A small heap makes bogus lengths in bad EXI (a string of 2^31
+            # chars) fail at once with OutOfMemoryError -> ERR, instead of
+            # zeroing gigabytes first; grammars and messages need ~50 MB.
+            "java", "-Xss8m", "-Xmx256m", "-XX:+UseSerialGC",
             "-cp", f"{files.jar}:{files.classes}", "ExiOracle",
             *(f"{name}={files.schema_path(name)}" for name in tooling.SCHEMA_ROOTS),
         ]

@@ -69,7 +69,8 @@ ROOTS = {
 }
 BIG = 16  # maxOccurs above this counts as a "large" repetition
 UNBOUNDED_SEVERAL = 4
-UNDECLARED_EVERY = 4
+UNDECLARED_SHARE = 0.25  # of messages that may hold undeclared wildcard content
+EMPTY_SHARE = 0.35  # of messages that may hold empty values
 MAX_WILDCARD_DEPTH = 1  # a declared element inside a wildcard inside ... stops here
 
 # Signed elements (digested as EXI fragments) are those whose type has an Id
@@ -173,22 +174,24 @@ def _value_options(t: object) -> list[str]:
         return opts
     if base == "boolean":
         return ["true", "false", "1", "0"]
+    if base in ("ID", "NCName"):
+        return ["typical"]
+    lo, hi = _length_range(t)
+    # "empty" (no characters at all) is its own bucket, rationed per message
+    # (see Generator.value); "min-length" is then at least one character.
+    empty = ["empty"] if lo == 0 else []
     if base in ("string", "anyURI", "normalizedString", "token"):
-        lo, hi = _length_range(t)
         opts = ["min-length", "max-length" if hi is not None else "long", "typical"]
         if base == "string":
             opts += ["unicode", "escapes"]
-        return opts
-    if base in ("ID", "NCName"):
-        return ["typical"]
+        return opts + empty
     if base == "base64Binary":
-        lo, hi = _length_range(t)
         opts = ["min-length", "max-length" if hi is not None else "long", "typical"]
         if hi is None or hi > 57:
             opts.append("wrapped")  # line breaks as in PEM: whitespace is legal
-        return opts
+        return opts + empty
     if base == "hexBinary":
-        return ["min-length", "max-length", "typical", "lowercase"]
+        return ["min-length", "max-length", "typical", "lowercase"] + empty
     raise NotImplementedError(f"no value generator for built-in {base} ({t!r})")
 
 
@@ -251,13 +254,17 @@ def make_value(t: object, bucket: str, rng: random.Random, ids: Iterator[str]) -
     if base == "boolean":
         return bucket
     lo, hi = _length_range(t)
+    if bucket == "empty":
+        return ""
     if bucket == "min-length":
-        n = lo
+        n = max(lo, 1)
     elif bucket in ("max-length",):
         assert hi is not None
         n = hi
     elif bucket == "long":
         n = rng.randint(100, 300)
+    elif bucket == "wrapped":  # long enough for at least one line break
+        n = rng.randint(58, min(hi if hi is not None else 300, 300))
     else:
         n = rng.randint(lo, min(hi if hi is not None else lo + 40, lo + 40))
     if base in ("string", "anyURI", "normalizedString", "token"):
@@ -467,6 +474,7 @@ class Generator(_Walk):
     def __init__(self, schema: xmlschema.XMLSchema, seed: int, coverage: Coverage) -> None:
         super().__init__(schema)
         self.rng = random.Random(seed)
+        self._gate = random.Random(seed * 7919 + 1)
         self.cov = coverage
         self._big_used = False
         self._undeclared = False
@@ -475,6 +483,7 @@ class Generator(_Walk):
         self._messages = 0
         self._shrink = 0
         self._allow_undeclared = False
+        self._allow_empty = False
         self._ns: dict[str, str] = {}
 
     def _foreign_only(self, p: object) -> bool:
@@ -483,9 +492,13 @@ class Generator(_Walk):
                 and self.wildcard_options(p) == ["undeclared"])
 
     def choose(self, key: Key, options: list[str], *, avoid: set[str] = frozenset()) -> str:  # type: ignore[assignment]
-        """Least-hit option 70 % of the time, uniform otherwise; seeded."""
+        """A never-hit option if there is one; else the least-hit option 70 %
+        of the time and a uniform pick otherwise; seeded."""
         allowed = [o for o in options if o not in avoid] or options
-        if self.rng.random() < 0.7:
+        fresh = [o for o in allowed if not self.cov.hits[(key, o)]]
+        if fresh:
+            allowed = fresh
+        elif self.rng.random() < 0.7:
             low = min(self.cov.hits[(key, o)] for o in allowed)
             allowed = [o for o in allowed if self.cov.hits[(key, o)] == low]
         pick = self.rng.choice(allowed)
@@ -508,9 +521,14 @@ class Generator(_Walk):
         """(name, xml) of one message rooted at global element ``root``."""
         self._big_used = self._undeclared = False
         self._messages += 1
-        # Undeclared (foreign) elements only in every UNDECLARED_EVERY-th message:
+        # Undeclared (foreign) elements only in a share of the messages:
         # enough to cover them, few enough that most messages stay schema-pure.
-        self._allow_undeclared = self._messages % UNDECLARED_EVERY == 0
+        # (A separate RNG, not "every n-th message": a modulus aliases with the
+        # round-robin of message types and starves some types of the feature.)
+        self._allow_undeclared = self._gate.random() < UNDECLARED_SHARE
+        # Empty values likewise: EXIficient encodes them with a second-level EE,
+        # a corner that should not hide in every message.
+        self._allow_empty = self._gate.random() < EMPTY_SHARE
         self._id_counter = 0
         self._ns = {}
         self._id_iter = self._ids()
@@ -560,7 +578,8 @@ class Generator(_Walk):
         return f"<{tag}{''.join(attrs)}>{content}</{tag}>" if content else f"<{tag}{''.join(attrs)}/>"
 
     def value(self, t: object) -> str:
-        bucket = self.choose(("value", _type_key(t)), value_options(t))
+        avoid = set() if self._allow_empty else {"empty"}
+        bucket = self.choose(("value", _type_key(t)), value_options(t), avoid=avoid)
         return make_value(t, bucket, self.rng, self._id_iter)
 
     def count(self, ctx: str, pid: str, lo: int, hi: int | None, *, only_undeclared: bool = False) -> int:
