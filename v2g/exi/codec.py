@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
-from v2g.exi.datatypes import BOOLEAN, STRING, read_string_chars, write_string_chars
+from v2g.exi.datatypes import (BOOLEAN, PRESERVE, STRING, apply_whitespace, read_string_chars,
+                                write_string_chars)
 from v2g.exi.grammar import (
     AT,
     AT_ANY,
@@ -416,15 +417,32 @@ class _Encoder:
         raise self.fail(f"attribute {tag_of(qn)} not allowed here", state)
 
     def content(self, elem: ET.Element, state: State, depth: int) -> State:
+        children = list(elem)
         if elem.text:
-            state = self.characters(state, elem.text)
-        for child in elem:
+            # text right after the start tag and before the end tag is "simple data"
+            state = self.characters(state, elem.text, simple_data=not children)
+        for child in children:
             state = self.start_element(child, state, depth + 1)
             if child.tail:
-                state = self.characters(state, child.tail)
+                state = self.characters(state, child.tail, simple_data=False)
         return state
 
-    def characters(self, state: State, text: str) -> State:
+    def characters(self, state: State, text: str, simple_data: bool) -> State:
+        """Encode character data the way EXIficient flushes it.
+
+        In a state whose first production is a typed CH, the datatype's whiteSpace facet is
+        applied first (and an empty result is no event at all); elsewhere whitespace-only
+        text is dropped unless it is the whole content of an element.
+        """
+        first = state.prods[0] if state.prods else None
+        if first is not None and first.kind == CH and state.kind in _SCHEMA_INFORMED:
+            ws = first.payload.whitespace
+            if ws != PRESERVE:
+                text = apply_whitespace(text, ws)
+                if not text:
+                    return state
+        elif not simple_data and not text.strip(" \t\n\r"):
+            return state
         if state.ch is not None:
             p = state.prods[state.ch]
             v = p.payload.parse(text)
@@ -437,8 +455,6 @@ class _Encoder:
             self.code(state, state.ch_any)
             STRING.write(self.w, text)
             return p.next  # type: ignore[return-value]
-        elif not text.strip():
-            return state  # whitespace between elements of element-only content is not data
         if self.code2(state, X_CH):
             STRING.write(self.w, text)
             return _after_content_event(state)
@@ -463,6 +479,8 @@ class _Encoder:
             raise self.fail(f"xsi:type {value!r}: prefix {prefix!r} is unknown; use {{uri}}name", None)
         return (ns, local)
 
+
+_SCHEMA_INFORMED = (FIRST_START_TAG, START_TAG, ELEMENT)
 
 _XSI_TYPE_PREFIXES = {"xs": "http://www.w3.org/2001/XMLSchema", "xsd": "http://www.w3.org/2001/XMLSchema"}
 

@@ -11,7 +11,6 @@ allocated, so a forged length cannot make the decoder allocate or loop without b
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from typing import Any
 
@@ -22,13 +21,73 @@ from v2g.exi.model import SimpleType
 # The EXI spec uses an n-bit integer when the facet-bounded range is at most 4096 values.
 MAX_NBIT_RANGE = 4096
 
-_WS = " \t\n\r"
+_XML_WS = " \t\n\r"
+# Lexical checks follow EXIficient (the oracle) exactly, since a value it accepts is typed
+# and one it refuses goes untyped, which changes the bits: trim as Java's String.trim()
+# (every char <= U+0020), one leading '+' allowed on integers, base64 with only XML
+# whitespace inside and zero trailing bits, hex without inner whitespace.
 _INT = re.compile(r"^[+-]?[0-9]+$")
-_B64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+_B64_DATA = re.compile(r"^[A-Za-z0-9+/]*$")
+_HEX = re.compile(r"^[0-9A-Fa-f]*$")
+_B64_VALUES = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def java_trim(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
+def parse_base64(text: str) -> bytes | None:
+    t = java_trim(text)
+    for ws in _XML_WS:
+        t = t.replace(ws, "")
+    if len(t) % 4:
+        return None
+    if not t:
+        return b""
+    body, last = t[:-4], t[-4:]
+    if not _B64_DATA.match(body) or not _B64_DATA.match(last[:2]):
+        return None
+    d3, d4 = last[2], last[3]
+    if d3 == "=" and d4 == "=":
+        if _B64_VALUES[last[1]] & 0xF:
+            return None  # non-zero bits after the last byte
+    elif d4 == "=":
+        if d3 not in _B64_VALUES or _B64_VALUES[d3] & 0x3:
+            return None
+    elif d3 not in _B64_VALUES or d4 not in _B64_VALUES:
+        return None
+    return base64.b64decode(t)
+
+
+def parse_hex(text: str) -> bytes | None:
+    t = java_trim(text)
+    if len(t) % 2 or not _HEX.match(t):
+        return None
+    return bytes.fromhex(t)
+
+
+PRESERVE, REPLACE, COLLAPSE = "preserve", "replace", "collapse"
+
+
+def apply_whitespace(text: str, ws: str) -> str:
+    """XML Schema whiteSpace facet processing (replace / collapse)."""
+    if ws == PRESERVE:
+        return text
+    text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    if ws == COLLAPSE:
+        text = " ".join(p for p in text.split(" ") if p)
+    return text
 
 
 class Datatype:
     name = "datatype"
+    # the whiteSpace facet: preserve for xs:string, collapse for every non-string type
+    whitespace = COLLAPSE
 
     def parse(self, text: str) -> Any | None:
         """The value to encode, or None if ``text`` is not a valid lexical value."""
@@ -68,6 +127,9 @@ class StringType(Datatype):
 
     name = "string"
 
+    def __init__(self, whitespace: str = PRESERVE) -> None:
+        self.whitespace = whitespace
+
     def parse(self, text: str) -> str:
         return text
 
@@ -89,7 +151,7 @@ class BooleanType(Datatype):
     name = "boolean"
 
     def parse(self, text: str) -> int | None:
-        t = text.strip(_WS)
+        t = java_trim(text)
         if t in ("true", "1"):
             return 1
         if t in ("false", "0"):
@@ -111,17 +173,7 @@ class BinaryType(Datatype):
         self.name = "hexBinary" if hex_ else "base64Binary"
 
     def parse(self, text: str) -> bytes | None:
-        t = "".join(text.split())
-        try:
-            if self.hex:
-                if len(t) % 2:
-                    return None
-                return bytes.fromhex(t)
-            if len(t) % 4 or not _B64.match(t):
-                return None
-            return base64.b64decode(t, validate=True)
-        except (ValueError, binascii.Error):
-            return None
+        return parse_hex(text) if self.hex else parse_base64(text)
 
     def write(self, w: BitWriter, value: bytes) -> None:
         w.write_uint(len(value))
@@ -137,7 +189,9 @@ class BinaryType(Datatype):
 
 
 def _parse_int(text: str) -> int | None:
-    t = text.strip(_WS)
+    t = java_trim(text)
+    if t.startswith("+"):
+        t = t[1:]
     if not _INT.match(t):
         return None
     return int(t)
@@ -228,6 +282,8 @@ class EnumerationType(Datatype):
 
 
 STRING = StringType()
+STRING_REPLACE = StringType(REPLACE)
+STRING_COLLAPSE = StringType(COLLAPSE)
 BOOLEAN = BooleanType()
 
 # Date/time, float and decimal types have their own EXI representations, not needed by the
@@ -270,5 +326,9 @@ def _datatype_for(st: SimpleType) -> Datatype:
             return UnsignedIntegerType()
         return IntegerType()
     if prim in _STRING_PRIMITIVES:
+        if prim != "string" or st.is_derived_from("token"):
+            return STRING_COLLAPSE  # anyURI, QName, token, Name, ID, ...
+        if st.is_derived_from("normalizedString"):
+            return STRING_REPLACE
         return STRING
     raise SchemaError(f"no EXI datatype for {st.name} (primitive {prim})")
