@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 from . import tooling
 
@@ -62,7 +62,7 @@ class Exificient:
 
     # ---- lifecycle -------------------------------------------------------
 
-    def __enter__(self) -> Exificient:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

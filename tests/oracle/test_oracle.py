@@ -79,6 +79,33 @@ def test_signedinfo_xmldsig_fragment_verifies(exificient: Exificient, examples: 
     assert exificient.encode(ET.tostring(signed_info, encoding="unicode"), fragment=True) != data
 
 
+def test_all_res_digests_and_signature_verify(exificient: Exificient, examples: dict[str, bytes]) -> None:
+    """The signed CertificateInstallationRes digests four elements, three of them
+    local (ContractSignatureCertChain ...): the fragment grammar's handling of
+    non-global elements must match the production encoder's too."""
+    (name,) = [n for n, d in examples.items() if n.startswith("certificateInstallationRes") and len(d) > 1000]
+    root = ET.fromstring(exificient.decode(examples[name]))
+    # Id is qualified in the ISO namespaces (attributeFormDefault), unqualified in xmldsig.
+    by_id = {v: e for e in root.iter() for k, v in e.attrib.items() if k.split("}")[-1] == "Id"}
+    references = root.findall(f".//{DS}Reference")
+    assert len(references) == 4
+    for ref in references:
+        target = by_id[(ref.get("URI") or "")[1:]]
+        fragment = exificient.encode(ET.tostring(target, encoding="unicode"), fragment=True)
+        digest = base64.b64encode(hashlib.sha256(fragment).digest()).decode()
+        assert digest == ref.findtext(f"{DS}DigestValue"), f"{target.tag} digest"
+    signed_info = root.find(f".//{DS}SignedInfo")
+    assert signed_info is not None
+    data = exificient.encode(ET.tostring(signed_info, encoding="unicode"), schema="xmldsig", fragment=True)
+    raw = base64.b64decode(root.findtext(f".//{DS}SignatureValue") or "")
+    signature = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    leaf = root.find(f".//{BODY}SAProvisioningCertificateChain/{{urn:iso:15118:2:2013:MsgDataTypes}}Certificate")
+    assert leaf is not None and leaf.text
+    key = x509.load_der_x509_certificate(base64.b64decode(leaf.text)).public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+
+
 def test_bad_input_is_an_error_not_a_crash(exificient: Exificient) -> None:
     with pytest.raises(OracleError, match="EXI"):
         exificient.decode(b"\x00\x01\x02")

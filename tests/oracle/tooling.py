@@ -87,7 +87,7 @@ def fetch_wheel(cache: Path) -> Path:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
                "--disable-pip-version-check", WHEEL_REQUIREMENT, "-d", str(cache)]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise OracleUnavailable(f"could not run pip to fetch {WHEEL_REQUIREMENT}: {exc}") from exc
         if proc.returncode != 0 or not wheel.exists():
@@ -134,7 +134,7 @@ def compile_driver(cache: Path, jar: Path) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(
         [javac, "-nowarn", "-encoding", "UTF-8", "-cp", str(jar), "-d", str(tmp), str(JAVA_SOURCE)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, check=False,
     )
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
