@@ -11,8 +11,14 @@ import xml.etree.ElementTree as ET
 
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
-from v2g.exi.datatypes import (BOOLEAN, PRESERVE, STRING, apply_whitespace, read_string_chars,
-                                write_string_chars)
+from v2g.exi.datatypes import (
+    BOOLEAN,
+    PRESERVE,
+    STRING,
+    apply_whitespace,
+    read_string_chars,
+    write_string_chars,
+)
 from v2g.exi.grammar import (
     AT,
     AT_ANY,
@@ -233,9 +239,21 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
             frame.elem.set(tag_of(XSI_NIL), nil)
             if nil == "true":
                 frame.state = g.type_empty(state)
-        elif event in (X_AT_ANY, X_AT_INVALID):
+        elif event == X_AT_ANY:
             qn = tables.read_qname(r)
             _generic_attribute(r, g, tables, frame, qn, pos2)
+        elif event == X_AT_INVALID:
+            pos3 = r.pos
+            rank = r.read(state.w_at, "declared-attribute rank")
+            if rank < state.n_at:
+                p = prods[state.least_at + rank]
+                frame.elem.set(tag_of(p.qname), STRING.read(r))  # type: ignore[arg-type]
+                frame.state = p.next  # type: ignore[assignment]
+            elif rank == state.n_at:
+                qn = tables.read_qname(r)
+                frame.elem.set(tag_of(qn), STRING.read(r))
+            else:
+                raise ExiError(f"attribute rank {rank} out of range", pos3, f"at most {state.n_at}")
         elif event == X_SE_ANY:
             qn = tables.read_qname(r)
             child_state = g.global_start(qn) or tables.builtin_start(qn)
@@ -400,7 +418,12 @@ class _Encoder:
             p = state.prods[i]
             v = p.payload.parse(value)
             if v is None:
-                raise self.fail(f"attribute {tag_of(qn)}={value!r} is not a valid {p.payload.name}", state)
+                # a value its type refuses: AT [untyped value], naming the attribute by rank
+                if not self.code2(state, X_AT_INVALID):
+                    raise self.fail(f"attribute {tag_of(qn)}={value!r} is not a valid {p.payload.name}", state)
+                self.w.write(i - state.least_at, state.w_at)
+                STRING.write(self.w, value)
+                return p.next  # type: ignore[return-value]
             self.code(state, i)
             p.payload.write(self.w, v)
             return p.next  # type: ignore[return-value]

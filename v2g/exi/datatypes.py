@@ -190,8 +190,7 @@ class BinaryType(Datatype):
 
 def _parse_int(text: str) -> int | None:
     t = java_trim(text)
-    if t.startswith("+"):
-        t = t[1:]
+    t = t.removeprefix("+")
     if not _INT.match(t):
         return None
     return int(t)

@@ -110,6 +110,8 @@ class State:
         "ee",
         "kind",
         "label",
+        "least_at",
+        "n_at",
         "prods",
         "se",
         "se_any",
@@ -117,6 +119,7 @@ class State:
         "type_empty",
         "w1",
         "w2",
+        "w_at",
     )
 
     def __init__(self, kind: int, label: str, content2: State | None = None) -> None:
@@ -151,6 +154,11 @@ class State:
         self.ch_any = next((i for i, p in enumerate(self.prods) if p.kind == CH_ANY), None)
         self.se_any = next((i for i, p in enumerate(self.prods) if p.kind == SE_ANY), None)
         self.at_any = next((i for i, p in enumerate(self.prods) if p.kind == AT_ANY), None)
+        # AT(*) [invalid value] names a declared attribute by its rank among the AT(qname)
+        # productions, in coding_length(count + 1) bits (the extra value means AT(*)).
+        self.n_at = len(self.at)
+        self.least_at = next((i for i, p in enumerate(self.prods) if p.kind == AT), 0)
+        self.w_at = coding_length(self.n_at + 1)
         self.done = True
 
     def second_code(self, event: int) -> int | None:
