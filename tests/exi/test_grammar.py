@@ -116,3 +116,18 @@ def test_mixed_content_keeps_text() -> None:
     root = decode(xml_to_exi(xml, "xmldsig", fragment=True), "xmldsig", fragment=True)
     assert root.text == "lead" and root[0].text == "-7" and root[0].tail == "tail"
     assert ET.tostring(root)
+
+
+def test_xsi_type_values_are_qnames_in_xml_text() -> None:
+    """xsi:type is a QName: prefixed in XML text (resolved on input, declared on output)."""
+    from v2g.exi import exi_to_xml
+
+    xml = (f'<ds:Transform xmlns:ds="{DS}" xmlns:u="urn:u" xmlns:x="http://www.w3.org/2001/XMLSchema" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" Algorithm="a">'
+           '<u:Ext xsi:type="x:anyType">v</u:Ext><u:Ext>w</u:Ext></ds:Transform>')
+    data = xml_to_exi(xml, "xmldsig", fragment=True)
+    text = exi_to_xml(data, "xmldsig", fragment=True)
+    assert "{" not in text  # no Clark notation leaks into XML
+    assert xml_to_exi(text, "xmldsig", fragment=True) == data
+    tree = decode(data, "xmldsig", fragment=True)
+    assert tree[0].get("{http://www.w3.org/2001/XMLSchema-instance}type") == "{http://www.w3.org/2001/XMLSchema}anyType"
