@@ -61,8 +61,8 @@ def load_input(raw: bytes) -> tuple[str, bytes | str]:
     if text.startswith("<"):
         return "xml", text
     try:
-        return "exi", base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
+        return "exi", exi.from_base64(text)
+    except ExiError as exc:
         raise ExiError("input is neither EXI, base64 nor XML", 0, "EXI header 0x80, base64 or '<'") from exc
 
 

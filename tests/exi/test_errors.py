@@ -112,3 +112,20 @@ def test_element_out_of_order_uses_undeclared_productions_and_round_trips() -> N
 def test_unknown_schema_name() -> None:
     with pytest.raises(ValueError, match="unknown schema"):
         decode(b"\x80", schema="iso20")
+
+
+def test_invalid_base64_is_an_exi_error() -> None:
+    from v2g.exi import from_base64
+
+    assert from_base64("gA==\n") == b"\x80"
+    with pytest.raises(ExiError, match="invalid base64"):
+        from_base64("not*base64")
+
+
+def test_non_text_values_in_a_tree_are_refused() -> None:
+    import xml.etree.ElementTree as ET
+
+    e = ET.Element("{http://www.w3.org/2000/09/xmldsig#}KeyName")
+    e.text = 42  # type: ignore[assignment]
+    with pytest.raises(ExiError, match="not text"):
+        encode(e, "xmldsig", fragment=True)

@@ -18,6 +18,8 @@ Every problem with the input raises :class:`v2g.errors.ExiError`.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from xml.etree.ElementTree import Element
 
 from v2g.errors import ExiError
@@ -26,7 +28,16 @@ from v2g.exi.grammar import grammars_for
 from v2g.exi.schemas import SCHEMA_SETS
 from v2g.exi.xmlio import parse_xml, to_xml
 
-__all__ = ["SCHEMAS", "Element", "ExiError", "decode", "encode", "exi_to_xml", "xml_to_exi"]
+__all__ = [
+    "SCHEMAS",
+    "Element",
+    "ExiError",
+    "decode",
+    "encode",
+    "exi_to_xml",
+    "from_base64",
+    "xml_to_exi",
+]
 
 SCHEMAS = tuple(SCHEMA_SETS)
 
@@ -55,6 +66,16 @@ def encode(element: Element, schema: str = "iso2", fragment: bool = False) -> by
     """Encode an element tree as an EXI document (or fragment)."""
     g = _grammars(schema)
     return encode_body([element], g, fragment)
+
+
+def from_base64(text: str | bytes) -> bytes:
+    """EXI bytes from base64 text (whitespace allowed); ExiError if it is not base64."""
+    if isinstance(text, str):
+        text = text.encode("ascii", "replace")
+    try:
+        return base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ExiError(f"invalid base64: {exc}", 0, "base64 text") from exc
 
 
 def exi_to_xml(data: bytes, schema: str = "iso2", fragment: bool = False) -> str:

@@ -413,6 +413,8 @@ class _Encoder:
         self.end_element(state)
 
     def attribute(self, state: State, qn: QName, value: str) -> State:
+        if not isinstance(value, str):
+            raise self.fail(f"attribute {tag_of(qn)} has a {type(value).__name__} value, not text", state)
         i = state.at.get(qn)
         if i is not None:
             p = state.prods[i]
@@ -457,6 +459,8 @@ class _Encoder:
         applied first (and an empty result is no event at all); elsewhere whitespace-only
         text is dropped unless it is the whole content of an element.
         """
+        if not isinstance(text, str):
+            raise self.fail(f"character data is a {type(text).__name__}, not text", state)
         first = state.prods[0] if state.prods else None
         if first is not None and first.kind == CH and state.kind in _SCHEMA_INFORMED:
             ws = first.payload.whitespace

@@ -39,7 +39,7 @@ def parse_xml(text: str | bytes) -> ET.Element:
         data = text
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ExiError("XML with a DTD is refused (entity expansion)", 0, "XML without DTD")
-    parser = ET.XMLPullParser(events=("start-ns", "start", "end"))
+    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start-ns", "start", "end"))
     scopes: list[dict[str, str]] = [{"xml": "http://www.w3.org/XML/1998/namespace"}]
     pending: dict[str, str] = {}
     root: ET.Element | None = None
@@ -48,8 +48,8 @@ def parse_xml(text: str | bytes) -> ET.Element:
         parser.close()
         for event, item in parser.read_events():
             if event == "start-ns":
-                prefix, uri = item  # type: ignore[misc]
-                pending[prefix] = uri
+                ns_decl: tuple[str, str] = item  # type: ignore[assignment]
+                pending[ns_decl[0]] = ns_decl[1]
             elif event == "start":
                 elem = item
                 assert isinstance(elem, ET.Element)
