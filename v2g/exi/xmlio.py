@@ -46,7 +46,8 @@ def parse_xml(text: str | bytes) -> ET.Element:
     try:
         parser.feed(data)
         parser.close()
-        for event, item in parser.read_events():
+        for ev in parser.read_events():
+            event, item = ev[0], ev[1]  # type: ignore[misc]
             if event == "start-ns":
                 ns_decl: tuple[str, str] = item  # type: ignore[assignment]
                 pending[ns_decl[0]] = ns_decl[1]
