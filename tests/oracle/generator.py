@@ -70,7 +70,7 @@ ROOTS = {
 BIG = 16  # maxOccurs above this counts as a "large" repetition
 UNBOUNDED_SEVERAL = 4
 UNDECLARED_SHARE = 0.25  # of messages that may hold undeclared wildcard content
-EMPTY_SHARE = 0.35  # of messages that may hold empty values
+EDGE_SHARE = 0.35  # of messages that may hold empty, blank or padded values
 MAX_WILDCARD_DEPTH = 1  # a declared element inside a wildcard inside ... stops here
 
 # Signed elements (digested as EXI fragments) are those whose type has an Id
@@ -171,9 +171,10 @@ def _value_options(t: object) -> list[str]:
         if (lo is None or lo < 0) and (hi is None or hi > 0):
             opts.append("zero")
         opts.append("lexical")  # '+', leading zeros
+        opts.append("padded")  # whitespace around: collapsed away by the type
         return opts
     if base == "boolean":
-        return ["true", "false", "1", "0"]
+        return ["true", "false", "1", "0", "padded"]
     if base in ("ID", "NCName"):
         return ["typical"]
     lo, hi = _length_range(t)
@@ -184,14 +185,20 @@ def _value_options(t: object) -> list[str]:
         opts = ["min-length", "max-length" if hi is not None else "long", "typical"]
         if base == "string":
             opts += ["unicode", "escapes"]
+            # xs:string preserves whitespace: spaces at the edges are data, and
+            # an all-whitespace value is not "no characters".
+            opts += ["padded"] if hi is None or hi >= 3 else []
+            opts += ["blank"]
+        else:
+            opts += ["padded"]
         return opts + empty
     if base == "base64Binary":
         opts = ["min-length", "max-length" if hi is not None else "long", "typical"]
         if hi is None or hi > 57:
             opts.append("wrapped")  # line breaks as in PEM: whitespace is legal
-        return opts + empty
+        return opts + ["padded"] + empty
     if base == "hexBinary":
-        return ["min-length", "max-length", "typical", "lowercase"] + empty
+        return ["min-length", "max-length", "typical", "lowercase", "padded"] + empty
     raise NotImplementedError(f"no value generator for built-in {base} ({t!r})")
 
 
@@ -230,11 +237,32 @@ def _length_range(t: object) -> tuple[int, int | None]:
     return int(lo or 0), (int(hi) if hi is not None else None)  # type: ignore[arg-type]
 
 
+_WS = " \t\n"
+# Buckets allowed only in some messages (Generator.value): corners of
+# character handling that would otherwise sit in nearly every message.
+EDGE_BUCKETS = frozenset({"empty", "blank", "padded"})
+
+
 def make_value(t: object, bucket: str, rng: random.Random, ids: Iterator[str]) -> str:
     """Lexical value of simple type ``t`` in ``bucket``; XML-escaped by the caller."""
     if bucket.startswith("enum:"):
         return bucket[5:]
     base = _builtin_name_cached(t)
+    if bucket == "padded":
+        if base == "string":  # whitespace is data: keep the padded length in bounds
+            lo, hi = _length_range(t)
+            n = rng.randint(max(lo - 2, 1), max(lo - 2, 1, min(hi - 2 if hi is not None else 20, 20)))
+            core = "".join(rng.choice(_TEXT_ALPHABET) for _ in range(n))
+            return rng.choice(_WS) + core + rng.choice(_WS)
+        core_bucket = {"boolean": rng.choice(["true", "0"])}.get(base, "min-length")
+        if base in _INT_RANGES or base == "decimal":
+            core_bucket = "mid"
+        core = make_value(t, core_bucket, rng, ids)
+        return rng.choice(_WS) + rng.choice(["", " "]) + core + rng.choice(_WS)
+    if bucket == "blank":
+        lo, hi = _length_range(t)
+        n = rng.randint(max(lo, 1), max(lo, 1, min(hi if hi is not None else 3, 3)))
+        return "".join(rng.choice(_WS) for _ in range(n))
     if base in ("ID", "NCName"):
         return next(ids)
     if base in _INT_RANGES or base == "decimal":
@@ -483,7 +511,7 @@ class Generator(_Walk):
         self._messages = 0
         self._shrink = 0
         self._allow_undeclared = False
-        self._allow_empty = False
+        self._allow_edge = False
         self._ns: dict[str, str] = {}
 
     def _foreign_only(self, p: object) -> bool:
@@ -526,9 +554,10 @@ class Generator(_Walk):
         # (A separate RNG, not "every n-th message": a modulus aliases with the
         # round-robin of message types and starves some types of the feature.)
         self._allow_undeclared = self._gate.random() < UNDECLARED_SHARE
-        # Empty values likewise: EXIficient encodes them with a second-level EE,
-        # a corner that should not hide in every message.
-        self._allow_empty = self._gate.random() < EMPTY_SHARE
+        # Empty, all-whitespace and whitespace-padded values likewise (EXIficient
+        # encodes "no characters" with a second-level EE, and whitespace
+        # handling depends on the type): corners that should not be in every message.
+        self._allow_edge = self._gate.random() < EDGE_SHARE
         self._id_counter = 0
         self._ns = {}
         self._id_iter = self._ids()
@@ -578,7 +607,7 @@ class Generator(_Walk):
         return f"<{tag}{''.join(attrs)}>{content}</{tag}>" if content else f"<{tag}{''.join(attrs)}/>"
 
     def value(self, t: object) -> str:
-        avoid = set() if self._allow_empty else {"empty"}
+        avoid = set() if self._allow_edge else EDGE_BUCKETS
         bucket = self.choose(("value", _type_key(t)), value_options(t), avoid=avoid)
         return make_value(t, bucket, self.rng, self._id_iter)
 

@@ -1,10 +1,11 @@
 """v2g.exi against EXIficient, bit for bit, over the generated corpus.
 
-Each set of corpus.SETS is one test of its schema-pure messages. Messages
-holding undeclared wildcard content (EXI Profile anyType rule) and messages
-showing a known, explained divergence (divergences.KNOWN) run in strict-xfail
-tests of their own: the main tests keep guarding everything else, and a fix in
-the codec shows up as an XPASS that fails until the entry is removed.
+Each set of corpus.SETS is one test of its schema-pure messages; messages
+holding undeclared wildcard content (EXI Profile: SE(*) with xsi:type anyType)
+are a test of their own, so a failure there is named as such. Cases showing a
+known, explained divergence (divergences.KNOWN) run in strict-xfail tests: the
+main tests keep guarding everything else, and a fix in the codec shows up as an
+XPASS that fails until the entry is removed.
 
 On failure the message names the first failing message, the check and the
 first differing bit; all failing cases are in reports/exi-differential/<set>/.
@@ -63,9 +64,6 @@ def test_known_divergence(exificient: Exificient, corpus: dict[str, Generated], 
     _check(exificient, f"{set_id}-{divergence}", cases, g.set.schema, g.set.fragment)
 
 
-@pytest.mark.xfail(strict=True, reason="v2g.exi decode writes the xsi:type of undeclared elements as "
-                   "'{http://www.w3.org/2001/XMLSchema}anyType' (Clark notation) instead of a prefixed "
-                   "QName, so the oracle re-encodes it differently; encode is already bit-exact")
 # Only these sets reach a lax wildcard (inside ds:Signature / ds:SignedInfo).
 @pytest.mark.parametrize("set_id", ["iso2-doc", "xmldsig-fragment"])
 def test_undeclared_wildcard_content(exificient: Exificient, corpus: dict[str, Generated], set_id: str) -> None:
