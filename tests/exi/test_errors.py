@@ -129,3 +129,11 @@ def test_non_text_values_in_a_tree_are_refused() -> None:
     e.text = 42  # type: ignore[assignment]
     with pytest.raises(ExiError, match="not text"):
         encode(e, "xmldsig", fragment=True)
+
+
+def test_event_count_is_capped(monkeypatch: pytest.MonkeyPatch, signed_res: bytes) -> None:
+    from v2g.exi import codec
+
+    monkeypatch.setattr(codec, "MAX_EVENTS", 50)
+    with pytest.raises(ExiError, match="more than 50 events"):
+        decode(signed_res)

@@ -51,6 +51,10 @@ from v2g.exi.model import XS_NS, XSI_NS
 # EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
 HEADER_BYTE = 0x80
 MAX_DEPTH = 64  # V2G messages nest about 10 deep; deeper input is refused, not recursed into
+# Every event takes at least one bit, so work is linear in the input; this cap keeps the tree
+# (hundreds of bytes per element) bounded too. The largest ISO 15118-2 message (1024 sales
+# tariff entries) has about 10,000 events.
+MAX_EVENTS = 200_000
 
 XSI_TYPE = (XSI_NS, "type")
 XSI_NIL = (XSI_NS, "nil")
@@ -181,7 +185,11 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
     top = g.fragment if fragment else g.document
     top_state = top
 
+    events = 0
     while True:
+        events += 1
+        if events > MAX_EVENTS:
+            raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
         state = stack[-1].state if stack else top_state
         start = r.pos
         code = r.read(state.w1, "event code")
