@@ -108,6 +108,12 @@ def read_string_chars(r: BitReader, count: int, what: str) -> str:
     # Each character takes at least 8 bits: a longer count cannot be honest.
     if count * 8 > r.remaining():
         raise ExiError(f"{what} length {count} exceeds the rest of the stream", r.pos, what)
+    # Fast path: ASCII characters are single-byte unsigned integers equal to their code.
+    start = r.pos
+    raw = r.read_bytes(count, what)
+    if raw.isascii():
+        return raw.decode("ascii")
+    r.pos = start
     chars = []
     for _ in range(count):
         cp = r.read_uint(what)
@@ -118,6 +124,9 @@ def read_string_chars(r: BitReader, count: int, what: str) -> str:
 
 
 def write_string_chars(w: BitWriter, text: str) -> None:
+    if text.isascii():  # one byte per character, equal to its code
+        w.write_bytes(text.encode("ascii"))
+        return
     for ch in text:
         w.write_uint(ord(ch))
 
