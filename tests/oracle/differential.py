@@ -54,9 +54,8 @@ def first_diff_bit(a: bytes, b: bytes) -> int | None:
 def run(oracle: Exificient, cases: Sequence[tuple[str, str]], *, schema: str, fragment: bool,
         xml_to_exi: Encode, exi_to_xml: Decode) -> tuple[list[Failure], int]:
     """Run all three checks; returns (failures, number of cases)."""
-    kw = {"schema": schema, "fragment": fragment}
     failures: list[Failure] = []
-    expected = oracle.encode_many([x for _, x in cases], **kw)
+    expected = oracle.encode_many([x for _, x in cases], schema=schema, fragment=fragment)
 
     ours: list[bytes | None] = []
     ours_xml: list[str | None] = []
@@ -67,25 +66,26 @@ def run(oracle: Exificient, cases: Sequence[tuple[str, str]], *, schema: str, fr
             ours_xml.append(None)
             continue
         try:
-            mine = xml_to_exi(xml, **kw)
+            mine: bytes | None = xml_to_exi(xml, schema=schema, fragment=fragment)
         except Exception as exc:  # noqa: BLE001 - any crash of the codec is a finding
             failures.append(Failure("encode", name, i, f"raised {type(exc).__name__}: {exc}", oracle=ref))
             mine = None
         else:
+            assert mine is not None
             bit = first_diff_bit(mine, ref)
             if bit is not None:
                 failures.append(Failure("encode", name, i, f"differs ({len(mine)} vs {len(ref)} bytes)",
                                         bit, mine, ref))
         ours.append(mine)
         try:
-            ours_xml.append(exi_to_xml(ref, **kw))
+            ours_xml.append(exi_to_xml(ref, schema=schema, fragment=fragment))
         except Exception as exc:  # noqa: BLE001 - as above
             failures.append(Failure("decode", name, i, f"raised {type(exc).__name__}: {exc}", oracle=ref))
             ours_xml.append(None)
 
     # Oracle re-encodes what we decoded: must give its own bytes back.
     idx = [i for i, x in enumerate(ours_xml) if x is not None]
-    again = oracle.encode_many([ours_xml[i] or "" for i in idx], **kw)
+    again = oracle.encode_many([ours_xml[i] or "" for i in idx], schema=schema, fragment=fragment)
     for i, re in zip(idx, again):
         ref = expected[i]
         assert isinstance(ref, bytes)
@@ -98,7 +98,7 @@ def run(oracle: Exificient, cases: Sequence[tuple[str, str]], *, schema: str, fr
 
     # Oracle decodes ours where ours differs (identical bytes decode by definition).
     idx = [i for i, b in enumerate(ours) if b is not None and b != expected[i]]
-    back = oracle.decode_many([ours[i] or b"" for i in idx], **kw)
+    back = oracle.decode_many([ours[i] or b"" for i in idx], schema=schema, fragment=fragment)
     for i, res in zip(idx, back):
         if isinstance(res, OracleError):
             failures.append(Failure("oracle-decodes-ours", cases[i][0], i, str(res), ours=ours[i]))

@@ -41,6 +41,7 @@ import base64
 import random
 from collections import Counter
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -62,11 +63,7 @@ XS = "{http://www.w3.org/2001/XMLSchema}"
 BODY_ELEMENT = "{urn:iso:15118:2:2013:MsgBody}BodyElement"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 FOREIGN_NS = "urn:opcp:test:undeclared"
-ROOTS = {
-    "iso2": "{urn:iso:15118:2:2013:MsgDef}V2G_Message",
-    "app": None,  # both global elements of the AppProtocol schema
-    "xmldsig": None,
-}
+ISO2_ROOT = "{urn:iso:15118:2:2013:MsgDef}V2G_Message"
 BIG = 16  # maxOccurs above this counts as a "large" repetition
 UNBOUNDED_SEVERAL = 4
 UNDECLARED_SHARE = 0.25  # of messages that may hold undeclared wildcard content
@@ -231,10 +228,10 @@ def _int_range_uncached(t: object, base: str) -> tuple[int | None, int | None]:
 def _length_range(t: object) -> tuple[int, int | None]:
     exact = _facet(t, "length")
     if exact is not None:
-        return int(exact), int(exact)  # type: ignore[arg-type]
+        return int(str(exact)), int(str(exact))
     lo = _facet(t, "minLength")
     hi = _facet(t, "maxLength")
-    return int(lo or 0), (int(hi) if hi is not None else None)  # type: ignore[arg-type]
+    return int(str(lo or 0)), (int(str(hi)) if hi is not None else None)
 
 
 _WS = " \t\n"
@@ -266,9 +263,9 @@ def make_value(t: object, bucket: str, rng: random.Random, ids: Iterator[str]) -
     if base in ("ID", "NCName"):
         return next(ids)
     if base in _INT_RANGES or base == "decimal":
-        lo, hi = _int_range(t, base)
-        lo_eff = lo if lo is not None else -(2**70)
-        hi_eff = hi if hi is not None else 2**70
+        ilo, ihi = _int_range(t, base)
+        lo_eff = ilo if ilo is not None else -(2**70)
+        hi_eff = ihi if ihi is not None else 2**70
         value = {
             "min": lo_eff, "max": hi_eff, "negative-huge": -(2**70) - rng.randrange(2**20),
             "huge": 2**70 + rng.randrange(2**20), "zero": 0,
@@ -400,7 +397,8 @@ class _Walk:
         cached = self._wild_cache.get(id(wildcard))
         if cached is not None:
             return cached
-        simple, complex_ = [], []
+        simple: list[XsdElement] = []
+        complex_: list[XsdElement] = []
         for name, e in sorted(self.schema.maps.elements.items()):
             if name.startswith(XS) or e.abstract:
                 continue
@@ -519,7 +517,7 @@ class Generator(_Walk):
         return (isinstance(p, XsdAnyElement) and not self._allow_undeclared
                 and self.wildcard_options(p) == ["undeclared"])
 
-    def choose(self, key: Key, options: list[str], *, avoid: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    def choose(self, key: Key, options: list[str], *, avoid: AbstractSet[str] = frozenset()) -> str:
         """A never-hit option if there is one; else the least-hit option 70 %
         of the time and a uniform pick otherwise; seeded."""
         allowed = [o for o in options if o not in avoid] or options
@@ -744,7 +742,7 @@ def roots(schema: str, fragment: bool) -> list[XsdElement]:
     s = load_schema(schema)
     if not fragment:
         if schema == "iso2":
-            return [s.maps.elements[ROOTS["iso2"]]]
+            return [s.maps.elements[ISO2_ROOT]]
         if schema == "app":
             return [e for n, e in sorted(s.maps.elements.items()) if not n.startswith(XS)]
         return [s.maps.elements[f"{{{DS_NS}}}Signature"]]
