@@ -405,12 +405,20 @@ class _Encoder:
         nil = False
         if xsi_nil is not None:
             v = BOOLEAN.parse(xsi_nil)
-            if v is None or not self.code2(state, X_XSI_NIL):
-                raise self.fail(f"xsi:nil {xsi_nil!r} cannot be encoded here", state)
-            BOOLEAN.write(self.w, v)
-            if v:
+            if v is None:
+                # not a boolean: AT(*) [untyped value] with the rank past the declared ones
+                if not self.code2(state, X_AT_INVALID):
+                    raise self.fail(f"xsi:nil {xsi_nil!r} cannot be encoded here", state)
+                self.w.write(state.n_at, state.w_at)
+                self.tables.write_qname(self.w, XSI_NIL)
+                STRING.write(self.w, xsi_nil)
+            elif v:
+                if not self.code2(state, X_XSI_NIL):
+                    raise self.fail("xsi:nil cannot be encoded here", state)
+                BOOLEAN.write(self.w, v)
                 nil = True
                 state = self.g.type_empty(state)
+            # xsi:nil="false" says nothing: EXIficient leaves it out, and so do we
         for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
             state = self.attribute(state, qname_of(tag), attrs[tag])
         if nil:
