@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import collections
 import json
+import os
 import queue
 import subprocess
 import threading
@@ -80,7 +81,7 @@ class Exificient:
             # chars) fail at once with OutOfMemoryError -> ERR, instead of
             # zeroing gigabytes first; grammars and messages need ~50 MB.
             "java", "-Xss8m", "-Xmx256m", "-XX:+UseSerialGC",
-            "-cp", f"{files.jar}:{files.classes}", "ExiOracle",
+            "-cp", os.pathsep.join((str(files.jar), str(files.classes))), "ExiOracle",
             *(f"{name}={files.schema_path(name)}" for name in tooling.SCHEMA_ROOTS),
         ]
         t0 = time.perf_counter()

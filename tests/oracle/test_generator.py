@@ -7,11 +7,13 @@ trip (encode, decode, encode: same bytes, no error) of every message.
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from .corpus import SETS, Generated
+from .differential import FAILURE_ROOT as REPORTS
 from .exificient import Exificient, OracleError
 from .generator import Coverage, generate, load_schema, roots
 
@@ -28,6 +30,10 @@ def test_corpus_is_large_enough(corpus: dict[str, Generated]) -> None:
 @pytest.mark.parametrize("set_id", SET_IDS)
 def test_coverage_is_complete(corpus: dict[str, Generated], set_id: str) -> None:
     cov = corpus[set_id].coverage
+    # For humans: what was hit, per kind of decision and per message type.
+    out = REPORTS / f"coverage-{set_id}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(cov.report(), indent=1), encoding="utf-8")
     assert not cov.unknown(), f"generator took decisions the universe walk does not know: {cov.unknown()[:5]}"
     missing = [f"{'/'.join(k)} = {o}" for k, o in cov.missing()]
     assert not missing, f"{set_id}: {len(missing)} uncovered options: {missing[:20]}"
