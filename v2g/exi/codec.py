@@ -277,9 +277,8 @@ def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, po
     qn = tables.read_qname(r)
     frame.elem.set(tag_of(XSI_TYPE), _prefixed(qn))
     st = g.type_start_by_qname(qn)
-    if st is None:
-        raise ExiError(f"xsi:type names unknown type {tag_of(qn)}", pos, "a type of the schema")
-    frame.state = st
+    if st is not None:  # an unknown type leaves the grammar as it is
+        frame.state = st
 
 
 def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, qn: QName,
@@ -397,11 +396,11 @@ class _Encoder:
             state = st
         elif xsi_type is not None:
             qn = self._type_qname(xsi_type, elem)
-            st = self.g.type_start_by_qname(qn)
-            if st is None or not self.code2(state, X_XSI_TYPE):
+            if not self.code2(state, X_XSI_TYPE):
                 raise self.fail(f"xsi:type {xsi_type!r} cannot be encoded here", state)
             self.tables.write_qname(self.w, qn)
-            state = st
+            # an unknown type is still sent (EXIficient does); the grammar stays as it is
+            state = self.g.type_start_by_qname(qn) or state
         nil = False
         if xsi_nil is not None:
             v = BOOLEAN.parse(xsi_nil)
@@ -513,19 +512,15 @@ class _Encoder:
             raise self.fail("element ends too early", state)
 
     def _type_qname(self, value: str, elem: ET.Element) -> QName:
+        """xsi:type values in a tree are Clark notation ({uri}local); anything else is taken
+        as a name without namespace, as EXIficient takes a QName whose prefix is unbound."""
         v = value.strip()
         if v.startswith("{"):
             return qname_of(v)
-        prefix, _, local = v.rpartition(":")
-        ns = _XSI_TYPE_PREFIXES.get(prefix)
-        if ns is None:
-            raise self.fail(f"xsi:type {value!r}: prefix {prefix!r} is unknown; use {{uri}}name", None)
-        return (ns, local)
+        return ("", v)
 
 
 _SCHEMA_INFORMED = (FIRST_START_TAG, START_TAG, ELEMENT)
-
-_XSI_TYPE_PREFIXES = {"xs": "http://www.w3.org/2001/XMLSchema", "xsd": "http://www.w3.org/2001/XMLSchema"}
 
 
 def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
