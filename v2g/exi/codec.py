@@ -275,7 +275,8 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
 
 def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, pos: int) -> None:
     qn = tables.read_qname(r)
-    frame.elem.set(tag_of(XSI_TYPE), _prefixed(qn))
+    # a QName value: kept in Clark notation, as prefixes are not preserved (see xmlio)
+    frame.elem.set(tag_of(XSI_TYPE), tag_of(qn))
     st = g.type_start_by_qname(qn)
     if st is not None:  # an unknown type leaves the grammar as it is
         frame.state = st
@@ -318,11 +319,6 @@ def _start_element(stack: list[_Frame], roots: list[ET.Element], qn: QName, stat
         elem = ET.Element(tag_of(qn))
         roots.append(elem)
     stack.append(_Frame(elem, state))
-
-
-def _prefixed(qn: QName) -> str:
-    # xsi:type values are QNames; without preserved prefixes we write them in Clark notation.
-    return tag_of(qn)
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -374,7 +370,6 @@ class _Encoder:
         else:
             raise self.fail(f"element {elem.tag} not allowed here", parent)
         self.element_content(elem, child, depth)
-        assert nxt is not None or parent.kind not in (ELEMENT,)
         return nxt  # type: ignore[return-value]
 
     def element_content(self, elem: ET.Element, state: State, depth: int) -> None:
