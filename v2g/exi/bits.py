@@ -1,0 +1,118 @@
+"""Bit-packed reading and writing (EXI alignment option "bit-packed").
+
+Bits are taken most significant first within each byte, as EXI 1.0 section 7.1.9 says.
+Readers never read past the end: every read checks the remaining bits and raises
+ExiError naming the bit offset, so a truncated stream cannot hang or over-allocate.
+"""
+
+from __future__ import annotations
+
+from v2g.errors import ExiError
+
+
+class BitReader:
+    __slots__ = ("data", "end", "pos")
+
+    def __init__(self, data: bytes, start_bit: int = 0) -> None:
+        self.data = bytes(data)
+        self.pos = start_bit
+        self.end = len(self.data) * 8
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def read(self, n: int, what: str = "bits") -> int:
+        """Read an n-bit unsigned value."""
+        if n == 0:
+            return 0
+        pos = self.pos
+        if pos + n > self.end:
+            raise ExiError("stream ends early", pos, f"{n} bits of {what}")
+        first = pos >> 3
+        last = (pos + n - 1) >> 3
+        chunk = int.from_bytes(self.data[first:last + 1], "big")
+        shift = ((last + 1) << 3) - (pos + n)
+        self.pos = pos + n
+        return (chunk >> shift) & ((1 << n) - 1)
+
+    def read_bytes(self, count: int, what: str = "bytes") -> bytes:
+        pos = self.pos
+        if pos + 8 * count > self.end:
+            raise ExiError("stream ends early", pos, f"{count} bytes of {what}")
+        if pos & 7 == 0:
+            start = pos >> 3
+            self.pos = pos + 8 * count
+            return self.data[start:start + count]
+        value = self.read(8 * count, what)
+        return value.to_bytes(count, "big")
+
+    def read_uint(self, what: str = "unsigned integer") -> int:
+        """EXI Unsigned Integer: 7-bit groups, least significant first, high bit = more."""
+        result = 0
+        shift = 0
+        start = self.pos
+        while True:
+            byte = self.read(8, what)
+            result |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return result
+            shift += 7
+            # Bound the size: no value in a V2G message needs more than a few hundred bits,
+            # and a stream of 0xFF bytes must not build an unbounded integer.
+            if shift > 7 * 160:
+                raise ExiError("unsigned integer too long", start, what)
+
+
+class BitWriter:
+    __slots__ = ("acc", "buf", "nacc")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.acc = 0  # pending bits, fewer than 8 after each call
+        self.nacc = 0
+
+    def bit_length(self) -> int:
+        return len(self.buf) * 8 + self.nacc
+
+    def write(self, value: int, n: int) -> None:
+        if n == 0:
+            return
+        acc = (self.acc << n) | (value & ((1 << n) - 1))
+        nacc = self.nacc + n
+        if nacc >= 8:
+            full = nacc >> 3
+            rest = nacc & 7
+            self.buf += (acc >> rest).to_bytes(full, "big")
+            acc &= (1 << rest) - 1
+            nacc = rest
+        self.acc = acc
+        self.nacc = nacc
+
+    def write_bytes(self, data: bytes) -> None:
+        if self.nacc == 0:
+            self.buf += data
+        elif data:
+            self.write(int.from_bytes(data, "big"), 8 * len(data))
+
+    def write_uint(self, value: int) -> None:
+        if value < 0:
+            raise ValueError("negative unsigned integer")
+        while True:
+            low = value & 0x7F
+            value >>= 7
+            if value:
+                self.write(low | 0x80, 8)
+            else:
+                self.write(low, 8)
+                return
+
+    def getvalue(self) -> bytes:
+        """The stream padded with zero bits to a whole byte."""
+        if self.nacc:
+            return bytes(self.buf) + bytes([(self.acc << (8 - self.nacc)) & 0xFF])
+        return bytes(self.buf)
+
+
+def coding_length(n: int) -> int:
+    """Bits needed to tell n distinct values apart (0 for n <= 1)."""
+    return (n - 1).bit_length() if n > 1 else 0

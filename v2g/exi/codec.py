@@ -1,0 +1,534 @@
+"""EXI body decoder and encoder driven by the grammar tables of :mod:`v2g.exi.grammar`.
+
+The tree type is :class:`xml.etree.ElementTree.Element` with ``{uri}local`` tags; values are
+kept in their lexical form. Per-stream state is only the string tables (URIs and local
+names, pre-populated from the schema); the value tables stay empty (valuePartitionCapacity 0).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from v2g.errors import ExiError
+from v2g.exi.bits import BitReader, BitWriter, coding_length
+from v2g.exi.datatypes import (
+    BOOLEAN,
+    PRESERVE,
+    STRING,
+    apply_whitespace,
+    read_string_chars,
+    write_string_chars,
+)
+from v2g.exi.grammar import (
+    AT,
+    AT_ANY,
+    BUILTIN_ELEMENT_STATE,
+    BUILTIN_START,
+    BUILTIN_START_LEARNED,
+    BUILTIN_START_STATE,
+    CH,
+    CH_ANY,
+    ED,
+    EE,
+    ELEMENT,
+    FIRST_START_TAG,
+    SE,
+    SE_ANY,
+    START_TAG,
+    X_AT_ANY,
+    X_AT_INVALID,
+    X_CH,
+    X_EE,
+    X_SE_ANY,
+    X_XSI_NIL,
+    X_XSI_TYPE,
+    Grammars,
+    QName,
+    State,
+)
+from v2g.exi.model import XS_NS, XSI_NS
+
+# EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
+HEADER_BYTE = 0x80
+MAX_DEPTH = 64  # V2G messages nest about 10 deep; deeper input is refused, not recursed into
+# Every event takes at least one bit, so work is linear in the input; this cap keeps the tree
+# (hundreds of bytes per element) bounded too. The largest ISO 15118-2 message (1024 sales
+# tariff entries) has about 10,000 events.
+MAX_EVENTS = 200_000
+
+XSI_TYPE = (XSI_NS, "type")
+XSI_NIL = (XSI_NS, "nil")
+
+
+def tag_of(qn: QName) -> str:
+    return f"{{{qn[0]}}}{qn[1]}" if qn[0] else qn[1]
+
+
+def qname_of(tag: str) -> QName:
+    if tag.startswith("{"):
+        uri, _, local = tag[1:].partition("}")
+        return (uri, local)
+    return ("", tag)
+
+
+class StringTables:
+    """URI and local-name partitions of the string table for one stream."""
+
+    def __init__(self, g: Grammars) -> None:
+        self.uris = list(g.uris)
+        self.uri_index = {u: i for i, u in enumerate(self.uris)}
+        self.locals = {u: list(g.local_names.get(u, [])) for u in self.uris}
+        self.local_index = {u: {n: i for i, n in enumerate(names)} for u, names in self.locals.items()}
+        # qnames whose built-in grammar has learned AT(xsi:type) in this stream
+        self.learned_builtin: set[QName] = set()
+
+    def builtin_start(self, qn: QName) -> State:
+        return BUILTIN_START_LEARNED if qn in self.learned_builtin else BUILTIN_START_STATE
+
+    # -- decoding
+
+    def read_qname(self, r: BitReader) -> QName:
+        start = r.pos
+        n = r.read(coding_length(len(self.uris) + 1), "URI")
+        if n == 0:
+            length = r.read_uint("URI length")
+            uri = read_string_chars(r, length, "URI")
+            self._add_uri(uri)
+        elif n - 1 < len(self.uris):
+            uri = self.uris[n - 1]
+        else:
+            raise ExiError(f"URI index {n - 1} not in the string table", start, "a known URI")
+        pos = r.pos
+        k = r.read_uint("local-name length")
+        names = self.locals[uri]
+        if k == 0:
+            i = r.read(coding_length(len(names)), "local-name index")
+            if i >= len(names):
+                raise ExiError(f"local-name index {i} not in the string table", pos, "a known local name")
+            return (uri, names[i])
+        local = read_string_chars(r, k - 1, "local name")
+        self._add_local(uri, local)
+        return (uri, local)
+
+    # -- encoding
+
+    def write_qname(self, w: BitWriter, qn: QName) -> None:
+        uri, local = qn
+        width = coding_length(len(self.uris) + 1)
+        i = self.uri_index.get(uri)
+        if i is None:
+            w.write(0, width)
+            w.write_uint(len(uri))
+            write_string_chars(w, uri)
+            self._add_uri(uri)
+        else:
+            w.write(i + 1, width)
+        j = self.local_index[uri].get(local)
+        if j is None:
+            w.write_uint(len(local) + 1)
+            write_string_chars(w, local)
+            self._add_local(uri, local)
+        else:
+            w.write_uint(0)
+            w.write(j, coding_length(len(self.locals[uri])))
+
+    def _add_uri(self, uri: str) -> None:
+        if uri not in self.uri_index:
+            self.uri_index[uri] = len(self.uris)
+            self.uris.append(uri)
+            self.locals[uri] = []
+            self.local_index[uri] = {}
+
+    def _add_local(self, uri: str, local: str) -> None:
+        idx = self.local_index[uri]
+        if local not in idx:
+            idx[local] = len(self.locals[uri])
+            self.locals[uri].append(local)
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+class _Frame:
+    __slots__ = ("elem", "last", "state")
+
+    def __init__(self, elem: ET.Element, state: State) -> None:
+        self.elem = elem
+        self.state = state
+        self.last: ET.Element | None = None  # last child, for text after it
+
+
+def _append_text(frame: _Frame, text: str) -> None:
+    if frame.last is None:
+        frame.elem.text = (frame.elem.text or "") + text
+    else:
+        frame.last.tail = (frame.last.tail or "") + text
+
+
+def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
+    if not data:
+        raise ExiError("empty stream", 0, "the EXI header")
+    r = BitReader(data)
+    if data[:4] == b"$EXI":
+        r.pos = 32
+    bits = r.read(2, "distinguishing bits")
+    if bits != 2:
+        raise ExiError("not an EXI stream (distinguishing bits are not 10)", r.pos - 2, "bits 10")
+    if r.read(1, "options presence bit"):
+        raise ExiError("EXI header carries options; only default options are supported", r.pos - 1,
+                       "options presence bit 0")
+    if r.read(1, "preview bit") or r.read(4, "version") != 0:
+        raise ExiError("unsupported EXI version", r.pos - 5, "final version 1")
+    tables = StringTables(g)
+    roots: list[ET.Element] = []
+    stack: list[_Frame] = []
+    top = g.fragment if fragment else g.document
+    top_state = top
+
+    events = 0
+    while True:
+        events += 1
+        if events > MAX_EVENTS:
+            raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
+        state = stack[-1].state if stack else top_state
+        start = r.pos
+        code = r.read(state.w1, "event code")
+        prods = state.prods
+        if code < len(prods):
+            p = prods[code]
+            kind = p.kind
+            if kind == SE:
+                child_state = g.start_of(p)
+                _start_element(stack, roots, p.qname, child_state, start)  # type: ignore[arg-type]
+                if stack[:-1]:
+                    stack[-2].state = p.next  # type: ignore[assignment]
+                else:
+                    top_state = p.next  # type: ignore[assignment]
+            elif kind == SE_ANY:
+                qn = tables.read_qname(r)
+                child_state = g.global_start(qn) or tables.builtin_start(qn)
+                _start_element(stack, roots, qn, child_state, start)
+                if stack[:-1]:
+                    stack[-2].state = p.next  # type: ignore[assignment]
+                else:
+                    top_state = p.next  # type: ignore[assignment]
+            elif kind == AT and p.payload is None:  # learned AT(xsi:type) of a built-in grammar
+                _generic_attribute(r, g, tables, stack[-1], p.qname, start)  # type: ignore[arg-type]
+            elif kind == AT:
+                value = p.payload.read(r)
+                stack[-1].elem.set(tag_of(p.qname), value)  # type: ignore[arg-type]
+                stack[-1].state = p.next  # type: ignore[assignment]
+            elif kind == AT_ANY:
+                qn = tables.read_qname(r)
+                stack[-1].state = p.next  # type: ignore[assignment]
+                _generic_attribute(r, g, tables, stack[-1], qn, start)
+            elif kind == CH or kind == CH_ANY:
+                _append_text(stack[-1], p.payload.read(r))
+                stack[-1].state = p.next  # type: ignore[assignment]
+            elif kind == EE:
+                stack.pop()
+            else:  # ED
+                break
+            continue
+        if not state.second or code != len(prods):
+            raise ExiError(f"impossible event code {code} in {state.label}", start, state.expected())
+        pos2 = r.pos
+        code2 = r.read(state.w2, "second-level event code")
+        if code2 >= len(state.second):
+            raise ExiError(f"impossible event code {code}.{code2} in {state.label}", pos2, state.expected())
+        event = state.second[code2]
+        frame = stack[-1]
+        if event == X_EE:
+            stack.pop()
+        elif event == X_XSI_TYPE:
+            _xsi_type(r, g, tables, frame, pos2)
+        elif event == X_XSI_NIL:
+            nil = BOOLEAN.read(r)
+            frame.elem.set(tag_of(XSI_NIL), nil)
+            if nil == "true":
+                frame.state = g.type_empty(state)
+        elif event == X_AT_ANY:
+            qn = tables.read_qname(r)
+            _generic_attribute(r, g, tables, frame, qn, pos2)
+        elif event == X_AT_INVALID:
+            pos3 = r.pos
+            rank = r.read(state.w_at, "declared-attribute rank")
+            if rank < state.n_at:
+                p = prods[state.least_at + rank]
+                frame.elem.set(tag_of(p.qname), STRING.read(r))  # type: ignore[arg-type]
+                frame.state = p.next  # type: ignore[assignment]
+            elif rank == state.n_at:
+                qn = tables.read_qname(r)
+                frame.elem.set(tag_of(qn), STRING.read(r))
+            else:
+                raise ExiError(f"attribute rank {rank} out of range", pos3, f"at most {state.n_at}")
+        elif event == X_SE_ANY:
+            qn = tables.read_qname(r)
+            child_state = g.global_start(qn) or tables.builtin_start(qn)
+            frame.state = _after_content_event(state)
+            _start_element(stack, roots, qn, child_state, pos2)
+        else:  # X_CH
+            _append_text(frame, STRING.read(r))
+            frame.state = _after_content_event(state)
+    return roots
+
+
+def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, pos: int) -> None:
+    qn = tables.read_qname(r)
+    # a QName value: kept in Clark notation, as prefixes are not preserved (see xmlio)
+    frame.elem.set(tag_of(XSI_TYPE), tag_of(qn))
+    st = g.type_start_by_qname(qn)
+    if st is not None:  # an unknown type leaves the grammar as it is
+        frame.state = st
+
+
+def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, qn: QName,
+                       pos: int) -> None:
+    """AT(*): xsi:type and xsi:nil keep their meaning (QName / boolean value) whatever the code."""
+    if qn == XSI_TYPE:
+        if frame.state.kind == BUILTIN_START:
+            tables.learned_builtin.add(qname_of(frame.elem.tag))
+        _xsi_type(r, g, tables, frame, pos)
+    elif qn == XSI_NIL:
+        nil = BOOLEAN.read(r)
+        frame.elem.set(tag_of(XSI_NIL), nil)
+        if nil == "true" and frame.state.kind in (FIRST_START_TAG, START_TAG):
+            frame.state = g.type_empty(frame.state)
+    else:
+        frame.elem.set(tag_of(qn), g.attribute_datatype(qn).read(r))
+
+
+def _after_content_event(state: State) -> State:
+    if state.kind in (FIRST_START_TAG, START_TAG):
+        assert state.content2 is not None
+        return state.content2
+    if state.kind == BUILTIN_START:
+        return BUILTIN_ELEMENT_STATE
+    return state
+
+
+def _start_element(stack: list[_Frame], roots: list[ET.Element], qn: QName, state: State,
+                   pos: int) -> None:
+    if len(stack) >= MAX_DEPTH:
+        raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
+    if stack:
+        parent = stack[-1]
+        elem = ET.SubElement(parent.elem, tag_of(qn))
+        parent.last = elem
+    else:
+        elem = ET.Element(tag_of(qn))
+        roots.append(elem)
+    stack.append(_Frame(elem, state))
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+class _Encoder:
+    def __init__(self, g: Grammars) -> None:
+        self.g = g
+        self.w = BitWriter()
+        self.tables = StringTables(g)
+
+    def fail(self, message: str, state: State | None) -> ExiError:
+        return ExiError(message, self.w.bit_length(), state.expected() if state else "")
+
+    def code(self, state: State, index: int) -> None:
+        self.w.write(index, state.w1)
+
+    def code2(self, state: State, event: int) -> bool:
+        i = state.second_code(event)
+        if i is None:
+            return False
+        self.w.write(len(state.prods), state.w1)
+        self.w.write(i, state.w2)
+        return True
+
+    def start_element(self, elem: ET.Element, parent: State, depth: int) -> State:
+        """Encode SE for ``elem`` in ``parent``; return the parent's next state."""
+        if depth > MAX_DEPTH:
+            raise self.fail("elements nested too deeply", parent)
+        if not isinstance(elem.tag, str):
+            raise self.fail("comments and processing instructions cannot be encoded", parent)
+        qn = qname_of(elem.tag)
+        i = parent.se.get(qn)
+        if i is not None:
+            p = parent.prods[i]
+            child = self.g.start_of(p)
+            self.code(parent, i)
+            nxt = p.next
+        elif parent.se_any is not None:
+            p = parent.prods[parent.se_any]
+            self.code(parent, parent.se_any)
+            self.tables.write_qname(self.w, qn)
+            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
+            nxt = p.next
+        elif self.code2(parent, X_SE_ANY):
+            self.tables.write_qname(self.w, qn)
+            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
+            nxt = _after_content_event(parent)
+        else:
+            raise self.fail(f"element {elem.tag} not allowed here", parent)
+        self.element_content(elem, child, depth)
+        return nxt  # type: ignore[return-value]
+
+    def element_content(self, elem: ET.Element, state: State, depth: int) -> None:
+        attrs = dict(elem.attrib)
+        xsi_type = attrs.pop(tag_of(XSI_TYPE), None)
+        xsi_nil = attrs.pop(tag_of(XSI_NIL), None)
+        if state.kind == BUILTIN_START:
+            # An element without declaration: with maximumNumberOfBuiltInElementGrammars = 0
+            # no built-in grammar may be used, so (as EXIficient does, EXI Profile 3.2) an
+            # xsi:type cast is inserted through AT(*): to xs:anyType unless one was given.
+            qn = self._type_qname(xsi_type, elem) if xsi_type is not None else (XS_NS, "anyType")
+            st = self.g.type_start_by_qname(qn)
+            if st is None:
+                raise self.fail(f"xsi:type {tag_of(qn)} is not a known type", state)
+            self.code2(state, X_AT_ANY)
+            self.tables.write_qname(self.w, XSI_TYPE)
+            self.tables.write_qname(self.w, qn)
+            self.tables.learned_builtin.add(qname_of(elem.tag))
+            state = st
+        elif xsi_type is not None:
+            qn = self._type_qname(xsi_type, elem)
+            if not self.code2(state, X_XSI_TYPE):
+                raise self.fail(f"xsi:type {xsi_type!r} cannot be encoded here", state)
+            self.tables.write_qname(self.w, qn)
+            # an unknown type is still sent (EXIficient does); the grammar stays as it is
+            state = self.g.type_start_by_qname(qn) or state
+        nil = False
+        if xsi_nil is not None:
+            v = BOOLEAN.parse(xsi_nil)
+            if v is None:
+                # not a boolean: AT(*) [untyped value] with the rank past the declared ones
+                if not self.code2(state, X_AT_INVALID):
+                    raise self.fail(f"xsi:nil {xsi_nil!r} cannot be encoded here", state)
+                self.w.write(state.n_at, state.w_at)
+                self.tables.write_qname(self.w, XSI_NIL)
+                STRING.write(self.w, xsi_nil)
+            elif v:
+                if not self.code2(state, X_XSI_NIL):
+                    raise self.fail("xsi:nil cannot be encoded here", state)
+                BOOLEAN.write(self.w, v)
+                nil = True
+                state = self.g.type_empty(state)
+            # xsi:nil="false" says nothing: EXIficient leaves it out, and so do we
+        for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
+            state = self.attribute(state, qname_of(tag), attrs[tag])
+        if nil:
+            if (elem.text or "").strip() or len(elem):
+                raise self.fail("an element with xsi:nil='true' must be empty", state)
+        else:
+            state = self.content(elem, state, depth)
+        self.end_element(state)
+
+    def attribute(self, state: State, qn: QName, value: str) -> State:
+        if not isinstance(value, str):
+            raise self.fail(f"attribute {tag_of(qn)} has a {type(value).__name__} value, not text", state)
+        i = state.at.get(qn)
+        if i is not None:
+            p = state.prods[i]
+            v = p.payload.parse(value)
+            if v is None:
+                # a value its type refuses: AT [untyped value], naming the attribute by rank
+                if not self.code2(state, X_AT_INVALID):
+                    raise self.fail(f"attribute {tag_of(qn)}={value!r} is not a valid {p.payload.name}", state)
+                self.w.write(i - state.least_at, state.w_at)
+                STRING.write(self.w, value)
+                return p.next  # type: ignore[return-value]
+            self.code(state, i)
+            p.payload.write(self.w, v)
+            return p.next  # type: ignore[return-value]
+        if state.at_any is not None:
+            p = state.prods[state.at_any]
+            self.code(state, state.at_any)
+            self.tables.write_qname(self.w, qn)
+            STRING.write(self.w, value)
+            return p.next  # type: ignore[return-value]
+        if self.code2(state, X_AT_ANY):
+            self.tables.write_qname(self.w, qn)
+            STRING.write(self.w, value)
+            return state
+        raise self.fail(f"attribute {tag_of(qn)} not allowed here", state)
+
+    def content(self, elem: ET.Element, state: State, depth: int) -> State:
+        children = list(elem)
+        if elem.text:
+            # text right after the start tag and before the end tag is "simple data"
+            state = self.characters(state, elem.text, simple_data=not children)
+        for child in children:
+            state = self.start_element(child, state, depth + 1)
+            if child.tail:
+                state = self.characters(state, child.tail, simple_data=False)
+        return state
+
+    def characters(self, state: State, text: str, simple_data: bool) -> State:
+        """Encode character data the way EXIficient flushes it.
+
+        In a state whose first production is a typed CH, the datatype's whiteSpace facet is
+        applied first (and an empty result is no event at all); elsewhere whitespace-only
+        text is dropped unless it is the whole content of an element.
+        """
+        if not isinstance(text, str):
+            raise self.fail(f"character data is a {type(text).__name__}, not text", state)
+        first = state.prods[0] if state.prods else None
+        if first is not None and first.kind == CH and state.kind in _SCHEMA_INFORMED:
+            ws = first.payload.whitespace
+            if ws != PRESERVE:
+                text = apply_whitespace(text, ws)
+                if not text:
+                    return state
+        elif not simple_data and not text.strip(" \t\n\r"):
+            return state
+        if state.ch is not None:
+            p = state.prods[state.ch]
+            v = p.payload.parse(text)
+            if v is not None:
+                self.code(state, state.ch)
+                p.payload.write(self.w, v)
+                return p.next  # type: ignore[return-value]
+        elif state.ch_any is not None:
+            p = state.prods[state.ch_any]
+            self.code(state, state.ch_any)
+            STRING.write(self.w, text)
+            return p.next  # type: ignore[return-value]
+        if self.code2(state, X_CH):
+            STRING.write(self.w, text)
+            return _after_content_event(state)
+        raise self.fail(f"character data {text[:20]!r} not allowed here", state)
+
+    def end_element(self, state: State) -> None:
+        if state.ee is not None:
+            self.code(state, state.ee)
+            return
+        # An element without its (simple) content ends with the undeclared EE, as EXIficient
+        # does; it never writes an empty CH.
+        if not self.code2(state, X_EE):
+            raise self.fail("element ends too early", state)
+
+    def _type_qname(self, value: str, elem: ET.Element) -> QName:
+        """xsi:type values in a tree are Clark notation ({uri}local); anything else is taken
+        as a name without namespace, as EXIficient takes a QName whose prefix is unbound."""
+        v = value.strip()
+        if v.startswith("{"):
+            return qname_of(v)
+        return ("", v)
+
+
+_SCHEMA_INFORMED = (FIRST_START_TAG, START_TAG, ELEMENT)
+
+
+def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
+    enc = _Encoder(g)
+    enc.w.write(HEADER_BYTE, 8)
+    state = g.fragment if fragment else g.document
+    if not fragment and len(roots) != 1:
+        raise ExiError("a document has exactly one root element", 8, "one root element")
+    for root in roots:
+        state = enc.start_element(root, state, 0)
+    # state is DocEnd (document) or FragmentContent (fragment): both end with ED
+    for i, p in enumerate(state.prods):
+        if p.kind == ED:
+            enc.code(state, i)
+            break
+    return enc.w.getvalue()

@@ -1,0 +1,342 @@
+"""EXI datatype representations (EXI 1.0 section 7) for the built-in types V2G schemas use.
+
+Each datatype turns a lexical value (the text of an XML element or attribute) into bits
+and back. ``parse`` returns None when the lexical value does not fit the type; the encoder
+then falls back to an untyped (string) CH event, as non-strict EXI allows.
+
+Decoded lengths are checked against the bits left in the stream before anything is
+allocated, so a forged length cannot make the decoder allocate or loop without bound.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from v2g.errors import ExiError, SchemaError
+from v2g.exi.bits import BitReader, BitWriter, coding_length
+from v2g.exi.model import SimpleType
+
+# The EXI spec uses an n-bit integer when the facet-bounded range is at most 4096 values.
+MAX_NBIT_RANGE = 4096
+
+_XML_WS = " \t\n\r"
+# Lexical checks follow EXIficient (the oracle) exactly, since a value it accepts is typed
+# and one it refuses goes untyped, which changes the bits: trim as Java's String.trim()
+# (every char <= U+0020), one leading '+' allowed on integers, base64 with only XML
+# whitespace inside and zero trailing bits, hex without inner whitespace.
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_B64_DATA = re.compile(r"^[A-Za-z0-9+/]*$")
+_HEX = re.compile(r"^[0-9A-Fa-f]*$")
+_B64_VALUES = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+
+def java_trim(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and text[start] <= " ":
+        start += 1
+    while end > start and text[end - 1] <= " ":
+        end -= 1
+    return text[start:end]
+
+
+def parse_base64(text: str) -> bytes | None:
+    t = java_trim(text)
+    for ws in _XML_WS:
+        t = t.replace(ws, "")
+    if len(t) % 4:
+        return None
+    if not t:
+        return b""
+    body, last = t[:-4], t[-4:]
+    if not _B64_DATA.match(body) or not _B64_DATA.match(last[:2]):
+        return None
+    d3, d4 = last[2], last[3]
+    if d3 == "=" and d4 == "=":
+        if _B64_VALUES[last[1]] & 0xF:
+            return None  # non-zero bits after the last byte
+    elif d4 == "=":
+        if d3 not in _B64_VALUES or _B64_VALUES[d3] & 0x3:
+            return None
+    elif d3 not in _B64_VALUES or d4 not in _B64_VALUES:
+        return None
+    return base64.b64decode(t)
+
+
+def parse_hex(text: str) -> bytes | None:
+    t = java_trim(text)
+    if len(t) % 2 or not _HEX.match(t):
+        return None
+    return bytes.fromhex(t)
+
+
+PRESERVE, REPLACE, COLLAPSE = "preserve", "replace", "collapse"
+
+
+def apply_whitespace(text: str, ws: str) -> str:
+    """XML Schema whiteSpace facet processing (replace / collapse)."""
+    if ws == PRESERVE:
+        return text
+    text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    if ws == COLLAPSE:
+        text = " ".join(p for p in text.split(" ") if p)
+    return text
+
+
+class Datatype:
+    name = "datatype"
+    # the whiteSpace facet: preserve for xs:string, collapse for every non-string type
+    whitespace = COLLAPSE
+
+    def parse(self, text: str) -> Any | None:
+        """The value to encode, or None if ``text`` is not a valid lexical value."""
+        raise NotImplementedError
+
+    def write(self, w: BitWriter, value: Any) -> None:
+        raise NotImplementedError
+
+    def read(self, r: BitReader) -> str:
+        """Read a value and return its canonical lexical form."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def read_string_chars(r: BitReader, count: int, what: str) -> str:
+    # Each character takes at least 8 bits: a longer count cannot be honest.
+    if count * 8 > r.remaining():
+        raise ExiError(f"{what} length {count} exceeds the rest of the stream", r.pos, what)
+    # Fast path: ASCII characters are single-byte unsigned integers equal to their code.
+    start = r.pos
+    raw = r.read_bytes(count, what)
+    if raw.isascii():
+        return raw.decode("ascii")
+    r.pos = start
+    chars = []
+    for _ in range(count):
+        cp = r.read_uint(what)
+        if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF:
+            raise ExiError(f"invalid character code {cp}", r.pos, "a Unicode code point")
+        chars.append(chr(cp))
+    return "".join(chars)
+
+
+def write_string_chars(w: BitWriter, text: str) -> None:
+    if text.isascii():  # one byte per character, equal to its code
+        w.write_bytes(text.encode("ascii"))
+        return
+    for ch in text:
+        w.write_uint(ord(ch))
+
+
+class StringType(Datatype):
+    """String: length + 2 (0 and 1 would be value-table hits, never used with capacity 0)."""
+
+    name = "string"
+
+    def __init__(self, whitespace: str = PRESERVE) -> None:
+        self.whitespace = whitespace
+
+    def parse(self, text: str) -> str:
+        return text
+
+    def write(self, w: BitWriter, value: str) -> None:
+        w.write_uint(len(value) + 2)
+        write_string_chars(w, value)
+
+    def read(self, r: BitReader) -> str:
+        start = r.pos
+        n = r.read_uint("string length")
+        if n < 2:
+            # valuePartitionCapacity is 0: the value tables stay empty, so no hit can be valid.
+            raise ExiError("string value table hit, but the value tables are empty", start,
+                           "a string literal (length + 2)")
+        return read_string_chars(r, n - 2, "string")
+
+
+class BooleanType(Datatype):
+    name = "boolean"
+
+    def parse(self, text: str) -> int | None:
+        t = java_trim(text)
+        if t in ("true", "1"):
+            return 1
+        if t in ("false", "0"):
+            return 0
+        return None
+
+    def write(self, w: BitWriter, value: int) -> None:
+        w.write(value, 1)
+
+    def read(self, r: BitReader) -> str:
+        return "true" if r.read(1, "boolean") else "false"
+
+
+class BinaryType(Datatype):
+    """base64Binary or hexBinary: a length in bytes, then the bytes."""
+
+    def __init__(self, hex_: bool) -> None:
+        self.hex = hex_
+        self.name = "hexBinary" if hex_ else "base64Binary"
+
+    def parse(self, text: str) -> bytes | None:
+        return parse_hex(text) if self.hex else parse_base64(text)
+
+    def write(self, w: BitWriter, value: bytes) -> None:
+        w.write_uint(len(value))
+        w.write_bytes(value)
+
+    def read(self, r: BitReader) -> str:
+        start = r.pos
+        n = r.read_uint("binary length")
+        if n * 8 > r.remaining():
+            raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
+        data = r.read_bytes(n, "binary")
+        return data.hex().upper() if self.hex else base64.b64encode(data).decode("ascii")
+
+
+def _parse_int(text: str) -> int | None:
+    t = java_trim(text)
+    t = t.removeprefix("+")
+    if not _INT.match(t):
+        return None
+    return int(t)
+
+
+class UnsignedIntegerType(Datatype):
+    name = "unsignedInteger"
+
+    def parse(self, text: str) -> int | None:
+        v = _parse_int(text)
+        return v if v is not None and v >= 0 else None
+
+    def write(self, w: BitWriter, value: int) -> None:
+        w.write_uint(value)
+
+    def read(self, r: BitReader) -> str:
+        return str(r.read_uint("unsigned integer"))
+
+
+class IntegerType(Datatype):
+    """Integer: a sign bit, then the magnitude (minus one when negative) as unsigned."""
+
+    name = "integer"
+
+    def parse(self, text: str) -> int | None:
+        return _parse_int(text)
+
+    def write(self, w: BitWriter, value: int) -> None:
+        if value < 0:
+            w.write(1, 1)
+            w.write_uint(-value - 1)
+        else:
+            w.write(0, 1)
+            w.write_uint(value)
+
+    def read(self, r: BitReader) -> str:
+        neg = r.read(1, "integer sign")
+        mag = r.read_uint("integer magnitude")
+        return str(-(mag + 1) if neg else mag)
+
+
+class NBitIntegerType(Datatype):
+    """A bounded integer: value - min in just enough bits for the range."""
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo = lo
+        self.hi = hi
+        self.bits = coding_length(hi - lo + 1)
+        self.name = f"nbit[{lo},{hi}]"
+
+    def parse(self, text: str) -> int | None:
+        v = _parse_int(text)
+        if v is None or not self.lo <= v <= self.hi:
+            return None
+        return v - self.lo
+
+    def write(self, w: BitWriter, value: int) -> None:
+        w.write(value, self.bits)
+
+    def read(self, r: BitReader) -> str:
+        start = r.pos
+        v = r.read(self.bits, self.name) + self.lo
+        if v > self.hi:
+            raise ExiError(f"integer {v} out of range", start, self.name)
+        return str(v)
+
+
+class EnumerationType(Datatype):
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
+        self.index = {v: i for i, v in enumerate(values)}
+        self.bits = coding_length(len(values))
+        self.name = f"enum({len(values)})"
+
+    def parse(self, text: str) -> int | None:
+        return self.index.get(text)
+
+    def write(self, w: BitWriter, value: int) -> None:
+        w.write(value, self.bits)
+
+    def read(self, r: BitReader) -> str:
+        start = r.pos
+        i = r.read(self.bits, "enumeration index")
+        if i >= len(self.values):
+            raise ExiError(f"enumeration index {i} out of range", start,
+                           f"an index below {len(self.values)}")
+        return self.values[i]
+
+
+STRING = StringType()
+STRING_REPLACE = StringType(REPLACE)
+STRING_COLLAPSE = StringType(COLLAPSE)
+BOOLEAN = BooleanType()
+
+# Date/time, float and decimal types have their own EXI representations, not needed by the
+# V2G schemas; they are refused at grammar-build time rather than encoded wrongly.
+_STRING_PRIMITIVES = {"string", "anyURI", "QName", "NOTATION", "anySimpleType"}
+_cache: dict[int, Datatype] = {}
+
+
+def datatype_for(st: SimpleType) -> Datatype:
+    """Pick the EXI representation of a simple type, as EXI 1.0 section 7.1 prescribes."""
+    dt = _cache.get(id(st))
+    if dt is not None:
+        return dt
+    dt = _datatype_for(st)
+    _cache[id(st)] = dt
+    return dt
+
+
+def _datatype_for(st: SimpleType) -> Datatype:
+    enum = st.effective_enumeration()
+    prim = st.primitive()
+    if enum is not None:
+        if prim not in ("string", "anyURI"):
+            raise SchemaError(f"enumeration of {prim} is not supported ({st.name})")
+        return EnumerationType(enum)
+    if prim == "boolean":
+        return BOOLEAN
+    if prim == "base64Binary":
+        return BinaryType(False)
+    if prim == "hexBinary":
+        return BinaryType(True)
+    if prim == "decimal":
+        if not st.is_derived_from("integer"):
+            raise SchemaError(f"xs:decimal is not supported ({st.name})")
+        lo = st.effective_facet("minInclusive")
+        hi = st.effective_facet("maxInclusive")
+        if lo is not None and hi is not None and hi - lo + 1 <= MAX_NBIT_RANGE:
+            return NBitIntegerType(lo, hi)
+        if lo is not None and lo >= 0:
+            return UnsignedIntegerType()
+        return IntegerType()
+    if prim in _STRING_PRIMITIVES:
+        if prim != "string" or st.is_derived_from("token"):
+            return STRING_COLLAPSE  # anyURI, QName, token, Name, ID, ...
+        if st.is_derived_from("normalizedString"):
+            return STRING_REPLACE
+        return STRING
+    raise SchemaError(f"no EXI datatype for {st.name} (primitive {prim})")
