@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import pytest
 
+from v2g import exi
+
 from .corpus import SETS, Generated
 from .differential import run, summary, write_failures
 from .divergences import KNOWN, classify
@@ -23,7 +25,6 @@ from .reference import ccp_examples
 
 pytestmark = pytest.mark.oracle
 
-exi = pytest.importorskip("v2g.exi", reason="codec v2g.exi not in this tree yet")
 
 SET_IDS = [s.id for s in SETS]
 UNDECLARED = "+undeclared"
