@@ -31,6 +31,7 @@ class Exchange:
     response_body: str
     elapsed_ms: float
     response: httpx.Response = field(repr=False)
+    role: str | None = None  # the role whose token was sent, when the client chose it
 
     def json(self):
         return self.response.json()
@@ -106,12 +107,15 @@ class OpcpClient:
              party: int = 0, token: str | None = None, headers: dict | None = None,
              **kwargs) -> Exchange:
         headers = dict(headers or {})
+        as_role = None
         if token is None and role is not None:
-            token = self.token(role, party)
+            token, as_role = self.token(role, party), role
         if token is not None:
             self._secrets.add(token)
             headers["Authorization"] = f"Bearer {token}"
-        return self.send(method, self.target.url(service, path), headers=headers, **kwargs)
+        exchange = self.send(method, self.target.url(service, path), headers=headers, **kwargs)
+        exchange.role = as_role if token is not None else "anonymous"
+        return exchange
 
     def send(self, method: str, url: str, **kwargs) -> Exchange:
         started = time.perf_counter()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from opcp import results
+from opcp import coverage, results
+from opcp.models import OPERATION_MODELS
+from opcp.rules import RULES
 from opcp.paths import REPO
 from opcp_reference.faults import FAULTS
 
@@ -31,6 +33,18 @@ def test_the_correct_reference_passes_everything(tmp_path):
     code, outcomes, output = run_suite(tmp_path)
     assert code == 0, output
     assert outcomes and all(o.status == "passed" for o in outcomes), output
+    # ... and every operation of the API model was exercised by some scenario.
+    assert coverage.uncovered(coverage.load(tmp_path / "allure")) == []
+
+
+def test_docs_coverage_lists_every_modelled_operation_and_rule():
+    text = (REPO / "docs" / "coverage.md").read_text()
+    for name in OPERATION_MODELS:
+        section = text.split(f"## {name} (", 1)
+        assert len(section) == 2, f"docs/coverage.md has no section for {name}: run opcp coverage"
+        assert "No scenario calls it yet" not in section[1].split("## ", 1)[0], name
+    for rule in RULES:
+        assert f"| {rule} |" in text, f"docs/coverage.md lacks rule {rule}: run opcp coverage"
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))

@@ -170,6 +170,7 @@ _STEP_FAILED = pytest.StashKey[bool]()
 
 def pytest_bdd_after_scenario(request, feature, scenario) -> None:
     exchanges = _attach_exchanges(request)
+    _record_coverage(request, feature, scenario, exchanges)
     if request.node.stash.get(_STEP_FAILED, False):
         return  # the step's own failure is the verdict; don't mask it
     for exchange in exchanges:
@@ -198,6 +199,25 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
     exception.args = (verdict(rule, str(exception), last),)
     if last is not None:
         allure.attach(reproducer(last), name="reproducer", attachment_type=allure.attachment_type.TEXT)
+
+
+def _record_coverage(request, feature, scenario, exchanges) -> None:
+    """One line per scenario: which operations it called, as which role, with what answer
+    (read by `opcp coverage` to write docs/coverage.md)."""
+    results = getattr(request.config.option, "allure_report_dir", None)
+    if not results:
+        return
+    calls = []
+    for exchange in exchanges:
+        op = operation_for(exchange.method, urlsplit(exchange.url).path)
+        if op is not None:
+            calls.append([op.name, exchange.role or "token", exchange.status])
+    rule = getattr(request.node.function, SCENARIO_RULE, None)
+    line = {"feature": feature.name, "scenario": request.node.name, "title": scenario.name,
+            "rule": rule.id if rule else None, "calls": calls}
+    Path(results).mkdir(parents=True, exist_ok=True)
+    with open(Path(results) / "coverage.jsonl", "a") as fh:
+        fh.write(json.dumps(line) + "\n")
 
 
 def verdict(rule, message: str, exchange) -> str:
