@@ -15,8 +15,8 @@ import pytest
 
 from opcp import coverage, results
 from opcp.models import OPERATION_MODELS
-from opcp.rules import RULES
 from opcp.paths import REPO
+from opcp.rules import RULES
 from opcp_reference.faults import FAULTS
 
 
