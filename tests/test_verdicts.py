@@ -88,3 +88,22 @@ def test_outline_examples_are_separate_results_with_parameters(tmp_path):
     assert sorted(o.parameters["filter"] for o in examples) == ["'mo'", "'oem'", "'v2g'"] or \
         sorted(o.parameters["filter"] for o in examples) == ["mo", "oem", "v2g"]
     assert len({o.name for o in examples}) == 3
+
+
+def test_a_reproducer_shows_exi_payloads_decoded():
+    from features.support.runner import reproducer
+    from opcp.client import Exchange
+    from tests.oracle.reference import ccp_examples
+
+    try:
+        examples = ccp_examples()
+    except OSError as exc:
+        pytest.skip(f"the spec's examples are not readable: {exc}")
+    req = next(v for k, v in examples.items() if k.startswith("certificateInstallationReq"))
+    body = json.dumps({"certificateInstallationReq": __import__("base64").b64encode(req).decode(),
+                       "xsdMsgDefNamespace": "urn:iso:15118:2:2013:MsgDef"})
+    exchange = Exchange("POST", "http://x/v1/ccp/signedContractData", {}, body, 400, {}, "{}",
+                        1.0, response=None)
+    text = reproducer(exchange)
+    assert "# EXI payload decoded:" in text and "CertificateInstallationReq" in text
+    assert "OEMProvisioningCert" in text
