@@ -25,8 +25,8 @@ def pki() -> TestPki:
 
 
 def _cps(pki: TestPki):
-    chain = pki.chain("v2g1.cps.leaf")  # leaf first, root last
-    return [c.der for c in chain[:-1]], pki["v2g1.cps.leaf"].key
+    chain = pki.chain("v2g1.cps.leaf")  # leaf first, up to the root (excluded)
+    return [c.der for c in chain], pki["v2g1.cps.leaf"].key
 
 
 def _contract(pki: TestPki, emaid="DEOPCC0NTRACT1"):

@@ -18,7 +18,7 @@ def test_exificient_round_trips_our_signed_messages(exificient):
     contract = encrypt_for_vehicle(key, pki["oem1.prov"].der, "DEOPCC0NTRACT2",
                                    [leaf.der, pki["mo1.sub2"].der, pki["mo1.sub1"].der])
     cps = pki.chain("v2g1.cps.leaf")
-    res = build_installation_res(contract, [c.der for c in cps[:-1]], pki["v2g1.cps.leaf"].key)
+    res = build_installation_res(contract, [c.der for c in cps], pki["v2g1.cps.leaf"].key)
     req = build_installation_req(pki["oem1.prov"].der, pki["oem1.prov"].key, [pki["v2g1.root"].der])
     for data in (res, req):
         xml = exificient.decode(data, schema="iso2")
