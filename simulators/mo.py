@@ -1,0 +1,129 @@
+"""The simulated mobility operators.
+
+`MoOwnPki` issues contract certificates from its own MO PKI: it looks the vehicle up, fetches
+and validates the provisioning chain against the RCP's roots, issues the contract
+certificate, generates the contract key, encrypts it to the vehicle, and asks the CPS to sign
+(`contractData/signed` with the PCID, so the CCP stores it). `MoV2gPki` has no PKI and asks the
+CPS to generate everything. Both delete contracts, and mark a contract void when the event
+service says the vehicle's provisioning certificate was deleted or replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from opcp.client import OpcpClient
+from simulators.common import ISO2, ActorError, b64, expect, trusted_roots, unb64
+from v2g.contract_data import encrypt_for_vehicle
+from v2g.pki.builder import Issued, issue, new_key
+from v2g.pki.profiles import Role
+from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+
+VOIDING_EVENTS = {"mo.prov.cert.deleted", "mo.prov.cert.updated", "mo.prov.cert.factory.reset"}
+
+
+@dataclass
+class Contract:
+    emaid: str
+    pcid: str
+    void: bool = False
+    answer: dict = field(default_factory=dict)
+
+
+class VehicleRefused(Exception):
+    """The vehicle's provisioning chain does not validate; the MO issues no contract."""
+
+
+@dataclass
+class _Mo:
+    client: OpcpClient
+    party: int = 0
+    contracts: dict[tuple[str, str], Contract] = field(default_factory=dict)
+    role: str = "MO"
+
+    def lookup_vehicle(self, pcid: str) -> bool:
+        got = self.client.call("GET", "pcp", f"/v1/oem/provCerts/lookupVehicle/{pcid}", role=self.role,
+                               party=self.party)
+        return expect(got, f"look up {pcid}", 200, 404).status == 200
+
+    def delete_contract(self, emaid: str) -> None:
+        expect(self.client.call("DELETE", "ccp", f"/v1/ccp/signedContractData/{emaid}", role=self.role,
+                                party=self.party), f"delete {emaid}", 200, 204)
+        for key in [k for k in self.contracts if k[0] == emaid]:
+            del self.contracts[key]
+
+    def on_event(self, event: dict) -> None:
+        """A webhook delivery: contracts of a vehicle whose provisioning key went away are void."""
+        if event.get("eventType") not in VOIDING_EVENTS:
+            return
+        pcid = (event.get("payload") or {}).get("pcid")
+        for contract in self.contracts.values():
+            if contract.pcid == pcid:
+                contract.void = True
+
+
+@dataclass
+class MoOwnPki(_Mo):
+    sub2: Issued | None = None  # the MO Sub-CA 2 that signs contract certificates (with key)
+    sub1: Issued | None = None
+
+    def provisioning_chain(self, pcid: str) -> list[bytes]:
+        got = expect(self.client.call("GET", "pcp", f"/v1/oem/provCerts/{pcid}", role=self.role,
+                                      party=self.party), f"provisioning certificate {pcid}")
+        data = got.json().get("OEMMessage", {})
+        chain = [unb64(data["vehicleCertificate"])]
+        if data.get("subCA2Certificate"):
+            chain.append(unb64(data["subCA2Certificate"]))
+        chain.append(unb64(data["subCA1Certificate"]))
+        return chain
+
+    def validate_vehicle(self, chain: list[bytes], at: dt.datetime | None = None) -> None:
+        anchors = [TrustAnchor.of(r, Role.OEM) for r in trusted_roots(self.client, self.role,
+                                                                      self.party, "oem")]
+        anchors += [TrustAnchor.of(r, Role.V2G) for r in trusted_roots(self.client, self.role,
+                                                                       self.party, "v2g")]
+        try:
+            validate_chain(chain, TrustStore(anchors), purpose=Purpose.PROVISIONING, at=at)
+        except ChainError as exc:
+            raise VehicleRefused(str(exc)) from None
+
+    def issue_contract(self, pcid: str, emaid: str) -> Contract:
+        if not self.lookup_vehicle(pcid):
+            raise VehicleRefused(f"{pcid} is not in the provisioning certificate pool")
+        chain = self.provisioning_chain(pcid)
+        self.validate_vehicle(chain)
+        key = new_key()
+        leaf = issue("contract_leaf", emaid, self.sub2, key=key)
+        data = encrypt_for_vehicle(key, chain[0], emaid, [leaf.der, self.sub2.der, self.sub1.der])
+        body = {"contractData": {
+                    "contractCertificate": b64(leaf.der), "contractSubCa2Certificate": b64(self.sub2.der),
+                    "contractSubCa1Certificate": b64(self.sub1.der),
+                    "contractSignatureEncryptedPrivateKey": b64(data.encrypted_private_key),
+                    "dHpublickey": b64(data.dh_public_key)},
+                "pcid": pcid, "xsdMsgDefNamespace": ISO2}
+        got = self.client.call("PUT", "cps", "/v1/cps/contractData/signed", role=self.role,
+                               party=self.party, json=body)
+        contract = Contract(emaid, pcid, answer=expect(got, f"sign {emaid}", 200, 201).json())
+        self.contracts[(emaid, pcid)] = contract
+        return contract
+
+
+@dataclass
+class MoV2gPki(_Mo):
+    role: str = "MO_V2G"
+
+    def generate_contract(self, pcid: str, emaid: str, begins: dt.datetime | None = None,
+                          ends: dt.datetime | None = None) -> Contract:
+        begins = begins or dt.datetime.now(dt.UTC)
+        ends = ends or begins + dt.timedelta(days=365)
+        body = {"emaid": emaid, "pcid": pcid, "xsdMsgDefNamespace": ISO2,
+                "contractBegins": begins.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "contractEnds": ends.isoformat(timespec="seconds").replace("+00:00", "Z")}
+        got = self.client.call("PUT", "cps", "/v1/cps/generate/signedContractData", role=self.role,
+                               party=self.party, json=body)
+        if got.status not in (200, 201):
+            raise ActorError(f"generate {emaid}", got)
+        contract = Contract(emaid, pcid, answer=got.json() if got.response_body else {})
+        self.contracts[(emaid, pcid)] = contract
+        return contract
