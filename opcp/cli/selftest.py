@@ -1,0 +1,99 @@
+"""`opcp selftest`: prove the suite's verdicts by running it against faulty references.
+
+Each fault switch of the reference (`opcp_reference/faults.py`) breaks one rule and names the
+feature that must catch it. A variant is *killed* when the suite fails on it in that feature
+(by assertions, not crashes). The correct reference must pass everything. The runs go in
+parallel, one suite per fault, each against its own embedded reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from opcp import paths, results
+
+
+@dataclass
+class VariantResult:
+    fault: str | None  # None: the correct reference
+    feature: str | None  # the feature meant to catch it
+    killed: bool
+    detail: str
+    seconds: float
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("selftest", help="run the suite against every faulty variant of the reference")
+    p.add_argument("--fault", action="append", default=None, metavar="NAME",
+                   help="only these faults (repeatable); default: all")
+    p.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    p.set_defaults(func=run)
+
+
+def feature_name(feature_file: str) -> str:
+    for line in (paths.FEATURES / feature_file).read_text().splitlines():
+        if line.strip().startswith("Feature:"):
+            return line.split(":", 1)[1].strip()
+    raise ValueError(f"{feature_file} has no Feature line")
+
+
+def run_variant(fault: str | None, workdir: Path) -> VariantResult:
+    from opcp_reference.faults import FAULTS
+
+    started = time.perf_counter()
+    out = workdir / (fault or "correct")
+    command = [sys.executable, "-m", "opcp", "check", "--results", str(out / "allure"),
+               "--junit", str(out / "junit.xml")]
+    if fault:
+        command += ["--reference-fault", fault]
+    proc = subprocess.run(command, cwd=paths.REPO, capture_output=True, text=True, timeout=900,
+                          check=False)
+    outcomes = results.read(out / "allure") if (out / "allure").exists() else []
+    elapsed = time.perf_counter() - started
+    if not outcomes:
+        return VariantResult(fault, None, False, f"the suite did not run: {proc.stdout[-500:]}", elapsed)
+    broken = [o.name for o in outcomes if o.status == "broken"]
+    if fault is None:
+        bad = [o.name for o in outcomes if o.status != "passed"]
+        return VariantResult(None, None, not bad and proc.returncode == 0,
+                             f"{len(outcomes)} checks passed" if not bad else f"not passed: {bad[:5]}",
+                             elapsed)
+    feature = feature_name(FAULTS[fault].caught_by)
+    caught = [o for o in outcomes if o.status == "failed" and o.feature == feature]
+    if broken:
+        return VariantResult(fault, feature, False, f"crashed instead of failing: {broken[:3]}", elapsed)
+    if not caught:
+        return VariantResult(fault, feature, False, f"{feature} did not fail", elapsed)
+    return VariantResult(fault, feature, True, f"{len(caught)} failed in {feature}, e.g. {caught[0].name}",
+                         elapsed)
+
+
+def selftest(faults: list[str] | None = None, jobs: int = 2) -> tuple[VariantResult, list[VariantResult]]:
+    from opcp_reference.faults import FAULTS
+
+    names = faults or sorted(FAULTS)
+    unknown = [f for f in names if f not in FAULTS]
+    if unknown:
+        raise ValueError(f"unknown fault(s): {unknown}")
+    with tempfile.TemporaryDirectory(prefix="opcp-selftest-") as tmp, ThreadPoolExecutor(jobs) as pool:
+        clean = pool.submit(run_variant, None, Path(tmp))
+        variants = list(pool.map(lambda f: run_variant(f, Path(tmp)), names))
+        return clean.result(), variants
+
+
+def run(args: argparse.Namespace) -> int:
+    clean, variants = selftest(args.fault, args.jobs)
+    print(f"correct reference: {'passes' if clean.killed else 'FAILS'} ({clean.detail})")
+    for v in variants:
+        print(f"  {'killed  ' if v.killed else 'SURVIVED'} {v.fault:32} {v.detail} [{v.seconds:.1f} s]")
+    killed = sum(v.killed for v in variants)
+    print(f"killed {killed} of {len(variants)} faulty variants")
+    return 0 if clean.killed and killed == len(variants) else 1
