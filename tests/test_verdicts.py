@@ -107,3 +107,11 @@ def test_a_reproducer_shows_exi_payloads_decoded():
     text = reproducer(exchange)
     assert "# EXI payload decoded:" in text and "CertificateInstallationReq" in text
     assert "OEMProvisioningCert" in text
+
+
+def test_reports_summarise_the_certificates_exchanged(filter_fault_run):
+    tmp, *_ = filter_fault_run
+    names = [a["name"] for p in (tmp / "allure").glob("*-result.json")
+             for a in json.loads(p.read_text()).get("attachments", [])]
+    summaries = [n for n in names if n.startswith("certificates in the response of GET")]
+    assert summaries, names[:20]

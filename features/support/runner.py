@@ -22,7 +22,7 @@ import allure
 import pytest
 
 from features.support.rules import rule_of
-from opcp import stamp
+from opcp import certsummary, stamp
 from opcp.client import OpcpClient, pretty
 from opcp.models import check_response, operation_for
 from opcp.rules import COMPATIBILITY, CONFORMANCE, KINDS, RULES
@@ -289,5 +289,14 @@ def _attach_exchanges(request) -> list:
             name=f"{exchange.method} /{path} -> {exchange.status}",
             attachment_type=allure.attachment_type.TEXT,
         )
+        for label, body in (("request", exchange.request_body), ("response", exchange.response_body)):
+            summary = certsummary.summaries(body)
+            if summary:
+                allure.attach(summary, name=f"certificates in the {label} of {exchange.method} /{path}",
+                              attachment_type=allure.attachment_type.TEXT)
+        decoded = exi_views(exchange)
+        if decoded:
+            allure.attach("\n".join(decoded).strip(), name=f"EXI decoded: {exchange.method} /{path}",
+                          attachment_type=allure.attachment_type.XML)
     request.node.stash[_FIRST_EXCHANGE] = len(api.exchanges)
     return new
