@@ -29,6 +29,13 @@ not declare are reported *not applicable*, never passed.
     [probes]               # optional pre-made tokens for negative scenarios
     expired_token = "eyJ..."
 
+    [webhook]              # optional: the deployment's delivery pace (docs/webhooks.md)
+    retry_seconds = 2      # without these, retry and expiry scenarios are not applicable
+    retries = 3
+    expiry_check_seconds = 1
+    receiver_host = "127.0.0.1"   # where the suite's webhook receiver listens
+    receiver_url = "http://10.0.0.5:{port}"   # how the deployment reaches it
+
 Instead of `[[clients]]`, `clients_file = "clients.json"` reads a reference-style list.
 Relative paths are relative to the target file.
 """
@@ -91,6 +98,7 @@ class Target:
     base_urls: dict[str, str] = field(default_factory=dict)
     tls: Tls = field(default_factory=Tls)
     probes: dict[str, str] = field(default_factory=dict, repr=False)
+    webhook: dict[str, object] = field(default_factory=dict)
 
     def url(self, service: str, path: str) -> str:
         return self.base_urls.get(service, self.base_url).rstrip("/") + path
@@ -159,6 +167,7 @@ def from_dict(data: dict, base_dir: Path) -> Target:
         base_urls=dict(data.get("base_urls", {})),
         tls=tls,
         probes={k: str(v) for k, v in data.get("probes", {}).items()},
+        webhook=dict(data.get("webhook", {})),
     )
 
 

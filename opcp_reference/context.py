@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from opcp_reference.domain.auth import AuthConfig
+from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -16,3 +17,4 @@ class Reference:
     auth: AuthConfig
     faults: Faults
     data_dir: Path
+    webhooks: DeliverySettings = field(default_factory=DeliverySettings)

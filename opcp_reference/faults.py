@@ -33,6 +33,19 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("auth-accept-bad-secret", "the token endpoint ignores the client secret",
           "auth.feature"),
     Fault("error-without-trace-id", "error bodies lack the traceId", "auth.feature"),
+    Fault("webhook-foreign-endpoint-visible",
+          "webhook endpoints are listed and served to parties that did not create them",
+          "webhook.feature"),
+    Fault("webhook-accept-unknown-event", "endpoints may subscribe to event types that do not exist",
+          "webhook.feature"),
+    Fault("webhook-unsigned", "deliveries carry no signature header", "webhook.feature"),
+    Fault("webhook-duplicate-delivery", "every delivery is sent twice", "webhook.feature"),
+    Fault("webhook-event-to-wrong-party",
+          "events reach every enabled endpoint, subscribed and entitled or not", "webhook.feature"),
+    Fault("webhook-disabled-delivered", "disabled endpoints receive events as well",
+          "webhook.feature"),
+    Fault("webhook-no-retry", "a delivery that failed with 5xx is given up at once",
+          "webhook.feature"),
 )}
 
 

@@ -92,7 +92,7 @@ def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
     base, data, _ = served
     target = data / "only-auth.toml"
     target.write_text((data / "target.toml").read_text().replace(
-        'services = ["auth", "rcp"]', 'services = ["auth"]'))
+        'services = ["auth", "rcp", "webhook"]', 'services = ["auth"]'))
     proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target", str(target),
                            "--results", str(tmp_path / "a"), "--junit", str(tmp_path / "j.xml")],
                           cwd=REPO, capture_output=True, text=True, timeout=300)

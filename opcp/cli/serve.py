@@ -13,12 +13,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("data"),
                    help="state directory (SQLite store, clients.json); created if missing")
     p.add_argument("--audience", default=None, help="the token audience this instance serves")
+    p.add_argument("--webhook-retry-seconds", type=float, default=3600.0, metavar="N",
+                   help="interval between webhook delivery retries (default: the spec's hour)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (for proving the suite); repeatable")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from opcp_reference.domain.events import DeliverySettings, RetryPolicy
     from opcp_reference.faults import FAULTS
     from opcp_reference.server import DEFAULT_AUDIENCE, serve
 
@@ -26,5 +29,10 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
         return 2
-    serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE)
+    if args.webhook_retry_seconds <= 0:
+        print("--webhook-retry-seconds: must be a positive number of seconds")
+        return 2
+    webhooks = DeliverySettings(retry=RetryPolicy(interval_seconds=args.webhook_retry_seconds))
+    serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
+          webhooks)
     return 0
