@@ -34,6 +34,7 @@ not declare are reported *not applicable*, never passed.
     retries = 3
     expiry_check_seconds = 1
     receiver_host = "127.0.0.1"   # where the suite's webhook receiver listens
+    receiver_port = 9000          # default: a free port
     receiver_url = "http://10.0.0.5:{port}"   # how the deployment reaches it
 
 Instead of `[[clients]]`, `clients_file = "clients.json"` reads a reference-style list.

@@ -68,6 +68,10 @@ class Receiver:
         with self._changed:
             self._secrets[hook] = secret
 
+    def secret(self, hook: str) -> str | None:
+        with self._changed:
+            return self._secrets.get(hook)
+
     def fail_next(self, hook: str, count: int, status: int = 503) -> None:
         """Answer `status` (5xx) to the next `count` deliveries to `hook`."""
         with self._changed:

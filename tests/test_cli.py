@@ -85,6 +85,7 @@ def test_check_against_a_target_file(served, tmp_path):
     dumped = "".join(p.read_text(errors="replace") for p in out.iterdir())
     dumped += (tmp_path / "j.xml").read_text()
     assert not [s for s in secrets if s in dumped]
+    assert "whsec_" not in dumped  # nor the signing secrets of webhook endpoints
     assert "Bearer $OPCP_TOKEN" in dumped  # exchanges are attached, tokens masked
 
 

@@ -356,3 +356,21 @@ def test_the_receiver_accepts_only_a_matching_signature():
     receiver.fail_next("h", 1)
     assert receiver.handle("h", body, {"X-Operator-Signature": good}) == 503
     assert [d.answered for d in receiver.deliveries("h")] == [200, 401, 503]
+
+
+def test_the_request_models_accept_what_the_reference_accepts(store):
+    from opcp.models.webhook import OPERATIONS
+
+    good = {"url": "https://h.example/p?x=1", "enabledEvents": ["root.cert.added"],
+            "status": "disabled", "description": "d", "metadata": {"k": "v"}, "apiVersion": "v1"}
+    assert check_body("WebhookEndpointRequest", good) == []
+    webhooks.create_endpoint(store, WHO["cpo-1"], good, NO_FAULTS)
+    for bad in ({"url": "ftp://h.example", "enabledEvents": ["root.cert.added"]},
+                {"url": "https://h.example", "enabledEvents": ["root.cert.nope"]},
+                {"url": "https://h.example", "enabledEvents": []},
+                {"enabledEvents": ["root.cert.added"]}):
+        assert check_body("WebhookEndpointRequest", bad) != [], bad
+        with pytest.raises(BadRequest):
+            webhooks.create_endpoint(store, WHO["cpo-1"], bad, NO_FAULTS)
+    assert set(OPERATIONS) == {"getWebhooks", "addWebhook", "getWebhook", "updateWebhook",
+                               "deleteWebhook", "getWebhookDeliveries"}

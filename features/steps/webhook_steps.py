@@ -78,6 +78,11 @@ def _events(text: str) -> list[str]:
     return [e.strip() for e in text.split(",") if e.strip()]
 
 
+def _without_secret(endpoint: dict) -> dict:
+    # Scenario state is shown in reports; the secret must not be.
+    return {k: v for k, v in endpoint.items() if k != "secret"}
+
+
 def _create(api: OpcpClient, ctx: Scenario, body: dict, role: str, party: int):
     got = api.call("POST", "webhook", ENDPOINTS, role=role, party=party, json=body)
     if got.status == 201:
@@ -107,9 +112,9 @@ def endpoint_on_receiver(api: OpcpClient, scenario_ctx: Scenario, webhook_receiv
                               f"{got.response_body[:300]}"
     created = got.json()
     webhook_receiver.receiver.register(hook, created["secret"])
+    # The secret stays with the receiver: what the scenario keeps shows up in reports.
     scenario_ctx.saved.setdefault("hooks", {})[label] = {
-        "id": created["id"], "hook": hook, "role": role, "party": party,
-        "secret": created["secret"]}
+        "id": created["id"], "hook": hook, "role": role, "party": party}
 
 
 @given("I have created a webhook endpoint")
@@ -119,7 +124,7 @@ def i_have_an_endpoint(api: OpcpClient, scenario_ctx: Scenario):
                   scenario_ctx.role, scenario_ctx.party)
     assert got.status == 201, f"creating a webhook endpoint failed: {got.status} " \
                               f"{got.response_body[:300]}"
-    scenario_ctx.saved["endpoint"] = got.json()
+    scenario_ctx.saved["endpoint"] = _without_secret(got.json())
     scenario_ctx.saved["endpoint_owner"] = (scenario_ctx.role, scenario_ctx.party)
 
 
@@ -129,7 +134,7 @@ def create_endpoint(api: OpcpClient, scenario_ctx: Scenario, events: str):
             "metadata": {"suite": "opcp"}}
     scenario_ctx.last = _create(api, scenario_ctx, body, scenario_ctx.role, scenario_ctx.party)
     if scenario_ctx.last.status == 201:
-        scenario_ctx.saved["endpoint"] = scenario_ctx.last.json()
+        scenario_ctx.saved["endpoint"] = _without_secret(scenario_ctx.last.json())
         scenario_ctx.saved["endpoint_owner"] = (scenario_ctx.role, scenario_ctx.party)
 
 
@@ -393,9 +398,9 @@ def receives_nothing(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: 
 
 
 @then(parsers.parse('the event endpoint "{label}" received is signed with its secret'))
-def signed(scenario_ctx: Scenario, label: str):
+def signed(scenario_ctx: Scenario, webhook_receiver: ReceiverServer, label: str):
     delivery = scenario_ctx.saved["received"][label]
-    secret = _hook(scenario_ctx, label)["secret"]
+    secret = webhook_receiver.receiver.secret(_hook(scenario_ctx, label)["hook"])
     header = delivery.headers.get("X-Operator-Signature")
     assert header, "the delivery has no X-Operator-Signature header"
     assert verify(secret, delivery.body, header), (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from opcp.models.base import OpModel
 from opcp.models.common import UUID_PATTERN
 
 
@@ -170,10 +171,40 @@ def _payload_variant(kind: str, payload: dict) -> dict:
 PAYLOAD = {"oneOf": [_payload_variant("root", _ROOT_PAYLOAD),
                      _payload_variant("contract", _CONTRACT_PAYLOAD)]}
 
+_REQUEST_PROPERTIES = {
+    "url": {"type": "string", "minLength": 1, "maxLength": 2048,
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/#]+[^\\s#]*$"},
+    "enabledEvents": {"type": "array", "minItems": 1, "uniqueItems": True,
+                      "items": {"enum": list(EVENTS)}},
+    "status": {"enum": list(ENDPOINT_STATUSES)},
+    "description": {"type": "string", "maxLength": 1000},
+    "metadata": {"type": "object"},
+    "apiVersion": {"enum": ["v1"]},
+}
+
+ENDPOINT_REQUEST = {"type": "object", "required": ["url", "enabledEvents"],
+                    "properties": _REQUEST_PROPERTIES}
+ENDPOINT_UPDATE_REQUEST = {"type": "object", "required": ["url"],
+                           "properties": _REQUEST_PROPERTIES}
+
 MODELS = {
+    "WebhookEndpointRequest": ENDPOINT_REQUEST,
+    "WebhookEndpointUpdateRequest": ENDPOINT_UPDATE_REQUEST,
     "WebhookEndpoint": ENDPOINT,
     "WebhookEndpointCreated": ENDPOINT_CREATED,
     "WebhookEndpointList": {"type": "array", "items": ENDPOINT},
     "WebhookDeliveries": DELIVERIES,
     "WebhookPayload": PAYLOAD,
+}
+
+# What each operation may answer. Another party's endpoint is 404, like one that does not exist.
+OPERATIONS = {
+    "getWebhooks": OpModel({200: "WebhookEndpointList"}),
+    "addWebhook": OpModel({201: "WebhookEndpointCreated", 400: "Error"},
+                          request="WebhookEndpointRequest"),
+    "getWebhook": OpModel({200: "WebhookEndpoint", 404: "Error"}),
+    "updateWebhook": OpModel({200: "WebhookEndpoint", 400: "Error", 404: "Error"},
+                             request="WebhookEndpointUpdateRequest"),
+    "deleteWebhook": OpModel({200: None, 404: "Error"}),
+    "getWebhookDeliveries": OpModel({200: "WebhookDeliveries", 404: "Error"}),
 }

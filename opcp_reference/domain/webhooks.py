@@ -147,7 +147,8 @@ def _validate(body: object, *, creating: bool, faults: Faults) -> dict:
                         name not in EVENTS and not faults.on("webhook-accept-unknown-event")):
                     problems.append(f"{events_key}[{index}]: {name!r} is not an event type; "
                                     f"known: {', '.join(EVENTS)}")
-            if len({e for e in events if isinstance(e, str)}) != len(events):
+            names = [e for e in events if isinstance(e, str)]
+            if len(set(names)) != len(names):
                 problems.append(f"{events_key}: lists an event type twice")
             fields["events"] = events
     elif creating:
