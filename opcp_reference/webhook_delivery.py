@@ -31,6 +31,7 @@ from opcp_reference.domain import events, rcp
 log = logging.getLogger("opcp.reference.webhooks")
 
 USER_AGENT = "opcp-reference-webhooks/1"
+STOP_GRACE_SECONDS = 2.0  # how long a stopping worker lets attempts in flight finish
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -61,7 +62,14 @@ class DeliveryWorker:
                        asyncio.create_task(self._expiry_loop(), name="root-expiry")]
 
     async def stop(self, app: web.Application | None = None) -> None:
-        pending = self._tasks + list(self._in_flight.values())
+        for task in self._tasks:
+            task.cancel()
+        # Attempts in flight may finish for a moment, so their answers get recorded: an
+        # attempt cut off here has no result and is sent again after the restart.
+        in_flight = list(self._in_flight.values())
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=STOP_GRACE_SECONDS)
+        pending = self._tasks + in_flight
         for task in pending:
             task.cancel()
         for task in pending:
