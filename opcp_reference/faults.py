@@ -36,8 +36,12 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("webhook-foreign-endpoint-visible",
           "webhook endpoints are listed and served to parties that did not create them",
           "webhook.feature"),
-    Fault("webhook-accept-unknown-event", "endpoints may subscribe to event types that do not exist",
+    Fault("webhook-lax-validation", "endpoint requests are stored unchecked (any url, events, "
+          "status, metadata, even no JSON)", "webhook.feature"),
+    Fault("webhook-secret-shown", "the signing secret is shown again when an endpoint is read",
           "webhook.feature"),
+    Fault("webhook-admin-allowed", "the pool operator (ADMIN) may list webhook endpoints",
+          "webhook.feature", opens="getWebhooks"),
     Fault("webhook-unsigned", "deliveries carry no signature header", "webhook.feature"),
     Fault("webhook-duplicate-delivery", "every delivery is sent twice", "webhook.feature"),
     Fault("webhook-event-to-wrong-party",
