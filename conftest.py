@@ -14,6 +14,7 @@ pytest_plugins = [
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
+    "features.steps.webhook_steps",
 ]
 
 

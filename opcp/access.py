@@ -138,6 +138,10 @@ OPERATIONS: tuple[Operation, ...] = (
         Owner.CREATOR, ref=_WH),
     _op("deleteWebhook", "webhook", "DELETE", "/v1/webhook/endpoints/{id}", ALL_PARTIES,
         Owner.CREATOR, ref=_WH),
+    # A project extension (docs/webhooks.md): the owner reads its endpoint's delivery log.
+    # For webhook endpoints a non-creator gets 404, not 403: ids of others stay unknown.
+    _op("getWebhookDeliveries", "webhook", "GET", "/v1/webhook/endpoints/{id}/deliveries",
+        ALL_PARTIES, Owner.CREATOR, ref="docs/webhooks.md"),
 )
 
 ACCESS: dict[str, Operation] = {op.name: op for op in OPERATIONS}

@@ -136,14 +136,16 @@ class OpcpClient:
         return exchange
 
     def _learn_tokens(self, response: httpx.Response) -> None:
-        """Tokens the target hands out are secrets from the moment they arrive."""
+        """Tokens (and webhook signing secrets) the target hands out are secrets from the
+        moment they arrive."""
         if "json" in response.headers.get("content-type", ""):
             try:
                 body = response.json()
             except ValueError:
                 return
-            if isinstance(body, dict) and isinstance(body.get("access_token"), str):
-                self._secrets.add(body["access_token"])
+            for key in ("access_token", "secret"):
+                if isinstance(body, dict) and isinstance(body.get(key), str):
+                    self._secrets.add(body[key])
 
     def _mask_headers(self, headers: httpx.Headers) -> dict[str, str]:
         out = {}

@@ -30,6 +30,14 @@ not declare are reported *not applicable*, never passed.
     [probes]               # optional pre-made tokens for negative scenarios
     expired_token = "eyJ..."
 
+    [webhook]              # optional: the deployment's delivery pace (docs/webhooks.md)
+    retry_seconds = 2      # without these, retry and expiry scenarios are not applicable
+    retries = 3
+    expiry_check_seconds = 1
+    receiver_host = "127.0.0.1"   # where the suite's webhook receiver listens
+    receiver_port = 9000          # default: a free port
+    receiver_url = "http://10.0.0.5:{port}"   # how the deployment reaches it
+
 Instead of `[[clients]]`, `clients_file = "clients.json"` reads a reference-style list.
 Relative paths are relative to the target file.
 """
@@ -93,6 +101,7 @@ class Target:
     tls: Tls = field(default_factory=Tls)
     probes: dict[str, str] = field(default_factory=dict, repr=False)
     jwks_url: str | None = None
+    webhook: dict[str, object] = field(default_factory=dict)
 
     def url(self, service: str, path: str) -> str:
         return self.base_urls.get(service, self.base_url).rstrip("/") + path
@@ -162,6 +171,7 @@ def from_dict(data: dict, base_dir: Path) -> Target:
         tls=tls,
         probes={k: str(v) for k, v in data.get("probes", {}).items()},
         jwks_url=data.get("jwks_url"),
+        webhook=dict(data.get("webhook", {})),
     )
 
 

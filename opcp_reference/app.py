@@ -20,10 +20,10 @@ from aiohttp import web
 
 from opcp.access import ACCESS, OPERATIONS, Operation
 from opcp.errors import ApiError, BadRequest, Forbidden, NotImplementedYet, OAuthError
-from opcp_reference import audit
+from opcp_reference import audit, webhook_delivery
 from opcp_reference.context import Reference
 from opcp_reference.domain import auth
-from opcp_reference.http import admin_http, auth_http, rcp_http
+from opcp_reference.http import admin_http, auth_http, rcp_http, webhook_http
 from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION, PRINCIPAL, TRACE_ID
 
 log = logging.getLogger("opcp.reference")
@@ -31,7 +31,7 @@ log = logging.getLogger("opcp.reference")
 MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused with 413
 
 Handler = Callable[[web.Request, Reference, auth.Principal], Awaitable[web.StreamResponse]]
-SERVICE_MODULES = [rcp_http, admin_http]
+SERVICE_MODULES = [rcp_http, admin_http, webhook_http]
 
 
 def error_body(trace_id: str, messages: list[str], faults) -> dict:
@@ -122,4 +122,5 @@ def create_app(ref: Reference) -> web.Application:
         app.router.add_route(method, path, view)
     for op in OPERATIONS:
         app.router.add_route(op.method, op.path, _secured(op, handlers.get(op.name)))
+    webhook_delivery.install(app, ref)  # delivers the outbox while the app runs
     return app

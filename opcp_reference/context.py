@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opcp_reference.domain.auth import AuthConfig, SecretThrottle
+from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -17,3 +18,4 @@ class Reference:
     faults: Faults
     data_dir: Path
     throttle: SecretThrottle = field(default_factory=SecretThrottle)
+    webhooks: DeliverySettings = field(default_factory=DeliverySettings)

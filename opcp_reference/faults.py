@@ -43,6 +43,23 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("auth-accept-alg-none", "unsigned tokens (alg none) are accepted", "auth.feature"),
     Fault("auth-rotation-drops-old-key", "a key rotation invalidates every token issued before",
           "auth.feature"),
+    Fault("webhook-foreign-endpoint-visible",
+          "webhook endpoints are listed and served to parties that did not create them",
+          "webhook.feature"),
+    Fault("webhook-lax-validation", "endpoint requests are stored unchecked (any url, events, "
+          "status, metadata, even no JSON)", "webhook.feature"),
+    Fault("webhook-secret-shown", "the signing secret is shown again when an endpoint is read",
+          "webhook.feature"),
+    Fault("webhook-admin-allowed", "the pool operator (ADMIN) may list webhook endpoints",
+          "webhook.feature", opens="getWebhooks"),
+    Fault("webhook-unsigned", "deliveries carry no signature header", "webhook.feature"),
+    Fault("webhook-duplicate-delivery", "every delivery is sent twice", "webhook.feature"),
+    Fault("webhook-event-to-wrong-party",
+          "events reach every enabled endpoint, subscribed and entitled or not", "webhook.feature"),
+    Fault("webhook-disabled-delivered", "disabled endpoints receive events as well",
+          "webhook.feature"),
+    Fault("webhook-no-retry", "a delivery that failed with 5xx is given up at once",
+          "webhook.feature"),
 )}
 
 

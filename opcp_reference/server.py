@@ -14,6 +14,7 @@ from opcp_reference.app import create_app
 from opcp_reference.context import Reference
 from opcp_reference.domain import demo
 from opcp_reference.domain.auth import AuthConfig
+from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -22,14 +23,16 @@ DEFAULT_ISSUER = "urn:opcp:reference"
 
 
 def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (),
-                   audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER) -> Reference:
+                   audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER,
+                   webhooks: DeliverySettings | None = None) -> Reference:
     """Open (and on first use initialise) the reference's state in `data_dir`."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "opcp.sqlite3")
     demo.initialise(store, data_dir)
     return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
-                     faults=Faults(faults), data_dir=data_dir)
+                     faults=Faults(faults), data_dir=data_dir,
+                     webhooks=webhooks or DeliverySettings())
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:
@@ -41,17 +44,23 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
         f'base_url = "{base_url}"\n'
         f'token_url = "{base_url}/oauth/token"\n'
         f'audience = "{ref.auth.audience}"\n'
-        f'services = ["auth", "rcp", "admin"]\n'
+        f'services = ["auth", "rcp", "admin", "webhook"]\n'
         f'jwks_url = "{base_url}/.well-known/jwks.json"\n'
         f'clients_file = "clients.json"\n'
+        f'\n[webhook]  # the pace of deliveries, so the suite knows how long to wait\n'
+        f'retry_seconds = {ref.webhooks.retry.interval_seconds:g}\n'
+        f'retries = {ref.webhooks.retry.retries}\n'
+        f'expiry_check_seconds = {ref.webhooks.expiry_check_seconds:g}\n'
+        f'poll_seconds = {ref.webhooks.poll_seconds:g}\n'
     )
     return path
 
 
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
-          ssl_context: ssl.SSLContext | None = None) -> None:
+          ssl_context: ssl.SSLContext | None = None,
+          webhooks: DeliverySettings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    ref = open_reference(data_dir, faults, audience=audience)
+    ref = open_reference(data_dir, faults, audience=audience, webhooks=webhooks)
     base_url = f"{'https' if ssl_context else 'http'}://{host}:{port}"
     target = write_target_file(ref, base_url)
     print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
@@ -66,8 +75,8 @@ class EmbeddedReference:
     """The reference on a free loopback port, served from a background thread."""
 
     def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
-                 host: str = "127.0.0.1"):
-        self.ref = open_reference(data_dir, faults)
+                 host: str = "127.0.0.1", webhooks: DeliverySettings | None = None):
+        self.ref = open_reference(data_dir, faults, webhooks=webhooks)
         self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()

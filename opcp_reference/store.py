@@ -73,6 +73,51 @@ MIGRATIONS: list[str] = [
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
     ALTER TABLE signing_keys ADD COLUMN retired_at TEXT
     """,
+    # 3: webhook endpoints, the event outbox (one row per event, one per delivery) and the
+    # delivery log; the mark that a root's expiry was announced.
+    """
+    CREATE TABLE webhook_endpoints (
+        id          TEXT PRIMARY KEY,
+        owner       TEXT NOT NULL REFERENCES clients(client_id),
+        url         TEXT NOT NULL,
+        description TEXT,
+        events      TEXT NOT NULL,
+        metadata    TEXT NOT NULL DEFAULT '{}',
+        status      TEXT NOT NULL,
+        api_version TEXT NOT NULL,
+        secret      TEXT NOT NULL,
+        created     INTEGER NOT NULL
+    );
+    CREATE INDEX webhook_endpoints_owner ON webhook_endpoints (owner);
+    CREATE TABLE webhook_events (
+        id         TEXT PRIMARY KEY,
+        event_type TEXT NOT NULL,
+        body       BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE webhook_deliveries (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id     TEXT NOT NULL REFERENCES webhook_events(id),
+        endpoint_id  TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        status       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt REAL,
+        created_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        UNIQUE (event_id, endpoint_id)
+    );
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt);
+    CREATE TABLE webhook_attempts (
+        delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempt     INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        http_status INTEGER,
+        error       TEXT,
+        duration_ms REAL NOT NULL,
+        PRIMARY KEY (delivery_id, attempt)
+    );
+    ALTER TABLE root_certs ADD COLUMN expiry_announced_at TEXT;
+    """,
 ]
 
 

@@ -56,6 +56,7 @@ def test_check_against_a_target_file(served, tmp_path):
     assert not [s for s in secrets if s in dumped]
     assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}", dumped), "a JWT leaked"
     assert "PRIVATE KEY" not in dumped
+    assert "whsec_" not in dumped  # nor the signing secrets of webhook endpoints
     assert "Bearer $OPCP_TOKEN" in dumped  # exchanges are attached, tokens masked
 
 
@@ -63,7 +64,7 @@ def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
     data = served.data_dir
     target = data / "only-auth.toml"
     target.write_text((data / "target.toml").read_text().replace(
-        'services = ["auth", "rcp", "admin"]', 'services = ["auth"]'))
+        'services = ["auth", "rcp", "admin", "webhook"]', 'services = ["auth"]'))
     proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target", str(target),
                            "--results", str(tmp_path / "a"), "--junit", str(tmp_path / "j.xml")],
                           cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -47,3 +47,19 @@ def test_a_failing_migration_keeps_the_previous_version(tmp_path: Path, monkeypa
     again = Store(tmp_path / "s.sqlite3")
     assert again.version == len(store_module.MIGRATIONS)
     assert not again.query("SELECT name FROM sqlite_master WHERE name = 't'")
+
+
+def test_a_store_of_version_1_is_upgraded_with_its_data(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+    old = Store(tmp_path / "s.sqlite3")
+    with old.tx() as db:
+        db.execute("INSERT INTO root_certs (id, fingerprint, root_type, der, subject_dn,"
+                   " serial_hex, not_before, not_after, added_at)"
+                   " VALUES ('r', 'f', 'V2G', x'00', 'CN=R', '1', 'a', 'b', 'c')")
+    old.close()
+    monkeypatch.undo()
+    new = Store(tmp_path / "s.sqlite3")
+    assert new.version == len(store_module.MIGRATIONS)
+    row = new.query_one("SELECT * FROM root_certs WHERE id = 'r'")
+    assert row["subject_dn"] == "CN=R" and row["expiry_announced_at"] is None
+    assert new.query("SELECT * FROM webhook_endpoints") == []

@@ -46,10 +46,16 @@ def target(request: pytest.FixtureRequest) -> Target:
 def _embedded_target(request: pytest.FixtureRequest):
     # Imported here: a run against a third-party target never loads the reference.
     from opcp_reference.domain import auth as ref_auth
+    from opcp_reference.domain.events import DeliverySettings, RetryPolicy
     from opcp_reference.server import EmbeddedReference
 
     data_dir = Path(tempfile.mkdtemp(prefix="opcp-embedded-"))
-    reference = EmbeddedReference(data_dir, faults=request.config.getoption("--reference-fault"))
+    # The spec's hour between webhook retries, and a minute between expiry checks, would
+    # make those scenarios wait for hours: the embedded reference runs at test pace.
+    webhooks = DeliverySettings(retry=RetryPolicy(retries=3, interval_seconds=0.1),
+                                timeout_seconds=5, poll_seconds=0.02, expiry_check_seconds=0.1)
+    reference = EmbeddedReference(data_dir, faults=request.config.getoption("--reference-fault"),
+                                  webhooks=webhooks)
     reference.start()
     try:
         target = load(data_dir / "target.toml")

@@ -19,12 +19,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="require client certificates issued by this CA (mutual TLS)")
     p.add_argument("--allow-tls12", action="store_true",
                    help="also accept TLS 1.2 (default: TLS 1.3 only)")
+    p.add_argument("--webhook-retry-seconds", type=float, default=3600.0, metavar="N",
+                   help="interval between webhook delivery retries (default: the spec's hour)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (for proving the suite); repeatable")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from opcp_reference.domain.events import DeliverySettings, RetryPolicy
     from opcp_reference.faults import FAULTS
     from opcp_reference.server import DEFAULT_AUDIENCE, serve
 
@@ -44,6 +47,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.client_ca:
         print("opcp serve: --client-ca needs --tls-cert and --tls-key")
         return 2
+    if args.webhook_retry_seconds <= 0:
+        print("--webhook-retry-seconds: must be a positive number of seconds")
+        return 2
+    webhooks = DeliverySettings(retry=RetryPolicy(interval_seconds=args.webhook_retry_seconds))
     serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
-          ssl_context)
+          ssl_context, webhooks)
     return 0

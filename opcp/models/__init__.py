@@ -14,11 +14,11 @@ from functools import cache
 from jsonschema import Draft202012Validator, FormatChecker
 
 from opcp.access import ACCESS, Operation
-from opcp.models import admin, common, rcp
+from opcp.models import admin, common, rcp, webhook
 from opcp.models.base import SECURED_ERRORS, OpModel
 
-MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS}
-OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS}
+MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS}
+OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **webhook.OPERATIONS}
 
 
 def check_body(model: str, body: object) -> list[str]:

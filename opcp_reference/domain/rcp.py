@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448
 
 from opcp.errors import BadRequest, NotFound
+from opcp_reference.domain import events
 from opcp_reference.domain.certinfo import CertInfo, decode_base64_der, inspect, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
@@ -59,6 +60,7 @@ def save_root(store: Store, body: object, faults: Faults, now: datetime | None =
              info.organization, info.serial_hex, info.ski, iso_z(info.not_before),
              iso_z(info.not_after), iso_z(now)),
         )
+        events.root_event(db, "root.cert.added", _event_facts(db, root_id), faults=faults, now=now)
     return get_root(store, root_id, faults)
 
 
@@ -81,10 +83,54 @@ def get_root(store: Store, root_id: str, faults: Faults) -> dict:
     return {"RootResponse": _render(row, faults)}
 
 
-def delete_root(store: Store, root_id: str) -> None:
+def delete_root(store: Store, root_id: str, faults: Faults = events.NO_FAULTS,
+                now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
     with store.tx() as db:
-        if db.execute("DELETE FROM root_certs WHERE id = ?", (root_id,)).rowcount == 0:
+        facts = _event_facts(db, root_id)
+        if facts is None:
             raise NotFound(f"rootCertificateId: no root certificate with id {root_id}")
+        db.execute("DELETE FROM root_certs WHERE id = ?", (root_id,))
+        # Removing a root before its end is a revocation. Removing an expired one is the
+        # natural phase-out: its expiry is announced (once) instead.
+        if facts["not_after"] > iso_z(now):
+            events.root_event(db, "root.cert.revoked", facts, faults=faults, now=now)
+        elif facts["expiry_announced_at"] is None:
+            events.root_event(db, "root.cert.expired", facts, faults=faults, now=now)
+
+
+def announce_expired(store: Store, faults: Faults = events.NO_FAULTS,
+                     now: datetime | None = None) -> int:
+    """Raise root.cert.expired once for every root of the pool whose validity has ended.
+
+    Called periodically; the mark and the event commit together, so each expiry is
+    announced exactly once, across restarts too. Returns how many roots were announced.
+    """
+    now = now or datetime.now(UTC)
+    if not store.query_one("SELECT 1 FROM root_certs WHERE expiry_announced_at IS NULL"
+                           " AND not_after < ? LIMIT 1", (iso_z(now),)):
+        return 0  # the common case, without a write transaction
+    with store.tx() as db:
+        ids = [r["id"] for r in db.execute(
+            "SELECT id FROM root_certs WHERE expiry_announced_at IS NULL AND not_after < ?",
+            (iso_z(now),)).fetchall()]
+        for root_id in ids:
+            db.execute("UPDATE root_certs SET expiry_announced_at = ? WHERE id = ?",
+                       (iso_z(now), root_id))
+            events.root_event(db, "root.cert.expired", _event_facts(db, root_id), faults=faults,
+                              now=now)
+    return len(ids)
+
+
+def _event_facts(db, root_id: str) -> dict | None:
+    """What a root event's payload says about a root (None if there is no such root)."""
+    row = db.execute("SELECT * FROM root_certs WHERE id = ?", (root_id,)).fetchone()
+    if row is None:
+        return None
+    return {"id": row["id"], "subject_dn": row["subject_dn"], "common_name": row["common_name"],
+            "root_type": row["root_type"], "serial_hex": row["serial_hex"],
+            "fingerprint": row["fingerprint"], "curve": _curve_name(bytes(row["der"])),
+            "not_after": row["not_after"], "expiry_announced_at": row["expiry_announced_at"]}
 
 
 def trusted_roots(store: Store, types: tuple[str, ...] = ROOT_TYPES) -> list[CertInfo]:

@@ -32,7 +32,7 @@ async def save_root_ca(request: web.Request, ref: Reference, who: Principal):
 
 
 async def delete_root_ca(request: web.Request, ref: Reference, who: Principal):
-    rcp.delete_root(ref.store, request.match_info["rootCertificateId"])
+    rcp.delete_root(ref.store, request.match_info["rootCertificateId"], ref.faults)
     return web.Response(status=200)
 
 

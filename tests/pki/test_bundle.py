@@ -42,3 +42,16 @@ def test_bad_bundles(pki: TestPki) -> None:
     assert info.value.rule == "bundle.path"
     with pytest.raises(BundleError):
         order_chain([])
+
+
+def test_der_ending_in_a_whitespace_byte_is_not_cut(pki: TestPki) -> None:
+    # Find (or make) a certificate whose DER ends in a byte that bytes.strip() would remove.
+    from v2g.pki.builder import issue
+
+    for _ in range(2000):
+        leaf = issue("oem_prov_leaf", "OPCVIN00000000077", pki["oem1.sub2"])
+        if leaf.der[-1:] in (b"\n", b" ", b"\t", b"\r", b"\x0b", b"\x0c"):
+            break
+    else:
+        pytest.skip("no whitespace-ending signature in 2,000 tries")
+    assert load_certs(leaf.der) == [leaf.cert]

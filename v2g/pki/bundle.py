@@ -27,7 +27,9 @@ class BundleError(ValueError):
 
 def load_certs(data: bytes) -> list[x509.Certificate]:
     """Certificates from PKCS#7 (DER/PEM/base64) or from one or more PEM/DER certificates."""
-    raw = data.strip()
+    # DER is binary: stripping "whitespace" from it would cut a signature that happens to end
+    # in 0x0a or 0x20. Only text forms (PEM, base64) are stripped.
+    raw = data if data[:1] == b"\x30" else data.strip()
     if b"-----BEGIN PKCS7-----" in raw:
         try:
             return pkcs7.load_pem_pkcs7_certificates(raw)

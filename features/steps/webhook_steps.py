@@ -1,0 +1,467 @@
+"""Steps of the webhook feature: endpoints over the API, events seen by a real receiver.
+
+The suite runs `simulators.webhook_receiver` on a loopback port for the whole session; each
+endpoint a scenario creates gets its own path there and its secret, so what one scenario
+receives never mixes with another's. The target must be able to reach the receiver: the
+embedded reference can; for another deployment the target file's `[webhook]` table says
+where the receiver listens and how the deployment reaches it (docs/webhooks.md).
+
+Waiting: a positive check waits until the expected delivery arrived; a negative one ("receives
+nothing") waits a settle time after that, long enough for anything sent in the same pass
+of the target's worker to have arrived too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pytest_bdd import given, parsers, then, when
+
+from features.steps.http_steps import json_body, send
+from features.steps.rcp_steps import ROOTS, fresh_root
+from features.support import certs
+from features.support.context import Scenario
+from opcp.client import OpcpClient
+from opcp.models import check_body
+from opcp.target import Target
+from simulators.webhook_receiver import Receiver, ReceiverServer, verify
+
+ENDPOINTS = "/v1/webhook/endpoints"
+CRUD_URL = "https://webhooks.example.invalid/opcp-suite"
+ARRIVAL_TIMEOUT = 15.0  # seconds a delivery may take to arrive when nothing is retried
+
+
+# --- the receiver and the target's pace -------------------------------------------------
+
+@pytest.fixture(scope="session")
+def webhook_receiver(target: Target) -> ReceiverServer:
+    host = str(target.webhook.get("receiver_host", "127.0.0.1"))
+    port = int(target.webhook.get("receiver_port", 0))
+    server = ReceiverServer(host, port).start()
+    yield server
+    server.stop()
+
+
+def _receiver_url(target: Target, server: ReceiverServer, hook: str) -> str:
+    base = target.webhook.get("receiver_url")
+    if base:
+        return str(base).format(port=server.port).rstrip("/") + f"/hooks/{hook}"
+    return server.url(hook)
+
+
+def _pace(target: Target, key: str) -> float | None:
+    value = target.webhook.get(key)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _settle(target: Target, ctx: Scenario) -> None:
+    """Wait, once per scenario, for whatever else the target would send in the same pass."""
+    if ctx.saved.get("settled"):
+        return
+    poll = _pace(target, "poll_seconds")
+    time.sleep(float(target.webhook.get("settle_seconds", max(0.25, 6 * poll) if poll else 2.0)))
+    ctx.saved["settled"] = True
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+def _events(text: str) -> list[str]:
+    return [e.strip() for e in text.split(",") if e.strip()]
+
+
+def _without_secret(endpoint: dict) -> dict:
+    # Scenario state is shown in reports; the secret must not be.
+    return {k: v for k, v in endpoint.items() if k != "secret"}
+
+
+def _create(api: OpcpClient, ctx: Scenario, body: dict, role: str, party: int):
+    got = api.call("POST", "webhook", ENDPOINTS, role=role, party=party, json=body)
+    if got.status == 201:
+        created = got.json()
+        api.remember_secret(created.get("secret", ""))
+        ctx.cleanups.append(lambda: api.call("DELETE", "webhook", f"{ENDPOINTS}/{created['id']}",
+                                             role=role, party=party))
+    return got
+
+
+@given(parsers.re(r'(?:the (?P<ordinal>first |second ))?"(?P<role>[A-Z_0-9]+)" has a'
+                  r'(?P<disabled> disabled)? webhook endpoint "(?P<label>[^"]+)" for '
+                  r'"(?P<events>[^"]+)"$'))
+def endpoint_on_receiver(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                         ordinal: str | None, role: str, disabled: str | None, label: str,
+                         events: str):
+    party = 1 if (ordinal or "").strip() == "second" else 0
+    if api.target.client(role, party) is None:
+        pytest.skip(f"not applicable: the target file has no client number {party + 1} "
+                    f"for role {role}")
+    hook = f"{label}-{uuid.uuid4().hex[:12]}"
+    body = {"url": _receiver_url(api.target, webhook_receiver, hook),
+            "enabledEvents": _events(events), "description": f"OPCP suite: {label}",
+            "status": "disabled" if disabled else "enabled"}
+    got = _create(api, scenario_ctx, body, role, party)
+    assert got.status == 201, f"{role} could not create a webhook endpoint: {got.status} " \
+                              f"{got.response_body[:300]}"
+    created = got.json()
+    webhook_receiver.receiver.register(hook, created["secret"])
+    # The secret stays with the receiver: what the scenario keeps shows up in reports.
+    scenario_ctx.saved.setdefault("hooks", {})[label] = {
+        "id": created["id"], "hook": hook, "role": role, "party": party}
+
+
+@given("I have created a webhook endpoint")
+def i_have_an_endpoint(api: OpcpClient, scenario_ctx: Scenario):
+    got = _create(api, scenario_ctx, {"url": CRUD_URL, "enabledEvents": ["root.cert.added"],
+                                      "description": "OPCP suite"},
+                  scenario_ctx.role, scenario_ctx.party)
+    assert got.status == 201, f"creating a webhook endpoint failed: {got.status} " \
+                              f"{got.response_body[:300]}"
+    scenario_ctx.saved["endpoint"] = _without_secret(got.json())
+    scenario_ctx.saved["endpoint_owner"] = (scenario_ctx.role, scenario_ctx.party)
+
+
+@when(parsers.parse('I create a webhook endpoint for "{events}"'))
+def create_endpoint(api: OpcpClient, scenario_ctx: Scenario, events: str):
+    body = {"url": CRUD_URL, "enabledEvents": _events(events), "description": "OPCP suite",
+            "metadata": {"suite": "opcp"}}
+    scenario_ctx.last = _create(api, scenario_ctx, body, scenario_ctx.role, scenario_ctx.party)
+    if scenario_ctx.last.status == 201:
+        scenario_ctx.saved["endpoint"] = _without_secret(scenario_ctx.last.json())
+        scenario_ctx.saved["endpoint_owner"] = (scenario_ctx.role, scenario_ctx.party)
+
+
+# Bad requests, by the rule they break; each names the field the error must mention.
+BAD_BODIES: dict[str, dict | str] = {
+    "an unknown event type": {"url": CRUD_URL, "enabledEvents": ["root.cert.exploded"]},
+    "no event types": {"url": CRUD_URL, "enabledEvents": []},
+    "no enabledEvents": {"url": CRUD_URL},
+    "events that are not a list": {"url": CRUD_URL, "enabledEvents": "root.cert.added"},
+    "no url": {"enabledEvents": ["root.cert.added"]},
+    "an ftp url": {"url": "ftp://webhooks.example.invalid/in", "enabledEvents": ["root.cert.added"]},
+    "a relative url": {"url": "/payload", "enabledEvents": ["root.cert.added"]},
+    'status "paused"': {"url": CRUD_URL, "enabledEvents": ["root.cert.added"], "status": "paused"},
+    "metadata that is a list": {"url": CRUD_URL, "enabledEvents": ["root.cert.added"],
+                                "metadata": ["a"]},
+    "a body that is not JSON": "{not json",
+}
+
+
+def _send_bad(api: OpcpClient, ctx: Scenario, method: str, path: str, case: str):
+    bad = BAD_BODIES[case]
+    content = bad.encode() if isinstance(bad, str) else json.dumps(bad).encode()
+    send(api, ctx, method, "webhook", path, content=content,
+         headers={"Content-Type": "application/json"})
+
+
+@when(parsers.parse("I create a webhook endpoint with {case}"))
+def create_bad(api: OpcpClient, scenario_ctx: Scenario, case: str):
+    _send_bad(api, scenario_ctx, "POST", ENDPOINTS, case)
+    if scenario_ctx.last.status == 201:  # a wrong answer must not leave litter behind
+        created = scenario_ctx.last.json()
+        role, party = scenario_ctx.role, scenario_ctx.party
+        scenario_ctx.cleanups.append(lambda: api.call(
+            "DELETE", "webhook", f"{ENDPOINTS}/{created['id']}", role=role, party=party))
+
+
+@when(parsers.parse("I update that endpoint with {case}"))
+def update_bad(api: OpcpClient, scenario_ctx: Scenario, case: str):
+    _send_bad(api, scenario_ctx, "PUT", f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}", case)
+
+
+@when(parsers.parse('I update that endpoint to status "{status}" and events "{events}"'))
+def update_endpoint(api: OpcpClient, scenario_ctx: Scenario, status: str, events: str):
+    endpoint = scenario_ctx.saved["endpoint"]
+    send(api, scenario_ctx, "PUT", "webhook", f"{ENDPOINTS}/{endpoint['id']}",
+         json={"url": endpoint["url"] + "/v2", "enabledEvents": _events(events),
+               "status": status})
+
+
+@when("I read that endpoint")
+def read_endpoint(api: OpcpClient, scenario_ctx: Scenario):
+    send(api, scenario_ctx, "GET", "webhook", f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}")
+
+
+@when("I delete that endpoint")
+def delete_endpoint(api: OpcpClient, scenario_ctx: Scenario):
+    send(api, scenario_ctx, "DELETE", "webhook",
+         f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}")
+
+
+@when("I read the delivery log of that endpoint")
+def read_log(api: OpcpClient, scenario_ctx: Scenario):
+    send(api, scenario_ctx, "GET", "webhook",
+         f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}/deliveries")
+
+
+@when("I list my webhook endpoints")
+def list_endpoints(api: OpcpClient, scenario_ctx: Scenario):
+    send(api, scenario_ctx, "GET", "webhook", ENDPOINTS)
+
+
+def _count(api: OpcpClient, ctx: Scenario) -> int:
+    got = api.call("GET", "webhook", ENDPOINTS, role=ctx.role, party=ctx.party)
+    assert got.status == 200, f"listing webhook endpoints failed: {got.status} {got.response_body}"
+    return len(got.json())
+
+
+@given("I remember how many webhook endpoints I have")
+def remember_count(api: OpcpClient, scenario_ctx: Scenario):
+    scenario_ctx.saved["endpoint_count"] = _count(api, scenario_ctx)
+
+
+@then("I have as many webhook endpoints as before")
+def same_count(api: OpcpClient, scenario_ctx: Scenario):
+    now = _count(api, scenario_ctx)
+    assert now == scenario_ctx.saved["endpoint_count"], (
+        f"I had {scenario_ctx.saved['endpoint_count']} endpoints and now have {now}: a refused "
+        f"request created one")
+
+
+@then("the body shows the new endpoint with its signing secret")
+def shows_created(scenario_ctx: Scenario):
+    body = json_body(scenario_ctx)
+    assert isinstance(body.get("secret"), str) and len(body["secret"]) >= 16, (
+        "the create response must show the endpoint's signing secret")
+    assert body["url"] == CRUD_URL and body["events"] == ["root.cert.added", "root.cert.revoked"], (
+        f"the endpoint is not what was asked for: {body}")
+    assert body.get("status", "enabled") == "enabled", "a new endpoint is enabled by default"
+
+
+@then("the body is that endpoint without its secret")
+def is_that_endpoint(scenario_ctx: Scenario):
+    body = json_body(scenario_ctx)
+    assert body["id"] == scenario_ctx.saved["endpoint"]["id"], "another endpoint came back"
+    assert "secret" not in body, "the secret is shown again after create"
+
+
+@then(parsers.parse('the body shows status "{status}" and events "{events}"'))
+def shows_update(scenario_ctx: Scenario, status: str, events: str):
+    body = json_body(scenario_ctx)
+    assert body["status"] == status and body["events"] == _events(events), (
+        f"the update was not applied: {body}")
+    assert body["url"] == scenario_ctx.saved["endpoint"]["url"] + "/v2", "the url was not updated"
+
+
+@then("that endpoint is listed without its secret")
+def listed(scenario_ctx: Scenario):
+    body = json_body(scenario_ctx)
+    mine = [e for e in body if e.get("id") == scenario_ctx.saved["endpoint"]["id"]]
+    assert len(mine) == 1, "the endpoint is not in its owner's list"
+    assert not [e for e in body if "secret" in e], "the list shows secrets"
+
+
+@then("that endpoint is not listed")
+def not_listed(scenario_ctx: Scenario):
+    body = json_body(scenario_ctx)
+    assert isinstance(body, list), f"the list is not a JSON array: {body}"
+    ids = [e.get("id") for e in body]
+    assert scenario_ctx.saved["endpoint"]["id"] not in ids, (
+        "another party's endpoint is listed to me")
+
+
+@then("that endpoint is unchanged")
+def unchanged(api: OpcpClient, scenario_ctx: Scenario):
+    endpoint = scenario_ctx.saved["endpoint"]
+    role, party = scenario_ctx.saved["endpoint_owner"]
+    got = api.call("GET", "webhook", f"{ENDPOINTS}/{endpoint['id']}", role=role, party=party)
+    assert got.status == 200, f"the endpoint is gone: {got.status} {got.response_body[:300]}"
+    now = got.json()
+    for key in ("url", "events", "status"):
+        assert now.get(key) == endpoint.get(key), (
+            f"{key} changed from {endpoint.get(key)!r} to {now.get(key)!r}")
+
+
+# --- events ----------------------------------------------------------------------------
+
+@when(parsers.parse('the operator adds a fresh "{root_type}" root'))
+def operator_adds_root(api: OpcpClient, scenario_ctx: Scenario, root_type: str):
+    fresh_root(api, scenario_ctx, root_type)
+
+
+@when(parsers.re(r"the operator adds a root that expires in (?P<seconds>\d+) seconds?$"),
+      converters={"seconds": int})
+def operator_adds_short_root(api: OpcpClient, scenario_ctx: Scenario, seconds: int):
+    check = _pace(api.target, "expiry_check_seconds")
+    if check is None or check > 10:
+        pytest.skip("not applicable: the target file's [webhook] expiry_check_seconds is not "
+                    "given or longer than 10 s")
+    der = _short_lived_root(f"Suite Expiring Root {uuid.uuid4().hex[:8]}", seconds)
+    got = api.call("PUT", "rcp", ROOTS, role="ADMIN", json={"caCertificate": certs.b64(der),
+                                                           "rootType": "V2G"})
+    assert got.status in (200, 201), f"the operator could not add the root: {got.status} " \
+                                     f"{got.response_body[:300]}"
+    root_id = got.json()["RootResponse"]["rootCertificateId"]
+    scenario_ctx.saved.update(root_id=root_id, expires_in=seconds + check, root_type="V2G",
+                              fingerprint=hashlib.sha256(der).hexdigest())
+    scenario_ctx.cleanups.append(lambda: api.call("DELETE", "rcp", f"{ROOTS}/{root_id}",
+                                                  role="ADMIN"))
+
+
+def _short_lived_root(cn: str, seconds: int) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OPCP Suite"),
+                      x509.NameAttribute(NameOID.DOMAIN_COMPONENT, "V2G"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(seconds=seconds))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+@given(parsers.parse('the receiver answers {status:d} to the next {count:d} deliveries to '
+                     'endpoint "{label}"'))
+def receiver_fails(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                   status: int, count: int, label: str):
+    webhook_receiver.receiver.fail_next(scenario_ctx.saved["hooks"][label]["hook"], count, status)
+
+
+@given("the target retries failed deliveries within seconds")
+def fast_retries(api: OpcpClient):
+    interval, retries = _pace(api.target, "retry_seconds"), _pace(api.target, "retries")
+    if interval is None or retries is None or interval > 5:
+        pytest.skip("not applicable: the target file's [webhook] retry_seconds and retries are "
+                    "not given, or retries come more than 5 s apart")
+
+
+def _about_root(delivery, event_type: str, root_id: str) -> bool:
+    try:
+        body = delivery.json()
+    except ValueError:
+        return False
+    return (isinstance(body, dict) and body.get("eventType") == event_type
+            and isinstance(body.get("payload"), dict)
+            and body["payload"].get("rootCertificateId") == root_id)
+
+
+def _mentions_root(delivery, root_id: str) -> bool:
+    return root_id.encode() in delivery.body
+
+
+def _hook(ctx: Scenario, label: str) -> dict:
+    return ctx.saved["hooks"][label]
+
+
+def _timeout(target: Target, ctx: Scenario) -> float:
+    return ARRIVAL_TIMEOUT + float(ctx.saved.get("expires_in", 0))
+
+
+@then(parsers.parse('endpoint "{label}" receives exactly one "{event_type}" event about that root'))
+def receives_one(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                 label: str, event_type: str):
+    receiver: Receiver = webhook_receiver.receiver
+    hook, root_id = _hook(scenario_ctx, label)["hook"], scenario_ctx.saved["root_id"]
+
+    def accepted(ds) -> list:
+        return [d for d in ds if d.hook == hook and d.accepted and _about_root(d, event_type,
+                                                                             root_id)]
+    def refused(ds) -> list:  # 4xx is final: no point in waiting for a retry
+        return [d for d in ds if d.hook == hook and 400 <= d.answered < 500
+                and _about_root(d, event_type, root_id)]
+    arrived = receiver.wait_for(lambda ds: accepted(ds) or refused(ds),
+                                _timeout(api.target, scenario_ctx))
+    arrived = arrived and bool(accepted(receiver.deliveries(hook)))
+    seen = receiver.deliveries(hook)
+    assert arrived, (
+        f"endpoint {label!r} got no accepted {event_type} event about root {root_id}; it got "
+        f"{len(seen)} deliveries: " + "; ".join(
+            f"answered {d.answered}: {d.body[:160]!r}" for d in seen[:5]))
+    _settle(api.target, scenario_ctx)
+    got = accepted(receiver.deliveries(hook))
+    ids = {d.json()["eventId"] for d in got}
+    assert len(got) == 1, (f"endpoint {label!r} received the {event_type} event {len(got)} times "
+                           f"(eventIds {sorted(ids)}); an event is delivered once")
+    scenario_ctx.saved.setdefault("received", {})[label] = got[0]
+
+
+@then(parsers.parse('endpoint "{label}" receives nothing about that root'))
+def receives_nothing(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                     label: str):
+    _settle(api.target, scenario_ctx)
+    hook, root_id = _hook(scenario_ctx, label)["hook"], scenario_ctx.saved["root_id"]
+    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions_root(d, root_id)]
+    assert not got, (f"endpoint {label!r} must not receive events about root {root_id}, but got "
+                     + "; ".join(repr(d.body[:200]) for d in got))
+
+
+@then(parsers.parse('the event endpoint "{label}" received is signed with its secret'))
+def signed(scenario_ctx: Scenario, webhook_receiver: ReceiverServer, label: str):
+    delivery = scenario_ctx.saved["received"][label]
+    secret = webhook_receiver.receiver.secret(_hook(scenario_ctx, label)["hook"])
+    header = delivery.headers.get("X-Operator-Signature")
+    assert header, "the delivery has no X-Operator-Signature header"
+    assert verify(secret, delivery.body, header), (
+        "X-Operator-Signature is not sha256=<HMAC-SHA256 of the raw body under the endpoint's "
+        "secret>")
+
+
+@then(parsers.parse('the event endpoint "{label}" received is a valid "{model}" describing '
+                    'that root'))
+def payload_valid(api: OpcpClient, scenario_ctx: Scenario, label: str, model: str):
+    delivery = scenario_ctx.saved["received"][label]
+    assert "application/json" in delivery.headers.get("Content-Type", ""), (
+        "the delivery's Content-Type is not application/json")
+    body = delivery.json()
+    problems = check_body(model, body)
+    assert not problems, f"the delivered body is not a valid {model}:\n" + "\n".join(problems)
+    # Compared with what the operator saved: a revoked root is no longer in the pool to ask.
+    payload, saved = body["payload"], scenario_ctx.saved
+    assert payload["rootType"] == saved["root_type"], (
+        f"rootType is {payload['rootType']!r}, the root was saved as {saved['root_type']!r}")
+    if "fingerprintSHA256" in payload:
+        assert payload["fingerprintSHA256"].lower() == saved["fingerprint"], (
+            "fingerprintSHA256 is not the SHA-256 of the root's certificate")
+
+
+def _log_entry(api: OpcpClient, ctx: Scenario, label: str, event_type: str) -> dict | None:
+    hook = _hook(ctx, label)
+    got = api.call("GET", "webhook", f"{ENDPOINTS}/{hook['id']}/deliveries", role=hook["role"],
+                   party=hook["party"])
+    assert got.status == 200, f"reading the delivery log failed: {got.status} {got.response_body}"
+    problems = check_body("WebhookDeliveries", got.json())
+    assert not problems, "the delivery log is not a valid WebhookDeliveries:\n" + "\n".join(problems)
+    entries = [d for d in got.json()["deliveries"] if d["eventType"] == event_type]
+    assert len(entries) <= 1, f"the log holds {len(entries)} {event_type} deliveries, not one"
+    return entries[0] if entries else None
+
+
+@then(parsers.parse('the delivery log of endpoint "{label}" shows the "{event_type}" event '
+                    '{outcome} after {attempts:d} attempts'))
+def log_shows(api: OpcpClient, scenario_ctx: Scenario, label: str, event_type: str, outcome: str,
+              attempts: int):
+    interval = _pace(api.target, "retry_seconds") or 0
+    deadline = time.monotonic() + ARRIVAL_TIMEOUT + attempts * interval
+    entry = _log_entry(api, scenario_ctx, label, event_type)
+    while (entry is None or entry["status"] == "pending") and time.monotonic() < deadline:
+        time.sleep(0.1)
+        entry = _log_entry(api, scenario_ctx, label, event_type)
+    assert entry is not None, f"the delivery log holds no {event_type} delivery"
+    assert entry["status"] == outcome and entry["attempts"] == attempts, (
+        f"expected {outcome} after {attempts} attempts, the log says {entry['status']} after "
+        f"{entry['attempts']}: {entry['log']}")
+    assert [a["attempt"] for a in entry["log"]] == list(range(1, attempts + 1)), (
+        f"the log does not list attempts 1..{attempts}: {entry['log']}")
+
+
+@then(parsers.parse('endpoint "{label}" was called {count:d} times about that root'))
+def called_times(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                 label: str, count: int):
+    _settle(api.target, scenario_ctx)
+    hook, root_id = _hook(scenario_ctx, label)["hook"], scenario_ctx.saved["root_id"]
+    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions_root(d, root_id)]
+    assert len(got) == count, (f"endpoint {label!r} was called {len(got)} times, expected {count}: "
+                               + ", ".join(str(d.answered) for d in got))
+    assert len({d.json()["eventId"] for d in got}) == 1, "retries must repeat the same eventId"

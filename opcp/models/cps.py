@@ -1,0 +1,98 @@
+"""Certificate Provisioning Service models (cps.v1.json).
+
+Erratum E-CPS-1: `cpsV2GRootCertificateFingerprint` is described as a SHA-256 fingerprint but
+its pattern is a UUID. Responses carry the UUID form (the V2G root's rootCertificateId in the
+RCP), which fits the pattern; requests may give either form.
+"""
+
+from opcp.models.base import OpModel
+from opcp.models.common import UUID_PATTERN
+
+B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+EMAID = r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[A-Za-z0-9]{9}(-?[A-Za-z0-9])?$"
+PCID = "^[a-zA-Z0-9]{17,18}$"
+DN = r"^((CN|OU|O|C|DC|ST)=[^,]+,? ?)+$"
+FINGERPRINT_IN = {"type": "string", "anyOf": [{"pattern": UUID_PATTERN}, {"pattern": "^[0-9a-fA-F]{64}$"}]}
+NAMESPACE = {"type": "string", "enum": ["urn:iso:15118:2:2013:MsgDef"]}
+
+CONTRACT_DATA = {
+    "type": "object",
+    "required": ["contractCertificate", "contractSubCa1Certificate",
+                 "contractSignatureEncryptedPrivateKey", "dHpublickey"],
+    "properties": {
+        "contractCertificate": {"type": "string", "pattern": B64, "maxLength": 800},
+        "contractSubCa2Certificate": {"type": "string", "pattern": B64, "maxLength": 800},
+        "contractSubCa1Certificate": {"type": "string", "pattern": B64, "maxLength": 800},
+        "contractSignatureEncryptedPrivateKey": {"type": "string", "minLength": 1},
+        "dHpublickey": {"type": "string", "minLength": 1},
+    },
+}
+
+SIGNED_RESPONSE = {
+    "type": "object",
+    "required": ["emaid", "xsdMsgDefNamespace", "signedData", "cpsV2GRootCertificateFingerprint",
+                 "cpsRootDistinguishedName"],
+    "properties": {
+        "pcid": {"type": ["string", "null"], "pattern": PCID},
+        "emaid": {"type": "string", "pattern": EMAID},
+        "xsdMsgDefNamespace": {"type": "string"},
+        "signedData": {"type": "string", "minLength": 1},
+        "cpsV2GRootCertificateFingerprint": {"type": "string", "pattern": UUID_PATTERN},
+        "cpsRootDistinguishedName": {"type": "string", "pattern": DN},
+        "metaData": {"type": "string"},
+    },
+}
+
+MODELS = {
+    "ContractData": CONTRACT_DATA,
+    "SignedContractDataRequest": {
+        "type": "object", "required": ["contractData", "xsdMsgDefNamespace"],
+        "properties": {"contractData": CONTRACT_DATA, "pcid": {"type": "string", "pattern": PCID},
+                       "xsdMsgDefNamespace": NAMESPACE,
+                       "cpsV2GRootCertificateFingerprint": FINGERPRINT_IN},
+    },
+    "SignedContractDataResponse": SIGNED_RESPONSE,
+    "GenerateSignedContractDataRequest": {
+        "type": "object",
+        "required": ["contractBegins", "contractEnds", "emaid", "pcid", "xsdMsgDefNamespace"],
+        "properties": {
+            "contractBegins": {"type": "string", "format": "date-time"},
+            "contractEnds": {"type": "string", "format": "date-time"},
+            "emaid": {"type": "string", "pattern": EMAID},
+            "pcid": {"type": "string", "pattern": PCID},
+            "xsdMsgDefNamespace": NAMESPACE,
+            "subscriptionUrl": {"type": "string"},
+            "cpsV2GRootCertificateFingerprint": FINGERPRINT_IN,
+            "metaData": {"type": "string"},
+        },
+    },
+    "GetAllCpsSignerResponse": {
+        "type": "object", "required": ["cpsCertificates"],
+        "properties": {"cpsCertificates": {"type": "array", "items": {
+            "type": "object",
+            "required": ["cpsDistinguishedName", "cpsCertificate", "validFrom", "validTo",
+                         "organizationName", "cpsV2GRootCertificateFingerprint",
+                         "cpsRootDistinguishedName", "cpsSubCa1Certificate", "xsdMsgDefNamespace"],
+            "properties": {
+                "cpsDistinguishedName": {"type": "string", "minLength": 1},
+                "cpsCertificate": {"type": "string", "pattern": B64},
+                "validFrom": {"type": "string", "format": "date-time"},
+                "validTo": {"type": "string", "format": "date-time"},
+                "organizationName": {"type": "string", "minLength": 1},
+                "cpsV2GRootCertificateFingerprint": {"type": "string", "pattern": UUID_PATTERN},
+                "cpsRootDistinguishedName": {"type": "string", "pattern": DN},
+                "cpsSubCa1Certificate": {"type": "string", "pattern": B64, "maxLength": 800},
+                "cpsSubCa2Certificate": {"type": "string", "pattern": B64, "maxLength": 800},
+                "xsdMsgDefNamespace": {"type": "string"},
+            }}}},
+    },
+}
+
+OPERATIONS = {
+    "getAllCpsSigners": OpModel({200: "GetAllCpsSignerResponse"}),
+    "signContractData": OpModel({201: "SignedContractDataResponse", 400: "Error", 404: "Error"},
+                                request="SignedContractDataRequest"),
+    "generateSignedContractData": OpModel({201: "SignedContractDataResponse", 400: "Error",
+                                           404: "Error"},
+                                          request="GenerateSignedContractDataRequest"),
+}

@@ -1,0 +1,151 @@
+"""Delivers the outbox's webhook events: an asyncio worker living with the aiohttp app.
+
+The worker runs on the app's event loop beside the request handlers and never inside one:
+a request that raises an event only writes the outbox (in its own transaction) and returns.
+Each attempt is an aiohttp client request with its own timeout; the worker's SQLite work
+is a few short indexed statements per poll. A second periodic job announces expired roots.
+
+Durability: everything the worker knows lives in the outbox (`opcp_reference.domain.events`).
+An attempt's result and the delivery's new state commit together, so after a restart every
+pending delivery is sent again and none that got a 2xx is. An attempt that was in flight
+when the process stopped has no result and is sent again: a receiver that answered 2xx in
+that instant sees the event twice, with the same eventId (docs/webhooks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+
+import aiohttp
+from aiohttp import web
+
+from opcp.models.webhook import LEGACY_SIGNATURE_HEADER, PAYLOAD_SIGNATURE_HEADER, SIGNATURE_HEADER
+from opcp_reference.context import Reference
+from opcp_reference.domain import events, rcp
+
+log = logging.getLogger("opcp.reference.webhooks")
+
+USER_AGENT = "opcp-reference-webhooks/1"
+STOP_GRACE_SECONDS = 2.0  # how long a stopping worker lets attempts in flight finish
+
+
+def sign(secret: str, body: bytes) -> str:
+    """HMAC-SHA256 of the raw body keyed with the endpoint's secret, lower-case hex."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_headers(secret: str, body: bytes) -> dict[str, str]:
+    digest = sign(secret, body)
+    return {SIGNATURE_HEADER: f"sha256={digest}", LEGACY_SIGNATURE_HEADER: f"sha256={digest}",
+            PAYLOAD_SIGNATURE_HEADER: digest}
+
+
+class DeliveryWorker:
+    def __init__(self, ref: Reference):
+        self.ref = ref
+        self.settings = ref.webhooks
+        self._session: aiohttp.ClientSession | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._in_flight: dict[int, asyncio.Task] = {}
+
+    # --- lifecycle: bound to the app's startup and cleanup signals ----------------------
+    async def start(self, app: web.Application | None = None) -> None:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
+            headers={"User-Agent": USER_AGENT})
+        self._tasks = [asyncio.create_task(self._deliver_loop(), name="webhook-delivery"),
+                       asyncio.create_task(self._expiry_loop(), name="root-expiry")]
+
+    async def stop(self, app: web.Application | None = None) -> None:
+        for task in self._tasks:
+            task.cancel()
+        # Attempts in flight may finish for a moment, so their answers get recorded: an
+        # attempt cut off here has no result and is sent again after the restart.
+        in_flight = list(self._in_flight.values())
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=STOP_GRACE_SECONDS)
+        pending = self._tasks + in_flight
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._session is not None:
+            await self._session.close()
+
+    # --- the loops --------------------------------------------------------------------
+    async def _deliver_loop(self) -> None:
+        while True:
+            try:
+                self.dispatch_due()
+            except Exception:  # noqa: BLE001 - the worker must outlive any single bad row
+                log.exception("webhook delivery: dispatch failed")
+            await asyncio.sleep(self.settings.poll_seconds)
+
+    async def _expiry_loop(self) -> None:
+        while True:
+            try:
+                announced = rcp.announce_expired(self.ref.store, self.ref.faults)
+                if announced:
+                    log.info("root.cert.expired raised for %d root(s)", announced)
+            except Exception:  # noqa: BLE001
+                log.exception("root expiry check failed")
+            await asyncio.sleep(self.settings.expiry_check_seconds)
+
+    def dispatch_due(self) -> None:
+        room = self.settings.concurrency - len(self._in_flight)
+        if room <= 0:
+            return
+        now = time.time()
+        if not events.anything_due(self.ref.store, now):
+            return  # the common case: a read, no write transaction
+        with self.ref.store.tx() as db:
+            due = events.due_deliveries(db, now, room, set(self._in_flight),
+                                        self.ref.faults)
+        for item in due:
+            task = asyncio.create_task(self._attempt(item), name=f"webhook-{item.delivery_id}")
+            self._in_flight[item.delivery_id] = task
+            task.add_done_callback(lambda _t, i=item.delivery_id: self._in_flight.pop(i, None))
+
+    async def _attempt(self, item: events.Due) -> None:
+        assert self._session is not None
+        headers = {"Content-Type": "application/json"}
+        if not self.ref.faults.on("webhook-unsigned"):
+            headers.update(signature_headers(item.secret, item.body))
+        started = time.perf_counter()
+        status, error = await self._post(item.url, item.body, headers)
+        if self.ref.faults.on("webhook-duplicate-delivery") and status is not None:
+            await self._post(item.url, item.body, headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        policy = self.settings.retry
+        if self.ref.faults.on("webhook-no-retry"):
+            policy = events.RetryPolicy(retries=0, interval_seconds=policy.interval_seconds)
+        with self.ref.store.tx() as db:
+            outcome = events.record_attempt(db, item.delivery_id, status, error, elapsed, policy)
+        log.info("webhook event %s -> endpoint %s attempt %d: %s (%s)", item.event_id,
+                 item.endpoint_id, item.attempts + 1, status or error, outcome)
+
+    async def _post(self, url: str, body: bytes, headers: dict) -> tuple[int | None, str | None]:
+        assert self._session is not None
+        try:
+            async with self._session.post(url, data=body, headers=headers,
+                                          allow_redirects=False) as response:
+                await response.content.read(64 * 1024)  # the answer's body does not matter
+                return response.status, None
+        except TimeoutError:
+            return None, f"no answer within {self.settings.timeout_seconds:g} s"
+        except (aiohttp.ClientError, OSError) as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:500]
+
+
+def install(app: web.Application, ref: Reference) -> DeliveryWorker:
+    """Run a delivery worker for as long as the app runs."""
+    worker = DeliveryWorker(ref)
+    app.on_startup.append(worker.start)
+    app.on_cleanup.append(worker.stop)
+    return worker
