@@ -26,7 +26,7 @@ from aiohttp import web
 
 from opcp.models.webhook import LEGACY_SIGNATURE_HEADER, PAYLOAD_SIGNATURE_HEADER, SIGNATURE_HEADER
 from opcp_reference.context import Reference
-from opcp_reference.domain import events, rcp
+from opcp_reference.domain import events, rcp, webhooks
 
 log = logging.getLogger("opcp.reference.webhooks")
 
@@ -116,7 +116,8 @@ class DeliveryWorker:
         assert self._session is not None
         headers = {"Content-Type": "application/json"}
         if not self.ref.faults.on("webhook-unsigned"):
-            headers.update(signature_headers(item.secret, item.body))
+            secret = webhooks.open_secret(self.ref.store.sealer, item.endpoint_id, item.secret)
+            headers.update(signature_headers(secret, item.body))
         started = time.perf_counter()
         status, error = await self._post(item.url, item.body, headers)
         if self.ref.faults.on("webhook-duplicate-delivery") and status is not None:

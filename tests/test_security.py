@@ -146,3 +146,16 @@ def test_hostile_bodies_get_400_never_500(reference, clients, body):
                              "Content-Type": "application/json"})
     assert got.status_code == 400, got.text
     assert got.json()["traceId"]
+
+
+def test_webhook_signing_secrets_are_sealed(reference, clients):
+    token = token_for(reference.base_url, clients["oem-1"])
+    got = httpx.post(reference.base_url + "/v1/webhook/endpoints",
+                     headers={"Authorization": f"Bearer {token}"},
+                     json={"url": "http://127.0.0.1:9/hook", "enabledEvents": ["root.cert.added"]})
+    assert got.status_code == 201, got.text
+    secret = got.json()["secret"]
+    raw = (reference.ref.data_dir / "opcp.sqlite3").read_bytes()
+    wal = reference.ref.data_dir / "opcp.sqlite3-wal"
+    raw += wal.read_bytes() if wal.exists() else b""
+    assert secret.encode() not in raw

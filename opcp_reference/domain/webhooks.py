@@ -31,6 +31,17 @@ MAX_METADATA = 8192  # bytes of the metadata's JSON
 DELIVERY_LOG_LIMIT = 100
 
 
+def seal_secret(store: Store, endpoint_id: str, secret: str) -> bytes:
+    """Signing secrets are kept sealed like private keys (docs/security.md)."""
+    return store.sealer.seal(secret.encode(), f"webhook:{endpoint_id}".encode())
+
+
+def open_secret(sealer, endpoint_id: str, stored: bytes | str) -> str:
+    if isinstance(stored, str):  # written before secrets were sealed
+        return stored
+    return sealer.unseal(bytes(stored), f"webhook:{endpoint_id}".encode()).decode()
+
+
 def create_endpoint(store: Store, who: Principal, body: object, faults: Faults) -> dict:
     fields = _validate(body, creating=True, faults=faults)
     endpoint_id = str(uuid.uuid4())
@@ -41,8 +52,8 @@ def create_endpoint(store: Store, who: Principal, body: object, faults: Faults) 
             " status, api_version, secret, created) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (endpoint_id, who.client_id, fields["url"], fields.get("description"),
              json.dumps(fields["events"]), json.dumps(fields.get("metadata", {})),
-             fields.get("status", "enabled"), fields.get("apiVersion", "v1"), secret,
-             int(time.time())))
+             fields.get("status", "enabled"), fields.get("apiVersion", "v1"),
+             seal_secret(store, endpoint_id, secret), int(time.time())))
         row = _row(db, endpoint_id)
     return {**_render(store, row, faults), "secret": secret}
 
@@ -245,7 +256,7 @@ def _render(store: Store, row: sqlite3.Row, faults: Faults) -> dict:
     if row["description"] is not None:
         out["description"] = row["description"]
     if faults.on("webhook-secret-shown"):
-        out["secret"] = row["secret"]
+        out["secret"] = open_secret(store.sealer, row["id"], row["secret"])
     if owner["role"] == "OEM":
         out["wmis"] = json.loads(owner["wmis"])
     if owner["role"] in ("MO", "MO_V2G"):

@@ -8,7 +8,7 @@ from opcp.errors import BadRequest
 from opcp_reference.context import Reference
 from opcp_reference.domain import webhooks
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import read_json
+from opcp_reference.http.common import OBJECT_IDS, read_json
 
 
 async def get_webhooks(request: web.Request, ref: Reference, who: Principal):
@@ -26,6 +26,7 @@ async def _body(request: web.Request, ref: Reference) -> object:
 
 async def add_webhook(request: web.Request, ref: Reference, who: Principal):
     body = webhooks.create_endpoint(ref.store, who, await _body(request, ref), ref.faults)
+    request[OBJECT_IDS] = [f"id={body['id']}"]  # the audit names the new endpoint
     # The secret is in this body, once: keep intermediaries from storing it.
     return web.json_response(body, status=201, headers={"Cache-Control": "no-store"})
 
