@@ -14,6 +14,8 @@ pytest_plugins = [
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
+    "features.steps.pcp_steps",
+    "features.steps.est_steps",
 ]
 
 

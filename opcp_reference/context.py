@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opcp.target import Target
 from opcp_reference.domain.auth import AuthConfig, SecretThrottle
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
@@ -17,3 +18,5 @@ class Reference:
     faults: Faults
     data_dir: Path
     throttle: SecretThrottle = field(default_factory=SecretThrottle)
+    # Other ecosystems a provisioning certificate lookup is forwarded to (pool collaboration).
+    peers: tuple[Target, ...] = ()

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from opcp import target
 from opcp_reference.app import create_app
 from opcp_reference.context import Reference
-from opcp_reference.domain import demo
+from opcp_reference.domain import demo, pki
 from opcp_reference.domain.auth import AuthConfig
+from opcp_reference.domain.pki import DEFAULT_PUBLIC_URL
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -21,14 +23,20 @@ DEFAULT_ISSUER = "urn:opcp:reference"
 
 
 def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (),
-                   audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER) -> Reference:
-    """Open (and on first use initialise) the reference's state in `data_dir`."""
+                   audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER,
+                   public_url: str = DEFAULT_PUBLIC_URL,
+                   peers: list[Path] | tuple[Path, ...] = ()) -> Reference:
+    """Open (and on first use initialise) the reference's state in `data_dir`.
+
+    `public_url` is baked into the OCSP URL of the reference's certificates at first start
+    (later starts keep the stored one); `peers` are target files of other ecosystems."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "opcp.sqlite3")
-    demo.initialise(store, data_dir)
+    demo.initialise(store, data_dir, public_url)
     return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
-                     faults=Faults(faults), data_dir=data_dir)
+                     faults=Faults(faults), data_dir=data_dir,
+                     peers=tuple(target.load(p) for p in peers))
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:
@@ -40,16 +48,22 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
         f'base_url = "{base_url}"\n'
         f'token_url = "{base_url}/oauth/token"\n'
         f'audience = "{ref.auth.audience}"\n'
-        f'services = ["auth", "rcp", "admin"]\n'
+        f'services = ["auth", "rcp", "pcp", "est", "admin"]\n'
         f'jwks_url = "{base_url}/.well-known/jwks.json"\n'
         f'clients_file = "clients.json"\n'
+        f'\n'
+        f'[base_urls]\n'
+        f'# Where this instance answers OCSP; its certificates name {pki.ocsp_url(ref.store)}\n'
+        f'ocsp = "{base_url}{pki.OCSP_PATH}"\n'
     )
     return path
 
 
-def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str) -> None:
+def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
+          public_url: str | None = None, peers: list[Path] | tuple[Path, ...] = ()) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    ref = open_reference(data_dir, faults, audience=audience)
+    ref = open_reference(data_dir, faults, audience=audience,
+                         public_url=public_url or f"http://{host}:{port}", peers=peers)
     base_url = f"http://{host}:{port}"
     target = write_target_file(ref, base_url)
     print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
@@ -63,8 +77,8 @@ class EmbeddedReference:
     """The reference on a free loopback port, served from a background thread."""
 
     def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
-                 host: str = "127.0.0.1"):
-        self.ref = open_reference(data_dir, faults)
+                 host: str = "127.0.0.1", peers: list[Path] | tuple[Path, ...] = ()):
+        self.ref = open_reference(data_dir, faults, peers=peers)
         self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()

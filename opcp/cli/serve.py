@@ -15,6 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audience", default=None, help="the token audience this instance serves")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (for proving the suite); repeatable")
+    p.add_argument("--public-url", default=None,
+                   help="base URL under which this instance is reached, baked into the OCSP URL"
+                        " of its certificates at first start (default http://HOST:PORT)")
+    p.add_argument("--peer", action="append", default=[], type=Path, metavar="FILE",
+                   help="target file of another ecosystem to forward provisioning certificate"
+                        " lookups to (pool collaboration); repeatable")
     p.set_defaults(func=run)
 
 
@@ -26,5 +32,6 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
         return 2
-    serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE)
+    serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
+          args.public_url, args.peer)
     return 0

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from opcp.models import common, rcp
+from opcp.models import common, pcp, rcp
 
-MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS}
+MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **pcp.MODELS}
 
 
 def check_body(model: str, body: object) -> list[str]:
