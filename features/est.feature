@@ -31,6 +31,14 @@ Feature: EST enrollment and CA distribution
     And the answer is PKCS#7 certs-only in base64
     And the certificate is for my CSR
 
+  @normal
+  Scenario: CitrineOS enrolls sending Accept application/pkcs10 and still gets PKCS#7
+    Given I am "CPO"
+    When I enroll at the "cpo" CA sending Accept "application/pkcs10"
+    Then the status is 200
+    And the answer is PKCS#7 certs-only in base64
+    And the certificate is for my CSR
+
   @critical
   Scenario Outline: <role> gets the <ca> CA certificates <how>
     Given I am "<role>"

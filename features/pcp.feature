@@ -139,6 +139,32 @@ Feature: Provisioning Certificate Pool
     Then the status is 404
     And the body is the spec's Error with a traceId
 
+  @critical
+  Scenario: An OEM publishes a certificate it enrolled by EST (V2G PKI)
+    Given I am "OEM"
+    When I enroll at the "oem" CA with a CSR in my scope
+    Then the status is 200
+    And the certificate is for my CSR
+    And it chains to the "oem" CA certificates and a root of the pool
+    When I publish the enrolled certificate with its CA certificates
+    Then the status is 200
+    And the body is a valid "ProvisioningCertificateData"
+
+  @critical
+  Scenario: A provisioning certificate the operator revoked is refused
+    Given I am "OEM"
+    When I enroll at the "oem" CA with a CSR in my scope
+    Then the status is 200
+    And the certificate is for my CSR
+    And it chains to the "oem" CA certificates and a root of the pool
+    When the operator revokes it
+    Then the status is 200
+    When I publish the enrolled certificate with its CA certificates
+    Then the status is 400
+    And the body is the spec's Error with a traceId
+    And the error message mentions "revoked"
+    And the pool does not hold it
+
   @blocker
   Scenario: A chain to a root outside the RCP is refused
     Given the suite's OEM root is not in the pool

@@ -52,7 +52,7 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("est-wrong-content-type", "EST answers without application/pkcs7-mime certs-only",
           "est.feature"),
     Fault("ocsp-revocations-ignored", "the OCSP responder answers good for revoked certificates",
-          "est.feature"),
+          "pcp.feature"),
 )}
 
 

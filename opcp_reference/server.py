@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from opcp import target
+from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.context import Reference
 from opcp_reference.domain import demo, pki
@@ -36,7 +36,7 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
     demo.initialise(store, data_dir, public_url)
     return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
                      faults=Faults(faults), data_dir=data_dir,
-                     peers=tuple(target.load(p) for p in peers))
+                     peers=tuple(load_target(p) for p in peers))
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:

@@ -58,14 +58,24 @@ def _b64_lines(der: bytes) -> str:
 
 
 def _enroll(api: OpcpClient, ctx: Scenario, ca: str, body: str, *, prefix: str = PREFIX,
-            content_type: str = "application/pkcs10"):
+            content_type: str = "application/pkcs10", accept: str = "application/pkcs7-mime"):
     return send(api, ctx, "POST", "est", f"{prefix}/{ca}/simpleenroll/ISO15118-2",
-                content=body.encode(), headers={"Content-Type": content_type,
-                                                "Accept": "application/pkcs7-mime"})
+                content=body.encode(), headers={"Content-Type": content_type, "Accept": accept})
+
+
+@when(parsers.parse('I enroll at the "{ca}" CA sending Accept "{accept}"'))
+def enroll_accept(api: OpcpClient, scenario_ctx: Scenario, ca: str, accept: str):
+    cn = _scope_cn(api, scenario_ctx, ca)
+    der, key = make_csr(cn)
+    scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
+    _enroll(api, scenario_ctx, ca, _b64_lines(der), accept=accept)
 
 
 @when(parsers.parse('I enroll at the "{ca}" CA with a CSR in my scope'))
 def enroll_ok(api: OpcpClient, scenario_ctx: Scenario, ca: str):
+    if not api.target.implements("est"):
+        # Other features (pcp) use enrolment as a source of certificates of the target's PKI.
+        pytest.skip("not applicable: the target declares no EST service")
     cn = _scope_cn(api, scenario_ctx, ca)
     der, key = make_csr(cn)
     scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
@@ -177,6 +187,7 @@ def chains_to_cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str):
         raise AssertionError(f"the issued certificate does not chain to a root of the pool "
                              f"through the {ca} CA certificates: {exc}") from None
     scenario_ctx.saved["issuer"] = chain[1]
+    scenario_ctx.saved["chain"] = chain
 
 
 @then(parsers.parse("the bundle is a CA chain ending in a root of the pool"))

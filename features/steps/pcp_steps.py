@@ -11,6 +11,7 @@ import base64
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from pytest_bdd import given, parsers, then, when
 
@@ -257,3 +258,17 @@ def pool_lacks(api: OpcpClient, scenario_ctx: Scenario):
 def pool_holds(api: OpcpClient, scenario_ctx: Scenario):
     status = _owner_lookup(api, scenario_ctx)
     assert status == 200, f"lookupVehicle by an MO answered {status}, expected 200"
+
+
+@when("I publish the enrolled certificate with its CA certificates")
+def publish_enrolled(api: OpcpClient, scenario_ctx: Scenario):
+    # The chain came from the target's own EST (leaf, Sub-CA 2, Sub-CA 1, root).
+    leaf, sub2, sub1 = scenario_ctx.saved["chain"][:3]
+    der = serialization.Encoding.DER
+    body = {"vehicleCertificate": _b64(leaf.public_bytes(der)),
+            "subCA2Certificate": _b64(sub2.public_bytes(der)),
+            "subCA1Certificate": _b64(sub1.public_bytes(der))}
+    scenario_ctx.saved.update(pcid=scenario_ctx.saved["cn"], body=body)
+    send(api, scenario_ctx, "PUT", "pcp", PROV, json=body)
+    if scenario_ctx.response.status == 200:
+        _remember_cleanup(api, scenario_ctx, scenario_ctx.party)

@@ -30,12 +30,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.errors import BadRequest, Conflict, NotFound
+from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g.pki.builder import Issued
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import (
     GOOD,
     UNKNOWN,
+    Lookup,
     OcspError,
     OcspResult,
     Revoked,
@@ -207,9 +209,20 @@ def ocsp_status(store: Store, key_hash: bytes, serial: int) -> Status:
     return UNKNOWN
 
 
-def answer_ocsp(store: Store, request_der: bytes) -> bytes:
-    return respond(request_der, lambda h, s: ocsp_status(store, h, s),
-                   lambda h: ocsp_signer(store, h))
+def lookup_for(store: Store, faults: Faults | None = None) -> Lookup:
+    """The responder's status lookup; the fault switch `ocsp-revocations-ignored` applies to
+    HTTP answers and in-process checks alike."""
+    ignore = faults is not None and faults.on("ocsp-revocations-ignored")
+
+    def lookup(key_hash: bytes, serial: int) -> Status:
+        status = ocsp_status(store, key_hash, serial)
+        return GOOD if ignore and isinstance(status, Revoked) else status
+
+    return lookup
+
+
+def answer_ocsp(store: Store, request_der: bytes, faults: Faults | None = None) -> bytes:
+    return respond(request_der, lookup_for(store, faults), lambda h: ocsp_signer(store, h))
 
 
 # ------------------------------------------------------------------------ revocation
@@ -267,9 +280,11 @@ class StatusChecker:
     URLs under this reference's own public base URL are answered in-process (see the module
     docstring); answers are not cached, so a revocation shows at the next check."""
 
-    def __init__(self, store: Store, http: httpx.AsyncClient | None = None):
+    def __init__(self, store: Store, http: httpx.AsyncClient | None = None,
+                 faults: Faults | None = None):
         self.store = store
         self.http = http
+        self.faults = faults
 
     async def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> OcspResult:
         urls = read_cert(cert).ocsp_urls
@@ -279,7 +294,7 @@ class StatusChecker:
         url = urls[0]
         der = build_request(cert, issuer)
         if url.rstrip("/") == ocsp_url(self.store).rstrip("/"):
-            answer = answer_ocsp(self.store, der)
+            answer = answer_ocsp(self.store, der, self.faults)
         else:
             http = self.http or httpx.AsyncClient(timeout=10)
             try:

@@ -9,19 +9,13 @@ from aiohttp import web
 from opcp_reference.domain import pki
 from opcp_reference.http.common import CTX, OPERATION
 from opcp_reference.ocsp import ocsp_handler
-from v2g.pki.ocsp import GOOD, Revoked
 
 
 async def ocsp(request: web.Request) -> web.StreamResponse:
     ref = request.app[CTX]
     request[OPERATION] = "ocsp"
-    faulty = ref.faults.on("ocsp-revocations-ignored")
-
-    def lookup(key_hash: bytes, serial: int):
-        status = pki.ocsp_status(ref.store, key_hash, serial)
-        return GOOD if faulty and isinstance(status, Revoked) else status
-
-    handler = ocsp_handler(lookup, lambda key_hash: pki.ocsp_signer(ref.store, key_hash))
+    handler = ocsp_handler(pki.lookup_for(ref.store, ref.faults),
+                           lambda key_hash: pki.ocsp_signer(ref.store, key_hash))
     return await handler(request)
 
 

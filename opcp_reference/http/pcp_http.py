@@ -13,7 +13,7 @@ from opcp_reference.http.common import OBJECT_IDS, read_json
 
 async def add_prov_cert(request: web.Request, ref: Reference, who: Principal):
     body = await pcp.add(ref.store, who, await read_json(request), ref.faults,
-                         StatusChecker(ref.store))
+                         StatusChecker(ref.store, faults=ref.faults))
     request[OBJECT_IDS] = [f"fingerprint={body['fingerprint']}"]
     return web.json_response(body)
 
@@ -24,7 +24,7 @@ def _broadcast(request: web.Request) -> bool:
 
 async def get_prov_cert(request: web.Request, ref: Reference, who: Principal):
     pcid = request.match_info["pcid"]
-    found = await pcp.get(ref.store, who, pcid, ref.faults, StatusChecker(ref.store))
+    found = await pcp.get(ref.store, who, pcid, ref.faults, StatusChecker(ref.store, faults=ref.faults))
     if found is None and not _broadcast(request):
         found = await peers.find_prov_cert(ref.peers, pcid)
     if found is None:
