@@ -208,3 +208,35 @@ def test_the_own_ocsp_url_is_answered_in_process(store):
     issuer = pki.ca(store, leaf_row["issuer_name"]).cert
     # The baked URL (127.0.0.1:8080) is not listening here: an answer proves in-process.
     assert asyncio.run(checker.status(leaf, issuer)).name == "good"
+
+
+class BrokenChecker:
+    async def status(self, cert, issuer):
+        raise pcp.OcspError("http", "http.transport", "responder down")
+
+
+def test_cleansing_deletes_revoked_and_expired_only(store, monkeypatch):
+    calls = []
+    monkeypatch.setattr(pcp, "_raise_event", lambda db, event, **kw: calls.append(event))
+    root, sub1, sub2 = _chain()
+    _trust(store, root)
+    kept, revoked = _leaf(sub2, "WMA00000000000011"), _leaf(sub2, "WMA00000000000012")
+    for leaf in (kept, revoked):
+        _add(store, OEM, _body(sub1, sub2, leaf))
+    assert asyncio.run(pcp.cleanse(store, BrokenChecker())) == []  # unknown: keep
+    done = asyncio.run(pcp.cleanse(store, FakeChecker({revoked.cert.serial_number})))
+    assert [p for p, _ in done] == ["WMA00000000000012"] and "revoked" in done[0][1]
+    later = NOW + dt.timedelta(days=25)  # after the leaves' notAfter
+    done = asyncio.run(pcp.cleanse(store, FakeChecker(), later))
+    assert [p for p, _ in done] == ["WMA00000000000011"] and "expired" in done[0][1]
+    assert calls == ["mo.prov.cert.deleted", "mo.prov.cert.deleted"]
+    assert store.query("SELECT * FROM prov_certs") == []
+
+
+def test_the_cleanse_command_runs_on_a_data_dir(tmp_path, capsys):
+    from opcp.cli import main
+    from opcp_reference.server import open_reference
+
+    open_reference(tmp_path).store.close()
+    assert main(["pcp", "cleanse", "--data-dir", str(tmp_path)]) == 0
+    assert "0 provisioning certificate(s) deleted" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""Operator commands on a reference's data dir: `opcp audit`, `opcp keys rotate`."""
+"""Operator commands on a reference's data dir: `opcp audit`, `opcp keys rotate`,
+`opcp pcp cleanse`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("action", choices=["rotate"])
     k.add_argument("--data-dir", type=Path, required=True)
     k.set_defaults(func=run_keys)
+    c = sub.add_parser("pcp", help="maintain the reference's Provisioning Certificate Pool")
+    c.add_argument("action", choices=["cleanse"],
+                   help="cleanse: delete expired and revoked provisioning certificates")
+    c.add_argument("--data-dir", type=Path, required=True)
+    c.set_defaults(func=run_pcp)
 
 
 def _open(data_dir: Path):
@@ -47,4 +53,18 @@ def run_keys(args: argparse.Namespace) -> int:
 
     kid = auth.rotate_signing_key(_open(args.data_dir))
     print(f"new signing key {kid}; tokens of the previous key stay valid until they expire")
+    return 0
+
+
+def run_pcp(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from opcp_reference.domain import pcp
+    from opcp_reference.domain.pki import StatusChecker
+
+    store = _open(args.data_dir)
+    deleted = asyncio.run(pcp.cleanse(store, StatusChecker(store)))
+    for pcid, reason in deleted:
+        print(f"deleted {pcid}: {reason}")
+    print(f"{len(deleted)} provisioning certificate(s) deleted")
     return 0

@@ -358,3 +358,33 @@ def not_found(pcid: str) -> NotFound:
                     f"pcid: {pcid}")
 
 
+
+
+async def cleanse(store: Store, checker: StatusChecker, now: dt.datetime | None = None
+                  ) -> list[tuple[str, str]]:
+    """Data cleansing (docs/components/02): delete stored certificates that have expired or
+    been revoked, with the same cascade as a deletion. A responder that cannot be asked
+    deletes nothing (it is reported, and the next run tries again). Returns (pcid, reason)."""
+    now = now or dt.datetime.now(dt.UTC)
+    done: list[tuple[str, str]] = []
+    for row in store.query("SELECT * FROM prov_certs ORDER BY pcid"):
+        chain = _chain_of_row(row)
+        root = x509.load_der_x509_certificate(bytes(row["root_der"]))
+        try:
+            _step_validity(chain, root, now)
+            await _step_ocsp(chain, root, checker)
+        except BadRequest as exc:
+            reason = "; ".join(exc.messages)
+        except BadGateway as exc:
+            log.warning("cleansing kept %s: %s", row["pcid"], "; ".join(exc.messages))
+            continue
+        else:
+            continue
+        with store.tx() as db:
+            if db.execute("DELETE FROM prov_certs WHERE pcid = ? AND updated_at = ?",
+                          (row["pcid"], row["updated_at"])).rowcount:
+                _delete_contracts_of(db, row["pcid"])
+                _raise_event(db, "mo.prov.cert.deleted", pcid=row["pcid"], wmi=row["wmi"],
+                             reason=reason)
+                done.append((row["pcid"], reason))
+    return done
