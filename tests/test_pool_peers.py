@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -86,3 +87,23 @@ def test_lookup_and_delete_stay_local(ecosystems):
     assert got.status_code == 404
     got = httpx.delete(f"{b.base_url}/v1/oem/provCerts/{pcid}", headers=_token(b, "oem-1"))
     assert got.status_code == 404
+
+
+def test_a_peer_answer_outside_the_spec_shape_is_not_passed_on(monkeypatch):
+    import asyncio
+
+    from opcp.target import from_dict
+    from opcp_reference.domain import peers
+
+    class Fake(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json={"access_token": "t"})
+            return httpx.Response(200, json={"OEMMessage": {"vehicleCertificate": 1}})
+
+    real = httpx.AsyncClient
+    monkeypatch.setattr(peers.httpx, "AsyncClient",
+                        lambda **kw: real(transport=Fake(), **kw))
+    peer = from_dict({"base_url": "http://peer.example", "audience": "a", "clients": [
+        {"role": "MO", "client_id": "m", "client_secret": "s"}]}, Path("."))
+    assert asyncio.run(peers.find_prov_cert((peer,), "WMA00000000000001")) is None

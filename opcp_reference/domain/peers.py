@@ -14,6 +14,7 @@ import logging
 
 import httpx
 
+from opcp.models import check_body
 from opcp.target import Target
 
 log = logging.getLogger("opcp.reference.peers")
@@ -53,10 +54,16 @@ async def find_prov_cert(peers: tuple[Target, ...], pcid: str) -> dict | None:
                 log.warning("peer %s: %s", peer.name, exc)
                 continue
             if resp.status_code == 200:
-                body = resp.json()
-                if isinstance(body, dict) and isinstance(body.get("OEMMessage"), dict):
+                try:
+                    body = resp.json()
+                except ValueError:
+                    body = None
+                # A peer's answer is passed on only in the spec's shape.
+                problems = check_body("GetProvisioningCertificateResponse", body)
+                if not problems:
                     return body["OEMMessage"]
-                log.warning("peer %s: 200 without an OEMMessage", peer.name)
+                log.warning("peer %s: 200 that is no GetProvisioningCertificateResponse: %s",
+                            peer.name, "; ".join(problems[:3]))
             elif resp.status_code != 404:
                 log.warning("peer %s answered %s for PCID %s", peer.name, resp.status_code, pcid)
     return None
