@@ -69,7 +69,12 @@ class Chain:
 
 def _raise_event(db: sqlite3.Connection, event: str, **payload: object) -> None:
     """Call site for the event service (webhooks): a no-op until it lands. Called inside the
-    write transaction, so an event is recorded exactly when the change commits."""
+    write transaction, so an event is recorded exactly when the change commits.
+
+    Wiring: mo.prov.cert.* events are MO events about an EMAID (webhook routing by EMAID
+    prefix), so they are raised per contract of the PCID, from the CCP cascade
+    (`_delete_contracts_of`: for each (emaid, pcid) it deletes, `events.contract_event(db,
+    event, emaid=..., pcid=...)`), and this function then only logs."""
     log.info("event %s %s (no event service yet)", event, payload)
 
 
