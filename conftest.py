@@ -15,6 +15,8 @@ pytest_plugins = [
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
     "features.steps.webhook_steps",
+    "features.steps.pcp_steps",
+    "features.steps.est_steps",
 ]
 
 

@@ -126,9 +126,17 @@ OPERATIONS: tuple[Operation, ...] = (
         {Role.MO_V2G, Role.CPS}, ref=_EST),
     _op("caCerts-CPS", "est", "GET", "/.well-known/est/cps/cacerts/{isoVersion}/{algorithm}",
         {Role.MO_V2G, Role.CPS}, ref=_EST),
+    # est.v1.json's `ca` enum also has `veh` (OEM: vehicle certificate, ISO 15118-20), which
+    # the role table does not list; by analogy with `oem`, only OEMs get access.
+    _op("simpleEnroll-VEH", "est", "POST", "/.well-known/est/veh/simpleenroll/{isoVersion}",
+        {Role.OEM}, ref=_EST),
+    _op("caCerts-VEH", "est", "GET", "/.well-known/est/veh/cacerts/{isoVersion}/{algorithm}",
+        {Role.OEM}, ref=_EST),
     # Project extension (not in OPCP): operator actions a conformance run needs to trigger.
     _op("rotateSigningKey", "admin", "POST", "/v1/admin/signingKeys/rotate", {Role.ADMIN},
         ref="project extension, docs/reference.md"),
+    _op("revokeCertificate", "admin", "POST", "/v1/admin/revocations", {Role.ADMIN},
+        ref="project extension, docs/pki.md"),
     # Webhooks: every party manages its own endpoints.
     _op("getWebhooks", "webhook", "GET", "/v1/webhook/endpoints", ALL_PARTIES, ref=_WH),
     _op("addWebhook", "webhook", "POST", "/v1/webhook/endpoints", ALL_PARTIES, ref=_WH),

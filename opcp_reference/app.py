@@ -23,7 +23,7 @@ from opcp.errors import ApiError, BadRequest, Forbidden, NotImplementedYet, OAut
 from opcp_reference import audit, webhook_delivery
 from opcp_reference.context import Reference
 from opcp_reference.domain import auth
-from opcp_reference.http import admin_http, auth_http, rcp_http, webhook_http
+from opcp_reference.http import admin_http, auth_http, est_http, ocsp_http, pcp_http, rcp_http, webhook_http
 from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION, PRINCIPAL, TRACE_ID
 
 log = logging.getLogger("opcp.reference")
@@ -31,7 +31,7 @@ log = logging.getLogger("opcp.reference")
 MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused with 413
 
 Handler = Callable[[web.Request, Reference, auth.Principal], Awaitable[web.StreamResponse]]
-SERVICE_MODULES = [rcp_http, admin_http, webhook_http]
+SERVICE_MODULES = [rcp_http, admin_http, webhook_http, pcp_http, est_http]
 
 
 def error_body(trace_id: str, messages: list[str], faults) -> dict:
@@ -118,9 +118,13 @@ def create_app(ref: Reference) -> web.Application:
         for name, handler in module.HANDLERS.items():
             assert name in ACCESS, f"{module.__name__} implements unknown operation {name}"
             handlers[name] = handler
-    for path, method, view in auth_http.ROUTES:
+    for path, method, view in auth_http.ROUTES + ocsp_http.ROUTES:
         app.router.add_route(method, path, view)
     for op in OPERATIONS:
         app.router.add_route(op.method, op.path, _secured(op, handlers.get(op.name)))
+    # Further paths some clients use for an operation (e.g. EST without /.well-known/est).
+    for module in SERVICE_MODULES:
+        for method, path, name in getattr(module, "ALIASES", ()):
+            app.router.add_route(method, path, _secured(ACCESS[name], handlers.get(name)))
     webhook_delivery.install(app, ref)  # delivers the outbox while the app runs
     return app

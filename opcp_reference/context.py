@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from opcp.target import Target
 from opcp_reference.domain.auth import AuthConfig, SecretThrottle
 from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.faults import Faults
@@ -19,3 +20,5 @@ class Reference:
     data_dir: Path
     throttle: SecretThrottle = field(default_factory=SecretThrottle)
     webhooks: DeliverySettings = field(default_factory=DeliverySettings)
+    # Other ecosystems a provisioning certificate lookup is forwarded to (pool collaboration).
+    peers: tuple[Target, ...] = ()

@@ -60,6 +60,20 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "webhook.feature"),
     Fault("webhook-no-retry", "a delivery that failed with 5xx is given up at once",
           "webhook.feature"),
+    Fault("pcp-skip-wmi-check", "an OEM may publish, read and delete PCIDs of foreign WMIs",
+          "pcp.feature"),
+    Fault("pcp-accept-expired-chain", "publishing accepts chains with an expired certificate",
+          "pcp.feature"),
+    Fault("pcp-skip-ocsp", "the pool never asks OCSP: revoked certificates are published",
+          "pcp.feature"),
+    Fault("pcp-untrusted-root-accepted", "chains to roots outside the RCP are published",
+          "pcp.feature"),
+    Fault("est-skip-cn-check", "EST issues CNs outside the caller's EMAID prefixes or WMIs",
+          "est.feature"),
+    Fault("est-wrong-content-type", "EST answers without application/pkcs7-mime certs-only",
+          "est.feature"),
+    Fault("ocsp-revocations-ignored", "the OCSP responder answers good for revoked certificates",
+          "pcp.feature"),
 )}
 
 

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.context import Reference
-from opcp_reference.domain import demo
+from opcp_reference.domain import demo, pki
 from opcp_reference.domain.auth import AuthConfig
 from opcp_reference.domain.events import DeliverySettings
+from opcp_reference.domain.pki import DEFAULT_PUBLIC_URL
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -24,15 +26,21 @@ DEFAULT_ISSUER = "urn:opcp:reference"
 
 def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (),
                    audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER,
-                   webhooks: DeliverySettings | None = None) -> Reference:
-    """Open (and on first use initialise) the reference's state in `data_dir`."""
+                   webhooks: DeliverySettings | None = None,
+                   public_url: str = DEFAULT_PUBLIC_URL,
+                   peers: list[Path] | tuple[Path, ...] = ()) -> Reference:
+    """Open (and on first use initialise) the reference's state in `data_dir`.
+
+    `public_url` is baked into the OCSP URL of the reference's certificates at first start
+    (later starts keep the stored one); `peers` are target files of other ecosystems."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "opcp.sqlite3")
-    demo.initialise(store, data_dir)
+    demo.initialise(store, data_dir, public_url)
     return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
                      faults=Faults(faults), data_dir=data_dir,
-                     webhooks=webhooks or DeliverySettings())
+                     webhooks=webhooks or DeliverySettings(),
+                     peers=tuple(load_target(p) for p in peers))
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:
@@ -44,9 +52,13 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
         f'base_url = "{base_url}"\n'
         f'token_url = "{base_url}/oauth/token"\n'
         f'audience = "{ref.auth.audience}"\n'
-        f'services = ["auth", "rcp", "admin", "webhook"]\n'
+        f'services = ["auth", "rcp", "pcp", "est", "admin", "webhook"]\n'
         f'jwks_url = "{base_url}/.well-known/jwks.json"\n'
         f'clients_file = "clients.json"\n'
+        f'\n'
+        f'[base_urls]\n'
+        f'# Where this instance answers OCSP; its certificates name {pki.ocsp_url(ref.store)}\n'
+        f'ocsp = "{base_url}{pki.OCSP_PATH}"\n'
         f'\n[webhook]  # the pace of deliveries, so the suite knows how long to wait\n'
         f'retry_seconds = {ref.webhooks.retry.interval_seconds:g}\n'
         f'retries = {ref.webhooks.retry.retries}\n'
@@ -57,11 +69,14 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
 
 
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
+          public_url: str | None = None, peers: list[Path] | tuple[Path, ...] = (),
           ssl_context: ssl.SSLContext | None = None,
           webhooks: DeliverySettings | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    ref = open_reference(data_dir, faults, audience=audience, webhooks=webhooks)
-    base_url = f"{'https' if ssl_context else 'http'}://{host}:{port}"
+    scheme = "https" if ssl_context else "http"
+    ref = open_reference(data_dir, faults, audience=audience, webhooks=webhooks,
+                         public_url=public_url or f"{scheme}://{host}:{port}", peers=peers)
+    base_url = f"{scheme}://{host}:{port}"
     target = write_target_file(ref, base_url)
     print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
           f"{data_dir / 'clients.json'}  target file: {target}", flush=True)
@@ -75,8 +90,9 @@ class EmbeddedReference:
     """The reference on a free loopback port, served from a background thread."""
 
     def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
-                 host: str = "127.0.0.1", webhooks: DeliverySettings | None = None):
-        self.ref = open_reference(data_dir, faults, webhooks=webhooks)
+                 host: str = "127.0.0.1", webhooks: DeliverySettings | None = None,
+                 peers: list[Path] | tuple[Path, ...] = ()):
+        self.ref = open_reference(data_dir, faults, webhooks=webhooks, peers=peers)
         self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()

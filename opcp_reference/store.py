@@ -118,6 +118,53 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE root_certs ADD COLUMN expiry_announced_at TEXT;
     """,
+    # 4: the reference's own PKI (CAs with sealed keys, issued leaves, revocations) and the
+    # Provisioning Certificate Pool.
+    """
+    CREATE TABLE ca (
+        name        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        profile     TEXT NOT NULL,
+        issuer_name TEXT NOT NULL,
+        der         BLOB NOT NULL,
+        key_sealed  BLOB,
+        key_hash_sha1   BLOB NOT NULL,
+        key_hash_sha256 BLOB NOT NULL
+    );
+    CREATE TABLE issued_certs (
+        issuer_name TEXT NOT NULL,
+        serial_hex  TEXT NOT NULL,
+        der         BLOB NOT NULL,
+        subject_cn  TEXT,
+        issued_at   TEXT NOT NULL,
+        client_id   TEXT,
+        PRIMARY KEY (issuer_name, serial_hex)
+    );
+    CREATE TABLE revocations (
+        issuer_name TEXT NOT NULL,
+        serial_hex  TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        revoked_at  TEXT NOT NULL,
+        PRIMARY KEY (issuer_name, serial_hex)
+    );
+    CREATE TABLE prov_certs (
+        pcid          TEXT PRIMARY KEY,
+        wmi           TEXT NOT NULL,
+        owner         TEXT NOT NULL,
+        leaf_der      BLOB NOT NULL,
+        sub2_der      BLOB,
+        sub1_der      BLOB NOT NULL,
+        root_der      BLOB NOT NULL,
+        key_hash      TEXT NOT NULL,
+        xsd_namespace TEXT NOT NULL,
+        v2g_root_akis TEXT,
+        previous_pcid TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE INDEX prov_certs_wmi ON prov_certs (wmi)
+    """,
 ]
 
 

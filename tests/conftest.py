@@ -51,9 +51,14 @@ class ServedReference:
         self.port = free_port()
         self.data_dir = data_dir
         self.base_url = f"{scheme}://127.0.0.1:{self.port}"
+        # The log goes to a file: a pipe nobody drains fills up after a suite run's worth of
+        # log lines and blocks the server.
+        self.log_path = data_dir.parent / f"serve-{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "opcp", "serve", "--port", str(self.port), "--data-dir",
-             str(data_dir), *args], cwd=REPO, stdout=subprocess.PIPE,
+             str(data_dir), *args], cwd=REPO, stdout=self._log,
             stderr=subprocess.STDOUT, text=True)
         self._wait(verify)
 
@@ -63,7 +68,7 @@ class ServedReference:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"opcp serve exited: {self.proc.stdout.read()}")
+                raise RuntimeError(f"opcp serve exited: {self.log_path.read_text()}")
             try:
                 with socket_connect(self.port):
                     return
@@ -73,9 +78,12 @@ class ServedReference:
         raise RuntimeError("opcp serve did not start within 30 s")
 
     def stop(self) -> str:
+        """Stop the server (if running) and return its log."""
         if self.proc.poll() is None:
             self.proc.terminate()
-        return self.proc.communicate(timeout=10)[0]
+        self.proc.wait(timeout=10)
+        self._log.close()
+        return self.log_path.read_text()
 
 
 def socket_connect(port: int):
@@ -89,3 +97,14 @@ def served(tmp_path: Path):
     server = ServedReference(tmp_path / "data")
     yield server
     server.stop()
+
+
+def make_root(common_name: str, dc: str, *, days: int = 3650, not_before=None) -> bytes:
+    """A fresh self-signed root of the role `dc` (V2G, MO, OEM), as DER."""
+    from datetime import UTC, datetime, timedelta
+
+    from v2g.pki.builder import issue
+
+    start = not_before or datetime.now(UTC) - timedelta(minutes=5)
+    profile = {"V2G": "v2g_root", "MO": "mo_root", "OEM": "oem_root"}[dc]
+    return issue(profile, common_name, not_before=start, not_after=start + timedelta(days=days)).der

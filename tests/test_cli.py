@@ -63,8 +63,8 @@ def test_check_against_a_target_file(served, tmp_path):
 def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
     data = served.data_dir
     target = data / "only-auth.toml"
-    target.write_text((data / "target.toml").read_text().replace(
-        'services = ["auth", "rcp", "admin", "webhook"]', 'services = ["auth"]'))
+    target.write_text(re.sub(r"services = \[[^\]]*\]", 'services = ["auth"]',
+                             (data / "target.toml").read_text()))
     proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target", str(target),
                            "--results", str(tmp_path / "a"), "--junit", str(tmp_path / "j.xml")],
                           cwd=REPO, capture_output=True, text=True, timeout=300)

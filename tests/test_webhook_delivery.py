@@ -15,11 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from opcp_reference.domain.demo import make_root
 from opcp_reference.domain.events import DeliverySettings, RetryPolicy
 from opcp_reference.server import EmbeddedReference
 from simulators.webhook_receiver import ReceiverServer
-from tests.conftest import token_for
+from tests.conftest import make_root, token_for
 
 FAST = DeliverySettings(retry=RetryPolicy(3, 0.2), poll_seconds=0.02, timeout_seconds=5)
 

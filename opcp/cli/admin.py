@@ -1,4 +1,5 @@
-"""Operator commands on a reference's data dir: `opcp audit`, `opcp keys rotate`."""
+"""Operator commands on a reference's data dir: `opcp audit`, `opcp keys rotate`,
+`opcp pcp cleanse`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--data-dir", type=Path, required=True)
     k.set_defaults(func=run_keys)
     register_tls(sub)
+    c = sub.add_parser("pcp", help="maintain the reference's Provisioning Certificate Pool")
+    c.add_argument("action", choices=["cleanse"],
+                   help="cleanse: delete expired and revoked provisioning certificates")
+    c.add_argument("--data-dir", type=Path, required=True)
+    c.set_defaults(func=run_pcp)
 
 
 def _open(data_dir: Path):
@@ -67,4 +73,18 @@ def run_tls(args: argparse.Namespace) -> int:
     for name, path in made.items():
         print(f"{name}: {path.with_suffix('.pem')}" + ("" if name == "ca" else
                                                       f"  key: {path.with_suffix('.key')}"))
+    return 0
+
+
+def run_pcp(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from opcp_reference.domain import pcp
+    from opcp_reference.domain.pki import StatusChecker
+
+    store = _open(args.data_dir)
+    deleted = asyncio.run(pcp.cleanse(store, StatusChecker(store)))
+    for pcid, reason in deleted:
+        print(f"deleted {pcid}: {reason}")
+    print(f"{len(deleted)} provisioning certificate(s) deleted")
     return 0

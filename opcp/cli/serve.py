@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="interval between webhook delivery retries (default: the spec's hour)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="switch on a deliberate fault (for proving the suite); repeatable")
+    p.add_argument("--public-url", default=None,
+                   help="base URL under which this instance is reached, baked into the OCSP URL"
+                        " of its certificates at first start (default http://HOST:PORT)")
+    p.add_argument("--peer", action="append", default=[], type=Path, metavar="FILE",
+                   help="target file of another ecosystem to forward provisioning certificate"
+                        " lookups to (pool collaboration); repeatable")
     p.set_defaults(func=run)
 
 
@@ -52,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
         return 2
     webhooks = DeliverySettings(retry=RetryPolicy(interval_seconds=args.webhook_retry_seconds))
     serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
-          ssl_context, webhooks)
+          args.public_url, args.peer, ssl_context, webhooks)
     return 0

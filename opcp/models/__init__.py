@@ -14,10 +14,11 @@ from functools import cache
 from jsonschema import Draft202012Validator, FormatChecker
 
 from opcp.access import ACCESS, Operation
-from opcp.models import admin, common, rcp, webhook
+from opcp.models import admin, common, pcp, rcp, webhook
 from opcp.models.base import SECURED_ERRORS, OpModel
 
-MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS}
+MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS,
+                          **pcp.MODELS}
 OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **webhook.OPERATIONS}
 
 

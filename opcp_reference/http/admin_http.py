@@ -6,7 +6,7 @@ from aiohttp import web
 
 from opcp.errors import BadRequest
 from opcp_reference.context import Reference
-from opcp_reference.domain import auth
+from opcp_reference.domain import auth, pki
 from opcp_reference.domain.auth import Principal
 from opcp_reference.http.common import OBJECT_IDS, read_json
 
@@ -21,4 +21,11 @@ async def rotate_signing_key(request: web.Request, ref: Reference, who: Principa
     return web.json_response({"kid": kid})
 
 
-HANDLERS = {"rotateSigningKey": rotate_signing_key}
+async def revoke_certificate(request: web.Request, ref: Reference, who: Principal):
+    done = pki.revoke(ref.store, await read_json(request))
+    request[OBJECT_IDS] = [f"issuer={done['issuer']}", f"serialNumber={done['serialNumber']}",
+                           f"reason={done['reason']}"]
+    return web.json_response(done)
+
+
+HANDLERS = {"rotateSigningKey": rotate_signing_key, "revokeCertificate": revoke_certificate}

@@ -102,11 +102,13 @@ class TestPki:
 
     @classmethod
     def build(cls, *, ocsp_url: str = DEFAULT_OCSP_URL, now: dt.datetime | None = None,
-              ocsp_signers: bool = True) -> TestPki:
+              ocsp_signers: bool = True,
+              layout: list[tuple[str, str, str | None, str]] | None = None) -> TestPki:
+        """Issue every row of ``layout`` (default ``LAYOUT``), parents before children."""
         start = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(hours=1)
         made: dict[str, Issued] = {}
         entries: list[PkiEntry] = []
-        for name, prof, issuer, cn in LAYOUT:
+        for name, prof, issuer, cn in (LAYOUT if layout is None else layout):
             parent = made[issuer] if issuer else None
             made[name] = issue(prof, cn, parent, ocsp_url=ocsp_url, not_before=start)
             entries.append(PkiEntry(name, issuer or name, made[name]))

@@ -1,0 +1,34 @@
+"""Provisioning Certificate Pool models (pcp.v1.json: ProvisioningCertificateData and the
+GET envelope). Field names follow the spec, deprecated spellings included."""
+
+B64 = {"type": "string", "pattern": "^[A-Za-z0-9+/\\s]+={0,3}$", "minLength": 1}
+PCID = {"type": "string", "pattern": "^[a-zA-Z0-9]{17,18}$"}
+
+PROVISIONING_CERTIFICATE_DATA = {
+    "type": "object",
+    "minProperties": 3,
+    "required": ["subCA1Certificate", "vehicleCertificate", "rootIssuerDistinguishedName",
+                 "rootIssuerSerialNumber"],
+    "properties": {
+        "subCA1Certificate": B64,
+        "subCA2Certificate": B64,
+        "vehicleCertificate": B64,
+        "xsdMsgDefNamespace": {"enum": ["urn:iso:15118:2:2013:MsgDef"]},
+        "rootIssuerDistinguishedName": {"type": "string", "minLength": 1},
+        "rootIssuerSerialNumber": {"type": "string", "pattern": "^[0-9a-fA-F]+$"},
+        "v2gRootAuthorityKeyIdentifiers": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                           "items": {"type": "string"}},
+        "rootAuthorityKeyIdentifier": {"type": "string"},
+        "fingerprint": {"type": "string"},
+        "previousPcid": PCID,
+    },
+}
+
+MODELS = {
+    "ProvisioningCertificateData": PROVISIONING_CERTIFICATE_DATA,
+    "GetProvisioningCertificateResponse": {
+        "type": "object",
+        "required": ["OEMMessage"],
+        "properties": {"OEMMessage": PROVISIONING_CERTIFICATE_DATA},
+    },
+}

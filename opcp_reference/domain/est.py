@@ -1,0 +1,171 @@
+"""EST (RFC 7030) enrollment and CA distribution of the reference's V2G PKI
+(docs/components/05, reference/est.v1.json).
+
+`simpleenroll` certifies the key of a base64 PKCS#10 request from the Sub-CA 2 of the
+requested CA, after checking the request's signature, its key (secp256r1, the only curve of
+ISO 15118-2 certificates) and its CN: the identifier of that CA's leaves (EVSE or SECC ID
+for `cpo`, EMAID for `mo`, PCID for `oem`/`veh`) and, where the credential names a scope,
+within it (EMAID prefix of an MO, WMI of an OEM; INTEROP item 8). CPO credentials carry no
+operator ID in this reference, so a CPO's CN is checked for its format only.
+
+Both answers are PKCS#7 certs-only in base64 with line breaks every 64 characters, as RFC
+7030 section 4.1.3 / 4.2.3 send them. `veh` (ISO 15118-20 vehicle certificates) issues with
+the ISO 15118-2 provisioning profile from the same OEM Sub-CA 2: the toolkit has no -20
+profiles yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from opcp import ids
+from opcp.errors import BadRequest, Forbidden, NotFound
+from opcp_reference.domain import pki
+from opcp_reference.domain.auth import Principal
+from opcp_reference.faults import Faults
+from opcp_reference.store import Store
+from v2g.pki.builder import ProfileError, check_subject_cn, issue_from_csr
+from v2g.pki.profiles import profile as _profile
+
+ISO_VERSIONS = ("ISO15118-2", "ISO15118-20")
+ALGORITHMS = ("secp256r1", "secp521r1", "ed448")  # est.v1.json's enum
+OFFERED_ALGORITHMS = ("secp256r1",)
+PKCS7_CONTENT_TYPE = "application/pkcs7-mime; smime-type=certs-only"
+MAX_CSR = 8 * 1024
+
+
+@dataclass(frozen=True)
+class EstCa:
+    issuer: str  # name of the Sub-CA 2 in the reference's PKI
+    profile: str  # the profile of the leaves it issues
+    scope: str | None  # "emaid" or "wmi": which credential attribute bounds the CN
+
+
+CAS: dict[str, EstCa] = {
+    "cpo": EstCa("v2g1.cpo.sub2", "secc_leaf", None),
+    "mo": EstCa("v2g1.mo.sub2", "contract_leaf", "emaid"),
+    "oem": EstCa("v2g1.oem.sub2", "oem_prov_leaf", "wmi"),
+    "veh": EstCa("v2g1.oem.sub2", "oem_prov_leaf", "wmi"),
+    "cps": EstCa("v2g1.cps.sub2", "cps_leaf", None),
+}
+
+
+def _check_iso_version(value: str) -> None:
+    if value not in ISO_VERSIONS:
+        raise BadRequest(f"iso-version: must be one of {', '.join(ISO_VERSIONS)}")
+
+
+def _est_ca(ca: str) -> EstCa:
+    try:
+        return CAS[ca]
+    except KeyError:
+        raise BadRequest(f"ca: must be one of {', '.join(CAS)}") from None
+
+
+def read_csr(body: bytes) -> x509.CertificateSigningRequest:
+    """A PKCS#10 request from base64 (line breaks tolerated), PEM or raw DER."""
+    # Raw DER may end in bytes that look like white space: only text forms are stripped.
+    raw = body.lstrip()
+    if raw[:1] != b"\x30":
+        raw = raw.rstrip()
+    if not raw:
+        raise BadRequest("body: a base64 PKCS#10 certificate signing request is required")
+    if len(raw) > MAX_CSR:
+        raise BadRequest(f"body: longer than {MAX_CSR} bytes; a CSR is a few hundred")
+    try:
+        if raw.startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_csr(raw)
+        der = raw
+        if raw[:1] != b"\x30":
+            try:
+                der = base64.b64decode(b"".join(raw.split()), validate=True)
+            except (binascii.Error, ValueError):
+                raise BadRequest("body: is not base64 (a PKCS#10 request in base64 is"
+                                 " expected)") from None
+        return x509.load_der_x509_csr(der)
+    except ValueError:
+        raise BadRequest("body: is not a DER PKCS#10 certificate signing request") from None
+
+
+def _cn_of(csr: x509.CertificateSigningRequest) -> str:
+    try:
+        cns = csr.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    except ValueError:
+        cns = []
+    if not cns:
+        raise BadRequest("csr.subject: has no CN")
+    return str(cns[0].value)
+
+
+def _check_scope(est_ca: EstCa, cn: str, who: Principal) -> None:
+    if est_ca.scope == "emaid":
+        mine = {p.upper() for p in who.emaid_prefixes}
+        if ids.emaid_prefix(cn) not in mine:
+            raise Forbidden(f"csr.subject CN: EMAID {cn} is not of this client's provider"
+                            f" prefixes ({', '.join(sorted(mine)) or 'none'})")
+    elif est_ca.scope == "wmi":
+        mine = {w.upper() for w in who.wmis}
+        if ids.pcid_wmi(cn) not in mine:
+            raise Forbidden(f"csr.subject CN: PCID {cn} is not of this client's WMIs"
+                            f" ({', '.join(sorted(mine)) or 'none'})")
+
+
+def enroll(store: Store, who: Principal, ca: str, iso_version: str, body: bytes,
+           faults: Faults) -> tuple[str, x509.Certificate]:
+    """simpleenroll: the issued certificate as base64 PKCS#7 certs-only, and the certificate."""
+    est_ca = _est_ca(ca)
+    _check_iso_version(iso_version)
+    csr = read_csr(body)
+    try:
+        signature_ok = csr.is_signature_valid
+        key = csr.public_key()
+    except Exception:  # noqa: BLE001 - unsupported algorithms raise several types
+        raise BadRequest("csr: its key or signature algorithm cannot be read") from None
+    if not signature_ok:
+        raise BadRequest("csr: the request's signature does not verify with its own key")
+    if not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)):
+        raise BadRequest("csr.publicKey: must be an EC key on secp256r1 (P-256)")
+    prof = _profile(est_ca.profile)
+    try:
+        cn = check_subject_cn(prof, _cn_of(csr))
+    except ProfileError as exc:
+        raise BadRequest(f"csr.subject CN: {exc.detail} (a {ca} leaf's CN is"
+                         f" {_cn_rule_words(prof.cn_rule.value)})") from None
+    if not faults.on("est-skip-cn-check"):
+        _check_scope(est_ca, cn, who)
+    issuer = pki.issuer_for_signing(store, est_ca.issuer)
+    try:
+        issued = issue_from_csr(prof, csr, issuer, ocsp_url=pki.ocsp_url(store))
+    except ProfileError as exc:
+        raise BadRequest(f"csr: {exc.detail} [{exc.rule}]") from None
+    pki.record_issued(store, est_ca.issuer, issued.cert, who.client_id)
+    return certs_only([issued.cert]), issued.cert
+
+
+def _cn_rule_words(rule: str) -> str:
+    return {"emaid": "an EMAID", "pcid": "a PCID", "evse_or_secc": "an EVSE ID or a SECC ID",
+            "free": "free text"}[rule]
+
+
+def ca_certs(store: Store, ca: str, iso_version: str, algorithm: str) -> str:
+    """cacerts: the CA's chain (Sub-CA 2, Sub-CA 1, root) as base64 PKCS#7 certs-only."""
+    est_ca = _est_ca(ca)
+    _check_iso_version(iso_version)
+    if algorithm not in ALGORITHMS:
+        raise BadRequest(f"algorithm: must be one of {', '.join(ALGORITHMS)}")
+    if algorithm not in OFFERED_ALGORITHMS:
+        raise NotFound(f"algorithm: this ecosystem has no {ca} CA for {algorithm}")
+    return certs_only(pki.chain_of(store, est_ca.issuer))
+
+
+def certs_only(certs: list[x509.Certificate]) -> str:
+    der = pkcs7.serialize_certificates(certs, serialization.Encoding.DER)
+    text = base64.b64encode(der).decode()
+    return "\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n"

@@ -1,0 +1,395 @@
+"""Provisioning Certificate Pool (docs/components/02, reference/pcp.v1.json).
+
+Publishing runs the spec's four control steps in its order and answers the error of the
+first that fails, writing nothing:
+
+1. the PCID's WMI (first three characters of the leaf's CN) is one of the OEM token's WMIs
+   (403);
+2. every certificate, leaf to root, is valid now (validity shell model; 400);
+3. every delivered certificate is `good` at the OCSP responder of its AIA URL (400 when
+   revoked or unknown, 502 when the responder cannot be asked);
+4. the chain leads to an OEM or V2G root in the RCP (`v2g.pki.validate`, purpose
+   provisioning; 400).
+
+Input that cannot be read (not base64, not DER, no PCID in the CN) is refused before the
+steps, naming the field. Delivery (GET) re-checks steps 3 and 4, as pcp.v1.json asks.
+Events and CCP cascades are call sites (`_raise_event`, `_delete_contracts_of`) that do
+nothing until the event service and the CCP land.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from opcp import ids
+from opcp.errors import ApiError, BadRequest, Forbidden, NotFound
+from opcp_reference.domain.auth import Principal
+from opcp_reference.domain.certinfo import display_dn
+from opcp_reference.domain.pki import StatusChecker
+from opcp_reference.faults import Faults
+from opcp_reference.store import Store
+from v2g.pki.ocsp import Good, OcspError, Revoked
+from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+
+log = logging.getLogger("opcp.reference.pcp")
+
+PCID_PATTERN = "^[a-zA-Z0-9]{17,18}$"
+XSD_NAMESPACE = "urn:iso:15118:2:2013:MsgDef"
+CERT_FIELDS = ("vehicleCertificate", "subCA2Certificate", "subCA1Certificate")  # leaf first
+MAX_CERT_B64 = 4096  # a certificate of the V2G PKI is < 1 KB DER
+
+
+class BadGateway(ApiError):
+    status = 502
+    default_message = "an upstream service could not be asked"
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A published chain: the leaf, its sub-CAs (leaf side first), and their field names."""
+
+    certs: list[x509.Certificate]
+    fields: list[str]
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return self.certs[0]
+
+
+# ----------------------------------------------------------------------------- call sites
+
+def _raise_event(db: sqlite3.Connection, event: str, **payload: object) -> None:
+    """Call site for the event service (webhooks): a no-op until it lands. Called inside the
+    write transaction, so an event is recorded exactly when the change commits.
+
+    Wiring: mo.prov.cert.* events are MO events about an EMAID (webhook routing by EMAID
+    prefix), so they are raised per contract of the PCID, from the CCP cascade
+    (`_delete_contracts_of`: for each (emaid, pcid) it deletes, `events.contract_event(db,
+    event, emaid=..., pcid=...)`), and this function then only logs."""
+    log.info("event %s %s (no event service yet)", event, payload)
+
+
+def _delete_contracts_of(db: sqlite3.Connection, pcid: str) -> None:
+    """Call site for the Contract Certificate Pool: deletes the PCID's contracts once the CCP
+    lands (spec: a changed key pair or a deletion invalidates them). A no-op until then."""
+    log.info("CCP cascade for PCID %s (no CCP yet)", pcid)
+
+
+# ----------------------------------------------------------------------------- input
+
+def check_pcid(value: str, field: str = "pcid") -> str:
+    try:
+        return ids.normalise_pcid(value)
+    except ids.IdError:
+        raise BadRequest(f'{field} : must match "{PCID_PATTERN}"') from None
+
+
+def _decode_cert(body: dict, field: str) -> x509.Certificate:
+    value = body[field]
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{field}: must be a non-empty base64 string of a DER certificate")
+    if len(value) > MAX_CERT_B64:
+        raise BadRequest(f"{field}: longer than {MAX_CERT_B64} characters")
+    try:
+        der = base64.b64decode("".join(value.split()), validate=True)
+    except ValueError:
+        raise BadRequest(f"{field}: is not valid base64") from None
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise BadRequest(f"{field}: is not a DER X.509 certificate") from None
+
+
+def parse_body(body: object) -> tuple[Chain, str, dict]:
+    """The chain, the PCID (the leaf's CN) and the optional fields of a ProvisioningCertificate."""
+    if not isinstance(body, dict):
+        raise BadRequest("body: must be a JSON object (ProvisioningCertificate)")
+    missing = [f for f in ("subCA1Certificate", "vehicleCertificate") if f not in body]
+    if missing:
+        raise BadRequest(*(f"{f}: is required" for f in missing))
+    fields = [f for f in CERT_FIELDS if body.get(f) is not None]
+    certs = [_decode_cert(body, f) for f in fields]
+    extra: dict = {}
+    namespace = body.get("xsdMsgDefNamespace", XSD_NAMESPACE)
+    if namespace != XSD_NAMESPACE:
+        raise BadRequest(f"xsdMsgDefNamespace: must be {XSD_NAMESPACE}")
+    extra["xsdMsgDefNamespace"] = namespace
+    akis = body.get("v2gRootAuthorityKeyIdentifiers")
+    if akis is not None:
+        if (not isinstance(akis, list) or not akis or len(set(map(str, akis))) != len(akis)
+                or not all(isinstance(a, str) and a for a in akis)):
+            raise BadRequest("v2gRootAuthorityKeyIdentifiers: must be a non-empty list of unique"
+                             " strings")
+        extra["v2gRootAuthorityKeyIdentifiers"] = akis
+    previous = body.get("previousPcid")
+    if previous is not None:
+        extra["previousPcid"] = check_pcid(previous if isinstance(previous, str) else "",
+                                           "previousPcid")
+    cns = certs[0].subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    if not cns:
+        raise BadRequest("vehicleCertificate: has no CN (the PCID)")
+    pcid = check_pcid(str(cns[0].value), "vehicleCertificate CN (PCID)")
+    return Chain(certs, fields), pcid, extra
+
+
+# ----------------------------------------------------------------------------- control steps
+
+def _trust(store: Store) -> TrustStore:
+    anchors = []
+    for row in store.query("SELECT der, root_type FROM root_certs WHERE root_type IN ('OEM','V2G')"):
+        anchors.append(TrustAnchor.of(bytes(row["der"]), row["root_type"].lower()))
+    return TrustStore(anchors)
+
+
+def _root_of(chain: Chain, trust: TrustStore) -> x509.Certificate | None:
+    """The RCP root that signed the top of the chain, if any."""
+    top = chain.certs[-1]
+    for anchor in trust.candidates(top.issuer):
+        try:
+            top.verify_directly_issued_by(anchor.cert)
+        except Exception:  # noqa: BLE001 - wrong key, wrong algorithm: not this anchor
+            continue
+        return anchor.cert
+    return None
+
+
+def _step_validity(chain: Chain, root: x509.Certificate | None, now: dt.datetime) -> None:
+    named = list(zip(chain.fields, chain.certs)) + ([("root certificate", root)] if root else [])
+    for field, cert in named:
+        if now > cert.not_valid_after_utc:
+            raise BadRequest(f"{field}: expired on {cert.not_valid_after_utc.isoformat()}"
+                             " (every certificate leaf to root must be valid: shell model)")
+        if now < cert.not_valid_before_utc:
+            raise BadRequest(f"{field}: not valid before {cert.not_valid_before_utc.isoformat()}"
+                             " (every certificate leaf to root must be valid: shell model)")
+
+
+async def _step_ocsp(chain: Chain, root: x509.Certificate | None, checker: StatusChecker) -> None:
+    issuers = chain.certs[1:] + [root]
+    for field, cert, issuer in zip(chain.fields, chain.certs, issuers):
+        if issuer is None:
+            continue  # no issuer to name in the request: step 4 refuses the chain
+        try:
+            result = await checker.status(cert, issuer)
+        except OcspError as exc:
+            if exc.rule == "aia.missing":
+                raise BadRequest(f"{field}: {exc.detail} (its status cannot be checked)") from None
+            raise BadGateway(f"{field}: the OCSP responder could not be asked: {exc.detail}"
+                             f" [{exc.rule}]") from None
+        if isinstance(result.status, Revoked):
+            raise BadRequest(f"{field}: is revoked (OCSP, since "
+                             f"{result.status.time.isoformat()})")
+        if not isinstance(result.status, Good):
+            raise BadRequest(f"{field}: its OCSP responder does not know it (status unknown)")
+
+
+def _step_trust(chain: Chain, trust: TrustStore, at: dt.datetime) -> None:
+    try:
+        validate_chain(chain.certs, trust, purpose=Purpose.PROVISIONING, at=at)
+    except ChainError as exc:
+        field = chain.fields[exc.position] if exc.position < len(chain.fields) else "root"
+        raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to an OEM or"
+                         " V2G root in the Root Certificate Pool)") from None
+
+
+async def run_checks(store: Store, chain: Chain, faults: Faults, checker: StatusChecker,
+                     now: dt.datetime, *, validity: bool) -> x509.Certificate:
+    """Control steps 2-4 (2 only when publishing); returns the trusted root."""
+    trust = _trust(store)
+    root = _root_of(chain, trust)
+    skip_time = faults.on("pcp-accept-expired-chain")
+    if validity and not skip_time:
+        _step_validity(chain, root, now)
+    if not faults.on("pcp-skip-ocsp"):
+        await _step_ocsp(chain, root, checker)
+    if faults.on("pcp-untrusted-root-accepted"):
+        return root if root is not None else chain.certs[-1]
+    at = now
+    if skip_time:
+        # The fault's "accepting" an expired chain: judge it at a moment it was valid.
+        at = min(c.not_valid_after_utc for c in chain.certs) - dt.timedelta(seconds=1)
+    _step_trust(chain, trust, at)
+    assert root is not None  # validate_chain found an anchor
+    return root
+
+
+# ----------------------------------------------------------------------------- operations
+
+def _key_hash(cert: x509.Certificate) -> str:
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def _own_wmi(who: Principal, pcid: str, faults: Faults) -> None:
+    wmi = ids.pcid_wmi(pcid)
+    if who.role.value == "OEM" and wmi not in {w.upper() for w in who.wmis}:
+        if not faults.on("pcp-skip-wmi-check"):
+            raise Forbidden(f"pcid: WMI {wmi} of PCID {pcid} is not one of this client's WMIs")
+
+
+async def add(store: Store, who: Principal, body: object, faults: Faults,
+              checker: StatusChecker, now: dt.datetime | None = None) -> dict:
+    now = now or dt.datetime.now(dt.UTC)
+    chain, pcid, extra = parse_body(body)
+    _own_wmi(who, pcid, faults)  # step 1
+    root = await run_checks(store, chain, faults, checker, now, validity=True)  # steps 2-4
+    leaf, subs = chain.certs[0], chain.certs[1:]
+    sub1 = subs[-1]
+    sub2 = subs[0] if len(subs) == 2 else None
+    key_hash = _key_hash(leaf)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with store.tx() as db:
+        before = db.execute("SELECT key_hash, created_at FROM prov_certs WHERE pcid = ?",
+                            (pcid,)).fetchone()
+        db.execute(
+            "INSERT OR REPLACE INTO prov_certs (pcid, wmi, owner, leaf_der, sub2_der, sub1_der,"
+            " root_der, key_hash, xsd_namespace, v2g_root_akis, previous_pcid, created_at,"
+            " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (pcid, ids.pcid_wmi(pcid), who.client_id, _der(leaf),
+             _der(sub2) if sub2 is not None else None, _der(sub1), _der(root), key_hash,
+             extra["xsdMsgDefNamespace"],
+             json.dumps(extra["v2gRootAuthorityKeyIdentifiers"])
+             if "v2gRootAuthorityKeyIdentifiers" in extra else None,
+             extra.get("previousPcid"), before["created_at"] if before else stamp, stamp))
+        if before is not None and before["key_hash"] != key_hash:
+            # Spec: an update with a new key pair invalidates the PCID's contracts and
+            # notifies the MOs subscribed to the WMI.
+            _delete_contracts_of(db, pcid)
+            _raise_event(db, "mo.prov.cert.updated", pcid=pcid, wmi=ids.pcid_wmi(pcid))
+    return _render(_row(store, pcid))
+
+
+def _row(store: Store, pcid: str) -> sqlite3.Row | None:
+    return store.query_one("SELECT * FROM prov_certs WHERE pcid = ?", (pcid,))
+
+
+def _load(der: bytes | None) -> x509.Certificate | None:
+    return x509.load_der_x509_certificate(bytes(der)) if der is not None else None
+
+
+def _chain_of_row(row: sqlite3.Row) -> Chain:
+    pairs = [("vehicleCertificate", _load(row["leaf_der"])),
+             ("subCA2Certificate", _load(row["sub2_der"])),
+             ("subCA1Certificate", _load(row["sub1_der"]))]
+    kept = [(f, c) for f, c in pairs if c is not None]
+    return Chain([c for _, c in kept], [f for f, _ in kept])
+
+
+def _colon_hex(data: bytes) -> str:
+    return ":".join(f"{b:02X}" for b in data)
+
+
+def _render(row: sqlite3.Row | None) -> dict:
+    assert row is not None
+    root = x509.load_der_x509_certificate(bytes(row["root_der"]))
+    leaf_der = bytes(row["leaf_der"])
+    out: dict = {
+        "subCA1Certificate": base64.b64encode(bytes(row["sub1_der"])).decode(),
+        "vehicleCertificate": base64.b64encode(leaf_der).decode(),
+        "xsdMsgDefNamespace": row["xsd_namespace"],
+        "rootIssuerDistinguishedName": display_dn(root.subject),
+        "rootIssuerSerialNumber": format(root.serial_number, "x"),
+        "fingerprint": hashlib.sha256(leaf_der).hexdigest(),
+    }
+    if row["sub2_der"] is not None:
+        out["subCA2Certificate"] = base64.b64encode(bytes(row["sub2_der"])).decode()
+    try:
+        ski = root.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        out["rootAuthorityKeyIdentifier"] = _colon_hex(ski)
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    if row["v2g_root_akis"]:
+        out["v2gRootAuthorityKeyIdentifiers"] = json.loads(row["v2g_root_akis"])
+    if row["previous_pcid"]:
+        out["previousPcid"] = row["previous_pcid"]
+    return out
+
+
+async def get(store: Store, who: Principal, pcid: str, faults: Faults, checker: StatusChecker,
+              now: dt.datetime | None = None) -> dict | None:
+    """The certificate as ProvisioningCertificateData, or None when this pool lacks it (the
+    caller may then ask peer ecosystems). Status and trust are re-checked at delivery."""
+    pcid = check_pcid(pcid)
+    _own_wmi(who, pcid, faults)
+    row = _row(store, pcid)
+    if row is None:
+        return None
+    try:
+        await run_checks(store, _chain_of_row(row), faults, checker, now or dt.datetime.now(dt.UTC),
+                         validity=False)
+    except BadRequest as exc:
+        # Revoked or no longer trusted: the pool must not deliver it (data cleansing removes
+        # such certificates; until then it is as good as absent).
+        raise NotFound(f"pcid: the provisioning certificate of {pcid} cannot be delivered: "
+                       + "; ".join(exc.messages)) from None
+    return _render(row)
+
+
+def lookup(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
+    pcid = check_pcid(pcid)
+    _own_wmi(who, pcid, faults)
+    if _row(store, pcid) is None:
+        raise NotFound(f"pcid: no provisioning certificate for PCID {pcid} in the pool")
+
+
+def delete(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
+    pcid = check_pcid(pcid)
+    _own_wmi(who, pcid, faults)
+    with store.tx() as db:
+        if db.execute("DELETE FROM prov_certs WHERE pcid = ?", (pcid,)).rowcount == 0:
+            raise NotFound("The OEM provisioning certificate with given PCID is not found.")
+        # Spec: deleting a provisioning certificate deletes its contracts in the CCP, and the
+        # MOs learn it through mo.prov.cert.deleted.
+        _delete_contracts_of(db, pcid)
+        _raise_event(db, "mo.prov.cert.deleted", pcid=pcid, wmi=ids.pcid_wmi(pcid))
+
+
+def not_found(pcid: str) -> NotFound:
+    return NotFound("The OEM provisioning certificate with given PCID is not found.",
+                    f"pcid: {pcid}")
+
+
+
+
+async def cleanse(store: Store, checker: StatusChecker, now: dt.datetime | None = None
+                  ) -> list[tuple[str, str]]:
+    """Data cleansing (docs/components/02): delete stored certificates that have expired or
+    been revoked, with the same cascade as a deletion. A responder that cannot be asked
+    deletes nothing (it is reported, and the next run tries again). Returns (pcid, reason)."""
+    now = now or dt.datetime.now(dt.UTC)
+    done: list[tuple[str, str]] = []
+    for row in store.query("SELECT * FROM prov_certs ORDER BY pcid"):
+        chain = _chain_of_row(row)
+        root = x509.load_der_x509_certificate(bytes(row["root_der"]))
+        try:
+            _step_validity(chain, root, now)
+            await _step_ocsp(chain, root, checker)
+        except BadRequest as exc:
+            reason = "; ".join(exc.messages)
+        except BadGateway as exc:
+            log.warning("cleansing kept %s: %s", row["pcid"], "; ".join(exc.messages))
+            continue
+        else:
+            continue
+        with store.tx() as db:
+            if db.execute("DELETE FROM prov_certs WHERE pcid = ? AND updated_at = ?",
+                          (row["pcid"], row["updated_at"])).rowcount:
+                _delete_contracts_of(db, row["pcid"])
+                _raise_event(db, "mo.prov.cert.deleted", pcid=row["pcid"], wmi=row["wmi"],
+                             reason=reason)
+                done.append((row["pcid"], reason))
+    return done

@@ -1,0 +1,69 @@
+"""Pool collaboration: a provisioning certificate this ecosystem lacks is asked for at the
+peer ecosystems it knows (`opcp serve --peer FILE`, a target file per peer).
+
+A forwarded request carries `broadcast: true` (pcp.v1.json: "if set to true, this call is
+not getting forwarded to other ecosystems"), so a peer answers from its own pool only and
+two pools that list each other cannot loop. Peers are asked in the order given; the first
+200 wins. A peer that fails (no token, 5xx, unreachable) is logged and skipped: the caller
+then gets this pool's 404, not the peer's trouble.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from opcp.models import check_body
+from opcp.target import Target
+
+log = logging.getLogger("opcp.reference.peers")
+
+READER_ROLES = ("MO", "MO_V2G", "CPS", "OEM")  # roles that may read provisioning certificates
+
+
+async def _token(http: httpx.AsyncClient, peer: Target) -> str | None:
+    client = next((c for r in READER_ROLES for c in peer.clients_of(r)), None)
+    if client is None:
+        log.warning("peer %s: no client of a role that may read provisioning certificates",
+                    peer.name)
+        return None
+    resp = await http.post(peer.token_url, json={
+        "client_id": client.client_id, "client_secret": client.client_secret,
+        "audience": peer.audience, "grant_type": "client_credentials"})
+    if resp.status_code != 200:
+        log.warning("peer %s: token request answered %s", peer.name, resp.status_code)
+        return None
+    return resp.json().get("access_token")
+
+
+async def find_prov_cert(peers: tuple[Target, ...], pcid: str) -> dict | None:
+    """ProvisioningCertificateData from the first peer that has the PCID, else None."""
+    if not peers:
+        return None
+    async with httpx.AsyncClient(timeout=10) as http:
+        for peer in peers:
+            try:
+                token = await _token(http, peer)
+                if token is None:
+                    continue
+                resp = await http.get(peer.url("pcp", f"/v1/oem/provCerts/{pcid}"),
+                                      headers={"Authorization": f"Bearer {token}",
+                                               "broadcast": "true"})
+            except httpx.HTTPError as exc:
+                log.warning("peer %s: %s", peer.name, exc)
+                continue
+            if resp.status_code == 200:
+                try:
+                    body = resp.json()
+                except ValueError:
+                    body = None
+                # A peer's answer is passed on only in the spec's shape.
+                problems = check_body("GetProvisioningCertificateResponse", body)
+                if not problems:
+                    return body["OEMMessage"]
+                log.warning("peer %s: 200 that is no GetProvisioningCertificateResponse: %s",
+                            peer.name, "; ".join(problems[:3]))
+            elif resp.status_code != 404:
+                log.warning("peer %s answered %s for PCID %s", peer.name, resp.status_code, pcid)
+    return None
