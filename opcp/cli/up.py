@@ -1,0 +1,30 @@
+"""`opcp up`: run the reference and the actors' receivers until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="run the reference ecosystem and webhook receivers until Ctrl-C")
+    p.add_argument("--data-dir", type=Path, default=Path("data"))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--receiver-port", type=int, default=8090)
+    p.add_argument("--tls", action="store_true",
+                   help="serve HTTPS with a local CA made on first use (DATA_DIR/tls/ca.pem)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from simulators.ecosystem import UpSettings
+    from simulators.ecosystem import run as run_up
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the actors' own calls are noise here
+    asyncio.run(run_up(UpSettings(args.data_dir, args.host, args.port, args.receiver_port, args.tls)))
+    return 0

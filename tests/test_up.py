@@ -1,0 +1,63 @@
+"""`opcp up` serves HTTPS with its local CA, subscribes every party's receiver, delivers
+signed events to it, and stops cleanly on Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import ssl
+import subprocess
+import sys
+import time
+
+import httpx
+
+from opcp.paths import REPO
+from tests.conftest import free_port, make_root
+
+
+def _wait_for(path, text: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        content = path.read_text() if path.exists() else ""
+        if text in content:
+            return content
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} did not appear in {path}:\n{content[-2000:]}")
+
+
+def test_up_runs_the_ecosystem_until_ctrl_c(tmp_path):
+    data, log = tmp_path / "data", tmp_path / "up.log"
+    port, receiver_port = free_port(), free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "opcp", "up", "--data-dir", str(data),
+                                 "--port", str(port), "--receiver-port", str(receiver_port), "--tls"],
+                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        printed = _wait_for(log, "ready; Ctrl-C stops")
+        ca = data / "tls" / "ca.pem"
+        assert str(ca) in printed and "subscribed: oem-1, oem-2, mo-1" in printed
+        context = ssl.create_default_context(cafile=str(ca))
+        admin = next(c for c in json.loads((data / "clients.json").read_text())
+                     if c["role"] == "ADMIN")
+        base = f"https://127.0.0.1:{port}"
+        token = httpx.post(base + "/oauth/token", verify=context, json={
+            "client_id": admin["client_id"], "client_secret": admin["client_secret"],
+            "audience": "https://opcp-reference.local", "grant_type": "client_credentials",
+        }).json()["access_token"]
+        added = httpx.put(base + "/v1/root/rootCerts", verify=context,
+                          headers={"Authorization": f"Bearer {token}"},
+                          json={"caCertificate": base64.b64encode(make_root("Up Root", "MO")).decode(),
+                                "rootType": "MO"})
+        assert added.status_code == 200
+        # The event reaches every party's hook, with a signature the receiver accepts.
+        _wait_for(log, "/hooks/oem-1 -> 200")
+        _wait_for(log, "/hooks/cps-2 -> 200")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in log.read_text()
+        assert admin["client_secret"] not in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
