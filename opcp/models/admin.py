@@ -2,10 +2,6 @@
 
 from opcp.models.base import OpModel
 
-OPERATIONS = {"rotateSigningKey": OpModel({200: "RotateSigningKeyResponse", 400: "Error"},
-                                        request="RotateSigningKeyRequest")}
-
-
 MODELS = {
     "RotateSigningKeyRequest": {
         "type": "object", "required": ["reason"],
@@ -16,5 +12,8 @@ MODELS = {
     },
 }
 
-OPERATIONS = {"rotateSigningKey": OpModel({200: "RotateSigningKeyResponse", 400: "Error"},
-                                          request="RotateSigningKeyRequest")}
+OPERATIONS = {
+    "rotateSigningKey": OpModel({200: "RotateSigningKeyResponse", 400: "Error"},
+                                request="RotateSigningKeyRequest"),
+    "revokeCertificate": OpModel({200: None, 400: "Error", 404: "Error", 409: "Error"}),
+}

@@ -1,6 +1,8 @@
 """Provisioning Certificate Pool models (pcp.v1.json: ProvisioningCertificateData and the
 GET envelope). Field names follow the spec, deprecated spellings included."""
 
+from opcp.models.base import OpModel
+
 B64 = {"type": "string", "pattern": "^[A-Za-z0-9+/\\s]+={0,3}$", "minLength": 1}
 PCID = {"type": "string", "pattern": "^[a-zA-Z0-9]{17,18}$"}
 
@@ -31,4 +33,13 @@ MODELS = {
         "required": ["OEMMessage"],
         "properties": {"OEMMessage": PROVISIONING_CERTIFICATE_DATA},
     },
+}
+
+# 502: a certificate's OCSP responder could not be asked (erratum E-PCP-1, docs/pcp.md).
+OPERATIONS = {
+    "addOemProvCert": OpModel({200: "ProvisioningCertificateData", 400: "Error", 502: "Error"}),
+    "getOEMProvCert": OpModel({200: "GetProvisioningCertificateResponse", 400: "Error", 404: "Error",
+                               502: "Error"}),
+    "deleteOemProvCert": OpModel({200: None, 400: "Error", 404: "Error"}),
+    "lookupVehicle": OpModel({200: None, 400: "Error", 404: "Error"}),
 }
