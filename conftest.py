@@ -17,6 +17,7 @@ pytest_plugins = [
     "features.steps.webhook_steps",
     "features.steps.pcp_steps",
     "features.steps.est_steps",
+    "features.steps.isolation_steps",
 ]
 
 

@@ -61,6 +61,9 @@ _RULES = [
          "repeated wrong secrets are answered 429 with Retry-After", "auth"),
     Rule("SEC-KEY-ROTATION", "RFC 7517 section 4.5 (kid); docs/reference.md",
          "tokens outlive a rotation of the signing key until they expire", "auth"),
+    Rule("OWNER-ISOLATION", "docs/04_authentication.md (OEM by WMI, MO by EMAID); OWASP API1",
+         "another party of the same role gets 403/404 for an owned object, never it, never a change",
+         "auth"),
     Rule("ROLE-TABLE", "docs/04_authentication.md Roles&Rights",
          "each role reaches exactly the operations the table grants it", "auth"),
     # Root Certificate Pool

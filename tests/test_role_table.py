@@ -43,3 +43,34 @@ def test_the_table_holds_the_spec_rows():
     assert by_name["getSignedContractData"].roles == {Role.CPO}
     assert by_name["simpleEnroll-CPS"].roles == {Role.MO_V2G, Role.CPS}
     assert not re.search(r"\s", "".join(op.path for op in OPERATIONS))
+
+
+def _outline_rows(title_prefix: str) -> set[tuple[str, ...]]:
+    rows = set()
+    for feature in FEATURES.glob("*.feature"):
+        inside = False
+        for line in feature.read_text().splitlines():
+            stripped = line.strip()
+            if stripped.startswith("Scenario Outline: " + title_prefix):
+                inside = True
+            elif stripped.startswith(("Scenario", "Feature")):
+                inside = False
+            elif inside and stripped.startswith("|"):
+                rows.add(tuple(c.strip() for c in stripped.strip("|").split("|")))
+    return rows
+
+
+def test_isolation_covers_every_owned_operation_of_implemented_services():
+    """Generated from the table, not hand-listed: every operation on an owned object, with
+    every role the ownership rule applies to, has an isolation example."""
+    from opcp.access import Owner
+
+    implemented = {name for m in SERVICE_MODULES for name in m.HANDLERS}
+    wmi = {(op.name,) for op in OPERATIONS if op.owner is Owner.WMI and op.name in implemented
+           and op.service == "pcp"}
+    creator = {(op.name, role.value) for op in OPERATIONS
+               if op.owner is Owner.CREATOR and op.name in implemented for role in op.roles}
+    pcp_rows = _outline_rows("Isolation: the second OEM") - {("operation",)}
+    webhook_rows = _outline_rows("Isolation: the second <role>") - {("operation", "role")}
+    assert pcp_rows == wmi, f"missing {wmi - pcp_rows}, extra {pcp_rows - wmi}"
+    assert webhook_rows == creator, f"missing {creator - webhook_rows}, extra {webhook_rows - creator}"
