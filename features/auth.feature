@@ -100,6 +100,8 @@ Feature: OAuth2 client credentials and protected endpoints
       | garbage         |
       | expired         |
       | wrong-audience  |
+      | wrong-issuer    |
+      | not-yet-valid   |
 
   @normal @rule:API-ERROR
   Scenario: An unknown resource is answered with the Error body

@@ -28,7 +28,8 @@ not declare are reported *not applicable*, never passed.
     wmis = ["WMA"]
 
     [probes]               # optional pre-made tokens for negative scenarios
-    expired_token = "eyJ..."
+    expired_token = "eyJ..."     # also wrong_audience_token, wrong_issuer_token,
+                                 # not_yet_valid_token
 
     [webhook]              # optional: the deployment's delivery pace (docs/webhooks.md)
     retry_seconds = 2      # without these, retry and expiry scenarios are not applicable

@@ -11,6 +11,7 @@ with a fresh traceId, and the same traceId is in that request's log line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -49,9 +50,15 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
+        async with asyncio.timeout(ref.request_timeout):
+            response = await handler(request)
         status = response.status
         return response
+    except TimeoutError:
+        status = 503
+        return web.json_response(error_body(trace_id, [f"request: not completed within "
+                                                       f"{ref.request_timeout:g} s"], ref.faults),
+                                 status=503, headers={"Retry-After": "1"})
     except ApiError as exc:
         status = exc.status
         body = error_body(trace_id, exc.messages, ref.faults)

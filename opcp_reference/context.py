@@ -19,6 +19,9 @@ class Reference:
     faults: Faults
     data_dir: Path
     throttle: SecretThrottle = field(default_factory=SecretThrottle)
+    # Seconds a request may take, reading its body included: a slow sender gets 503 instead of
+    # holding a connection and a handler forever.
+    request_timeout: float = 30.0
     webhooks: DeliverySettings = field(default_factory=DeliverySettings)
     # Other ecosystems a provisioning certificate lookup is forwarded to (pool collaboration).
     peers: tuple[Target, ...] = ()

@@ -159,3 +159,21 @@ def test_webhook_signing_secrets_are_sealed(reference, clients):
     wal = reference.ref.data_dir / "opcp.sqlite3-wal"
     raw += wal.read_bytes() if wal.exists() else b""
     assert secret.encode() not in raw
+
+
+def test_a_request_that_takes_too_long_gets_503(reference, clients):
+    import time as _time
+
+    token = token_for(reference.base_url, clients["admin"])
+    reference.ref.request_timeout = 0.3
+
+    def slow_body():
+        yield b'{"rootType": "V2G", '
+        _time.sleep(1.0)  # a sender that trickles its body
+        yield b'"caCertificate": "x"}'
+
+    started = _time.monotonic()
+    got = httpx.put(reference.base_url + "/v1/root/rootCerts", content=slow_body(),
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert got.status_code == 503 and got.json()["traceId"]
+    assert _time.monotonic() - started < 5

@@ -95,7 +95,7 @@ def _claims_of(token: str) -> dict:
 
 @given(parsers.parse('I present a "{kind}" token'))
 def present_bad_token(api: OpcpClient, scenario_ctx: Scenario, kind: str):
-    if kind in ("expired", "wrong-audience"):
+    if kind in ("expired", "wrong-audience", "wrong-issuer", "not-yet-valid"):
         probe = api.target.probes.get(kind.replace("-", "_") + "_token")
         if not probe:
             pytest.skip(f"not applicable: the target file gives no [probes] "

@@ -70,6 +70,10 @@ def _embedded_target(request: pytest.FixtureRequest):
                 **base, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600}),
             "wrong_audience_token": ref_auth.mint(reference.ref.store, {
                 **base, "aud": "https://somewhere-else.example"}),
+            "wrong_issuer_token": ref_auth.mint(reference.ref.store, {
+                **base, "iss": "https://another-issuer.example"}),
+            "not_yet_valid_token": ref_auth.mint(reference.ref.store, {
+                **base, "nbf": now + 3600, "exp": now + 7200}),
         }
         yield dataclasses.replace(target, probes=probes)
     finally:

@@ -249,6 +249,10 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
         options["verify_aud"] = False
     if faults.on("auth-accept-expired"):
         options["verify_exp"] = False
+    if faults.on("auth-ignore-issuer"):
+        options["verify_iss"] = False
+    if faults.on("auth-accept-not-yet-valid"):
+        options["verify_nbf"] = False
     try:
         claims = jwt.decode(token, public, algorithms=ALGORITHMS, audience=config.audience,
                             issuer=config.issuer, options=options, leeway=5)
