@@ -115,3 +115,19 @@ def test_reports_summarise_the_certificates_exchanged(filter_fault_run):
              for a in json.loads(p.read_text()).get("attachments", [])]
     summaries = [n for n in names if n.startswith("certificates in the response of GET")]
     assert summaries, names[:20]
+
+
+def test_an_erratum_form_fails_strict_and_is_forgiven_lenient():
+    from opcp.models import check_response_profiled
+
+    legacy = json.dumps({"id": "e1", "created": 1, "enabledEvents": ["root.cert.added"],
+                         "url": "https://x.example/h", "status": "enabled"}).encode()
+    args = ("GET", "/v1/webhook/endpoints/e1", 200, "application/json", legacy)
+    problems, findings = check_response_profiled(*args, profile="strict")
+    assert problems and problems[0].startswith("E-WH-3")
+    problems, findings = check_response_profiled(*args, profile="lenient")
+    assert problems == [] and findings and "E-WH-3" in findings[0]
+    broken = json.dumps({"id": "e1"}).encode()
+    problems, _ = check_response_profiled("GET", "/v1/webhook/endpoints/e1", 200,
+                                          "application/json", broken, profile="lenient")
+    assert problems, "a body that fits neither form is a failure in both profiles"
