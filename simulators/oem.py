@@ -23,6 +23,8 @@ class Oem:
     party: int = 0
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
     role: str = "OEM"
+    # The OEM's OCSP responder: the pool asks it about every certificate it is given.
+    ocsp_url: str | None = None
 
     def __post_init__(self) -> None:
         self._faker = Faker()
@@ -32,7 +34,7 @@ class Oem:
         """A vehicle with a fresh provisioning key and certificate, trusting the RCP's V2G roots."""
         pcid = pcid or self._faker.pcid(wmi=self.wmi, check_digit=False)
         key = new_key()
-        cert = issue("oem_prov_leaf", pcid, self.sub2, key=key)
+        cert = issue("oem_prov_leaf", pcid, self.sub2, key=key, ocsp_url=self.ocsp_url)
         roots = trusted_roots(self.client, self.role, self.party, "v2g")
         vehicle = Vehicle(pcid, cert.der, key, roots)
         self.vehicles[pcid] = vehicle

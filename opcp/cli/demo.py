@@ -1,0 +1,32 @@
+"""`opcp demo`: the whole Plug&Charge story with a step-by-step transcript."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="run the whole Plug&Charge story (embedded reference or --target)")
+    p.add_argument("--target", type=Path, default=None, help="target file; default: embedded reference")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from simulators import demo
+    from simulators.common import ActorError
+
+    if args.target is None:
+        return demo.main_embedded()
+    from opcp.target import TargetError, load
+
+    try:
+        demo.run(load(args.target))
+    except TargetError as exc:
+        print(f"opcp demo: {exc}", file=sys.stderr)
+        return 2
+    except ActorError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    return 0

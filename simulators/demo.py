@@ -1,0 +1,145 @@
+"""`opcp demo`: the whole Plug&Charge story, told step by step, against any OPCP deployment.
+
+The operator registers the OEM's and the MO's own roots in the RCP; the OEM produces a vehicle
+and publishes its provisioning certificate; the MO (own PKI) looks the vehicle up, validates
+its chain, issues a contract and has the CPS sign it into the CCP; the vehicle asks for its
+contract through the CPO backend (CertificateInstallationReq -> CCP -> Res); the vehicle
+checks everything and installs the contract. Every line of the transcript says who called
+what and what came back; the last line is `installed: EMAID=<emaid> PCID=<pcid>`.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from faker import Faker
+
+from opcp.client import OpcpClient
+from opcp.id_faker import PnCIdProvider
+from opcp.target import Target
+from simulators.common import ActorError, expect
+from simulators.cpo import CpoBackend
+from simulators.ev import Vehicle
+from simulators.mo import MoOwnPki
+from simulators.oem import Oem
+from simulators.party_pki import OemPki, SuiteOcspResponder
+from v2g.pki.profiles import Role
+from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
+
+
+@dataclass
+class Transcript:
+    out: Callable[[str], None] = print
+    step: int = 0
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def say(self, who: str, what: str) -> None:
+        self.step += 1
+        self.out(f"[{self.step:2}] {time.perf_counter() - self.started:6.2f}s {who:4} {what}")
+
+
+def _cn(der: bytes) -> str:
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(der)
+    return cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+
+
+def run(target: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
+    """Tell the story against `target`; returns (emaid, pcid)."""
+    log = Transcript(out)
+    faker = Faker()
+    faker.add_provider(PnCIdProvider)
+    client = OpcpClient(target)
+    responder = SuiteOcspResponder().start()
+    added_roots: list[str] = []
+    try:
+        oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}")
+        mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
+        for pki, root_type in ((oem_pki, "OEM"), (mo_pki, "MO")):
+            got = expect(client.call("PUT", "rcp", "/v1/root/rootCerts", role="ADMIN", json={
+                "caCertificate": base64.b64encode(pki.root.der).decode(), "rootType": root_type}),
+                f"register the {root_type} root")
+            added_roots.append(got.json()["RootResponse"]["rootCertificateId"])
+            log.say("RCP", f"operator registered {root_type} root '{_cn(pki.root.der)}' "
+                           f"(id {added_roots[-1]})")
+
+        oem_client = target.client("OEM")
+        wmi = oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
+        oem = Oem(client, oem_pki.sub2, oem_pki.sub1, wmi=wmi)
+        pcid = faker.pcid(wmi=wmi, check_digit=False)
+        leaf = oem_pki.leaf(pcid)
+        v2g_roots = [r for r in _roots(client, "v2g")]
+        vehicle = Vehicle(pcid, leaf.der, leaf.key, v2g_roots)
+        log.say("OEM", f"produced vehicle PCID {pcid}: provisioning certificate "
+                       f"({len(leaf.der)} bytes DER), trusts {len(v2g_roots)} V2G root(s)")
+        oem.publish(vehicle)
+        log.say("PCP", f"OEM published {pcid}: chain checked (WMI, validity, OCSP, trust)")
+
+        mo_client = target.client("MO")
+        prefix = mo_client.emaid_prefixes[0] if mo_client and mo_client.emaid_prefixes else "DEABC"
+        emaid = faker.emaid(prefix=prefix, check_digit=False)
+        mo = MoOwnPki(client, sub2=mo_pki.sub2, sub1=mo_pki.sub1)
+        assert mo.lookup_vehicle(pcid)
+        log.say("MO", f"looked up {pcid}: in the pool")
+        chain = mo.provisioning_chain(pcid)
+        mo.validate_vehicle(chain)
+        log.say("MO", f"fetched and validated {pcid}'s chain ({len(chain)} certificates) "
+                      "against the RCP's OEM and V2G roots")
+        contract = mo.issue_contract(pcid, emaid)
+        signed = contract.answer
+        log.say("CPS", f"signed contract data for EMAID {emaid} under V2G root "
+                       f"{signed.get('cpsRootDistinguishedName', '?')}; stored in the CCP for {pcid}")
+
+        request = vehicle.installation_req()
+        log.say("EV", f"built a signed CertificateInstallationReq ({len(request)} bytes EXI)")
+        response = CpoBackend(client).certificate_installation(request)
+        log.say("CPO", f"forwarded it to the CCP; got a CertificateInstallationRes "
+                       f"({len(response)} bytes EXI)")
+        installed = vehicle.accept(response)
+        log.say("EV", f"checked the CPS signature and chain ({installed.cps_subject}), the contract "
+                      "chain, decrypted the contract key and matched it to the certificate")
+        trust = TrustStore([TrustAnchor.of(mo_pki.root.der, Role.MO)])
+        validate_chain(list(installed.contract_chain), trust, purpose=Purpose.CONTRACT)
+        out(f"installed: EMAID={installed.emaid} PCID={pcid}")
+        return installed.emaid, pcid
+    finally:
+        for root_id in added_roots:
+            client.call("DELETE", "rcp", f"/v1/root/rootCerts/{root_id}", role="ADMIN")
+        responder.stop()
+        client.close()
+
+
+def _roots(client: OpcpClient, root_type: str) -> list[bytes]:
+    from simulators.common import trusted_roots
+
+    return trusted_roots(client, "CPO", 0, root_type)
+
+
+def main_embedded(out: Callable[[str], None] = print) -> int:
+    """The story against an embedded reference with a fresh data dir."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from opcp.target import load
+    from opcp_reference.server import EmbeddedReference
+
+    data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
+    try:
+        with EmbeddedReference(data) as reference:
+            out(f"reference: {reference.base_url} (embedded, data in {data})")
+            run(load(data / "target.toml"), out)
+        return 0
+    except ActorError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
