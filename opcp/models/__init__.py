@@ -14,12 +14,13 @@ from functools import cache
 from jsonschema import Draft202012Validator, FormatChecker
 
 from opcp.access import ACCESS, Operation
-from opcp.models import admin, common, pcp, rcp, webhook
+from opcp.models import admin, ccp, common, cps, pcp, rcp, webhook
 from opcp.models.base import SECURED_ERRORS, OpModel
 
 MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS,
-                          **pcp.MODELS}
-OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **webhook.OPERATIONS}
+                          **pcp.MODELS, **cps.MODELS, **ccp.MODELS}
+OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **webhook.OPERATIONS,
+                                        **cps.OPERATIONS, **ccp.OPERATIONS}
 
 
 def check_body(model: str, body: object) -> list[str]:
