@@ -117,6 +117,31 @@ Feature: Certificate Provisioning Service
       | contractSignatureEncryptedPrivateKey | 47 bytes long     |
       | contractCertificate                  | not base64        |
 
+  @minor
+  Scenario: The deprecated createSignedContractData signs without pooling
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And I am "MO"
+    When I call the deprecated createSignedContractData for a new EMAID of mine for the vehicle
+    Then the status is 200
+    And the body is a valid "CreateSignedContractDataResponse"
+    And the answer says the operation is deprecated
+    And the signed data verifies with a CPS signer under the V2G root it names
+    And the pool holds no contract for the vehicle
+
+  @minor
+  Scenario: The deprecated createAndForwardSignedContractData signs and pools
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And I am "MO"
+    When I call the deprecated createAndForwardSignedContractData for a new EMAID of mine for the vehicle
+    Then the status is 201
+    And the answer says the operation is deprecated
+    Given I am "CPO"
+    When the vehicle's CertificateInstallationReq is sent
+    Then the status is 200
+    And the vehicle installs the first contract
+
   @blocker
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"
@@ -125,22 +150,34 @@ Feature: Certificate Provisioning Service
     And the answer is "<expected>"
 
     Examples:
-      | operation                  | role   | expected  |
-      | getAllCpsSigners           | ADMIN  | no access |
-      | getAllCpsSigners           | OEM    | access    |
-      | getAllCpsSigners           | CPO    | access    |
-      | getAllCpsSigners           | MO     | access    |
-      | getAllCpsSigners           | MO_V2G | access    |
-      | getAllCpsSigners           | CPS    | access    |
-      | signContractData           | ADMIN  | no access |
-      | signContractData           | OEM    | no access |
-      | signContractData           | CPO    | no access |
-      | signContractData           | MO     | access    |
-      | signContractData           | MO_V2G | no access |
-      | signContractData           | CPS    | no access |
-      | generateSignedContractData | ADMIN  | no access |
-      | generateSignedContractData | OEM    | no access |
-      | generateSignedContractData | CPO    | no access |
-      | generateSignedContractData | MO     | no access |
-      | generateSignedContractData | MO_V2G | access    |
-      | generateSignedContractData | CPS    | no access |
+      | operation                          | role   | expected  |
+      | getAllCpsSigners                   | ADMIN  | no access |
+      | getAllCpsSigners                   | OEM    | access    |
+      | getAllCpsSigners                   | CPO    | access    |
+      | getAllCpsSigners                   | MO     | access    |
+      | getAllCpsSigners                   | MO_V2G | access    |
+      | getAllCpsSigners                   | CPS    | access    |
+      | signContractData                   | ADMIN  | no access |
+      | signContractData                   | OEM    | no access |
+      | signContractData                   | CPO    | no access |
+      | signContractData                   | MO     | access    |
+      | signContractData                   | MO_V2G | no access |
+      | signContractData                   | CPS    | no access |
+      | generateSignedContractData         | ADMIN  | no access |
+      | generateSignedContractData         | OEM    | no access |
+      | generateSignedContractData         | CPO    | no access |
+      | generateSignedContractData         | MO     | no access |
+      | generateSignedContractData         | MO_V2G | access    |
+      | generateSignedContractData         | CPS    | no access |
+      | createSignedContractData           | ADMIN  | no access |
+      | createSignedContractData           | OEM    | no access |
+      | createSignedContractData           | CPO    | no access |
+      | createSignedContractData           | MO     | access    |
+      | createSignedContractData           | MO_V2G | no access |
+      | createSignedContractData           | CPS    | no access |
+      | createAndForwardSignedContractData | ADMIN  | no access |
+      | createAndForwardSignedContractData | OEM    | no access |
+      | createAndForwardSignedContractData | CPO    | no access |
+      | createAndForwardSignedContractData | MO     | access    |
+      | createAndForwardSignedContractData | MO_V2G | no access |
+      | createAndForwardSignedContractData | CPS    | no access |

@@ -87,6 +87,10 @@ _RULES = [
          "an MO gets contracts signed only for EMAIDs of its prefixes", "auth"),
     Rule("CPS-CONTRACT-TRUST", "docs/components/03 (contract chain to an MO or V2G root)",
          "the CPS signs no contract chain that leads to no root of the RCP", "crypto"),
+    Rule("CPS-DEPRECATED", "reference/cps.v1.json createSignedContractData,"
+         " createAndForwardSignedContractData (deprecated); RFC 9745 Deprecation header",
+         "a deprecated operation still works and says it is deprecated", "business",
+         COMPATIBILITY),
     Rule("CPS-GENERATE-VALIDITY", "reference/cps.v1.json generateSignedContractData",
          "a generated contract certificate is valid from contractBegins to contractEnds",
          "crypto"),

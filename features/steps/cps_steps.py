@@ -220,6 +220,28 @@ def generate(api: OpcpClient, scenario_ctx: Scenario):
         scenario_ctx.saved["emaids"].append(emaid)
 
 
+@when(parsers.parse("I call the deprecated {operation} for a new EMAID of mine for the vehicle"))
+def deprecated_call(api: OpcpClient, scenario_ctx: Scenario, operation: str):
+    path = {"createSignedContractData": "/v1/cps/signedContractData",
+            "createAndForwardSignedContractData": "/v1/cps/forward/signedContractData"}[operation]
+    emaid = new_emaid(api, scenario_ctx.role, scenario_ctx.party)
+    body = {"contractData": contract_data(scenario_ctx, emaid), "xsdMsgDefNamespace": ISO2,
+            "pcid": scenario_ctx.saved["vehicle"].pcid, "emaid": emaid}
+    send(api, scenario_ctx, "PUT", "cps", path, json=body)
+    if scenario_ctx.response.status in (200, 201):
+        scenario_ctx.saved["emaids"].append(emaid)
+        if scenario_ctx.response.status == 200:
+            scenario_ctx.saved["signed"] = scenario_ctx.response.json()
+
+
+@then("the answer says the operation is deprecated")
+@checks("CPS-DEPRECATED")
+def says_deprecated(scenario_ctx: Scenario):
+    headers = {k.lower(): v for k, v in scenario_ctx.response.response_headers.items()}
+    assert "deprecation" in headers, (
+        f"no Deprecation header on {scenario_ctx.response.method} {scenario_ctx.response.url}")
+
+
 @when("I ask for the CPS signers")
 def ask_signers(api: OpcpClient, scenario_ctx: Scenario):
     send(api, scenario_ctx, "GET", "cps", SIGNERS)

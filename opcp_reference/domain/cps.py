@@ -207,9 +207,11 @@ def _pcid_in_pool(store: Store, pcid: str) -> sqlite3.Row:
     return row
 
 
-def sign_contract_data(store: Store, who: Principal, body: object, faults: Faults) -> dict:
-    """signContractData (MO with its own PKI)."""
-    body = _require(body, "SignedContractDataRequest", ("contractData", "xsdMsgDefNamespace"))
+def _checked_and_signed(store: Store, who: Principal, body: object, faults: Faults,
+                        model: str, required: tuple[str, ...]
+                        ) -> tuple[dict, ccp.SignedData, Signer]:
+    """The checks every signing call shares (steps 1-4 of docs/cps.md), then the signature."""
+    body = _require(body, model, required)
     ccp.check_namespace(body["xsdMsgDefNamespace"])
     data = _require(body["contractData"], "ContractData",
                     ("contractCertificate", "contractSubCa1Certificate",
@@ -217,6 +219,8 @@ def sign_contract_data(store: Store, who: Principal, body: object, faults: Fault
     fields = [f for f in CONTRACT_FIELDS if data.get(f) is not None]
     chain = [_cert(data[f], f) for f in fields]
     emaid = _emaid_of(chain[0])
+    if "emaid" in body and ccp.check_emaid(body["emaid"]) != emaid:
+        raise BadRequest(f"emaid: {body['emaid']} is not the contract certificate's CN {emaid}")
     _own(who, emaid, faults)
     if not faults.on("cps-untrusted-contract-root"):
         ccp.validate(store, chain, Purpose.CONTRACT, ("MO", "V2G"),
@@ -233,15 +237,48 @@ def sign_contract_data(store: Store, who: Principal, body: object, faults: Fault
     except ValueError:
         raise BadRequest("contractData.dHpublickey: must be a point on P-256 (uncompressed,"
                          " 65 bytes)") from None
-    pcid = ccp.check_pcid(body["pcid"]) if body.get("pcid") is not None else None
+    if body.get("pcid") is not None:
+        body = {**body, "pcid": ccp.check_pcid(body["pcid"])}
     signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"))
+    return body, _sign(store, signer, ContractData(emaid, tuple(chain), encrypted, dh)), signer
+
+
+def sign_contract_data(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """signContractData (MO with its own PKI); pooled when a PCID is given."""
+    body, signed, signer = _checked_and_signed(
+        store, who, body, faults, "SignedContractDataRequest",
+        ("contractData", "xsdMsgDefNamespace"))
+    pcid = body.get("pcid")
     if pcid is not None:
         _pcid_in_pool(store, pcid)
-    signed = _sign(store, signer, ContractData(emaid, tuple(chain), encrypted, dh))
-    if pcid is not None:
         with store.tx() as db:
             ccp.put(db, signed, pcid, who.client_id, faults)
     return _answer(signed, pcid, signer)
+
+
+DEPRECATED_REQUIRED = ("xsdMsgDefNamespace", "contractData", "pcid", "emaid")
+
+
+def create_signed(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """createSignedContractData (deprecated): signs, stores nothing (the MO may pool it)."""
+    body, signed, signer = _checked_and_signed(store, who, body, faults,
+                                               "CreateSignedContractDataRequest",
+                                               DEPRECATED_REQUIRED)
+    return _answer(signed, body["pcid"], signer)
+
+
+def create_and_forward(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """createAndForwardSignedContractData (deprecated): signs and pools. The spec declares no
+    404 here, so a PCID the PCP does not hold is a 400."""
+    body, signed, _ = _checked_and_signed(store, who, body, faults,
+                                          "CreateSignedContractDataRequest", DEPRECATED_REQUIRED)
+    try:
+        _pcid_in_pool(store, body["pcid"])
+    except NotFound as exc:
+        raise BadRequest(*exc.messages) from None
+    with store.tx() as db:
+        ccp.put(db, signed, body["pcid"], who.client_id, faults)
+    return {}
 
 
 def _instant(body: dict, field: str) -> dt.datetime:

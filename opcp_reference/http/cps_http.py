@@ -28,7 +28,23 @@ async def generate(request: web.Request, ref: Reference, who: Principal):
     return web.json_response(body, status=201)
 
 
+DEPRECATED = {"Deprecation": "true"}  # the operation still works; clients should move on
+
+
+async def create_signed(request: web.Request, ref: Reference, who: Principal):
+    body = cps.create_signed(ref.store, who, await read_json(request), ref.faults)
+    request[OBJECT_IDS] = [f"emaid={body['emaid']}"]
+    return web.json_response(body, headers=DEPRECATED)
+
+
+async def create_and_forward(request: web.Request, ref: Reference, who: Principal):
+    body = cps.create_and_forward(ref.store, who, await read_json(request), ref.faults)
+    return web.json_response(body, status=201, headers=DEPRECATED)
+
+
 HANDLERS = {
+    "createSignedContractData": create_signed,
+    "createAndForwardSignedContractData": create_and_forward,
     "getAllCpsSigners": get_signers,
     "signContractData": sign,
     "generateSignedContractData": generate,
