@@ -180,6 +180,7 @@ MIGRATIONS: list[str] = [
         root_id       TEXT NOT NULL,
         contract_der  BLOB NOT NULL,
         res_exi       BLOB NOT NULL,
+        session_bit   INTEGER,
         issuer_ca     TEXT,
         xsd_namespace TEXT NOT NULL,
         owner         TEXT NOT NULL,

@@ -19,7 +19,8 @@ from opcp_reference.store import Store
 from simulators.ev import Vehicle, VehicleRejected
 from tests.test_pcp import FakeChecker
 from v2g import exi
-from v2g.contract_data import encrypt_for_vehicle
+from v2g.contract_data import encrypt_for_vehicle, read_installation_res
+from v2g.messages import from_element
 from v2g.pki.builder import issue, new_key
 
 OEM = Principal("oem-1", Role.OEM, ("WMA", "WMB"))
@@ -272,3 +273,21 @@ def test_the_pool_takes_signed_data_from_a_cps_and_checks_it(world):
         ccp.add(world["store"], MO2, body, NO)
     ccp.add(world["store"], Principal("cps-1", Role.CPS), body, NO)
     assert install(world, car)[1].emaid == e
+
+
+@pytest.mark.parametrize("session", [bytes.fromhex("2A3DC6D75411F647"), b"\x07"])
+def test_the_vehicles_session_id_is_spliced_in_and_the_signature_holds(world, session):
+    car = vehicle(world)
+    answer = cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
+    signed = exi.xml_to_exi(base64.b64decode(answer["signedData"]).decode())
+    stored, bit = ccp.session_slot(signed)
+    assert bit is not None
+    fast = ccp.with_session(stored, session, bit)
+    assert fast == ccp.with_session(stored, session)  # splice = full re-encode
+    message = from_element(exi.decode(fast, "iso2"))
+    assert message.header.session_id == session
+    assert read_installation_res(fast)[1], "the CPS signature no longer verifies"
+    got = ccp.get_for_vehicle(world["store"], {
+        "certificateInstallationReq": b64(car.installation_req(session)),
+        "xsdMsgDefNamespace": ccp.ISO2}, NO)
+    assert from_element(exi.decode(got.exi, "iso2")).header.session_id == session

@@ -114,17 +114,36 @@ def b64(data: bytes) -> str:
 
 # ----------------------------------------------------------------------------- trust
 
+# Parsed RCP roots, by the ids the RCP holds: a root's row never changes after it is added,
+# so the set of ids names the state. Saves parsing every root on every vehicle request.
+_ROOTS: dict[tuple, list[tuple[sqlite3.Row, x509.Certificate]]] = {}
+_TRUST: dict[tuple, TrustStore] = {}
+
+
+def _roots(store: Store) -> tuple[tuple, list[tuple[sqlite3.Row, x509.Certificate]]]:
+    ids_ = tuple(r["id"] for r in store.query("SELECT id FROM root_certs ORDER BY id"))
+    key = (id(store), ids_)
+    if key not in _ROOTS:
+        if len(_ROOTS) > 64:
+            _ROOTS.clear()
+        rows = store.query("SELECT * FROM root_certs ORDER BY id")
+        _ROOTS[key] = [(r, x509.load_der_x509_certificate(bytes(r["der"]))) for r in rows]
+    return key, _ROOTS[key]
+
+
 def trust(store: Store, types: tuple[str, ...]) -> TrustStore:
-    marks = ",".join("?" * len(types))
-    rows = store.query(f"SELECT der, root_type FROM root_certs WHERE root_type IN ({marks})",
-                       types)
-    return TrustStore(TrustAnchor.of(bytes(r["der"]), r["root_type"].lower()) for r in rows)
+    key, roots = _roots(store)
+    if (key, types) not in _TRUST:
+        if len(_TRUST) > 64:
+            _TRUST.clear()
+        _TRUST[(key, types)] = TrustStore(TrustAnchor.of(cert, row["root_type"].lower())
+                                          for row, cert in roots if row["root_type"] in types)
+    return _TRUST[(key, types)]
 
 
 def rcp_root_of(store: Store, top: x509.Certificate) -> sqlite3.Row | None:
     """The RCP row of the root that issued `top` (the topmost certificate of a chain)."""
-    for row in store.query("SELECT * FROM root_certs"):
-        root = x509.load_der_x509_certificate(bytes(row["der"]))
+    for row, root in _roots(store)[1]:
         if root.subject != top.issuer:
             continue
         try:
@@ -199,15 +218,49 @@ def read_signed_data(store: Store, data: bytes, field: str, faults: Faults) -> S
     return SignedData(emaid, exi.encode(element, "iso2"), cc.certificate, root)
 
 
-def with_session(res_exi: bytes, session_id: bytes | None) -> bytes:
+SESSION_BYTES = 8  # ISO 15118-2 SessionID: hexBinary of at most 8 bytes; SECCs use 8
+
+
+def _set_session(element, session_id: bytes) -> None:
+    for node in element.iter():
+        if node.tag.endswith("}SessionID"):
+            node.text = session_id.hex().upper()
+
+
+def session_slot(res_exi: bytes) -> tuple[bytes, int | None]:
+    """The stored form of a response: its header re-encoded with an 8-byte zero SessionID, and
+    the bit offset of those 64 bits in the stream (None if they are not one contiguous run,
+    which the encoding of equal-length values guarantees, so this is a safety net). A
+    request's 8-byte SessionID is then spliced in without decoding 4 KB of EXI."""
+    element = exi.decode(res_exi, "iso2")
+    _set_session(element, bytes(SESSION_BYTES))
+    zeros = exi.encode(element, "iso2")
+    _set_session(element, b"\xff" * SESSION_BYTES)
+    ones = exi.encode(element, "iso2")
+    if len(zeros) != len(ones):
+        return zeros, None
+    diff = int.from_bytes(zeros, "big") ^ int.from_bytes(ones, "big")
+    width = SESSION_BYTES * 8
+    if diff.bit_count() != width:
+        return zeros, None
+    shift = (diff & -diff).bit_length() - 1  # lowest differing bit, counted from the end
+    if diff != ((1 << width) - 1) << shift:
+        return zeros, None
+    return zeros, len(zeros) * 8 - shift - width
+
+
+def with_session(res_exi: bytes, session_id: bytes | None, bit: int | None = None) -> bytes:
     """The stored response with the vehicle's SessionID: the header is outside the signed
     elements, so the CPS signature stays valid."""
     if session_id is None:
         return res_exi
+    if bit is not None and len(session_id) == SESSION_BYTES:
+        shift = len(res_exi) * 8 - bit - SESSION_BYTES * 8
+        value = int.from_bytes(res_exi, "big") & ~(((1 << SESSION_BYTES * 8) - 1) << shift)
+        value |= int.from_bytes(session_id, "big") << shift
+        return value.to_bytes(len(res_exi), "big")
     element = exi.decode(res_exi, "iso2")
-    for node in element.iter():
-        if node.tag.endswith("}SessionID"):
-            node.text = session_id.hex().upper()
+    _set_session(element, session_id)
     return exi.encode(element, "iso2")
 
 
@@ -255,14 +308,17 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
     stamp = _stamp()
     known = db.execute("SELECT 1 FROM contracts WHERE emaid = ?", (data.emaid,)).fetchone()
     first_of_pcid = db.execute("SELECT 1 FROM contracts WHERE pcid = ?", (pcid,)).fetchone() is None
+    stored, bit = session_slot(data.exi)
     db.execute(
-        "INSERT INTO contracts (emaid, pcid, root_id, contract_der, res_exi, issuer_ca,"
-        " xsd_namespace, owner, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+        "INSERT INTO contracts (emaid, pcid, root_id, contract_der, res_exi, session_bit,"
+        " issuer_ca, xsd_namespace, owner, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT (emaid, root_id) DO UPDATE SET contract_der = excluded.contract_der,"
-        " res_exi = excluded.res_exi, issuer_ca = excluded.issuer_ca, owner = excluded.owner,"
+        " res_exi = excluded.res_exi, session_bit = excluded.session_bit,"
+        " issuer_ca = excluded.issuer_ca, owner = excluded.owner,"
         " updated_at = excluded.updated_at",
-        (data.emaid, pcid, data.root["id"], data.contract_der, data.exi, issuer_ca, ISO2, owner,
-         stamp, stamp))
+        (data.emaid, pcid, data.root["id"], data.contract_der, stored, bit, issuer_ca, ISO2,
+         owner, stamp, stamp))
     if first_of_pcid:
         # Spec: the first created contract is always the default.
         db.execute("INSERT OR REPLACE INTO default_contracts (pcid, emaid) VALUES (?, ?)",
@@ -457,7 +513,7 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=chosen["emaid"],
                               pcid=pcid, faults=faults)
     return Delivery(chosen["emaid"], chosen["root_id"],
-                    with_session(bytes(chosen["res_exi"]), session_id))
+                    with_session(bytes(chosen["res_exi"]), session_id, chosen["session_bit"]))
 
 
 def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
@@ -486,7 +542,8 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
     with store.tx() as db:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=emaid, pcid=pcid,
                               faults=faults)
-    return Delivery(emaid, row["root_id"], with_session(bytes(row["res_exi"]), session_id))
+    return Delivery(emaid, row["root_id"],
+                    with_session(bytes(row["res_exi"]), session_id, row["session_bit"]))
 
 
 def _xml_contract(store: Store, row: sqlite3.Row, default: str | None) -> dict:
