@@ -291,3 +291,12 @@ def test_the_vehicles_session_id_is_spliced_in_and_the_signature_holds(world, se
         "certificateInstallationReq": b64(car.installation_req(session)),
         "xsdMsgDefNamespace": ccp.ISO2}, NO)
     assert from_element(exi.decode(got.exi, "iso2")).header.session_id == session
+
+
+def test_the_signer_is_picked_by_root_id_or_sha256_fingerprint(world):
+    car = vehicle(world)
+    second = cps.signers(world["store"])[1].root
+    for given in (second["id"], second["fingerprint"].upper()):
+        answer = cps.sign_contract_data(world["store"], MO, contract_body(
+            world, car, emaid(), root=given), NO)
+        assert answer["cpsV2GRootCertificateFingerprint"] == second["id"]  # the UUID form
