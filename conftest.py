@@ -17,6 +17,8 @@ pytest_plugins = [
     "features.steps.webhook_steps",
     "features.steps.pcp_steps",
     "features.steps.est_steps",
+    "features.steps.cps_steps",
+    "features.steps.ccp_steps",
     "features.steps.isolation_steps",
 ]
 

@@ -82,6 +82,44 @@ _RULES = [
          "an added root is readable by id until deleted, then 404"),
     Rule("NO-PARTIAL-WRITE", "DESIGN.md conventions (bad input loses nothing)",
          "a refused request changes nothing"),
+    # Certificate Provisioning Service
+    Rule("CPS-SIGNED-DATA", "reference/cps.v1.json signContractData / generateSignedContractData;"
+         " ISO 15118-2 V2G2-771, DESIGN.md section 3",
+         "signed contract data is a CertificateInstallationRes whose signature verifies with a"
+         " CPS leaf chaining to the V2G root the response names", "crypto"),
+    Rule("CPS-SIGNERS", "reference/cps.v1.json getAllCpsSigners",
+         "every listed CPS signer chains to the V2G root it names, which is in the RCP", "crypto"),
+    Rule("CPS-EMAID-OWNER", "docs/04_authentication.md (EMAID prefix of the MO); cps.v1.json",
+         "an MO gets contracts signed only for EMAIDs of its prefixes", "auth"),
+    Rule("CPS-CONTRACT-TRUST", "docs/components/03 (contract chain to an MO or V2G root)",
+         "the CPS signs no contract chain that leads to no root of the RCP", "crypto"),
+    Rule("CPS-DEPRECATED", "reference/cps.v1.json createSignedContractData,"
+         " createAndForwardSignedContractData (deprecated); RFC 9745 Deprecation header",
+         "a deprecated operation still works and says it is deprecated", "business",
+         COMPATIBILITY),
+    Rule("CPS-GENERATE-VALIDITY", "reference/cps.v1.json generateSignedContractData",
+         "a generated contract certificate is valid from contractBegins to contractEnds",
+         "crypto"),
+    # Contract Certificate Pool
+    Rule("CCP-VEHICLE-INSTALLS", "ISO 15118-2 V2G2-818/V2G2-824; reference/ccp.v1.json"
+         " getSignedContractData", "the vehicle decrypts the contract key with its provisioning"
+         " key and it belongs to the contract certificate", "crypto"),
+    Rule("CCP-EV-ROOTS", "reference/ccp.v1.json getSignedContractData (CPS Signer)",
+         "the CCP answers contract data signed under a V2G root the vehicle lists", "crypto"),
+    Rule("CCP-DEFAULT", "reference/ccp.v1.json setDefaultContract (the first created is the"
+         " default)", "the CPO gets the PCID's default contract"),
+    Rule("CCP-REQUEST-SIGNATURE", "ISO 15118-2 V2G2-800 (CertificateInstallationReq signed by"
+         " the OEM provisioning key); reference/ccp.v1.json",
+         "a request whose signature does not verify gets no contract", "crypto"),
+    Rule("CCP-EMAID-OWNER", "reference/ccp.v1.json deleteSignedContractData (sender must be"
+         " allowed for the EMAID)", "an MO reads and deletes only contracts of its EMAIDs",
+         "auth"),
+    Rule("CCP-LIFECYCLE", "reference/ccp.v1.json; docs/components/04 (data cleansing,"
+         " PCP delete)", "deleted contracts, or contracts of a deleted vehicle, are no longer"
+         " served"),
+    Rule("CCP-FIRST-EMAIDCONTENT", "INTEROP.md (MaEVe reads only the first emaidContent)",
+         "a CPO that reads only the first emaidContent installs the default contract",
+         "business", COMPATIBILITY),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

@@ -24,7 +24,17 @@ from opcp.errors import ApiError, BadRequest, Forbidden, NotImplementedYet, OAut
 from opcp_reference import audit, webhook_delivery
 from opcp_reference.context import Reference
 from opcp_reference.domain import auth
-from opcp_reference.http import admin_http, auth_http, est_http, ocsp_http, pcp_http, rcp_http, webhook_http
+from opcp_reference.http import (
+    admin_http,
+    auth_http,
+    ccp_http,
+    cps_http,
+    est_http,
+    ocsp_http,
+    pcp_http,
+    rcp_http,
+    webhook_http,
+)
 from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION, PRINCIPAL, TRACE_ID
 
 log = logging.getLogger("opcp.reference")
@@ -32,7 +42,7 @@ log = logging.getLogger("opcp.reference")
 MAX_BODY = 1024 * 1024  # bytes; larger bodies are refused with 413
 
 Handler = Callable[[web.Request, Reference, auth.Principal], Awaitable[web.StreamResponse]]
-SERVICE_MODULES = [rcp_http, admin_http, webhook_http, pcp_http, est_http]
+SERVICE_MODULES = [rcp_http, admin_http, webhook_http, pcp_http, est_http, cps_http, ccp_http]
 
 
 def error_body(trace_id: str, messages: list[str], faults) -> dict:

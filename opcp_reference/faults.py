@@ -77,6 +77,18 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "est.feature"),
     Fault("ocsp-revocations-ignored", "the OCSP responder answers good for revoked certificates",
           "pcp.feature"),
+    Fault("cps-emaid-prefix-unchecked", "the CPS signs contracts for EMAIDs outside the MO's"
+          " prefixes", "cps.feature"),
+    Fault("cps-untrusted-contract-root", "the CPS signs contract chains that lead to no root in"
+          " the RCP", "cps.feature"),
+    Fault("ccp-ignores-ev-roots", "the CCP answers contract data signed under a V2G root the"
+          " vehicle does not trust", "ccp.feature"),
+    Fault("ccp-wrong-default", "the CCP delivers the newest contract instead of the default",
+          "ccp.feature"),
+    Fault("ccp-accepts-bad-signature", "the CCP accepts requests and signed data whose signature"
+          " does not verify", "ccp.feature"),
+    Fault("ccp-foreign-delete", "an MO may delete contracts of EMAIDs outside its prefixes",
+          "ccp.feature"),
 )}
 
 

@@ -165,6 +165,35 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX prov_certs_wmi ON prov_certs (wmi)
     """,
+    # 5: the CPS's signing leaves and the Contract Certificate Pool.
+    """
+    CREATE TABLE cps_signers (
+        sub2_name  TEXT PRIMARY KEY,
+        der        BLOB NOT NULL,
+        key_sealed BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE contracts (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        emaid         TEXT NOT NULL,
+        pcid          TEXT NOT NULL,
+        root_id       TEXT NOT NULL,
+        contract_der  BLOB NOT NULL,
+        res_exi       BLOB NOT NULL,
+        session_bit   INTEGER,
+        issuer_ca     TEXT,
+        xsd_namespace TEXT NOT NULL,
+        owner         TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        UNIQUE (emaid, root_id)
+    );
+    CREATE INDEX contracts_pcid ON contracts (pcid);
+    CREATE TABLE default_contracts (
+        pcid  TEXT PRIMARY KEY,
+        emaid TEXT NOT NULL
+    )
+    """,
 ]
 
 

@@ -138,7 +138,7 @@ def test_bad_input_names_the_field(store):
 def test_a_new_key_pair_deletes_contracts_and_raises_the_event(store, monkeypatch):
     calls = []
     monkeypatch.setattr(pcp, "_raise_event", lambda db, event, **kw: calls.append(event))
-    monkeypatch.setattr(pcp, "_delete_contracts_of", lambda db, p: calls.append(f"ccp {p}"))
+    monkeypatch.setattr(pcp, "_delete_contracts_of", lambda db, p, *a: calls.append(f"ccp {p}"))
     root, sub1, sub2 = _chain()
     _trust(store, root)
     leaf = _leaf(sub2)

@@ -14,13 +14,14 @@ from functools import cache
 from jsonschema import Draft202012Validator, FormatChecker
 
 from opcp.access import ACCESS, Operation
-from opcp.models import admin, common, est, pcp, rcp, webhook
+from opcp.models import admin, ccp, common, cps, est, pcp, rcp, webhook
 from opcp.models.base import SECURED_ERRORS, OpModel
 
 MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS,
-                          **pcp.MODELS}
+                          **pcp.MODELS, **cps.MODELS, **ccp.MODELS}
 OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **webhook.OPERATIONS,
-                                         **pcp.OPERATIONS, **est.OPERATIONS}
+                                        **pcp.OPERATIONS, **est.OPERATIONS, **cps.OPERATIONS,
+                                        **ccp.OPERATIONS}
 
 
 def check_body(model: str, body: object) -> list[str]:

@@ -52,6 +52,20 @@ MODELS = {
                        "cpsV2GRootCertificateFingerprint": FINGERPRINT_IN},
     },
     "SignedContractDataResponse": SIGNED_RESPONSE,
+    # The deprecated pair (createSignedContractData, createAndForwardSignedContractData).
+    "CreateSignedContractDataRequest": {
+        "type": "object", "required": ["xsdMsgDefNamespace", "contractData", "pcid", "emaid"],
+        "properties": {"contractData": CONTRACT_DATA, "pcid": {"type": "string", "pattern": PCID},
+                       "emaid": {"type": "string", "pattern": EMAID},
+                       "xsdMsgDefNamespace": NAMESPACE, "metaData": {"type": "string"},
+                       "cpsV2GRootCertificateFingerprint": FINGERPRINT_IN},
+    },
+    "CreateSignedContractDataResponse": {
+        "type": "object", "required": ["emaid", "pcid", "signedData", "xsdMsgDefNamespace"],
+        "properties": {**SIGNED_RESPONSE["properties"],
+                       "pcid": {"type": "string", "pattern": PCID}},
+    },
+    "Empty": {"type": "object"},
     "GenerateSignedContractDataRequest": {
         "type": "object",
         "required": ["contractBegins", "contractEnds", "emaid", "pcid", "xsdMsgDefNamespace"],
@@ -92,6 +106,10 @@ OPERATIONS = {
     "getAllCpsSigners": OpModel({200: "GetAllCpsSignerResponse"}),
     "signContractData": OpModel({201: "SignedContractDataResponse", 400: "Error", 404: "Error"},
                                 request="SignedContractDataRequest"),
+    "createSignedContractData": OpModel({200: "CreateSignedContractDataResponse", 400: "Error"},
+                                        request="CreateSignedContractDataRequest"),
+    "createAndForwardSignedContractData": OpModel({201: "Empty", 400: "Error"},
+                                                  request="CreateSignedContractDataRequest"),
     "generateSignedContractData": OpModel({201: "SignedContractDataResponse", 400: "Error",
                                            404: "Error"},
                                           request="GenerateSignedContractDataRequest"),

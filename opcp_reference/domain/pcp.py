@@ -13,8 +13,8 @@ first that fails, writing nothing:
 
 Input that cannot be read (not base64, not DER, no PCID in the CN) is refused before the
 steps, naming the field. Delivery (GET) re-checks steps 3 and 4, as pcp.v1.json asks.
-Events and CCP cascades are call sites (`_raise_event`, `_delete_contracts_of`) that do
-nothing until the event service and the CCP land.
+A deleted or re-keyed certificate takes its contracts out of the CCP (`_delete_contracts_of`,
+which raises the mo.prov.cert.* events per contract).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 
 from opcp import ids
 from opcp.errors import ApiError, BadRequest, Forbidden, NotFound
+from opcp_reference.domain import ccp
 from opcp_reference.domain.auth import Principal
 from opcp_reference.domain.certinfo import display_dn
 from opcp_reference.domain.pki import StatusChecker
@@ -68,20 +69,20 @@ class Chain:
 # ----------------------------------------------------------------------------- call sites
 
 def _raise_event(db: sqlite3.Connection, event: str, **payload: object) -> None:
-    """Call site for the event service (webhooks): a no-op until it lands. Called inside the
-    write transaction, so an event is recorded exactly when the change commits.
-
-    Wiring: mo.prov.cert.* events are MO events about an EMAID (webhook routing by EMAID
-    prefix), so they are raised per contract of the PCID, from the CCP cascade
-    (`_delete_contracts_of`: for each (emaid, pcid) it deletes, `events.contract_event(db,
-    event, emaid=..., pcid=...)`), and this function then only logs."""
-    log.info("event %s %s (no event service yet)", event, payload)
+    """Logs the PCID-level change. mo.prov.cert.* events are MO events about an EMAID (webhook
+    routing by EMAID prefix), so they are raised per contract of the PCID by the CCP cascade
+    (`_delete_contracts_of`), in the same transaction; a PCID without contracts has no MO
+    to tell."""
+    log.info("event %s %s (raised per contract by the CCP cascade)", event, payload)
 
 
-def _delete_contracts_of(db: sqlite3.Connection, pcid: str) -> None:
-    """Call site for the Contract Certificate Pool: deletes the PCID's contracts once the CCP
-    lands (spec: a changed key pair or a deletion invalidates them). A no-op until then."""
-    log.info("CCP cascade for PCID %s (no CCP yet)", pcid)
+def _delete_contracts_of(db: sqlite3.Connection, pcid: str, cause: str,
+                         faults: Faults | None = None) -> None:
+    """The CCP cascade (spec: a changed key pair or a deletion invalidates the PCID's
+    contracts): deletes them, and raises `cause` (mo.prov.cert.*) toward the MO of each
+    EMAID and oem.contract.deleted toward the OEM, in the caller's transaction."""
+    deleted = ccp.cascade(db, pcid, cause, faults or Faults())
+    log.info("CCP cascade for PCID %s (%s): %s", pcid, cause, deleted)
 
 
 # ----------------------------------------------------------------------------- input
@@ -268,7 +269,7 @@ async def add(store: Store, who: Principal, body: object, faults: Faults,
         if before is not None and before["key_hash"] != key_hash:
             # Spec: an update with a new key pair invalidates the PCID's contracts and
             # notifies the MOs subscribed to the WMI.
-            _delete_contracts_of(db, pcid)
+            _delete_contracts_of(db, pcid, "mo.prov.cert.updated", faults)
             _raise_event(db, "mo.prov.cert.updated", pcid=pcid, wmi=ids.pcid_wmi(pcid))
     return _render(_row(store, pcid))
 
@@ -354,7 +355,7 @@ def delete(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
             raise NotFound("The OEM provisioning certificate with given PCID is not found.")
         # Spec: deleting a provisioning certificate deletes its contracts in the CCP, and the
         # MOs learn it through mo.prov.cert.deleted.
-        _delete_contracts_of(db, pcid)
+        _delete_contracts_of(db, pcid, "mo.prov.cert.deleted", faults)
         _raise_event(db, "mo.prov.cert.deleted", pcid=pcid, wmi=ids.pcid_wmi(pcid))
 
 
@@ -388,7 +389,7 @@ async def cleanse(store: Store, checker: StatusChecker, now: dt.datetime | None 
         with store.tx() as db:
             if db.execute("DELETE FROM prov_certs WHERE pcid = ? AND updated_at = ?",
                           (row["pcid"], row["updated_at"])).rowcount:
-                _delete_contracts_of(db, row["pcid"])
+                _delete_contracts_of(db, row["pcid"], "mo.prov.cert.deleted")
                 _raise_event(db, "mo.prov.cert.deleted", pcid=row["pcid"], wmi=row["wmi"],
                              reason=reason)
                 done.append((row["pcid"], reason))

@@ -1,0 +1,333 @@
+"""Certificate Provisioning Service (docs/components/03, reference/cps.v1.json).
+
+The CPS turns contract data into signed contract data: an ISO 15118-2
+CertificateInstallationRes signed by a CPS leaf (`v2g.contract_data.build_installation_res`).
+
+Signers: one CPS leaf under each CPS Sub-CA 2 of the reference's PKI (one per V2G root),
+issued on first use and kept sealed in `cps_signers`. `cpsV2GRootCertificateFingerprint`
+(the V2G root's RCP id, or its SHA-256 hex: E-CPS-1) picks the signer; without it the
+signer under the first V2G root signs.
+
+Two MO variants:
+- MO (own PKI), `signContractData`: the MO brings the contract chain and the contract key
+  already encrypted to the vehicle; the CPS checks the chain leads to an MO or V2G root in the
+  RCP, that the EMAID (the contract certificate's CN) is the MO's (403), and the shapes of
+  the key material, then signs;
+- MO_V2G, `generateSignedContractData`: the reference's V2G-derived MO Sub-CA 2 issues the
+  contract certificate (validity = contractBegins..contractEnds) for a fresh key, which is
+  encrypted to the provisioning key the PCP holds for the PCID.
+With a PCID the signed data is pooled in the CCP in the same transaction.
+
+signedData in the response is the base64 of the XML form of the signed message, as the
+spec's field description and real example show (E-CPS-2); the CCP serves EXI.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from opcp import ids
+from opcp.errors import BadRequest, Forbidden, NotFound
+from opcp_reference.domain import ccp, pki
+from opcp_reference.domain.auth import Principal
+from opcp_reference.domain.certinfo import display_dn, iso_z
+from opcp_reference.faults import Faults
+from opcp_reference.store import Store
+from v2g import exi
+from v2g.contract_data import ContractData, build_installation_res, encrypt_for_vehicle
+from v2g.pki.builder import issue, new_key
+from v2g.pki.validate import Purpose
+
+ENCRYPTED_KEY_BYTES = 48  # IV (16) + AES-128-CBC of the 32-byte key (ISO 15118-2 V2G2-818)
+CONTRACT_FIELDS = ["contractCertificate", "contractSubCa2Certificate",
+                   "contractSubCa1Certificate"]
+
+
+@dataclass(frozen=True)
+class Signer:
+    sub2_name: str
+    chain: list[x509.Certificate]  # leaf, Sub-CA 2, Sub-CA 1 (no root)
+    root: sqlite3.Row  # the V2G root's RCP row
+    key_sealed: bytes
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return self.chain[0]
+
+
+def _seal_context(sub2_name: str) -> bytes:
+    return f"cps-signer:{sub2_name}".encode()
+
+
+def _ensure_signers(store: Store) -> None:
+    """Issue the missing CPS leaves, one under each CPS Sub-CA 2 the reference holds a key of."""
+    have = {r["sub2_name"] for r in store.query("SELECT sub2_name FROM cps_signers")}
+    subs = store.query("SELECT name FROM ca WHERE profile = 'cps_sub2' AND key_sealed IS NOT NULL"
+                       " ORDER BY name")
+    for row in subs:
+        if row["name"] in have:
+            continue
+        issuer = pki.issuer_for_signing(store, row["name"])
+        number = row["name"].split(".")[0].removeprefix("v2g")
+        leaf = issue("cps_leaf", f"OPCP CPS Signer {number}", issuer, ocsp_url=pki.ocsp_url(store))
+        sealed = store.sealer.seal(leaf.key_pem(), _seal_context(row["name"]))
+        with store.tx() as db:
+            db.execute("INSERT OR IGNORE INTO cps_signers (sub2_name, der, key_sealed, created_at)"
+                       " VALUES (?,?,?,?)", (row["name"], leaf.der, sealed,
+                                             dt.datetime.now(dt.UTC).isoformat()))
+        pki.record_issued(store, row["name"], leaf.cert, None)
+
+
+def signers(store: Store) -> list[Signer]:
+    """Every CPS signer whose V2G root is in the RCP, first V2G root first."""
+    _ensure_signers(store)
+    out = []
+    for row in store.query("SELECT * FROM cps_signers ORDER BY sub2_name"):
+        cas = pki.chain_of(store, row["sub2_name"])  # Sub-CA 2, Sub-CA 1, root
+        root = ccp.rcp_root_of(store, cas[-2])
+        if root is None or root["root_type"] != "V2G":
+            continue  # its root left the RCP: nobody could trust what it signs
+        leaf = x509.load_der_x509_certificate(bytes(row["der"]))
+        out.append(Signer(row["sub2_name"], [leaf, *cas[:-1]], root, bytes(row["key_sealed"])))
+    return out
+
+
+def pick_signer(store: Store, fingerprint: object) -> Signer:
+    available = signers(store)
+    if not available:
+        raise NotFound("cps: no CPS signer under a V2G root of the Root Certificate Pool")
+    if fingerprint is None:
+        return available[0]
+    if not isinstance(fingerprint, str):
+        raise BadRequest("cpsV2GRootCertificateFingerprint: must be a string")
+    wanted = fingerprint.replace(":", "").lower()
+    for signer in available:
+        if wanted in (signer.root["id"].lower(), signer.root["fingerprint"].lower()):
+            return signer
+    raise BadRequest(f"cpsV2GRootCertificateFingerprint: no CPS signer under the V2G root"
+                     f" {fingerprint} (see GET /cps/signer)")
+
+
+def _key(store: Store, signer: Signer) -> ec.EllipticCurvePrivateKey:
+    pem = store.sealer.unseal(signer.key_sealed, _seal_context(signer.sub2_name))
+    key = serialization.load_pem_private_key(pem, None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return key
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def list_signers(store: Store) -> dict:
+    out = []
+    for s in signers(store):
+        root = x509.load_der_x509_certificate(bytes(s.root["der"]))
+        org = s.leaf.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
+        entry = {"cpsDistinguishedName": display_dn(s.leaf.subject),
+                 "cpsCertificate": ccp.b64(_der(s.leaf)),
+                 "validFrom": iso_z(s.leaf.not_valid_before_utc),
+                 "validTo": iso_z(s.leaf.not_valid_after_utc),
+                 "organizationName": str(org[0].value) if org else "OPCP reference",
+                 "cpsV2GRootCertificateFingerprint": s.root["id"],
+                 "cpsRootDistinguishedName": display_dn(root.subject),
+                 "cpsSubCa1Certificate": ccp.b64(_der(s.chain[-1])),
+                 "xsdMsgDefNamespace": ccp.ISO2}
+        if len(s.chain) == 3:
+            entry["cpsSubCa2Certificate"] = ccp.b64(_der(s.chain[1]))
+        out.append(entry)
+    return {"cpsCertificates": out}
+
+
+# ----------------------------------------------------------------------------- signing
+
+def _sign(store: Store, signer: Signer, contract: ContractData) -> ccp.SignedData:
+    res = build_installation_res(contract, [_der(c) for c in signer.chain], _key(store, signer))
+    return ccp.SignedData(contract.emaid, res, contract.contract_chain[0], signer.root)
+
+
+def _answer(data: ccp.SignedData, pcid: str | None, signer: Signer) -> dict:
+    root = x509.load_der_x509_certificate(bytes(signer.root["der"]))
+    xml = exi.exi_to_xml(data.exi, "iso2")
+    out = {"emaid": data.emaid, "xsdMsgDefNamespace": ccp.ISO2,
+           "signedData": base64.b64encode(xml.encode()).decode(),
+           "cpsV2GRootCertificateFingerprint": signer.root["id"],
+           "cpsRootDistinguishedName": display_dn(root.subject)}
+    if pcid is not None:
+        out["pcid"] = pcid
+    return out
+
+
+def _require(body: object, model: str, fields: tuple[str, ...]) -> dict:
+    if not isinstance(body, dict):
+        raise BadRequest(f"body: must be a JSON object ({model})")
+    missing = [f for f in fields if f not in body]
+    if missing:
+        raise BadRequest(*(f"{f}: is required" for f in missing))
+    return body
+
+
+def _cert(value: object, field: str) -> bytes:
+    der = ccp.decode_b64(value, f"contractData.{field}")
+    try:
+        x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise BadRequest(f"contractData.{field}: is not a DER X.509 certificate") from None
+    return der
+
+
+def _emaid_of(leaf_der: bytes) -> str:
+    cn = x509.load_der_x509_certificate(leaf_der).subject.get_attributes_for_oid(
+        x509.NameOID.COMMON_NAME)
+    try:
+        return ids.normalise_emaid(str(cn[0].value) if cn else "", check=False)
+    except ids.IdError:
+        raise BadRequest("contractData.contractCertificate: its CN is not an EMAID") from None
+
+
+def _own(who: Principal, emaid: str, faults: Faults) -> None:
+    prefix = ids.emaid_prefix(emaid)
+    if prefix not in {p.replace("-", "").upper() for p in who.emaid_prefixes}:
+        if not faults.on("cps-emaid-prefix-unchecked"):
+            raise Forbidden(f"emaid: prefix {prefix} of {emaid} is not one of this client's"
+                            " EMAID prefixes")
+
+
+def _pcid_in_pool(store: Store, pcid: str) -> sqlite3.Row:
+    row = store.query_one("SELECT * FROM prov_certs WHERE pcid = ?", (pcid,))
+    if row is None:
+        raise NotFound(f"pcid: no provisioning certificate for PCID {pcid} in the pool")
+    return row
+
+
+def _checked_and_signed(store: Store, who: Principal, body: object, faults: Faults,
+                        model: str, required: tuple[str, ...]
+                        ) -> tuple[dict, ccp.SignedData, Signer]:
+    """The checks every signing call shares (steps 1-4 of docs/cps.md), then the signature."""
+    body = _require(body, model, required)
+    ccp.check_namespace(body["xsdMsgDefNamespace"])
+    data = _require(body["contractData"], "ContractData",
+                    ("contractCertificate", "contractSubCa1Certificate",
+                     "contractSignatureEncryptedPrivateKey", "dHpublickey"))
+    fields = [f for f in CONTRACT_FIELDS if data.get(f) is not None]
+    chain = [_cert(data[f], f) for f in fields]
+    emaid = _emaid_of(chain[0])
+    if "emaid" in body and ccp.check_emaid(body["emaid"]) != emaid:
+        raise BadRequest(f"emaid: {body['emaid']} is not the contract certificate's CN {emaid}")
+    _own(who, emaid, faults)
+    if not faults.on("cps-untrusted-contract-root"):
+        ccp.validate(store, chain, Purpose.CONTRACT, ("MO", "V2G"),
+                     [f"contractData.{f}" for f in fields])
+    encrypted = ccp.decode_b64(data["contractSignatureEncryptedPrivateKey"],
+                               "contractData.contractSignatureEncryptedPrivateKey")
+    if len(encrypted) != ENCRYPTED_KEY_BYTES:
+        raise BadRequest(f"contractData.contractSignatureEncryptedPrivateKey: must be"
+                         f" {ENCRYPTED_KEY_BYTES} bytes (IV + encrypted P-256 key), got"
+                         f" {len(encrypted)}")
+    dh = ccp.decode_b64(data["dHpublickey"], "contractData.dHpublickey")
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), dh)
+    except ValueError:
+        raise BadRequest("contractData.dHpublickey: must be a point on P-256 (uncompressed,"
+                         " 65 bytes)") from None
+    if body.get("pcid") is not None:
+        body = {**body, "pcid": ccp.check_pcid(body["pcid"])}
+    signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"))
+    return body, _sign(store, signer, ContractData(emaid, tuple(chain), encrypted, dh)), signer
+
+
+def sign_contract_data(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """signContractData (MO with its own PKI); pooled when a PCID is given."""
+    body, signed, signer = _checked_and_signed(
+        store, who, body, faults, "SignedContractDataRequest",
+        ("contractData", "xsdMsgDefNamespace"))
+    pcid = body.get("pcid")
+    if pcid is not None:
+        _pcid_in_pool(store, pcid)
+        with store.tx() as db:
+            ccp.put(db, signed, pcid, who.client_id, faults)
+    return _answer(signed, pcid, signer)
+
+
+DEPRECATED_REQUIRED = ("xsdMsgDefNamespace", "contractData", "pcid", "emaid")
+
+
+def create_signed(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """createSignedContractData (deprecated): signs, stores nothing (the MO may pool it)."""
+    body, signed, signer = _checked_and_signed(store, who, body, faults,
+                                               "CreateSignedContractDataRequest",
+                                               DEPRECATED_REQUIRED)
+    return _answer(signed, body["pcid"], signer)
+
+
+def create_and_forward(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """createAndForwardSignedContractData (deprecated): signs and pools. The spec declares no
+    404 here, so a PCID the PCP does not hold is a 400."""
+    body, signed, _ = _checked_and_signed(store, who, body, faults,
+                                          "CreateSignedContractDataRequest", DEPRECATED_REQUIRED)
+    try:
+        _pcid_in_pool(store, body["pcid"])
+    except NotFound as exc:
+        raise BadRequest(*exc.messages) from None
+    with store.tx() as db:
+        ccp.put(db, signed, body["pcid"], who.client_id, faults)
+    return {}
+
+
+def _instant(body: dict, field: str) -> dt.datetime:
+    value = body[field]
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        raise BadRequest(f"{field}: must be an RFC 3339 date-time") from None
+    if when.tzinfo is None:
+        raise BadRequest(f"{field}: must be an RFC 3339 date-time with a time zone")
+    return when.astimezone(dt.UTC)
+
+
+def _mo_sub2(store: Store) -> str:
+    row = store.query_one("SELECT name FROM ca WHERE profile = 'v2g_mo_sub2' AND key_sealed IS"
+                          " NOT NULL ORDER BY name")
+    if row is None:
+        raise NotFound("cps: the reference holds no V2G-derived MO Sub-CA 2")
+    return row["name"]
+
+
+def generate(store: Store, who: Principal, body: object, faults: Faults) -> dict:
+    """generateSignedContractData (MO using the V2G PKI): issue, encrypt, sign, pool."""
+    body = _require(body, "GenerateSignedContractDataRequest",
+                    ("contractBegins", "contractEnds", "emaid", "pcid", "xsdMsgDefNamespace"))
+    ccp.check_namespace(body["xsdMsgDefNamespace"])
+    emaid = ccp.check_emaid(body["emaid"])
+    pcid = ccp.check_pcid(body["pcid"])
+    _own(who, emaid, faults)
+    begins, ends = _instant(body, "contractBegins"), _instant(body, "contractEnds")
+    if ends <= begins:
+        raise BadRequest("contractEnds: must be after contractBegins")
+    if ends <= dt.datetime.now(dt.UTC):
+        raise BadRequest("contractEnds: must be in the future")
+    signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"))
+    prov = _pcid_in_pool(store, pcid)
+    sub2_name = _mo_sub2(store)
+    issuer = pki.issuer_for_signing(store, sub2_name)
+    key = new_key()
+    leaf = issue("contract_leaf", emaid, issuer, key=key, ocsp_url=pki.ocsp_url(store),
+                 not_before=begins, not_after=ends)
+    cas = pki.chain_of(store, sub2_name)[:-1]  # Sub-CA 2, Sub-CA 1
+    contract = encrypt_for_vehicle(key, bytes(prov["leaf_der"]), emaid,
+                                   [leaf.der, *(_der(c) for c in cas)])
+    signed = _sign(store, signer, contract)
+    with store.tx() as db:
+        ccp.put(db, signed, pcid, who.client_id, faults, issuer_ca=sub2_name)
+        db.execute("INSERT INTO issued_certs (issuer_name, serial_hex, der, subject_cn,"
+                   " issued_at, client_id) VALUES (?,?,?,?,?,?)",
+                   (sub2_name, format(leaf.cert.serial_number, "x"), leaf.der, emaid,
+                    dt.datetime.now(dt.UTC).isoformat(), who.client_id))
+    return _answer(signed, pcid, signer)

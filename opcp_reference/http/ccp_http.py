@@ -1,0 +1,82 @@
+"""Contract Certificate Pool handlers (reference/ccp.v1.json)."""
+
+from __future__ import annotations
+
+import base64
+
+from aiohttp import web
+
+from opcp_reference.context import Reference
+from opcp_reference.domain import ccp
+from opcp_reference.domain.auth import Principal
+from opcp_reference.http.common import OBJECT_IDS, read_json
+
+
+def _flag(request: web.Request, name: str, default: bool) -> bool:
+    value = request.headers.get(name)
+    return default if value is None else value.strip().lower() == "true"
+
+
+async def get_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
+    try:
+        found = ccp.get_for_vehicle(ref.store, await read_json(request), ref.faults)
+    except ccp.NoContract as exc:
+        if not _flag(request, "alwaysReturnEXI", True):
+            raise
+        # alwaysReturnEXI (default true): the CPO gets an ISO 15118 answer to forward even
+        # when there is nothing to install (the shape of the spec's 404 example).
+        failed = base64.b64encode(ccp.failed_response(exc.session_id)).decode()
+        return web.json_response({"CCPResponse": {"emaidContent": [
+            {"messageDef": {"certificateInstallationRes": failed}}]}}, status=404)
+    request[OBJECT_IDS] = [f"emaid={found.emaid}"]
+    # ISO 15118-2: exactly one item, the default contract (the array prepares ISO 15118-20).
+    return web.json_response({"CCPResponse": {"emaidContent": [{"messageDef": {
+        "certificateInstallationRes": base64.b64encode(found.exi).decode(),
+        "emaid": found.emaid, "cpsV2GRootCertificateFingerprint": found.root_id}}]}})
+
+
+async def add_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
+    data = ccp.add(ref.store, who, await read_json(request), ref.faults)
+    request[OBJECT_IDS] = [f"emaid={data.emaid}"]
+    return web.Response(status=201)
+
+
+async def delete_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
+    ccp.delete(ref.store, who, request.match_info["emaid"], ref.faults,
+               revoke=not _flag(request, "X-Skip-Revocation", False))
+    return web.Response(status=200)
+
+
+async def provide(request: web.Request, ref: Reference, who: Principal):
+    found = ccp.provide(ref.store, who, request.match_info["emaid"], request.match_info["pcid"],
+                        dict(request.query), ref.faults)
+    return web.json_response({"certificateInstallationRes": base64.b64encode(found.exi).decode(),
+                              "xsdMsgDefNamespace": ccp.ISO2,
+                              "cpsV2GRootCertificateFingerprint": found.root_id})
+
+
+async def set_default(request: web.Request, ref: Reference, who: Principal):
+    ccp.set_default(ref.store, who, request.match_info["pcid"], request.match_info["emaid"],
+                    ref.faults)
+    return web.Response(status=200)
+
+
+async def lookup(request: web.Request, ref: Reference, who: Principal):
+    return web.json_response(ccp.lookup(ref.store, who, request.match_info["emaid"],
+                                        dict(request.query), ref.faults))
+
+
+async def contracts(request: web.Request, ref: Reference, who: Principal):
+    return web.json_response(ccp.contracts_of(ref.store, who, request.match_info["pcid"],
+                                              dict(request.query)))
+
+
+HANDLERS = {
+    "getSignedContractData": get_signed_contract_data,
+    "addSignedContractData": add_signed_contract_data,
+    "deleteSignedContractData": delete_signed_contract_data,
+    "provideSignedContractData": provide,
+    "setDefaultContract": set_default,
+    "lookupContract": lookup,
+    "getContracts": contracts,
+}
