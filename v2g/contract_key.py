@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from v2g.errors import FieldRuleError
+
 __all__ = [
     "ENCRYPTED_KEY_LEN",
     "OTHER_INFO",
@@ -44,11 +46,8 @@ ENCRYPTED_KEY_LEN = IV_LEN + PRIVATE_VALUE_LEN  # 48
 DH_PUBLIC_KEY_LEN = 65  # uncompressed point 0x04 || X || Y
 
 
-class ContractKeyError(ValueError):
-    def __init__(self, field: str, rule: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail} [{rule}]")
-        self.field = field
-        self.rule = rule
+class ContractKeyError(FieldRuleError):
+    """Bad input naming the field and the rule it broke."""
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,15 @@ class SignatureError(V2GError):
     def __init__(self, message: str, what: str = "") -> None:
         self.what = what
         super().__init__(message)
+
+
+class FieldRuleError(V2GError, ValueError):
+    """Bad input that names the field and the rule it broke: `field: detail [rule]`."""
+
+    prefix = ""
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        super().__init__(f"{self.prefix}{field}: {detail} [{rule}]")
+        self.field = field
+        self.rule = rule
+        self.detail = detail

@@ -17,20 +17,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from opcp import ids
+from v2g.errors import FieldRuleError
 from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage
 from v2g.pki.profiles import profile as _profile
 
 __all__ = ["Issued", "ProfileError", "check_subject_cn", "issue", "key_identifier", "new_key"]
 
 
-class ProfileError(ValueError):
+class ProfileError(FieldRuleError):
     """A request to issue broke a profile rule (``field`` and ``rule`` name which)."""
-
-    def __init__(self, field: str, rule: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail} [{rule}]")
-        self.field = field
-        self.rule = rule
-        self.detail = detail
 
 
 @dataclass(frozen=True)

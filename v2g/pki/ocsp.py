@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from v2g.errors import FieldRuleError
 from v2g.pki.certinfo import read_cert
 
 __all__ = [
@@ -183,12 +184,8 @@ def _signed(req: ocsp.OCSPRequest, chosen: Signer, name_hash: bytes, key_hash: b
 # ---------------------------------------------------------------------- client side
 
 
-class OcspError(ValueError):
-    def __init__(self, field: str, rule: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail} [{rule}]")
-        self.field = field
-        self.rule = rule
-        self.detail = detail
+class OcspError(FieldRuleError):
+    """Bad input naming the field and the rule it broke."""
 
 
 @dataclass(frozen=True)

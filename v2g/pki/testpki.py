@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.ids import emaid_with_check_digit
+from v2g.errors import FieldRuleError
 from v2g.pki.builder import Issued, issue
 from v2g.pki.ocsp import Signer
 from v2g.pki.profiles import PROFILES, Kind, Role
@@ -66,11 +67,10 @@ LAYOUT: list[tuple[str, str, str | None, str]] = [
 ]
 
 
-class ManifestError(ValueError):
-    def __init__(self, field: str, rule: str, detail: str) -> None:
-        super().__init__(f"manifest {field}: {detail} [{rule}]")
-        self.field = field
-        self.rule = rule
+class ManifestError(FieldRuleError):
+    """Bad input naming the field and the rule it broke."""
+
+    prefix = "manifest "
 
 
 @dataclass(frozen=True)
