@@ -14,11 +14,11 @@ pytest_plugins = [
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
-    "features.steps.webhook_steps",
     "features.steps.pcp_steps",
     "features.steps.est_steps",
     "features.steps.cps_steps",
     "features.steps.ccp_steps",
+    "features.steps.webhook_steps",  # after the CCP steps it builds contracts with
     "features.steps.isolation_steps",
 ]
 

@@ -169,6 +169,132 @@ Feature: Webhook endpoints and event delivery
     And endpoint "down" was called 4 times about that root
 
   @blocker
+  Scenario: A new contract is told to the OEM of its WMI, then to its MO once the OEM accepted it
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.created, oem.contract.updated, oem.contract.deleted"
+    And the second "OEM" has a webhook endpoint "other-oem" for "oem.contract.created"
+    And "MO" has a webhook endpoint "mo" for "mo.contract.created.sent.to.oem, mo.contract.queued.to.oem, mo.contract.rejected.by.oem"
+    And the second "MO" has a webhook endpoint "other-mo" for "mo.contract.created.sent.to.oem"
+    And the MO signed 1 contracts for the vehicle
+    Then endpoint "oem" receives exactly one "oem.contract.created" event about that contract
+    And the event endpoint "oem" received is a valid "WebhookPayload" describing that contract
+    And the event endpoint "oem" received is signed with its secret
+    And endpoint "mo" receives exactly one "mo.contract.created.sent.to.oem" event about that contract
+    And the event endpoint "mo" received is a valid "WebhookPayload" describing that contract
+    And endpoint "mo" heard it after endpoint "oem" accepted its event
+    And endpoint "mo" received nothing else about that contract
+    And endpoint "other-oem" receives nothing about that contract
+    And endpoint "other-mo" receives nothing about that contract
+
+  @critical
+  Scenario: Updating and deleting a contract are told to the OEM, then to the MO
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.updated, oem.contract.deleted"
+    And "MO" has a webhook endpoint "mo" for "mo.contract.updated.sent.to.oem, mo.contract.deleted.sent.to.oem"
+    And the MO signed 1 contracts for the vehicle
+    When the MO signs that contract again
+    Then the status is 201
+    And endpoint "oem" receives exactly one "oem.contract.updated" event about that contract
+    And endpoint "mo" receives exactly one "mo.contract.updated.sent.to.oem" event about that contract
+    Given I am "MO"
+    When I delete the first contract
+    Then the status is 200
+    And endpoint "oem" receives exactly one "oem.contract.deleted" event about that contract
+    And endpoint "mo" receives exactly one "mo.contract.deleted.sent.to.oem" event about that contract
+    And endpoint "mo" received nothing else about that contract
+    And endpoint "oem" received nothing else about that contract
+
+  @critical
+  Scenario: An OEM's 409 ends the action and its MO hears the contract was rejected
+    Given the target retries failed deliveries within seconds
+    And the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.created"
+    And "MO" has a webhook endpoint "mo" for "mo.contract.created.sent.to.oem, mo.contract.queued.to.oem, mo.contract.rejected.by.oem"
+    And the receiver answers 409 to the next 1 deliveries to endpoint "oem"
+    And the MO signed 1 contracts for the vehicle
+    Then endpoint "mo" receives exactly one "mo.contract.rejected.by.oem" event about that contract
+    And endpoint "mo" received nothing else about that contract
+    And endpoint "oem" was called 1 times about that contract
+
+  @critical
+  Scenario: An OEM that answers 503 gets retries, its MO hears queued, then sent
+    Given the target retries failed deliveries within seconds
+    And the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.created"
+    And "MO" has a webhook endpoint "mo" for "mo.contract.created.sent.to.oem, mo.contract.queued.to.oem, mo.contract.rejected.by.oem"
+    And the receiver answers 503 to the next 2 deliveries to endpoint "oem"
+    And the MO signed 1 contracts for the vehicle
+    Then endpoint "oem" receives exactly one "oem.contract.created" event about that contract
+    And endpoint "mo" receives exactly one "mo.contract.queued.to.oem" event about that contract
+    And endpoint "mo" receives exactly one "mo.contract.created.sent.to.oem" event about that contract
+    And endpoint "mo" received nothing else about that contract
+    And endpoint "oem" was called 3 times about that contract
+
+  @normal
+  Scenario: An OEM that never accepts: its MO hears queued, then rejected when the retries are spent
+    Given the target retries failed deliveries within seconds
+    And the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.created"
+    And "MO" has a webhook endpoint "mo" for "mo.contract.created.sent.to.oem, mo.contract.queued.to.oem, mo.contract.rejected.by.oem"
+    And the receiver answers 500 to the next 100 deliveries to endpoint "oem"
+    And the MO signed 1 contracts for the vehicle
+    Then endpoint "mo" receives exactly one "mo.contract.queued.to.oem" event about that contract
+    And endpoint "mo" receives exactly one "mo.contract.rejected.by.oem" event about that contract
+    And endpoint "mo" received nothing else about that contract
+    And endpoint "oem" was called 4 times about that contract
+
+  @critical
+  Scenario: The OEM's pull and the vehicle's installation each tell the MO the contract was delivered
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "MO" has a webhook endpoint "mo" for "mo.contract.delivered.to.oem"
+    And the second "MO" has a webhook endpoint "other-mo" for "mo.contract.delivered.to.oem"
+    And the MO signed 1 contracts for the vehicle
+    And I am "OEM"
+    When I pull the first contract
+    Then the status is 200
+    And endpoint "mo" receives exactly one "mo.contract.delivered.to.oem" event about that contract
+    Given I am "CPO"
+    When the vehicle's CertificateInstallationReq is sent
+    Then the status is 200
+    And endpoint "mo" receives exactly two "mo.contract.delivered.to.oem" events about that contract
+    And endpoint "other-mo" receives nothing about that contract
+
+  @critical
+  Scenario: The OEM depublishing a vehicle tells the MO of each contract and the OEM
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.deleted"
+    And "MO" has a webhook endpoint "mo" for "mo.prov.cert.deleted, mo.prov.cert.factory.reset, mo.prov.cert.updated"
+    And the second "MO" has a webhook endpoint "other-mo" for "mo.prov.cert.deleted, mo.prov.cert.factory.reset"
+    And the MO signed 1 contracts for the vehicle
+    When the first "OEM" deletes the vehicle's provisioning certificate
+    Then endpoint "mo" receives exactly one "mo.prov.cert.deleted" event about that contract
+    And endpoint "mo" receives exactly one "mo.prov.cert.factory.reset" event about that contract
+    And the event endpoint "mo" received is a valid "WebhookPayload" describing that contract
+    And endpoint "mo" received nothing else about that contract
+    And endpoint "oem" receives exactly one "oem.contract.deleted" event about that contract
+    And endpoint "other-mo" receives nothing about that contract
+
+  @critical
+  Scenario: A new key pair for the vehicle tells the MO its contract is gone
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "MO" has a webhook endpoint "mo" for "mo.prov.cert.updated, mo.prov.cert.deleted, mo.prov.cert.factory.reset"
+    And the MO signed 1 contracts for the vehicle
+    And I am "OEM"
+    When I publish the same PCID with a new key pair
+    Then the status is 200
+    And endpoint "mo" receives exactly one "mo.prov.cert.updated" event about that contract
+    And endpoint "mo" received nothing else about that contract
+    And the MO finds the first contract no more
+
+  @blocker
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"
     When I probe the operation "<operation>"

@@ -63,6 +63,11 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "webhook.feature"),
     Fault("webhook-no-retry", "a delivery that failed with 5xx is given up at once",
           "webhook.feature"),
+    Fault("webhook-sent-before-oem-answered", "mo.contract.*.sent.to.oem is raised with the "
+          "oem.contract.* event, before (and whether or not) the OEM accepted it",
+          "webhook.feature"),
+    Fault("webhook-oem-refusal-retried", "an OEM's 400/409 about a contract is retried like a "
+          "5xx instead of ending with mo.contract.rejected.by.oem", "webhook.feature"),
     Fault("pcp-skip-wmi-check", "an OEM may publish, read and delete PCIDs of foreign WMIs",
           "pcp.feature"),
     Fault("pcp-accept-expired-chain", "publishing accepts chains with an expired certificate",

@@ -194,6 +194,15 @@ MIGRATIONS: list[str] = [
         emaid TEXT NOT NULL
     )
     """,
+    # 6: what the MO was told about an oem.contract.* event's fate at the OEM (sent, queued,
+    # rejected); the key makes each follow-up happen at most once per event, across restarts.
+    """
+    CREATE TABLE webhook_followups (
+        event_id TEXT NOT NULL REFERENCES webhook_events(id),
+        outcome  TEXT NOT NULL,
+        PRIMARY KEY (event_id, outcome)
+    )
+    """,
 ]
 
 

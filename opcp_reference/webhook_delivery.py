@@ -127,7 +127,8 @@ class DeliveryWorker:
         if self.ref.faults.on("webhook-no-retry"):
             policy = events.RetryPolicy(retries=0, interval_seconds=policy.interval_seconds)
         with self.ref.store.tx() as db:
-            outcome = events.record_attempt(db, item.delivery_id, status, error, elapsed, policy)
+            outcome = events.record_attempt(db, item.delivery_id, status, error, elapsed, policy,
+                                            faults=self.ref.faults)
         log.info("webhook event %s -> endpoint %s attempt %d: %s (%s)", item.event_id,
                  item.endpoint_id, item.attempts + 1, status or error, outcome)
 

@@ -137,8 +137,8 @@ def test_bad_input_names_the_field(store):
 
 def test_a_new_key_pair_deletes_contracts_and_raises_the_event(store, monkeypatch):
     calls = []
-    monkeypatch.setattr(pcp, "_raise_event", lambda db, event, **kw: calls.append(event))
-    monkeypatch.setattr(pcp, "_delete_contracts_of", lambda db, p, *a: calls.append(f"ccp {p}"))
+    monkeypatch.setattr(pcp.ccp, "cascade",
+                        lambda db, p, causes, faults: calls.append((p, causes)) or [])
     root, sub1, sub2 = _chain()
     _trust(store, root)
     leaf = _leaf(sub2)
@@ -146,9 +146,11 @@ def test_a_new_key_pair_deletes_contracts_and_raises_the_event(store, monkeypatc
     _add(store, OEM, _body(sub1, sub2, leaf))  # same key: a plain overwrite
     assert calls == []
     _add(store, OEM, _body(sub1, sub2, _leaf(sub2)))  # same PCID, new key
-    assert calls == ["ccp WMA00000000000001", "mo.prov.cert.updated"]
+    assert calls == [("WMA00000000000001",
+                      ("mo.prov.cert.updated", "mo.prov.cert.updated.factory.reset"))]
     pcp.delete(store, OEM, "WMA00000000000001", Faults())
-    assert calls[-2:] == ["ccp WMA00000000000001", "mo.prov.cert.deleted"]
+    assert calls[-1] == ("WMA00000000000001",
+                         ("mo.prov.cert.deleted", "mo.prov.cert.factory.reset"))
     with pytest.raises(NotFound):
         pcp.lookup(store, MO, "WMA00000000000001", Faults())
 
@@ -217,7 +219,8 @@ class BrokenChecker:
 
 def test_cleansing_deletes_revoked_and_expired_only(store, monkeypatch):
     calls = []
-    monkeypatch.setattr(pcp, "_raise_event", lambda db, event, **kw: calls.append(event))
+    monkeypatch.setattr(pcp.ccp, "cascade",
+                        lambda db, p, causes, faults: calls.append(causes) or [])
     root, sub1, sub2 = _chain()
     _trust(store, root)
     kept, revoked = _leaf(sub2, "WMA00000000000011"), _leaf(sub2, "WMA00000000000012")
@@ -229,7 +232,8 @@ def test_cleansing_deletes_revoked_and_expired_only(store, monkeypatch):
     later = NOW + dt.timedelta(days=25)  # after the leaves' notAfter
     done = asyncio.run(pcp.cleanse(store, FakeChecker(), later))
     assert [p for p, _ in done] == ["WMA00000000000011"] and "expired" in done[0][1]
-    assert calls == ["mo.prov.cert.deleted", "mo.prov.cert.deleted"]
+    # Cleansing is not the OEM's doing: deleted, without factory.reset.
+    assert calls == [("mo.prov.cert.deleted",), ("mo.prov.cert.deleted",)]
     assert store.query("SELECT * FROM prov_certs") == []
 
 

@@ -252,6 +252,84 @@ def test_4xx_is_final(store):
     assert _record(store, delivery, 401) == "failed"
 
 
+# --- the MO's follow-ups of an oem.contract.* event ----------------------------------------
+
+MO_FOLLOW_UPS = ["mo.contract.created.sent.to.oem", "mo.contract.queued.to.oem",
+                 "mo.contract.rejected.by.oem"]
+
+
+def _oem_event(store, oem_endpoints: int = 1) -> list[int]:
+    """oem.contract.created toward oem-1's endpoints; mo-1 subscribed to its follow-ups."""
+    for _ in range(oem_endpoints):
+        _endpoint(store, "oem-1", ["oem.contract.created"])
+    _endpoint(store, "mo-1", MO_FOLLOW_UPS)
+    with store.tx() as db:
+        event_id = events.contract_event(db, "oem.contract.created", emaid="DEABC123456789",
+                                         pcid="WMA12345678901234", contract_cert="MIIB")
+    return [r["id"] for r in store.query("SELECT id FROM webhook_deliveries WHERE event_id = ?"
+                                         " ORDER BY id", (event_id,))]
+
+
+def _told_mo(store) -> list[str]:
+    rows = store.query("SELECT body FROM webhook_events WHERE event_type LIKE 'mo.%'"
+                       " ORDER BY rowid")
+    bodies = [json.loads(bytes(r["body"])) for r in rows]
+    for body in bodies:
+        assert check_body("WebhookPayload", body) == [], body
+        assert body["payload"]["emaid"] == "DEABC123456789"
+        assert body["payload"]["contractCert"] == "MIIB"
+    return [b["eventType"] for b in bodies]
+
+
+def test_the_mo_hears_sent_to_oem_only_once_the_oem_accepted(store):
+    first, second = _oem_event(store, oem_endpoints=2)
+    assert _told_mo(store) == []  # raising the OEM's event tells the MO nothing yet
+    assert _record(store, first, 204) == "delivered"
+    assert _told_mo(store) == ["mo.contract.created.sent.to.oem"]
+    assert _record(store, second, 200) == "delivered"
+    assert _told_mo(store) == ["mo.contract.created.sent.to.oem"]  # once per event
+
+
+def test_a_retry_toward_the_oem_is_queued_once_then_sent(store):
+    [delivery] = _oem_event(store)
+    assert _record(store, delivery, 503) == "pending"
+    assert _record(store, delivery, None, error="refused") == "pending"
+    assert _told_mo(store) == ["mo.contract.queued.to.oem"]
+    assert _record(store, delivery, 200) == "delivered"
+    assert _told_mo(store) == ["mo.contract.queued.to.oem", "mo.contract.created.sent.to.oem"]
+
+
+@pytest.mark.parametrize("refusal", [400, 409])
+def test_an_oem_refusal_ends_the_action_and_the_mo_hears_rejected(store, refusal):
+    [delivery] = _oem_event(store)
+    assert _record(store, delivery, refusal) == "failed"
+    assert _told_mo(store) == ["mo.contract.rejected.by.oem"]
+
+
+def test_other_oem_errors_are_retried_then_rejected(store):
+    # The table: "Action stopped in case OEM send HTTP400 or HTTP409. Otherwise retry started."
+    [delivery] = _oem_event(store)
+    assert [_record(store, delivery, 404) for _ in range(3)] == ["pending"] * 3
+    assert _record(store, delivery, 401) == "failed"
+    assert _told_mo(store) == ["mo.contract.queued.to.oem", "mo.contract.rejected.by.oem"]
+
+
+def test_rejected_waits_for_every_endpoint_of_the_oem(store):
+    first, second = _oem_event(store, oem_endpoints=2)
+    assert _record(store, first, 409) == "failed"
+    assert _told_mo(store) == []  # the second endpoint may still accept it
+    assert _record(store, second, 400) == "failed"
+    assert _told_mo(store) == ["mo.contract.rejected.by.oem"]
+
+
+def test_faults_break_the_follow_ups(store):
+    [delivery] = _oem_event(store)
+    with store.tx() as db:
+        assert events.record_attempt(db, delivery, 409, None, 1.0, POLICY, now=1000.0,
+                                     faults=Faults(["webhook-oem-refusal-retried"])) == "pending"
+    assert _told_mo(store) == ["mo.contract.queued.to.oem"]
+
+
 def test_due_deliveries_skip_in_flight_and_cancel_disabled_endpoints(store):
     delivery = _one_delivery(store)
     with store.tx() as db:

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pytest_bdd import given, parsers, then, when
 
+from features.steps.cps_steps import ISO2
+from features.steps.cps_steps import _sign as sign_contract
 from features.steps.http_steps import json_body, send
 from features.steps.rcp_steps import ROOTS, fresh_root
 from features.support import certs
@@ -337,18 +339,36 @@ def fast_retries(api: OpcpClient):
                     "not given, or retries come more than 5 s apart")
 
 
-def _about_root(delivery, event_type: str, root_id: str) -> bool:
+# --- what a delivery is about: "that root" (the scenario's root) or "that contract" ------
+# A contract is the scenario's latest EMAID for its vehicle (features/steps/ccp_steps.py).
+
+def _subject(ctx: Scenario, kind: str) -> dict:
+    if kind == "root":
+        return {"rootCertificateId": ctx.saved["root_id"]}
+    return {"emaid": ctx.saved["emaids"][-1], "pcid": ctx.saved["vehicle"].pcid}
+
+
+def _normal(key: str, value: object) -> object:
+    # The spec's normal form of EMAIDs (no hyphens, upper case) is compared, not the spelling.
+    return str(value).replace("-", "").upper() if key == "emaid" else value
+
+
+def _about(delivery, subject: dict, event_type: str | None = None) -> bool:
     try:
         body = delivery.json()
     except ValueError:
         return False
-    return (isinstance(body, dict) and body.get("eventType") == event_type
-            and isinstance(body.get("payload"), dict)
-            and body["payload"].get("rootCertificateId") == root_id)
+    if not isinstance(body, dict) or not isinstance(body.get("payload"), dict):
+        return False
+    if event_type is not None and body.get("eventType") != event_type:
+        return False
+    return all(_normal(k, body["payload"].get(k)) == _normal(k, v) for k, v in subject.items())
 
 
-def _mentions_root(delivery, root_id: str) -> bool:
-    return root_id.encode() in delivery.body
+def _mentions(delivery, subject: dict) -> bool:
+    """Anything naming the subject, valid payload or not (for "receives nothing"): the root's
+    id, or the contract's EMAID or its vehicle's PCID (both unique to the scenario)."""
+    return any(str(v).encode() in delivery.body for v in subject.values())
 
 
 def _hook(ctx: Scenario, label: str) -> dict:
@@ -356,45 +376,68 @@ def _hook(ctx: Scenario, label: str) -> dict:
 
 
 def _timeout(target: Target, ctx: Scenario) -> float:
-    return ARRIVAL_TIMEOUT + float(ctx.saved.get("expires_in", 0))
+    return ARRIVAL_TIMEOUT + float(ctx.saved.get("expires_in", 0)) + 4 * float(
+        _pace(target, "retry_seconds") or 0)
 
 
-@then(parsers.parse('endpoint "{label}" receives exactly one "{event_type}" event about that root'))
-def receives_one(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
-                 label: str, event_type: str):
+COUNTS = {"one": 1, "two": 2, "three": 3}
+
+
+@then(parsers.re(r'endpoint "(?P<label>[^"]+)" receives exactly (?P<count>one|two|three) '
+                 r'"(?P<event_type>[a-z.]+)" events? about that (?P<kind>root|contract)$'))
+def receives_exactly(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                     label: str, count: str, event_type: str, kind: str):
     receiver: Receiver = webhook_receiver.receiver
-    hook, root_id = _hook(scenario_ctx, label)["hook"], scenario_ctx.saved["root_id"]
+    hook, subject, wanted = _hook(scenario_ctx, label)["hook"], _subject(scenario_ctx, kind), COUNTS[count]
 
     def accepted(ds) -> list:
-        return [d for d in ds if d.hook == hook and d.accepted and _about_root(d, event_type,
-                                                                             root_id)]
+        return [d for d in ds if d.hook == hook and d.accepted and _about(d, subject, event_type)]
+
     def refused(ds) -> list:  # 4xx is final: no point in waiting for a retry
         return [d for d in ds if d.hook == hook and 400 <= d.answered < 500
-                and _about_root(d, event_type, root_id)]
-    arrived = receiver.wait_for(lambda ds: accepted(ds) or refused(ds),
+                and _about(d, subject, event_type)]
+
+    arrived = receiver.wait_for(lambda ds: len(accepted(ds)) >= wanted or refused(ds),
                                 _timeout(api.target, scenario_ctx))
-    arrived = arrived and bool(accepted(receiver.deliveries(hook)))
+    arrived = arrived and len(accepted(receiver.deliveries(hook))) >= wanted
     seen = receiver.deliveries(hook)
     assert arrived, (
-        f"endpoint {label!r} got no accepted {event_type} event about root {root_id}; it got "
-        f"{len(seen)} deliveries: " + "; ".join(
+        f"endpoint {label!r} got {len(accepted(seen))} accepted {event_type} events about {kind} "
+        f"{subject}, expected {wanted}; it got {len(seen)} deliveries: " + "; ".join(
             f"answered {d.answered}: {d.body[:160]!r}" for d in seen[:5]))
     _settle(api.target, scenario_ctx)
     got = accepted(receiver.deliveries(hook))
     ids = {d.json()["eventId"] for d in got}
-    assert len(got) == 1, (f"endpoint {label!r} received the {event_type} event {len(got)} times "
-                           f"(eventIds {sorted(ids)}); an event is delivered once")
-    scenario_ctx.saved.setdefault("received", {})[label] = got[0]
+    assert len(got) == wanted and len(ids) == wanted, (
+        f"endpoint {label!r} received the {event_type} event {len(got)} times (eventIds "
+        f"{sorted(ids)}), expected {wanted} distinct event(s), each delivered once")
+    scenario_ctx.saved.setdefault("received", {})[label] = got[-1]
+    scenario_ctx.saved.setdefault("expected", {}).setdefault(label, []).extend(got)
 
 
-@then(parsers.parse('endpoint "{label}" receives nothing about that root'))
+@then(parsers.re(r'endpoint "(?P<label>[^"]+)" receives nothing about that '
+                 r'(?P<kind>root|contract)$'))
 def receives_nothing(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
-                     label: str):
+                     label: str, kind: str):
     _settle(api.target, scenario_ctx)
-    hook, root_id = _hook(scenario_ctx, label)["hook"], scenario_ctx.saved["root_id"]
-    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions_root(d, root_id)]
-    assert not got, (f"endpoint {label!r} must not receive events about root {root_id}, but got "
+    hook, subject = _hook(scenario_ctx, label)["hook"], _subject(scenario_ctx, kind)
+    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions(d, subject)]
+    assert not got, (f"endpoint {label!r} must not receive events about {kind} {subject}, but got "
                      + "; ".join(repr(d.body[:200]) for d in got))
+
+
+@then(parsers.re(r'endpoint "(?P<label>[^"]+)" received nothing else about that '
+                 r'(?P<kind>root|contract)$'))
+def nothing_else(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
+                 label: str, kind: str):
+    """Every delivery about the subject is one of the events the scenario already expected."""
+    _settle(api.target, scenario_ctx)
+    hook, subject = _hook(scenario_ctx, label)["hook"], _subject(scenario_ctx, kind)
+    expected = {id(d) for d in scenario_ctx.saved.get("expected", {}).get(label, [])}
+    extra = [d for d in webhook_receiver.receiver.deliveries(hook)
+             if _mentions(d, subject) and id(d) not in expected]
+    assert not extra, (f"endpoint {label!r} received more about {kind} {subject} than expected: "
+                       + "; ".join(repr(d.body[:200]) for d in extra))
 
 
 @then(parsers.parse('the event endpoint "{label}" received is signed with its secret'))
@@ -424,6 +467,35 @@ def payload_valid(api: OpcpClient, scenario_ctx: Scenario, label: str, model: st
     if "fingerprintSHA256" in payload:
         assert payload["fingerprintSHA256"].lower() == saved["fingerprint"], (
             "fingerprintSHA256 is not the SHA-256 of the root's certificate")
+
+
+@then(parsers.parse('the event endpoint "{label}" received is a valid "{model}" describing '
+                    'that contract'))
+def contract_payload_valid(scenario_ctx: Scenario, label: str, model: str):
+    delivery = scenario_ctx.saved["received"][label]
+    body = delivery.json()
+    problems = check_body(model, body)
+    assert not problems, f"the delivered body is not a valid {model}:\n" + "\n".join(problems)
+    subject = _subject(scenario_ctx, "contract")
+    assert _about(delivery, subject), (
+        f"the payload names {body['payload']}, not the contract {subject}")
+    assert body["xsdMsgDefNamespace"] == ISO2, (
+        f"xsdMsgDefNamespace is {body['xsdMsgDefNamespace']!r}; the contract is ISO 15118-2")
+
+
+@then(parsers.parse('endpoint "{later}" heard it after endpoint "{earlier}" accepted its event'))
+def heard_after(scenario_ctx: Scenario, later: str, earlier: str):
+    """A follow-up reports an outcome: it cannot leave before the outcome happened."""
+    first, then_ = scenario_ctx.saved["received"][earlier], scenario_ctx.saved["received"][later]
+    assert then_.at >= first.at, (
+        f"endpoint {later!r} was told {then_.json()['eventType']} {first.at - then_.at:.3f} s "
+        f"before endpoint {earlier!r} accepted {first.json()['eventType']}")
+
+
+@when("the MO signs that contract again")
+def sign_again(api: OpcpClient, scenario_ctx: Scenario):
+    scenario_ctx.role, scenario_ctx.party = "MO", 0
+    sign_contract(api, scenario_ctx, scenario_ctx.saved["emaids"][-1])
 
 
 def _log_entry(api: OpcpClient, ctx: Scenario, label: str, event_type: str) -> dict | None:
@@ -456,12 +528,22 @@ def log_shows(api: OpcpClient, scenario_ctx: Scenario, label: str, event_type: s
         f"the log does not list attempts 1..{attempts}: {entry['log']}")
 
 
-@then(parsers.parse('endpoint "{label}" was called {count:d} times about that root'))
+@then(parsers.re(r'endpoint "(?P<label>[^"]+)" was called (?P<count>\d+) times about that '
+                 r'(?P<kind>root|contract)(?: for (?P<events>\d+) events)?$'),
+      converters={"count": int})
 def called_times(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
-                 label: str, count: int):
+                 label: str, count: int, kind: str, events: str | None):
+    """Every call about the subject, accepted or not, carrying `events` distinct events (one
+    unless said); a retry repeats its event's body, eventId included, byte for byte."""
     _settle(api.target, scenario_ctx)
-    hook, root_id = _hook(scenario_ctx, label)["hook"], scenario_ctx.saved["root_id"]
-    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions_root(d, root_id)]
+    hook, subject = _hook(scenario_ctx, label)["hook"], _subject(scenario_ctx, kind)
+    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions(d, subject)]
     assert len(got) == count, (f"endpoint {label!r} was called {len(got)} times, expected {count}: "
-                               + ", ".join(str(d.answered) for d in got))
-    assert len({d.json()["eventId"] for d in got}) == 1, "retries must repeat the same eventId"
+                               + ", ".join(f"{d.answered} {d.json().get('eventType')}" for d in got))
+    bodies: dict[str, bytes] = {}
+    for d in got:
+        assert bodies.setdefault(d.json()["eventId"], d.body) == d.body, (
+            "a retry must repeat the event's body and eventId exactly")
+    assert len(bodies) == int(events or 1), (
+        f"the calls carried {len(bodies)} distinct eventIds, expected {events or 1}: retries "
+        "must repeat the same eventId")

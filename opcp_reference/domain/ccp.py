@@ -290,8 +290,12 @@ def _events(db: sqlite3.Connection, change: str, emaid: str, pcid: str, faults: 
     if root is not None:
         extra["signer_root_fingerprint"] = root["id"]
         extra["signer_root_common_name"] = root["common_name"]
+    # The MO hears mo.contract.<change>.sent.to.oem once the OEM accepted this event (the
+    # delivery worker raises it: domain/events.record_attempt), not now.
     events.contract_event(db, f"oem.contract.{change}", emaid=emaid, pcid=pcid, **extra)
-    events.contract_event(db, f"mo.contract.{change}.sent.to.oem", emaid=emaid, pcid=pcid, **extra)
+    if faults.on("webhook-sent-before-oem-answered"):
+        events.contract_event(db, f"mo.contract.{change}.sent.to.oem", emaid=emaid, pcid=pcid,
+                              **extra)
 
 
 def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults: Faults,
@@ -363,7 +367,7 @@ def delete(store: Store, who: Principal, emaid: str, faults: Faults, *, revoke: 
 
 
 def _remove(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults, *, revoke: bool,
-            cause: str | None = None) -> None:
+            causes: tuple[str, ...] = ()) -> None:
     done: set[tuple[str, str]] = set()
     for row in rows:
         db.execute("DELETE FROM contracts WHERE seq = ?", (row["seq"],))
@@ -378,19 +382,23 @@ def _remove(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults, *, 
             continue
         done.add(key)
         db.execute("DELETE FROM default_contracts WHERE pcid = ? AND emaid = ?", key[::-1])
-        if cause is None:
+        if not causes:
             _events(db, "deleted", row["emaid"], row["pcid"], faults)
         else:
-            events.contract_event(db, cause, emaid=row["emaid"], pcid=row["pcid"], faults=faults)
+            for cause in causes:
+                events.contract_event(db, cause, emaid=row["emaid"], pcid=row["pcid"],
+                                      faults=faults)
             events.contract_event(db, "oem.contract.deleted", emaid=row["emaid"],
                                   pcid=row["pcid"], faults=faults)
 
 
-def cascade(db: sqlite3.Connection, pcid: str, cause: str, faults: Faults) -> list[str]:
+def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: Faults
+            ) -> list[str]:
     """The PCP's cascade: a deleted or re-keyed provisioning certificate takes its contracts
-    with it; `cause` (mo.prov.cert.deleted/updated) goes to the MO of each EMAID."""
+    with it; each of `causes` (mo.prov.cert.*) goes to the MO of each EMAID, and
+    oem.contract.deleted to the OEM."""
     rows = db.execute("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq", (pcid,)).fetchall()
-    _remove(db, rows, faults, revoke=False, cause=cause)
+    _remove(db, rows, faults, revoke=False, causes=causes)
     db.execute("DELETE FROM default_contracts WHERE pcid = ?", (pcid,))
     return sorted({r["emaid"] for r in rows})
 

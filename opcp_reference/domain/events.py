@@ -229,22 +229,34 @@ def due_deliveries(db: sqlite3.Connection, now: float, limit: int,
     return due[:limit]
 
 
-def retryable(http_status: int | None) -> bool:
-    """5xx, 408, 429 and no answer at all (timeout, refused) are worth another try."""
+def retryable(http_status: int | None, event_type: str = "") -> bool:
+    """Whether a failed attempt is worth another try.
+
+    In general 5xx, 408, 429 and no answer at all (timeout, refused). Toward an OEM about a
+    contract (oem.contract.*) the spec's table is explicit: only 400 and 409 stop the action;
+    any other failure starts the retries (docs/webhooks.md).
+    """
+    if http_status is not None and 200 <= http_status < 300:
+        return False
+    if event_type.startswith(OEM_CONTRACT):
+        return http_status not in OEM_REFUSALS
     return http_status is None or http_status >= 500 or http_status in (408, 429)
 
 
 def record_attempt(db: sqlite3.Connection, delivery_id: int, http_status: int | None,
                    error: str | None, duration_ms: float, policy: RetryPolicy,
-                   now: float | None = None) -> str:
+                   now: float | None = None, faults: Faults = NO_FAULTS) -> str:
     """Log one attempt and move the delivery on, in the caller's transaction.
 
     Returns the delivery's new status. A delivery that is no longer pending (its endpoint
-    was deleted meanwhile) is left alone.
+    was deleted meanwhile) is left alone. The MO's follow-up of an oem.contract.* event
+    (sent, queued, rejected) is raised here, in the same transaction as the outcome it
+    reports, so it happens exactly once even across restarts.
     """
     now = time.time() if now is None else now
-    row = db.execute("SELECT attempts, status FROM webhook_deliveries WHERE id = ?",
-                     (delivery_id,)).fetchone()
+    row = db.execute("SELECT d.attempts, d.status, d.event_id, ev.event_type, ev.body"
+                     " FROM webhook_deliveries d JOIN webhook_events ev ON ev.id = d.event_id"
+                     " WHERE d.id = ?", (delivery_id,)).fetchone()
     if row is None or row["status"] != "pending":
         return row["status"] if row else "cancelled"
     attempt = row["attempts"] + 1
@@ -252,13 +264,62 @@ def record_attempt(db: sqlite3.Connection, delivery_id: int, http_status: int | 
     db.execute("INSERT INTO webhook_attempts (delivery_id, attempt, at, http_status, error,"
                " duration_ms) VALUES (?,?,?,?,?,?)",
                (delivery_id, attempt, at, http_status, error, round(duration_ms, 1)))
+    again = retryable(http_status, row["event_type"]) or (
+        faults.on("webhook-oem-refusal-retried") and http_status in OEM_REFUSALS)
     if http_status is not None and 200 <= http_status < 300:
         status, next_attempt = "delivered", None
-    elif retryable(http_status) and attempt <= policy.retries:
+    elif again and attempt <= policy.retries:
         status, next_attempt = "pending", now + policy.interval_seconds
     else:
         status, next_attempt = "failed", None
     db.execute("UPDATE webhook_deliveries SET attempts = ?, status = ?, next_attempt = ?,"
                " finished_at = ? WHERE id = ?",
                (attempt, status, next_attempt, None if status == "pending" else at, delivery_id))
+    if row["event_type"].startswith(OEM_CONTRACT) and not faults.on("webhook-sent-before-oem-answered"):
+        _tell_mo(db, row["event_id"], row["event_type"], bytes(row["body"]), status, faults,
+                 datetime.fromtimestamp(now, UTC))
     return status
+
+
+# --- the MO's view of an oem.contract.* event --------------------------------------------
+
+OEM_CONTRACT = "oem.contract."
+OEM_REFUSALS = (400, 409)  # the OEM's final no (docs/components/06: "Action stopped")
+
+
+def sent_to_oem(event_type: str) -> str:
+    """oem.contract.created -> mo.contract.created.sent.to.oem"""
+    return f"mo.contract.{event_type.removeprefix(OEM_CONTRACT)}.sent.to.oem"
+
+
+def _tell_mo(db: sqlite3.Connection, event_id: str, event_type: str, body: bytes, status: str,
+             faults: Faults, now: datetime) -> None:
+    """Raise the MO's follow-up of an OEM delivery, once per event.
+
+    - sent: the first 2xx of any of the OEM's endpoints (mo.contract.<change>.sent.to.oem);
+    - queued: the first retry scheduled while nothing reached the OEM yet;
+    - rejected: every delivery of the event ended and none reached the OEM (a 400/409, or
+      the retries were spent).
+    """
+    outcomes = db.execute("SELECT status FROM webhook_deliveries WHERE event_id = ?",
+                          (event_id,)).fetchall()
+    reached = any(o["status"] == "delivered" for o in outcomes)
+    if status == "delivered":
+        follow_up, outcome = sent_to_oem(event_type), "sent"
+    elif status == "pending" and not reached:
+        follow_up, outcome = "mo.contract.queued.to.oem", "queued"
+    elif status == "failed" and not reached and not any(o["status"] == "pending" for o in outcomes):
+        follow_up, outcome = "mo.contract.rejected.by.oem", "rejected"
+    else:
+        return
+    if db.execute("INSERT OR IGNORE INTO webhook_followups (event_id, outcome) VALUES (?, ?)",
+                  (event_id, outcome)).rowcount == 0:
+        return  # already told
+    original = json.loads(body)
+    payload = original["payload"]
+    contract_event(db, follow_up, emaid=payload["emaid"], pcid=payload["pcid"],
+                   contract_cert=payload.get("contractCert"),
+                   signer_root_fingerprint=payload.get("cpsSignerRootFingerprint"),
+                   signer_root_common_name=payload.get("cpsSignerRootCommonName"),
+                   signature_algorithm=payload.get("signatureAlgorithm"),
+                   xsd_namespace=original["xsdMsgDefNamespace"], faults=faults, now=now)

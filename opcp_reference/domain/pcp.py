@@ -68,20 +68,24 @@ class Chain:
 
 # ----------------------------------------------------------------------------- call sites
 
-def _raise_event(db: sqlite3.Connection, event: str, **payload: object) -> None:
-    """Logs the PCID-level change. mo.prov.cert.* events are MO events about an EMAID (webhook
-    routing by EMAID prefix), so they are raised per contract of the PCID by the CCP cascade
-    (`_delete_contracts_of`), in the same transaction; a PCID without contracts has no MO
-    to tell."""
-    log.info("event %s %s (raised per contract by the CCP cascade)", event, payload)
+# Which mo.prov.cert.* events each cause raises, per contract of the PCID (docs/webhooks.md):
+# - the OEM depublishes the certificate: it left the PCP (deleted), and the OEM triggered the
+#   deletion of the PCID's contracts (factory.reset: car sold, factory reset);
+# - data cleansing removes an expired or revoked certificate: deleted only;
+# - a new key pair: updated, and its deprecated older name for endpoints still subscribed to it.
+CAUSES = {
+    "oem-delete": ("mo.prov.cert.deleted", "mo.prov.cert.factory.reset"),
+    "cleansing": ("mo.prov.cert.deleted",),
+    "new-key": ("mo.prov.cert.updated", "mo.prov.cert.updated.factory.reset"),
+}
 
 
 def _delete_contracts_of(db: sqlite3.Connection, pcid: str, cause: str,
                          faults: Faults | None = None) -> None:
     """The CCP cascade (spec: a changed key pair or a deletion invalidates the PCID's
-    contracts): deletes them, and raises `cause` (mo.prov.cert.*) toward the MO of each
-    EMAID and oem.contract.deleted toward the OEM, in the caller's transaction."""
-    deleted = ccp.cascade(db, pcid, cause, faults or Faults())
+    contracts): deletes them, and raises the cause's mo.prov.cert.* events toward the MO of
+    each EMAID and oem.contract.deleted toward the OEM, in the caller's transaction."""
+    deleted = ccp.cascade(db, pcid, CAUSES[cause], faults or Faults())
     log.info("CCP cascade for PCID %s (%s): %s", pcid, cause, deleted)
 
 
@@ -269,8 +273,7 @@ async def add(store: Store, who: Principal, body: object, faults: Faults,
         if before is not None and before["key_hash"] != key_hash:
             # Spec: an update with a new key pair invalidates the PCID's contracts and
             # notifies the MOs subscribed to the WMI.
-            _delete_contracts_of(db, pcid, "mo.prov.cert.updated", faults)
-            _raise_event(db, "mo.prov.cert.updated", pcid=pcid, wmi=ids.pcid_wmi(pcid))
+            _delete_contracts_of(db, pcid, "new-key", faults)
     return _render(_row(store, pcid))
 
 
@@ -354,9 +357,8 @@ def delete(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
         if db.execute("DELETE FROM prov_certs WHERE pcid = ?", (pcid,)).rowcount == 0:
             raise NotFound("The OEM provisioning certificate with given PCID is not found.")
         # Spec: deleting a provisioning certificate deletes its contracts in the CCP, and the
-        # MOs learn it through mo.prov.cert.deleted.
-        _delete_contracts_of(db, pcid, "mo.prov.cert.deleted", faults)
-        _raise_event(db, "mo.prov.cert.deleted", pcid=pcid, wmi=ids.pcid_wmi(pcid))
+        # MOs learn it through mo.prov.cert.deleted and mo.prov.cert.factory.reset.
+        _delete_contracts_of(db, pcid, "oem-delete", faults)
 
 
 def not_found(pcid: str) -> NotFound:
@@ -389,8 +391,7 @@ async def cleanse(store: Store, checker: StatusChecker, now: dt.datetime | None 
         with store.tx() as db:
             if db.execute("DELETE FROM prov_certs WHERE pcid = ? AND updated_at = ?",
                           (row["pcid"], row["updated_at"])).rowcount:
-                _delete_contracts_of(db, row["pcid"], "mo.prov.cert.deleted")
-                _raise_event(db, "mo.prov.cert.deleted", pcid=row["pcid"], wmi=row["wmi"],
-                             reason=reason)
+                _delete_contracts_of(db, row["pcid"], "cleansing")
+                log.info("cleansing removed PCID %s: %s", row["pcid"], reason)
                 done.append((row["pcid"], reason))
     return done
