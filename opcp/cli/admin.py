@@ -1,5 +1,5 @@
 """Operator commands on a reference's data dir: `opcp audit`, `opcp keys rotate`,
-`opcp pcp cleanse`."""
+`opcp pcp cleanse`, `opcp ccp cleanse`."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cleanse: delete expired and revoked provisioning certificates")
     c.add_argument("--data-dir", type=Path, required=True)
     c.set_defaults(func=run_pcp)
+    c = sub.add_parser("ccp", help="maintain the reference's Contract Certificate Pool")
+    c.add_argument("action", choices=["cleanse"],
+                   help="cleanse: delete contracts whose certificate expired or is revoked")
+    c.add_argument("--data-dir", type=Path, required=True)
+    c.set_defaults(func=run_ccp)
 
 
 def _open(data_dir: Path):
@@ -87,4 +92,18 @@ def run_pcp(args: argparse.Namespace) -> int:
     for pcid, reason in deleted:
         print(f"deleted {pcid}: {reason}")
     print(f"{len(deleted)} provisioning certificate(s) deleted")
+    return 0
+
+
+def run_ccp(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from opcp_reference.domain.ccp_cleansing import cleanse
+    from opcp_reference.domain.pki import StatusChecker
+
+    store = _open(args.data_dir)
+    deleted = asyncio.run(cleanse(store, StatusChecker(store)))
+    for emaid, pcid, reason in deleted:
+        print(f"deleted {emaid} for PCID {pcid}: {reason}")
+    print(f"{len(deleted)} contract(s) deleted")
     return 0

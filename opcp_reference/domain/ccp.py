@@ -363,10 +363,10 @@ def delete(store: Store, who: Principal, emaid: str, faults: Faults, *, revoke: 
         rows = db.execute("SELECT * FROM contracts WHERE emaid = ?", (emaid,)).fetchall()
         if not rows:
             raise NotFound(NO_CONTRACT, f"emaid: {emaid}")
-        _remove(db, rows, faults, revoke=revoke)
+        remove_rows(db, rows, faults, revoke=revoke)
 
 
-def _remove(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults, *, revoke: bool,
+def remove_rows(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults, *, revoke: bool,
             causes: tuple[str, ...] = ()) -> None:
     done: set[tuple[str, str]] = set()
     for row in rows:
@@ -398,7 +398,7 @@ def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: 
     with it; each of `causes` (mo.prov.cert.*) goes to the MO of each EMAID, and
     oem.contract.deleted to the OEM."""
     rows = db.execute("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq", (pcid,)).fetchall()
-    _remove(db, rows, faults, revoke=False, causes=causes)
+    remove_rows(db, rows, faults, revoke=False, causes=causes)
     db.execute("DELETE FROM default_contracts WHERE pcid = ?", (pcid,))
     return sorted({r["emaid"] for r in rows})
 
