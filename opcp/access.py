@@ -7,7 +7,9 @@ Invariants:
 - every operation of every service appears exactly once, keyed by the spec's operation name;
 - `roles` is the set that gets access; every other role gets 403 (never 404 or 200);
 - `owner` names the ownership rule applied *after* the role check (WMI of a PCID, EMAID
-  prefix, creator of an object); a role with access but the wrong ownership also gets 403.
+  prefix, creator of an object); a role with access but the wrong ownership also gets 403;
+- the rule binds the roles in `Owner.binds` (`Operation.isolated_roles`); the isolation
+  scenarios are checked against that set, so an owned operation cannot go unexercised.
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ class Owner(StrEnum):
     EMAID = "emaid"  # the EMAID's country code + provider ID must be one of the token's prefixes
     CREATOR = "creator"  # the client that created the object
 
+    @property
+    def binds(self) -> frozenset[Role]:
+        """The roles the rule applies to. Parties of other roles with access act for every
+        owner: an MO or a CPS reads any vehicle's provisioning certificate, a CPS pools
+        contract data for every MO (docs/04_authentication.md grants them without a scope)."""
+        return _BINDS[self]
+
+
+_BINDS = {Owner.NONE: frozenset(), Owner.WMI: frozenset({Role.OEM}), Owner.EMAID: MOS,
+          Owner.CREATOR: frozenset(Role)}
+
 
 @dataclass(frozen=True)
 class Operation:
@@ -53,6 +66,11 @@ class Operation:
 
     def allows(self, role: Role | str) -> bool:
         return Role(role) in self.roles
+
+    @property
+    def isolated_roles(self) -> frozenset[Role]:
+        """Roles whose second party must not reach the first party's object here."""
+        return self.roles & self.owner.binds
 
 
 def _op(name, service, method, path, roles, owner=Owner.NONE, deprecated=False, ref=""):

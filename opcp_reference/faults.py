@@ -94,6 +94,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " does not verify", "ccp.feature"),
     Fault("ccp-foreign-delete", "an MO may delete contracts of EMAIDs outside its prefixes",
           "ccp.feature"),
+    Fault("ccp-skip-emaid-check", "an MO may look up and pool contracts of EMAIDs outside its"
+          " prefixes", "isolation.feature"),
+    Fault("ccp-skip-wmi-check", "an OEM may list, pull and choose the default of contracts of"
+          " PCIDs outside its WMIs", "isolation.feature"),
 )}
 
 

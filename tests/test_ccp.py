@@ -145,7 +145,7 @@ def test_the_first_contract_is_the_default_until_the_oem_changes_it(world):
         cps.sign_contract_data(world["store"], MO, contract_body(world, car, e), NO)
     assert install(world, car)[1].emaid == first
     assert install(world, car, Faults(["ccp-wrong-default"]))[1].emaid == second
-    listing = ccp.contracts_of(world["store"], OEM, car.pcid, {})["XMLContracts"]
+    listing = ccp.contracts_of(world["store"], OEM, car.pcid, {}, NO)["XMLContracts"]
     assert [c["defaultContract"] for c in listing] == [True, False]
     ccp.set_default(world["store"], OEM, car.pcid, second, NO)
     assert install(world, car)[1].emaid == second
@@ -161,7 +161,7 @@ def test_deleting_the_default_leaves_no_default(world):
     with pytest.raises(Forbidden):
         ccp.delete(world["store"], MO2, first, NO, revoke=True)
     ccp.delete(world["store"], MO, first, NO, revoke=True)
-    listing = ccp.contracts_of(world["store"], OEM, car.pcid, {})["XMLContracts"]
+    listing = ccp.contracts_of(world["store"], OEM, car.pcid, {}, NO)["XMLContracts"]
     assert [(c["emaid"], c["defaultContract"]) for c in listing] == [(second, False)]
     assert install(world, car)[1].emaid == second  # D-CCP-2: the oldest remaining
     with pytest.raises(NotFound):

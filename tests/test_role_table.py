@@ -62,15 +62,21 @@ def _outline_rows(title_prefix: str) -> set[tuple[str, ...]]:
 
 def test_isolation_covers_every_owned_operation_of_implemented_services():
     """Generated from the table, not hand-listed: every operation on an owned object, with
-    every role the ownership rule applies to, has an isolation example."""
-    from opcp.access import Owner
-
+    every role the ownership rule binds, has an isolation example (and no example names an
+    operation or role the table does not isolate)."""
     implemented = {name for m in SERVICE_MODULES for name in m.HANDLERS}
-    wmi = {(op.name,) for op in OPERATIONS if op.owner is Owner.WMI and op.name in implemented
-           and op.service == "pcp"}
-    creator = {(op.name, role.value) for op in OPERATIONS
-               if op.owner is Owner.CREATOR and op.name in implemented for role in op.roles}
-    pcp_rows = _outline_rows("Isolation: the second OEM") - {("operation",)}
-    webhook_rows = _outline_rows("Isolation: the second <role>") - {("operation", "role")}
-    assert pcp_rows == wmi, f"missing {wmi - pcp_rows}, extra {pcp_rows - wmi}"
-    assert webhook_rows == creator, f"missing {creator - webhook_rows}, extra {webhook_rows - creator}"
+    expected = {(op.name, role.value) for op in OPERATIONS if op.name in implemented
+                for role in op.isolated_roles}
+    rows = _outline_rows("Isolation: ") - {("operation", "role")}
+    assert rows == expected, f"missing {sorted(expected - rows)}, extra {sorted(rows - expected)}"
+
+
+def test_ownership_binds_the_roles_the_spec_scopes():
+    # docs/04_authentication.md: OEMs are scoped by WMI, MOs by EMAID prefix; MOs and CPSs
+    # read any provisioning certificate, a CPS pools contract data for every MO.
+    by_name = {op.name: op for op in OPERATIONS}
+    assert by_name["getOEMProvCert"].isolated_roles == {Role.OEM}
+    assert by_name["addSignedContractData"].isolated_roles == {Role.MO}
+    assert by_name["lookupContract"].isolated_roles == {Role.MO, Role.MO_V2G}
+    assert by_name["getSignedContractData"].isolated_roles == set()
+    assert by_name["getWebhook"].isolated_roles == by_name["getWebhook"].roles

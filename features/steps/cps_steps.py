@@ -205,33 +205,44 @@ def sign_broken(api: OpcpClient, scenario_ctx: Scenario, field: str, kind: str):
           change=_broken(field, kind))
 
 
-@when(parsers.parse("I generate signed contract data for a new EMAID of mine for the vehicle"))
-def generate(api: OpcpClient, scenario_ctx: Scenario):
-    emaid = new_emaid(api, scenario_ctx.role, scenario_ctx.party)
+def generate_for(api: OpcpClient, ctx: Scenario, emaid: str) -> None:
+    """generateSignedContractData for `emaid` and the vehicle, as the scenario's caller."""
     begins = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     ends = begins + dt.timedelta(days=30)
-    scenario_ctx.saved["validity"] = (begins, ends)
-    body = {"emaid": emaid, "pcid": scenario_ctx.saved["vehicle"].pcid,
-            "xsdMsgDefNamespace": ISO2,
+    ctx.saved["validity"] = (begins, ends)
+    body = {"emaid": emaid, "pcid": ctx.saved["vehicle"].pcid, "xsdMsgDefNamespace": ISO2,
             "contractBegins": begins.isoformat().replace("+00:00", "Z"),
             "contractEnds": ends.isoformat().replace("+00:00", "Z")}
-    send(api, scenario_ctx, "PUT", "cps", GENERATE, json=body)
-    if scenario_ctx.response.status == 201 and emaid not in scenario_ctx.saved["emaids"]:
-        scenario_ctx.saved["emaids"].append(emaid)
+    send(api, ctx, "PUT", "cps", GENERATE, json=body)
+    if ctx.response.status == 201 and emaid not in ctx.saved["emaids"]:
+        ctx.saved["emaids"].append(emaid)
+
+
+@when(parsers.parse("I generate signed contract data for a new EMAID of mine for the vehicle"))
+def generate(api: OpcpClient, scenario_ctx: Scenario):
+    generate_for(api, scenario_ctx, new_emaid(api, scenario_ctx.role, scenario_ctx.party))
+
+
+DEPRECATED = {"createSignedContractData": "/v1/cps/signedContractData",
+              "createAndForwardSignedContractData": "/v1/cps/forward/signedContractData"}
+
+
+def deprecated_for(api: OpcpClient, ctx: Scenario, operation: str, emaid: str) -> None:
+    """A deprecated signing call for `emaid` and the vehicle, as the scenario's caller."""
+    body = {"contractData": contract_data(ctx, emaid), "xsdMsgDefNamespace": ISO2,
+            "pcid": ctx.saved["vehicle"].pcid, "emaid": emaid}
+    send(api, ctx, "PUT", "cps", DEPRECATED[operation], json=body)
+    if ctx.response.status in (200, 201):
+        if emaid not in ctx.saved["emaids"]:
+            ctx.saved["emaids"].append(emaid)
+        if ctx.response.status == 200:
+            ctx.saved["signed"] = ctx.response.json()
 
 
 @when(parsers.parse("I call the deprecated {operation} for a new EMAID of mine for the vehicle"))
 def deprecated_call(api: OpcpClient, scenario_ctx: Scenario, operation: str):
-    path = {"createSignedContractData": "/v1/cps/signedContractData",
-            "createAndForwardSignedContractData": "/v1/cps/forward/signedContractData"}[operation]
-    emaid = new_emaid(api, scenario_ctx.role, scenario_ctx.party)
-    body = {"contractData": contract_data(scenario_ctx, emaid), "xsdMsgDefNamespace": ISO2,
-            "pcid": scenario_ctx.saved["vehicle"].pcid, "emaid": emaid}
-    send(api, scenario_ctx, "PUT", "cps", path, json=body)
-    if scenario_ctx.response.status in (200, 201):
-        scenario_ctx.saved["emaids"].append(emaid)
-        if scenario_ctx.response.status == 200:
-            scenario_ctx.saved["signed"] = scenario_ctx.response.json()
+    deprecated_for(api, scenario_ctx, operation,
+                   new_emaid(api, scenario_ctx.role, scenario_ctx.party))
 
 
 @then("the answer says the operation is deprecated")

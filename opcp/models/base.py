@@ -13,9 +13,7 @@ class OpModel:
     responses: dict[int, str | None]
     request: str | None = None
     query: dict[str, dict] = field(default_factory=dict)
-    # Spec errata: status -> (erratum id, model the lenient profile also accepts). A body that
-    # fails the strict model but fits this one is a warning in lenient, a failure in strict.
-    lenient: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Forms a spec erratum allows are declared per model, not here: `opcp.models.errata`.
 
 
 # Every secured operation may answer 401 and 403 with the Error body, whether or not the

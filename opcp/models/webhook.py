@@ -92,16 +92,6 @@ ENDPOINT_CREATED = {
     "properties": {**_ENDPOINT_PROPERTIES, "secret": {"type": "string", "minLength": 16}},
 }
 
-# Erratum E-WH-3: payload version 1.0.0 named the subscribed events `enabledEvents` in
-# responses too; 1.0.1 says `events`. The lenient profile accepts the 1.0.0 form.
-ENDPOINT_1_0_0 = {
-    "type": "object",
-    "required": ["id", "created", "enabledEvents", "url", "status"],
-    "properties": {**{k: v for k, v in _ENDPOINT_PROPERTIES.items() if k != "events"},
-                   "enabledEvents": _ENDPOINT_PROPERTIES["events"]},
-    "not": {"required": ["secret"]},
-}
-
 _ATTEMPT = {
     "type": "object",
     "required": ["attempt", "at"],
@@ -203,20 +193,16 @@ MODELS = {
     "WebhookEndpoint": ENDPOINT,
     "WebhookEndpointCreated": ENDPOINT_CREATED,
     "WebhookEndpointList": {"type": "array", "items": ENDPOINT},
-    "WebhookEndpoint1.0.0": ENDPOINT_1_0_0,
-    "WebhookEndpointList1.0.0": {"type": "array", "items": ENDPOINT_1_0_0},
     "WebhookDeliveries": DELIVERIES,
     "WebhookPayload": PAYLOAD,
 }
 
 # What each operation may answer. Another party's endpoint is 404, like one that does not exist.
 OPERATIONS = {
-    "getWebhooks": OpModel({200: "WebhookEndpointList"},
-                           lenient={200: ("E-WH-3", "WebhookEndpointList1.0.0")}),
+    "getWebhooks": OpModel({200: "WebhookEndpointList"}),
     "addWebhook": OpModel({201: "WebhookEndpointCreated", 400: "Error"},
                           request="WebhookEndpointRequest"),
-    "getWebhook": OpModel({200: "WebhookEndpoint", 404: "Error"},
-                          lenient={200: ("E-WH-3", "WebhookEndpoint1.0.0")}),
+    "getWebhook": OpModel({200: "WebhookEndpoint", 404: "Error"}),
     "updateWebhook": OpModel({200: "WebhookEndpoint", 400: "Error", 404: "Error"},
                              request="WebhookEndpointUpdateRequest"),
     "deleteWebhook": OpModel({200: None, 404: "Error"}),

@@ -68,7 +68,7 @@ async def lookup(request: web.Request, ref: Reference, who: Principal):
 
 async def contracts(request: web.Request, ref: Reference, who: Principal):
     return web.json_response(ccp.contracts_of(ref.store, who, request.match_info["pcid"],
-                                              dict(request.query)))
+                                              dict(request.query), ref.faults))
 
 
 HANDLERS = {

@@ -1,0 +1,91 @@
+"""Response forms a spec erratum leaves open: the lenient profile's one table (docs/errata.md).
+
+Where the spec's text and its schemas disagree, or it announces other names, a third-party
+server may follow the other reading. Each row names the erratum, the current model, and how
+the other form differs from it (properties renamed, or given another schema). Every operation
+that answers that model inherits the alternative, so no operation or step lists errata of its
+own. `--profile strict` fails a body that fits only the alternative; `--profile lenient` takes
+it as a warning naming the erratum (rule API-ERRATUM). A body that fits neither fails both.
+
+Invariants: an alternative differs from its model by the row's change only; the alternatives
+of a model are tried in the table's order, and the first that fits is the finding.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from opcp.models.common import UUID_PATTERN
+from opcp.models.cps import DN
+
+# The SHA-256 of the DER, as E-CPS-1's description says: hex, with or without colons.
+SHA256_HEX = {"type": "string", "pattern": "^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$"}
+
+
+@dataclass(frozen=True)
+class Alternative:
+    erratum: str
+    model: str  # the current model this form stands in for
+    rename: dict[str, str] = field(default_factory=dict)  # current name -> the other form's
+    retype: dict[str, dict] = field(default_factory=dict)  # property -> the other form's schema
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}.{self.erratum}"
+
+
+_FINGERPRINT = {"cpsV2GRootCertificateFingerprint": SHA256_HEX}
+
+ALTERNATIVES: tuple[Alternative, ...] = (
+    # E-WH-3: payload version 1.0.0 named the subscribed events `enabledEvents` in responses.
+    Alternative("E-WH-3", "WebhookEndpoint", rename={"events": "enabledEvents"}),
+    Alternative("E-WH-3", "WebhookEndpointList", rename={"events": "enabledEvents"}),
+    # E-CPS-1: the fingerprint as its description says (SHA-256), not as its pattern (UUID).
+    *(Alternative("E-CPS-1", model, retype=_FINGERPRINT) for model in (
+        "GetAllCpsSignerResponse", "SignedContractDataResponse",
+        "CreateSignedContractDataResponse", "GetSignedContractDataResponse",
+        "ProvideContractDataResponse", "LookupContractResponse")),
+    # E-CCP-1: LookupContractResponse as ccp.v1.json's patterns have it (swapped: a UUID in
+    # the DN, a DN in the fingerprint).
+    Alternative("E-CCP-1", "LookupContractResponse", retype={
+        "cpsRootCertificateDN": {"type": "string", "pattern": UUID_PATTERN},
+        "cpsV2GRootCertificateFingerprint": {"type": "string", "pattern": DN}}),
+    # E-PCP-2: the names pcp.v1.json announces for the provisioning certificate data.
+    *(Alternative("E-PCP-2", model, rename={
+        "subCA1Certificate": "subCa1Certificate", "subCA2Certificate": "subCa2Certificate",
+        "vehicleCertificate": "provisioningCertificate"})
+      for model in ("ProvisioningCertificateData", "GetProvisioningCertificateResponse")),
+)
+
+
+def _changed(node: object, alt: Alternative) -> object:
+    """A deep copy of a schema with the row's properties renamed or retyped, at any depth."""
+    if isinstance(node, list):
+        return [_changed(item, alt) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            out[key] = {alt.rename.get(name, name): copy.deepcopy(alt.retype[name])
+                        if name in alt.retype else _changed(schema, alt)
+                        for name, schema in value.items()}
+        elif key == "required" and isinstance(value, list):
+            out[key] = [alt.rename.get(name, name) for name in value]
+        else:
+            out[key] = _changed(value, alt)
+    return out
+
+
+def models(current: dict[str, dict]) -> dict[str, dict]:
+    """The alternative models, by name, built from the current ones."""
+    return {alt.name: _changed(current[alt.model], alt) for alt in ALTERNATIVES}
+
+
+def alternatives_of(model: str) -> list[Alternative]:
+    return [alt for alt in ALTERNATIVES if alt.model == model]
+
+
+def errata_with_lenient_rules() -> set[str]:
+    return {alt.erratum for alt in ALTERNATIVES}
