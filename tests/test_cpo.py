@@ -120,3 +120,19 @@ def test_the_csms_reports_failures_to_the_station(backend):
     assert failed.status == "Failed" and "404" in failed.status_info["additional_info"]
     assert bad_b64.status == "Failed" and "base64" in bad_b64.status_info["additional_info"]
     assert bad_version.status == "Failed"
+
+
+def test_a_refusal_carrying_a_failed_res_hands_it_on(backend):
+    cpo, mock = backend
+    mock.post("/v1/ccp/signedContractData").respond(404, json=_contracts(RES2))
+    with pytest.raises(CcpUnavailable) as err:
+        cpo.certificate_installation(REQ)
+    assert err.value.failed_res == RES2
+
+
+def test_the_csms_forwards_the_ccps_failed_res_to_the_vehicle(backend):
+    cpo, mock = backend
+    mock.post("/v1/ccp/signedContractData").respond(404, json=_contracts(RES2))
+    (answer,) = _run_csms(cpo, (base64.b64encode(REQ).decode(),))
+    # Processed: the EV reads FAILED_... in the Res itself.
+    assert answer.status == "Accepted" and base64.b64decode(answer.exi_response) == RES2
