@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from opcp.client import OpcpClient
-from simulators.common import ISO2, ActorError, b64, expect, trusted_roots, unb64
+from simulators.common import ISO2, ActorError, b64, expect, parsed, trusted_roots, unb64
 from simulators.webhook_receiver import Receiver
 from v2g.contract_data import encrypt_for_vehicle
 from v2g.pki.builder import Issued, issue, new_key
@@ -81,7 +81,8 @@ class _Mo:
                                       json={"url": url, "enabledEvents": list(events),
                                             "description": "simulated MO: contract voiding"}),
                      "subscribe to webhook events", 201)
-        created = got.json()
+        created = parsed(got, "subscribe to webhook events",
+                         lambda body: {"id": str(body["id"]), "secret": str(body["secret"])})
         # The secret is shown once: it goes straight to the receiver, which checks signatures.
         self.client.remember_secret(created["secret"])
         receiver.register(hook, created["secret"])
@@ -101,12 +102,13 @@ class MoOwnPki(_Mo):
     def provisioning_chain(self, pcid: str) -> list[bytes]:
         got = expect(self.client.call("GET", "pcp", f"/v1/oem/provCerts/{pcid}", role=self.role,
                                       party=self.party), f"provisioning certificate {pcid}")
-        data = got.json().get("OEMMessage", {})
-        chain = [unb64(data["vehicleCertificate"])]
-        if data.get("subCA2Certificate"):
-            chain.append(unb64(data["subCA2Certificate"]))
-        chain.append(unb64(data["subCA1Certificate"]))
-        return chain
+
+        def chain_of(body: dict) -> list[bytes]:
+            data = body["OEMMessage"]
+            fields = ["vehicleCertificate", "subCA2Certificate", "subCA1Certificate"]
+            return [unb64(data[f]) for f in fields if f != "subCA2Certificate" or data.get(f)]
+
+        return parsed(got, f"provisioning certificate {pcid}", chain_of)
 
     def validate_vehicle(self, chain: list[bytes], at: dt.datetime | None = None) -> None:
         anchors = [TrustAnchor.of(r, Role.OEM) for r in trusted_roots(self.client, self.role,
@@ -119,13 +121,20 @@ class MoOwnPki(_Mo):
             raise VehicleRefused(str(exc)) from None
 
     def issue_contract(self, pcid: str, emaid: str) -> Contract:
+        """The whole contract conclusion: look up, fetch and validate, then sign."""
         if not self.lookup_vehicle(pcid):
             raise VehicleRefused(f"{pcid} is not in the provisioning certificate pool")
         chain = self.provisioning_chain(pcid)
         self.validate_vehicle(chain)
+        return self.sign_contract(pcid, emaid, chain[0])
+
+    def sign_contract(self, pcid: str, emaid: str, provisioning_cert: bytes) -> Contract:
+        """Issue the contract certificate, encrypt its key to the (validated) provisioning
+        certificate, and have the CPS sign it into the CCP."""
+        assert self.sub2 is not None and self.sub1 is not None
         key = new_key()
         leaf = issue("contract_leaf", emaid, self.sub2, key=key)
-        data = encrypt_for_vehicle(key, chain[0], emaid, [leaf.der, self.sub2.der, self.sub1.der])
+        data = encrypt_for_vehicle(key, provisioning_cert, emaid, [leaf.der, self.sub2.der, self.sub1.der])
         body = {"contractData": {
                     "contractCertificate": b64(leaf.der), "contractSubCa2Certificate": b64(self.sub2.der),
                     "contractSubCa1Certificate": b64(self.sub1.der),

@@ -14,7 +14,7 @@ from faker import Faker
 
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
-from simulators.common import ISO2, b64, expect, trusted_roots, unb64
+from simulators.common import ISO2, b64, expect, parsed, trusted_roots, unb64
 from simulators.ev import Vehicle
 from simulators.provisioning import IssuingCa, ProvisioningSource
 from v2g.pki.builder import Issued, new_key
@@ -78,8 +78,8 @@ class Oem:
                                party=self.party)
         if got.status == 404:
             return []
-        body = expect(got, f"contracts of {pcid}").json()
-        return body.get("XMLContracts", []) if isinstance(body, dict) else []
+        return parsed(expect(got, f"contracts of {pcid}"), f"contracts of {pcid}",
+                      lambda body: [dict(c, emaid=str(c["emaid"])) for c in body["XMLContracts"]])
 
     def default_contract(self, pcid: str) -> str | None:
         """The EMAID the CCP marks as the vehicle's default, if any."""
@@ -90,7 +90,7 @@ class Oem:
         """The signed CertificateInstallationRes for one contract, as EXI."""
         got = expect(self.client.call("GET", "ccp", f"/v1/ccp/provideSignedContractData/{emaid}/{pcid}",
                                       role=self.role, party=self.party), f"contract {emaid}")
-        return unb64(_first_res(got.json()))
+        return parsed(got, f"contract {emaid}", lambda body: unb64(_first_res(body)))
 
     def set_default(self, pcid: str, emaid: str) -> None:
         expect(self.client.call("POST", "ccp", f"/v1/ccp/signedContractData/{pcid}/{emaid}/default",

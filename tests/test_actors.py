@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from opcp.client import OpcpClient
 from opcp.target import Client, Target
+from simulators.common import ActorError
 from simulators.mo import VOIDING_EVENTS, MoOwnPki, MoV2gPki, VehicleRefused
 from simulators.oem import Oem
 from simulators.provisioning import EnrollmentRefused, EstEnrollment
@@ -244,3 +245,11 @@ def test_a_listener_that_fails_makes_the_sender_retry():
     signature = hmac.new(b"s", body, hashlib.sha256).hexdigest()
     assert receiver.handle("mo", body, {"X-Operator-Signature": f"sha256={signature}"}) == 500
     assert [d.answered for d in receiver.deliveries("mo")] == [500]
+
+
+def test_a_malformed_answer_is_the_targets_failure_not_a_crash(world, pki):
+    client, pool, *_ = world
+    pool["OPCVIN00000000013"] = {"vehicleCertificate": "eA=="}  # no subCA1Certificate
+    mo = MoOwnPki(client, sub2=pki["mo1.sub2"], sub1=pki["mo1.sub1"])
+    with pytest.raises(ActorError, match="unreadable answer .KeyError"):
+        mo.issue_contract("OPCVIN00000000013", "DEOPCMOCONTR04")
