@@ -355,7 +355,8 @@ def delete(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
             raise NotFound("The OEM provisioning certificate with given PCID is not found.")
         # Spec: deleting a provisioning certificate deletes its contracts in the CCP, and the
         # MOs learn it through mo.prov.cert.deleted.
-        _delete_contracts_of(db, pcid, "mo.prov.cert.deleted", faults)
+        if not faults.on("pcp-delete-no-cascade"):
+            _delete_contracts_of(db, pcid, "mo.prov.cert.deleted", faults)
         _raise_event(db, "mo.prov.cert.deleted", pcid=pcid, wmi=ids.pcid_wmi(pcid))
 
 
