@@ -20,6 +20,7 @@ pytest_plugins = [
     "features.steps.cps_steps",
     "features.steps.ccp_steps",
     "features.steps.isolation_steps",
+    "features.steps.story_steps",
 ]
 
 
