@@ -20,6 +20,7 @@ pytest_plugins = [
     "features.steps.ccp_steps",
     "features.steps.webhook_steps",  # after the CCP steps it builds contracts with
     "features.steps.isolation_steps",
+    "features.steps.story_steps",
 ]
 
 

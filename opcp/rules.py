@@ -120,6 +120,20 @@ _RULES = [
     Rule("CCP-FIRST-EMAIDCONTENT", "INTEROP.md (MaEVe reads only the first emaidContent)",
          "a CPO that reads only the first emaidContent installs the default contract",
          "business", COMPATIBILITY),
+    # The Plug&Charge story, end to end (features/story.feature)
+    Rule("STORY-PROVISIONING-CHAIN", "docs/02_PnC_business-processes.md (Contract Conclusion"
+         " and Vehicle Assignment); reference/pcp.v1.json getProvisioningCertificate",
+         "the MO gets the published provisioning certificate with the Sub-CAs it needs to"
+         " validate it to an OEM or V2G root of the RCP", "crypto"),
+    Rule("STORY-EST-PROVISIONING", "docs/components/05_v2g-pki-services.md; reference/est.v1.json"
+         " simpleEnroll (ca oem); RFC 7030 section 4.2.3",
+         "an OEM without a PKI of its own enrolls provisioning certificates over EST that the"
+         " PCP takes and a vehicle can use", "crypto"),
+    Rule("STORY-MO-NOTIFIED", "docs/components/06_webhook-service.md (mo.prov.cert.deleted,"
+         " mo.prov.cert.factory.reset); reference/pcp.v1.json deleteProvisioningCertificate",
+         "when the OEM withdraws a vehicle's provisioning certificate, the MO of each of its"
+         " contracts gets a signed mo.prov.cert.deleted or mo.prov.cert.factory.reset naming the"
+         " EMAID and the PCID"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

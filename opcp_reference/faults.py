@@ -98,6 +98,13 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " prefixes", "isolation.feature"),
     Fault("ccp-skip-wmi-check", "an OEM may list, pull and choose the default of contracts of"
           " PCIDs outside its WMIs", "isolation.feature"),
+    Fault("ccp-ignores-always-return-exi", "a vehicle the CCP has nothing for gets a plain Error,"
+          " not the FAILED CertificateInstallationRes alwaysReturnEXI (default true) asks for",
+          "ccp.feature"),
+    Fault("cps-signs-with-foreign-key", "the CPS signs contract data with a key that is not its"
+          " certificate's: no vehicle can verify what it is given", "story.feature"),
+    Fault("pcp-delete-no-cascade", "deleting a provisioning certificate leaves its contracts in"
+          " the CCP and tells no MO", "story.feature"),
 )}
 
 

@@ -24,6 +24,15 @@ def expect(exchange: Exchange, what: str, *statuses: int) -> Exchange:
     return exchange
 
 
+def parsed(exchange: Exchange, what: str, read):
+    """`read(exchange.json())`, or an ActorError when the answer lacks what the actor needs
+    (a target's malformed answer is the target's failure, not the actor's crash)."""
+    try:
+        return read(exchange.json())
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise ActorError(f"{what}: unreadable answer ({type(exc).__name__}: {exc})", exchange) from None
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -36,4 +45,5 @@ def trusted_roots(client: OpcpClient, role: str, party: int, root_type: str) -> 
     """The RCP's roots of one type (mo, v2g, oem), as DER."""
     got = expect(client.call("GET", "rcp", f"/v1/root/rootCerts?rootType={root_type}", role=role,
                              party=party), f"list {root_type} roots")
-    return [unb64(r["caCertificate"]) for r in got.json()["RootCertificateCollection"]["rootCertificates"]]
+    return parsed(got, f"list {root_type} roots", lambda body: [
+        unb64(r["caCertificate"]) for r in body["RootCertificateCollection"]["rootCertificates"]])

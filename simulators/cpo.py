@@ -18,11 +18,15 @@ CCP_PATH = "/v1/ccp/signedContractData"
 
 
 class CcpUnavailable(Exception):
-    """The CCP gave no usable contract; `exchange` is the last answer."""
+    """The CCP gave no usable contract; `exchange` is the last answer. `failed_res` is the
+    CCP's FAILED CertificateInstallationRes when it sent one (alwaysReturnEXI): the answer
+    the CPO forwards to the vehicle, so the vehicle learns why."""
 
-    def __init__(self, reason: str, exchange: Exchange | None = None):
+    def __init__(self, reason: str, exchange: Exchange | None = None,
+                 failed_res: bytes | None = None):
         super().__init__(reason)
         self.exchange = exchange
+        self.failed_res = failed_res
 
 
 @dataclass
@@ -45,7 +49,18 @@ class CpoBackend:
             if last.status < 500:
                 break  # the CCP refused this request; asking again will not change that
             time.sleep(self.retry_pause * (attempt + 1))
-        raise CcpUnavailable(f"the CCP answered {last.status if last else 'nothing'}", last)
+        raise CcpUnavailable(f"the CCP answered {last.status if last else 'nothing'}", last,
+                             self._failed_res(last))
+
+    @staticmethod
+    def _failed_res(exchange: Exchange | None) -> bytes | None:
+        """The EXI a refusal carries (the spec's 404 example holds a FAILED Res), if any."""
+        if exchange is None or exchange.status >= 500:
+            return None
+        try:
+            return CpoBackend._first_contract(exchange)
+        except CcpUnavailable:
+            return None  # a plain Error body: nothing to forward
 
     @staticmethod
     def _first_contract(exchange: Exchange) -> bytes:

@@ -2,7 +2,8 @@
 
 Point a real charging station (or an OCPP test tool) at it: the station forwards the EV's
 base64 EXI CertificateInstallationReq, the CSMS asks the CCP through `CpoBackend`, and the
-station gets the EXI CertificateInstallationRes back, or `Failed` with the reason.
+station gets the EXI CertificateInstallationRes back (a FAILED one too, when the CCP sent the
+vehicle one), or `Failed` with the reason when there is nothing to forward.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class StationSession(ChargePoint):
                                                iso15118_schema_version)
         except CcpUnavailable as exc:
             log.info("station %s: certificate %s failed: %s", self.id, action, exc)
+            if exc.failed_res is not None:
+                # The CCP answered the vehicle (FAILED_NoCertificateAvailable, ...): the
+                # message was processed, so it goes to the EV as OCPP's Accepted, which
+                # "is no indication whether the update was successful".
+                return call_result.Get15118EVCertificate(
+                    status="Accepted", exi_response=base64.b64encode(exc.failed_res).decode())
             return _failed(str(exc))
         return call_result.Get15118EVCertificate(status="Accepted",
                                                   exi_response=base64.b64encode(response).decode())

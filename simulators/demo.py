@@ -1,7 +1,9 @@
 """`opcp demo`: the whole Plug&Charge story, told step by step, against any OPCP deployment.
 
 The operator registers the OEM's and the MO's own roots in the RCP; the OEM produces a vehicle
-and publishes its provisioning certificate; the MO (own PKI) looks the vehicle up, validates
+and publishes its provisioning certificate (from its own PKI, or with `oem_est` enrolled over
+EST at the ecosystem's V2G PKI, whose root is in the RCP already); the MO (own PKI) looks the
+vehicle up, validates
 its chain, issues a contract and has the CPS sign it into the CCP; the vehicle asks for its
 contract through the CPO backend (CertificateInstallationReq -> CCP -> Res); the vehicle
 checks everything and installs the contract. Every line of the transcript says who called
@@ -23,10 +25,10 @@ from opcp.id_faker import PnCIdProvider
 from opcp.target import Target
 from simulators.common import ActorError, expect
 from simulators.cpo import CpoBackend
-from simulators.ev import Vehicle
 from simulators.mo import MoOwnPki
 from simulators.oem import Oem
 from simulators.party_pki import OemPki, SuiteOcspResponder
+from simulators.provisioning import EstEnrollment
 from v2g.pki.profiles import Role
 from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
 
@@ -52,7 +54,7 @@ def _cn(der: bytes) -> str:
     return cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
 
 
-def run(target: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
+def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = False) -> tuple[str, str]:
     """Tell the story against `target`; returns (emaid, pcid)."""
     log = Transcript(out)
     faker = Faker()
@@ -63,7 +65,8 @@ def run(target: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
     try:
         oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}")
         mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
-        for pki, root_type in ((oem_pki, "OEM"), (mo_pki, "MO")):
+        own_roots = [(mo_pki, "MO")] if oem_est else [(oem_pki, "OEM"), (mo_pki, "MO")]
+        for pki, root_type in own_roots:
             got = expect(client.call("PUT", "rcp", "/v1/root/rootCerts", role="ADMIN", json={
                 "caCertificate": base64.b64encode(pki.root.der).decode(), "rootType": root_type}),
                 f"register the {root_type} root")
@@ -73,13 +76,15 @@ def run(target: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
 
         oem_client = target.client("OEM")
         wmi = oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
-        oem = Oem(client, oem_pki.sub2, oem_pki.sub1, wmi=wmi)
-        pcid = faker.pcid(wmi=wmi, check_digit=False)
-        leaf = oem_pki.leaf(pcid)
-        v2g_roots = [r for r in _roots(client, "v2g")]
-        vehicle = Vehicle(pcid, leaf.der, leaf.key, v2g_roots)
-        log.say("OEM", f"produced vehicle PCID {pcid}: provisioning certificate "
-                       f"({len(leaf.der)} bytes DER), trusts {len(v2g_roots)} V2G root(s)")
+        source = EstEnrollment(client) if oem_est else oem_pki
+        oem = Oem(client, wmi=wmi, source=source)
+        vehicle = oem.produce_vehicle()
+        pcid = vehicle.pcid
+        origin = ("enrolled over EST at the V2G PKI's oem CA" if oem_est
+                  else "from the OEM's own PKI")
+        log.say("OEM", f"produced vehicle PCID {pcid}: provisioning certificate {origin} "
+                       f"({len(vehicle.provisioning_cert)} bytes DER), trusts "
+                       f"{len(vehicle.trusted_v2g_roots)} V2G root(s)")
         oem.publish(vehicle)
         log.say("PCP", f"OEM published {pcid}: chain checked (WMI, validity, OCSP, trust)")
 
@@ -117,13 +122,7 @@ def run(target: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
         client.close()
 
 
-def _roots(client: OpcpClient, root_type: str) -> list[bytes]:
-    from simulators.common import trusted_roots
-
-    return trusted_roots(client, "CPO", 0, root_type)
-
-
-def main_embedded(out: Callable[[str], None] = print) -> int:
+def main_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> int:
     """The story against an embedded reference with a fresh data dir."""
     import shutil
     import tempfile
@@ -136,7 +135,7 @@ def main_embedded(out: Callable[[str], None] = print) -> int:
     try:
         with EmbeddedReference(data) as reference:
             out(f"reference: {reference.base_url} (embedded, data in {data})")
-            run(load(data / "target.toml"), out)
+            run(load(data / "target.toml"), out, oem_est)
         return 0
     except ActorError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from v2g.contract_data import ContractDataError, build_installation_req, install, read_installation_res
+from v2g import xmldsig
+from v2g.contract_data import ContractDataError, build_installation_req, decode_installation_res, install
 from v2g.contract_key import ContractKeyError
 from v2g.errors import V2GError
 from v2g.pki.profiles import Role
@@ -55,11 +56,16 @@ class Vehicle:
 
     def accept(self, data: bytes, at: dt.datetime | None = None) -> InstalledContract:
         try:
-            res, verification = read_installation_res(data)
+            res, element = decode_installation_res(data)
         except V2GError as exc:
             raise VehicleRejected("decode", str(exc)) from None
+        # A FAILED answer carries no signature (nothing in it to protect): read the code first.
         if res.response_code != "OK":
             raise VehicleRejected("responseCode", res.response_code)
+        try:
+            verification = xmldsig.verify(element)
+        except V2GError as exc:
+            raise VehicleRejected("signature", str(exc)) from None
         if not verification:
             raise VehicleRejected("signature", "; ".join(verification.reasons))
         sa = res.sa_provisioning_certificate_chain

@@ -5,7 +5,9 @@ and validates the provisioning chain against the RCP's roots, issues the contrac
 certificate, generates the contract key, encrypts it to the vehicle, and asks the CPS to sign
 (`contractData/signed` with the PCID, so the CCP stores it). `MoV2gPki` has no PKI and asks the
 CPS to generate everything. Both delete contracts, and mark a contract void when the event
-service says the vehicle's provisioning certificate was deleted or replaced.
+service says the vehicle's provisioning certificate was deleted, reset or replaced: `subscribe`
+creates the MO's webhook endpoint on a `webhook_receiver.Receiver`, which verifies each
+delivery's signature before the MO sees it.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from opcp.client import OpcpClient
-from simulators.common import ISO2, ActorError, b64, expect, trusted_roots, unb64
+from simulators.common import ISO2, ActorError, b64, expect, parsed, trusted_roots, unb64
+from simulators.webhook_receiver import Receiver
 from v2g.contract_data import encrypt_for_vehicle
 from v2g.pki.builder import Issued, issue, new_key
 from v2g.pki.profiles import Role
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
-VOIDING_EVENTS = {"mo.prov.cert.deleted", "mo.prov.cert.updated", "mo.prov.cert.factory.reset"}
+# Each says the CCP no longer holds the PCID's contracts (docs/components/06): the vehicle's
+# certificate was deleted, the OEM reset the vehicle, or its key pair changed.
+VOIDING_EVENTS = ("mo.prov.cert.deleted", "mo.prov.cert.factory.reset", "mo.prov.cert.updated",
+                  "mo.prov.cert.updated.factory.reset")
+ENDPOINTS = "/v1/webhook/endpoints"
 
 
 @dataclass
@@ -29,6 +36,7 @@ class Contract:
     pcid: str
     void: bool = False
     answer: dict = field(default_factory=dict)
+    voided_by: str | None = None  # the event type that voided it
 
 
 class VehicleRefused(Exception):
@@ -54,13 +62,36 @@ class _Mo:
             del self.contracts[key]
 
     def on_event(self, event: dict) -> None:
-        """A webhook delivery: contracts of a vehicle whose provisioning key went away are void."""
-        if event.get("eventType") not in VOIDING_EVENTS:
+        """A webhook delivery: contracts of a vehicle whose provisioning key went away are void.
+        The event names the EMAID it was routed by; without one, the whole PCID is meant."""
+        kind = event.get("eventType")
+        if kind not in VOIDING_EVENTS:
             return
-        pcid = (event.get("payload") or {}).get("pcid")
+        payload = event.get("payload") or {}
+        pcid, emaid = payload.get("pcid"), _plain(payload.get("emaid"))
         for contract in self.contracts.values():
-            if contract.pcid == pcid:
-                contract.void = True
+            if contract.pcid == pcid and emaid in (None, _plain(contract.emaid)):
+                contract.void, contract.voided_by = True, kind
+
+    def subscribe(self, receiver: Receiver, hook: str, url: str,
+                  events: tuple[str, ...] = VOIDING_EVENTS) -> str:
+        """Create the MO's webhook endpoint at `url` (served by `receiver` as `hook`) and act
+        on what arrives there; returns the endpoint id."""
+        got = expect(self.client.call("POST", "webhook", ENDPOINTS, role=self.role, party=self.party,
+                                      json={"url": url, "enabledEvents": list(events),
+                                            "description": "simulated MO: contract voiding"}),
+                     "subscribe to webhook events", 201)
+        created = parsed(got, "subscribe to webhook events",
+                         lambda body: {"id": str(body["id"]), "secret": str(body["secret"])})
+        # The secret is shown once: it goes straight to the receiver, which checks signatures.
+        self.client.remember_secret(created["secret"])
+        receiver.register(hook, created["secret"])
+        receiver.listen(hook, self.on_event)
+        return created["id"]
+
+    def unsubscribe(self, endpoint_id: str) -> None:
+        expect(self.client.call("DELETE", "webhook", f"{ENDPOINTS}/{endpoint_id}", role=self.role,
+                                party=self.party), "delete the webhook endpoint", 200, 204)
 
 
 @dataclass
@@ -71,12 +102,13 @@ class MoOwnPki(_Mo):
     def provisioning_chain(self, pcid: str) -> list[bytes]:
         got = expect(self.client.call("GET", "pcp", f"/v1/oem/provCerts/{pcid}", role=self.role,
                                       party=self.party), f"provisioning certificate {pcid}")
-        data = got.json().get("OEMMessage", {})
-        chain = [unb64(data["vehicleCertificate"])]
-        if data.get("subCA2Certificate"):
-            chain.append(unb64(data["subCA2Certificate"]))
-        chain.append(unb64(data["subCA1Certificate"]))
-        return chain
+
+        def chain_of(body: dict) -> list[bytes]:
+            data = body["OEMMessage"]
+            fields = ["vehicleCertificate", "subCA2Certificate", "subCA1Certificate"]
+            return [unb64(data[f]) for f in fields if f != "subCA2Certificate" or data.get(f)]
+
+        return parsed(got, f"provisioning certificate {pcid}", chain_of)
 
     def validate_vehicle(self, chain: list[bytes], at: dt.datetime | None = None) -> None:
         anchors = [TrustAnchor.of(r, Role.OEM) for r in trusted_roots(self.client, self.role,
@@ -89,13 +121,20 @@ class MoOwnPki(_Mo):
             raise VehicleRefused(str(exc)) from None
 
     def issue_contract(self, pcid: str, emaid: str) -> Contract:
+        """The whole contract conclusion: look up, fetch and validate, then sign."""
         if not self.lookup_vehicle(pcid):
             raise VehicleRefused(f"{pcid} is not in the provisioning certificate pool")
         chain = self.provisioning_chain(pcid)
         self.validate_vehicle(chain)
+        return self.sign_contract(pcid, emaid, chain[0])
+
+    def sign_contract(self, pcid: str, emaid: str, provisioning_cert: bytes) -> Contract:
+        """Issue the contract certificate, encrypt its key to the (validated) provisioning
+        certificate, and have the CPS sign it into the CCP."""
+        assert self.sub2 is not None and self.sub1 is not None
         key = new_key()
         leaf = issue("contract_leaf", emaid, self.sub2, key=key)
-        data = encrypt_for_vehicle(key, chain[0], emaid, [leaf.der, self.sub2.der, self.sub1.der])
+        data = encrypt_for_vehicle(key, provisioning_cert, emaid, [leaf.der, self.sub2.der, self.sub1.der])
         body = {"contractData": {
                     "contractCertificate": b64(leaf.der), "contractSubCa2Certificate": b64(self.sub2.der),
                     "contractSubCa1Certificate": b64(self.sub1.der),
@@ -127,3 +166,7 @@ class MoV2gPki(_Mo):
         contract = Contract(emaid, pcid, answer=got.json() if got.response_body else {})
         self.contracts[(emaid, pcid)] = contract
         return contract
+
+
+def _plain(emaid: object) -> str | None:
+    return emaid.replace("-", "").upper() if isinstance(emaid, str) else None

@@ -1,5 +1,10 @@
 """The simulated OEM backend: produces vehicles, publishes their provisioning certificates to
-the PCP, pulls their contracts from the CCP, sets the default one, and factory-resets them."""
+the PCP, pulls their contracts from the CCP, sets the default one, and factory-resets them.
+
+Provisioning certificates come from a `simulators.provisioning` source: the OEM's own Sub-CA
+(give `sub2` and `sub1`, or an `OemPki`), or EST at the ecosystem's V2G PKI
+(`source=EstEnrollment(client)`).
+"""
 
 from __future__ import annotations
 
@@ -9,58 +14,83 @@ from faker import Faker
 
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
-from simulators.common import ISO2, b64, expect, trusted_roots, unb64
+from simulators.common import ISO2, b64, expect, parsed, trusted_roots, unb64
 from simulators.ev import Vehicle
-from v2g.pki.builder import Issued, issue, new_key
+from simulators.provisioning import IssuingCa, ProvisioningSource
+from v2g.pki.builder import Issued, new_key
 
 
 @dataclass
 class Oem:
     client: OpcpClient
-    sub2: Issued  # the OEM Sub-CA 2 that signs provisioning certificates (with its key)
-    sub1: Issued
-    wmi: str
+    sub2: Issued | None = None  # the OEM Sub-CA 2 that signs provisioning certificates (with its key)
+    sub1: Issued | None = None
+    wmi: str = ""  # default: the first WMI the target file gives the OEM client
     party: int = 0
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
     role: str = "OEM"
     # The OEM's OCSP responder: the pool asks it about every certificate it is given.
     ocsp_url: str | None = None
+    source: ProvisioningSource | None = None  # default: IssuingCa(sub2, sub1, ocsp_url)
+    chains: dict[str, list[bytes]] = field(default_factory=dict)  # PCID -> leaf, sub-CAs
 
     def __post_init__(self) -> None:
         self._faker = Faker()
         self._faker.add_provider(PnCIdProvider)
+        if self.source is None:
+            if self.sub2 is None or self.sub1 is None:
+                raise ValueError("an OEM needs sub2 and sub1 of its own PKI, or a source")
+            self.source = IssuingCa(self.sub2, self.sub1, self.ocsp_url)
+        if not self.wmi:
+            client = self.client.target.client(self.role, self.party)
+            if client is None or not client.wmis:
+                raise ValueError(f"no WMI given, and the target names none for {self.role}")
+            self.wmi = client.wmis[0].upper()
 
     def produce_vehicle(self, pcid: str | None = None) -> Vehicle:
         """A vehicle with a fresh provisioning key and certificate, trusting the RCP's V2G roots."""
         pcid = pcid or self._faker.pcid(wmi=self.wmi, check_digit=False)
         key = new_key()
-        cert = issue("oem_prov_leaf", pcid, self.sub2, key=key, ocsp_url=self.ocsp_url)
+        assert self.source is not None
+        chain = self.source.certify(pcid, key)
         roots = trusted_roots(self.client, self.role, self.party, "v2g")
-        vehicle = Vehicle(pcid, cert.der, key, roots)
+        vehicle = Vehicle(pcid, chain[0], key, roots)
         self.vehicles[pcid] = vehicle
+        self.chains[pcid] = chain
         return vehicle
 
     def publish(self, vehicle: Vehicle) -> dict:
-        body = {"vehicleCertificate": b64(vehicle.provisioning_cert),
-                "subCA2Certificate": b64(self.sub2.der), "subCA1Certificate": b64(self.sub1.der),
+        chain = self.chains.get(vehicle.pcid)
+        if chain is None:  # a vehicle made elsewhere under this OEM's own Sub-CA
+            assert self.sub2 is not None and self.sub1 is not None
+            chain = [vehicle.provisioning_cert, self.sub2.der, self.sub1.der]
+        body = {"vehicleCertificate": b64(chain[0]), "subCA1Certificate": b64(chain[-1]),
                 "xsdMsgDefNamespace": ISO2}
+        if len(chain) == 3:
+            body["subCA2Certificate"] = b64(chain[1])
         got = self.client.call("PUT", "pcp", "/v1/oem/provCerts", role=self.role, party=self.party,
                                json=body)
         return expect(got, f"publish {vehicle.pcid}").json()
 
     def contracts(self, pcid: str) -> list[dict]:
+        """getContracts: the vehicle's contracts (XMLContracts: emaid, defaultContract, ...)."""
         got = self.client.call("GET", "ccp", f"/v1/ccp/signedContractData/{pcid}", role=self.role,
                                party=self.party)
         if got.status == 404:
             return []
-        body = expect(got, f"contracts of {pcid}").json()
-        return body.get("CCPResponse", {}).get("emaidContent", []) if isinstance(body, dict) else []
+        return parsed(expect(got, f"contracts of {pcid}"), f"contracts of {pcid}",
+                      lambda body: [dict(c, emaid=str(c["emaid"])) for c in body["XMLContracts"]])
+
+    def default_contract(self, pcid: str) -> str | None:
+        """The EMAID the CCP marks as the vehicle's default, if any."""
+        defaults = [c["emaid"] for c in self.contracts(pcid) if c.get("defaultContract")]
+        return defaults[0] if len(defaults) == 1 else None
 
     def provide(self, emaid: str, pcid: str) -> bytes:
         """The signed CertificateInstallationRes for one contract, as EXI."""
         got = expect(self.client.call("GET", "ccp", f"/v1/ccp/provideSignedContractData/{emaid}/{pcid}",
                                       role=self.role, party=self.party), f"contract {emaid}")
-        return unb64(_first_res(got.json()))
+        return parsed(got, f"contract {emaid}", lambda body: unb64(_first_res(body)))
 
     def set_default(self, pcid: str, emaid: str) -> None:
         expect(self.client.call("POST", "ccp", f"/v1/ccp/signedContractData/{pcid}/{emaid}/default",

@@ -149,5 +149,10 @@ class OemPki:
         self.leaves[pcid] = made
         return made
 
+    def certify(self, pcid: str, key) -> list[bytes]:
+        """A `simulators.provisioning` source: the leaf for `key`, known to the responder,
+        with the sub-CAs."""
+        return [self.leaf(pcid, key).der, self.sub2.der, self.sub1.der]
+
     def revoke(self, pcid: str) -> None:
         self.responder.revoke(self.leaves[pcid].cert, self.sub2.cert)

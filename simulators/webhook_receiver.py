@@ -5,7 +5,8 @@ created with. A delivery is accepted (200) when its `X-Operator-Signature: sha25
 the HMAC-SHA256 of the raw body under that secret, compared in constant time; otherwise it
 is refused with 401. Every delivery is recorded, accepted or not, so tests can see what came.
 The receiver can be told to answer 503 to the next N deliveries of a path, to make the
-sender retry.
+sender retry. An actor can `listen` on a path: it is handed each accepted event (never one
+whose signature failed), which is how the MO actor learns that a vehicle's contracts are gone.
 
 Standalone:
     python -m simulators.webhook_receiver --port 9000 --hook mine=whsec_...
@@ -20,6 +21,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 SIGNATURE_HEADER = "X-Operator-Signature"
+log = logging.getLogger("opcp.webhook_receiver")
 
 
 def verify(secret: str, body: bytes, header: str | None) -> bool:
@@ -62,6 +65,7 @@ class Receiver:
         self._secrets: dict[str, str] = {}
         self._fail_next: dict[str, tuple[int, int]] = {}  # hook -> (count, status)
         self._deliveries: list[Delivery] = []
+        self._listeners: dict[str, list] = {}  # hook -> callables taking the event (a dict)
         self._changed = threading.Condition()
 
     def register(self, hook: str, secret: str) -> None:
@@ -71,6 +75,11 @@ class Receiver:
     def secret(self, hook: str) -> str | None:
         with self._changed:
             return self._secrets.get(hook)
+
+    def listen(self, hook: str, callback) -> None:
+        """Hand every accepted delivery to `hook` to `callback(event)`, in arrival order."""
+        with self._changed:
+            self._listeners.setdefault(hook, []).append(callback)
 
     def fail_next(self, hook: str, count: int, status: int = 503) -> None:
         """Answer `status` (5xx) to the next `count` deliveries to `hook`."""
@@ -104,9 +113,35 @@ class Receiver:
                 status = 401
             else:
                 status = 200
-            self._deliveries.append(Delivery(hook, body, headers, status))
-            self._changed.notify_all()
-            return status
+            delivery = Delivery(hook, body, headers, status)
+            listeners = list(self._listeners.get(hook, ())) if delivery.accepted else []
+            if not listeners:
+                self._record(delivery)
+                return status
+        # Listeners run outside the lock (they may read the receiver), and before the
+        # delivery is recorded: whoever waits for it then sees what the listener did.
+        event = _event_of(body)
+        try:
+            for listener in listeners if event is not None else ():
+                listener(event)
+        except Exception:  # noqa: BLE001 - the backend failed: a 5xx makes the sender retry
+            log.exception("listener on /hooks/%s failed", hook)
+            delivery.answered = 500
+        with self._changed:
+            self._record(delivery)
+        return delivery.answered
+
+    def _record(self, delivery: Delivery) -> None:
+        self._deliveries.append(delivery)
+        self._changed.notify_all()
+
+
+def _event_of(body: bytes) -> dict | None:
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def create_app(receiver: Receiver, echo: bool = False) -> web.Application:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 
 import pytest
 import respx
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 
 from opcp.client import OpcpClient
 from opcp.target import Client, Target
-from simulators.mo import MoOwnPki, MoV2gPki, VehicleRefused
+from simulators.common import ActorError
+from simulators.mo import VOIDING_EVENTS, MoOwnPki, MoV2gPki, VehicleRefused
 from simulators.oem import Oem
+from simulators.provisioning import EnrollmentRefused, EstEnrollment
+from simulators.webhook_receiver import Receiver
 from v2g.contract_key import decrypt_contract_key
+from v2g.pki.builder import issue, issue_from_csr
 from v2g.pki.testpki import TestPki
 
 BASE = "http://opcp.test"
@@ -24,37 +33,43 @@ def pki() -> TestPki:
 
 
 @pytest.fixture
-def world(pki):
+def router():
+    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def world(pki, router):
     """A respx deployment: the RCP lists the test PKI's roots; the PCP keeps what is put."""
     target = Target(name="mock", base_url=BASE, token_url=f"{BASE}/oauth/token", audience="a",
-                    services=("rcp", "pcp", "cps", "ccp"),
+                    services=("rcp", "pcp", "cps", "ccp", "est", "webhook"),
                     clients=tuple(Client(r, r.lower(), "s") for r in ("OEM", "MO", "MO_V2G")))
     client = OpcpClient(target)
     pool: dict[str, dict] = {}
-    with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-        mock.post("/oauth/token").respond(200, json={"access_token": "t", "token_type": "Bearer",
-                                                     "expires_in": 60, "scope": "x"})
-        for root_type, names in (("v2g", ("v2g1.root", "v2g2.root")), ("oem", ("oem1.root",)),
-                                 ("mo", ("mo1.root",))):
-            mock.get("/v1/root/rootCerts", params={"rootType": root_type}).respond(200, json={
-                "RootCertificateCollection": {"rootCertificates": [
-                    {"caCertificate": base64.b64encode(pki[n].der).decode(), "rootType": root_type.upper()}
-                    for n in names]}})
+    mock = router
+    mock.post("/oauth/token").respond(200, json={"access_token": "t", "token_type": "Bearer",
+                                                 "expires_in": 60, "scope": "x"})
+    for root_type, names in (("v2g", ("v2g1.root", "v2g2.root")), ("oem", ("oem1.root",)),
+                             ("mo", ("mo1.root",))):
+        mock.get("/v1/root/rootCerts", params={"rootType": root_type}).respond(200, json={
+            "RootCertificateCollection": {"rootCertificates": [
+                {"caCertificate": base64.b64encode(pki[n].der).decode(), "rootType": root_type.upper()}
+                for n in names]}})
 
-        def put_prov(request):
-            body = json.loads(request.content)
-            pcid = _cn(base64.b64decode(body["vehicleCertificate"]))
-            pool[pcid] = body
-            return respx.MockResponse(200, json=body)
+    def put_prov(request):
+        body = json.loads(request.content)
+        pcid = _cn(base64.b64decode(body["vehicleCertificate"]))
+        pool[pcid] = body
+        return respx.MockResponse(200, json=body)
 
-        mock.put("/v1/oem/provCerts").mock(side_effect=put_prov)
-        mock.get(url__regex=r".*/lookupVehicle/(?P<pcid>\w+)").mock(
-            side_effect=lambda request, pcid: respx.MockResponse(200 if pcid in pool else 404, json={}))
-        mock.get(url__regex=r".*/v1/oem/provCerts/(?P<pcid>\w+)$").mock(
-            side_effect=lambda request, pcid: respx.MockResponse(200, json={"OEMMessage": pool[pcid]}))
-        signed = mock.put("/v1/cps/contractData/signed").respond(201, json={"emaid": "x"})
-        generated = mock.put("/v1/cps/generate/signedContractData").respond(201, json={})
-        yield client, pool, signed, generated
+    mock.put("/v1/oem/provCerts").mock(side_effect=put_prov)
+    mock.get(url__regex=r".*/lookupVehicle/(?P<pcid>\w+)").mock(
+        side_effect=lambda request, pcid: respx.MockResponse(200 if pcid in pool else 404, json={}))
+    mock.get(url__regex=r".*/v1/oem/provCerts/(?P<pcid>\w+)$").mock(
+        side_effect=lambda request, pcid: respx.MockResponse(200, json={"OEMMessage": pool[pcid]}))
+    signed = mock.put("/v1/cps/contractData/signed").respond(201, json={"emaid": "x"})
+    generated = mock.put("/v1/cps/generate/signedContractData").respond(201, json={})
+    yield client, pool, signed, generated
     client.close()
 
 
@@ -117,3 +132,124 @@ def test_provisioning_events_void_the_vehicles_contracts(world):
     mo.on_event({"eventType": "mo.prov.cert.deleted", "payload": {"pcid": "OPCVIN00000000009"}})
     mo.on_event({"eventType": "root.cert.added", "payload": {"pcid": "OPCVIN00000000010"}})
     assert [c.void for c in mo.contracts.values()] == [True, False]
+
+
+
+# --- the OEM over EST ----------------------------------------------------------------------
+
+PKCS7_CERTS = "application/pkcs7-mime; smime-type=certs-only"
+
+
+def _pkcs7(*issued) -> str:
+    der = pkcs7.serialize_certificates([i.cert for i in issued], serialization.Encoding.DER)
+    text = base64.b64encode(der).decode()
+    return "\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n"
+
+
+@pytest.fixture
+def est(router, pki):
+    """An EST server over the test PKI's OEM 1 CA; `server` changes how it answers."""
+    server = {"certify": lambda csr: issue_from_csr("oem_prov_leaf", csr, pki["oem1.sub2"]),
+              "content_type": PKCS7_CERTS, "csrs": []}
+
+    def enroll(request):
+        csr = x509.load_der_x509_csr(base64.b64decode(b"".join(request.content.split())))
+        server["csrs"].append(csr)
+        return respx.MockResponse(200, text=_pkcs7(server["certify"](csr)),
+                                  headers={"Content-Type": server["content_type"]})
+
+    router.post("/.well-known/est/oem/simpleenroll/ISO15118-2").mock(side_effect=enroll)
+    # PKCS#7 holds a SET: the root comes first here, as some servers send it.
+    server["cacerts"] = router.get("/.well-known/est/oem/cacerts/ISO15118-2/secp256r1").respond(
+        200, text=_pkcs7(pki["oem1.root"], pki["oem1.sub1"], pki["oem1.sub2"]),
+        headers={"Content-Type": PKCS7_CERTS})
+    return server
+
+
+def test_an_oem_without_a_pki_enrolls_over_est_and_publishes_that_chain(world, pki, est):
+    client, pool, signed, _ = world
+    oem = Oem(client, source=EstEnrollment(client), wmi="OPC")
+    first, second = oem.produce_vehicle(), oem.produce_vehicle()
+    assert [_cn_of_csr(c) for c in est["csrs"]] == [first.pcid, second.pcid]
+    assert est["cacerts"].call_count == 1  # the CA's chain is asked once
+    oem.publish(first)
+    published = pool[first.pcid]
+    assert base64.b64decode(published["vehicleCertificate"]) == first.provisioning_cert
+    assert base64.b64decode(published["subCA2Certificate"]) == pki["oem1.sub2"].der
+    assert base64.b64decode(published["subCA1Certificate"]) == pki["oem1.sub1"].der
+    # The chain is one an MO validates against the pool's roots, and the vehicle's key is its own.
+    MoOwnPki(client, sub2=pki["mo1.sub2"], sub1=pki["mo1.sub1"]).issue_contract(first.pcid, "DEOPCESTCONTR1")
+    data = json.loads(signed.calls.last.request.content)["contractData"]
+    decrypt_contract_key(base64.b64decode(data["contractSignatureEncryptedPrivateKey"]),
+                         base64.b64decode(data["dHpublickey"]), first.provisioning_key)
+
+
+@pytest.mark.parametrize("fault, says", [
+    ("content type", "Content-Type"),
+    ("another key", "not for the vehicle's key"),
+    ("another PCID", "not for PCID"),
+])
+def test_est_answers_a_vehicle_cannot_use_are_refused(world, pki, est, fault, says):
+    client, *_ = world
+    if fault == "content type":
+        est["content_type"] = "application/octet-stream"
+    elif fault == "another key":
+        est["certify"] = lambda csr: issue("oem_prov_leaf", _cn_of_csr(csr), pki["oem1.sub2"])
+    else:
+        est["certify"] = lambda csr: issue("oem_prov_leaf", "OPCOTHERVEHICLE01", pki["oem1.sub2"],
+                                           public_key=csr.public_key())
+    oem = Oem(client, source=EstEnrollment(client), wmi="OPC")
+    with pytest.raises(EnrollmentRefused, match=says):
+        oem.produce_vehicle()
+    assert oem.vehicles == {}
+
+
+def _cn_of_csr(csr) -> str:
+    return csr.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+
+
+# --- the MO hears webhook events -------------------------------------------------------------
+
+def test_the_mo_subscribes_and_voids_contracts_on_verified_events_only(world, router):
+    client, *_ = world
+    created = router.post("/v1/webhook/endpoints").respond(201, json={
+        "id": "ep-1", "url": "http://receiver.test/hooks/mo", "secret": "whsec_test",
+        "events": list(VOIDING_EVENTS), "status": "enabled"})
+    receiver = Receiver()
+    mo = MoV2gPki(client)
+    mo.generate_contract("OPCVIN00000000011", "DEV2GCONTRACT3")
+    mo.generate_contract("OPCVIN00000000012", "DEV2GCONTRACT4")
+    assert mo.subscribe(receiver, "mo", "http://receiver.test/hooks/mo") == "ep-1"
+    asked = json.loads(created.calls.last.request.content)
+    assert set(asked["enabledEvents"]) == set(VOIDING_EVENTS)
+
+    def deliver(event_type: str, pcid: str, secret: str = "whsec_test") -> int:
+        body = json.dumps({"eventId": "e", "eventType": event_type,
+                           "payload": {"emaid": "DEV2GCONTRACT3", "pcid": pcid}}).encode()
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return receiver.handle("mo", body, {"X-Operator-Signature": f"sha256={signature}"})
+
+    # A forged delivery is refused and changes nothing; a signed one voids that contract only.
+    assert deliver("mo.prov.cert.deleted", "OPCVIN00000000011", secret="guessed") == 401
+    assert not any(c.void for c in mo.contracts.values())
+    assert deliver("mo.prov.cert.factory.reset", "OPCVIN00000000011") == 200
+    voided = {c.emaid: c.voided_by for c in mo.contracts.values()}
+    assert voided == {"DEV2GCONTRACT3": "mo.prov.cert.factory.reset", "DEV2GCONTRACT4": None}
+
+
+def test_a_listener_that_fails_makes_the_sender_retry():
+    receiver = Receiver()
+    receiver.register("mo", "s")
+    receiver.listen("mo", lambda event: 1 / 0)
+    body = b'{"eventType": "mo.prov.cert.deleted", "payload": {}}'
+    signature = hmac.new(b"s", body, hashlib.sha256).hexdigest()
+    assert receiver.handle("mo", body, {"X-Operator-Signature": f"sha256={signature}"}) == 500
+    assert [d.answered for d in receiver.deliveries("mo")] == [500]
+
+
+def test_a_malformed_answer_is_the_targets_failure_not_a_crash(world, pki):
+    client, pool, *_ = world
+    pool["OPCVIN00000000013"] = {"vehicleCertificate": "eA=="}  # no subCA1Certificate
+    mo = MoOwnPki(client, sub2=pki["mo1.sub2"], sub1=pki["mo1.sub1"])
+    with pytest.raises(ActorError, match="unreadable answer .KeyError"):
+        mo.issue_contract("OPCVIN00000000013", "DEOPCMOCONTR04")

@@ -185,6 +185,27 @@ def test_a_pcp_delete_takes_the_contracts_and_tells_the_mo(world, monkeypatch):
                           ("oem.contract.deleted", e, car.pcid)]
 
 
+def test_a_pcp_delete_revokes_the_contracts_the_operator_issued(world):
+    # pcp.v1.json: the delete calls the CCP's DELETE for every EMAID of the PCID, which for
+    # contract certificates of the operator's MO CA "also involves revocation".
+    car = vehicle(world)
+    generated, own = emaid("DEV2G"), emaid()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    cps.generate(world["store"], MO_V2G, {
+        "emaid": generated, "pcid": car.pcid, "xsdMsgDefNamespace": ccp.ISO2,
+        "contractBegins": now.isoformat(),
+        "contractEnds": (now + dt.timedelta(days=30)).isoformat()}, NO)
+    cps.sign_contract_data(world["store"], MO, contract_body(world, car, own), NO)
+    serials = {r["emaid"]: format(x509.load_der_x509_certificate(bytes(r["contract_der"]))
+                                  .serial_number, "x")
+               for r in world["store"].query("SELECT emaid, contract_der FROM contracts"
+                                             " WHERE pcid = ?", (car.pcid,))}
+    pcp.delete(world["store"], OEM, car.pcid, NO)
+    revoked = {r["serial_hex"] for r in world["store"].query("SELECT serial_hex FROM revocations")}
+    assert serials[generated] in revoked
+    assert serials[own] not in revoked  # the MO's own CA: not the operator's to revoke
+
+
 def test_mo_v2g_generates_and_the_same_pair_replaces(world):
     car = vehicle(world)
     e = emaid("DEV2G")

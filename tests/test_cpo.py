@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from ocpp.v201 import ChargePoint, call
 
 from opcp.client import OpcpClient
 from opcp.target import Client, Target
-from simulators import csms
+from simulators import csms, station
 from simulators.cpo import CcpUnavailable, CpoBackend
 
 BASE = "http://ccp.test"
@@ -120,3 +121,31 @@ def test_the_csms_reports_failures_to_the_station(backend):
     assert failed.status == "Failed" and "404" in failed.status_info["additional_info"]
     assert bad_b64.status == "Failed" and "base64" in bad_b64.status_info["additional_info"]
     assert bad_version.status == "Failed"
+
+
+def test_a_refusal_carrying_a_failed_res_hands_it_on(backend):
+    cpo, mock = backend
+    mock.post("/v1/ccp/signedContractData").respond(404, json=_contracts(RES2))
+    with pytest.raises(CcpUnavailable) as err:
+        cpo.certificate_installation(REQ)
+    assert err.value.failed_res == RES2
+
+
+def test_the_csms_forwards_the_ccps_failed_res_to_the_vehicle(backend):
+    cpo, mock = backend
+    mock.post("/v1/ccp/signedContractData").respond(404, json=_contracts(RES2))
+    (answer,) = _run_csms(cpo, (base64.b64encode(REQ).decode(),))
+    # Processed: the EV reads FAILED_... in the Res itself.
+    assert answer.status == "Accepted" and base64.b64decode(answer.exi_response) == RES2
+
+
+def test_the_station_actor_carries_the_exchange_both_ways(backend):
+    cpo, mock = backend
+    route = mock.post("/v1/ccp/signedContractData").respond(200, json=_contracts(RES1))
+    answer = station.through_csms(cpo, REQ)
+    assert (answer.status, answer.exi_response) == ("Accepted", RES1)
+    sent = json.loads(route.calls.last.request.content)
+    assert base64.b64decode(sent["certificateInstallationReq"]) == REQ
+    mock.post("/v1/ccp/signedContractData").respond(403, json={"errorMessages": ["no"], "traceId": "t"})
+    refused = station.through_csms(cpo, REQ)
+    assert refused.status == "Failed" and refused.exi_response is None and "403" in refused.reason

@@ -6,14 +6,21 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from opcp.paths import REPO
 
 
-def test_demo_installs_a_contract_on_the_vehicle():
-    proc = subprocess.run([sys.executable, "-m", "opcp", "demo"], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, check=False)
+@pytest.mark.parametrize("options", [[], ["--oem-est"]], ids=["own-oem-pki", "oem-est"])
+def test_demo_installs_a_contract_on_the_vehicle(options):
+    proc = subprocess.run([sys.executable, "-m", "opcp", "demo", *options], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert re.fullmatch(r"installed: EMAID=[A-Z0-9]{14,15} PCID=[A-Za-z0-9]{17,18}", lines[-1]), lines[-1]
     for actor in ("RCP", "OEM", "PCP", "MO", "CPS", "EV", "CPO"):
         assert any(f" {actor} " in line for line in lines), f"no {actor} step in the transcript"
+    oem_line = next(line for line in lines if " OEM  produced" in line)
+    assert ("enrolled over EST" in oem_line) == ("--oem-est" in options), oem_line
+    # Over EST the OEM needs no root of its own in the RCP.
+    assert any("registered OEM root" in line for line in lines) != ("--oem-est" in options)

@@ -6,7 +6,13 @@ import pytest
 
 from simulators.ev import Vehicle, VehicleRejected
 from v2g import exi
-from v2g.contract_data import build_installation_res, encrypt_for_vehicle, read_installation_req
+from v2g.contract_data import (
+    build_installation_res,
+    decode_installation_res,
+    encrypt_for_vehicle,
+    read_installation_req,
+)
+from v2g.messages import CertificateChain, CertificateInstallationRes, MessageHeader, V2GMessage, to_element
 from v2g.pki.builder import issue, new_key
 from v2g.pki.testpki import TestPki
 
@@ -66,3 +72,27 @@ def test_garbage_is_refused_not_crashed(pki):
     with pytest.raises(VehicleRejected) as err:
         vehicle(pki).accept(b"\x80\x00garbage")
     assert err.value.step == "decode"
+
+
+def _failed_res(code: str = "FAILED_NoCertificateAvailable") -> bytes:
+    empty = CertificateChain(b"\x00")
+    body = CertificateInstallationRes(
+        response_code=code, sa_provisioning_certificate_chain=empty,
+        contract_signature_cert_chain=empty, encrypted_private_key=b"\x00",
+        encrypted_private_key_id="0", dh_public_key=b"\x00", dh_public_key_id="0", emaid="0",
+        emaid_id="0")
+    return exi.encode(to_element(V2GMessage(MessageHeader(b"\x00" * 8), body)), "iso2")
+
+
+def test_a_failed_answer_is_refused_by_its_code_not_its_missing_signature(pki):
+    with pytest.raises(VehicleRejected) as err:
+        vehicle(pki).accept(_failed_res())
+    assert (err.value.step, err.value.reason) == ("responseCode", "FAILED_NoCertificateAvailable")
+
+
+def test_an_ok_answer_without_a_signature_is_refused(pki):
+    res, _ = decode_installation_res(res_for(pki))
+    unsigned = exi.encode(to_element(V2GMessage(MessageHeader(b"\x00" * 8), res)), "iso2")
+    with pytest.raises(VehicleRejected) as err:
+        vehicle(pki).accept(unsigned)
+    assert err.value.step == "signature"

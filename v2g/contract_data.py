@@ -104,13 +104,20 @@ def read_installation_req(data: bytes) -> tuple[CertificateInstallationReq, xmld
     return message.body, xmldsig.verify(element)
 
 
-def read_installation_res(data: bytes) -> tuple[CertificateInstallationRes, xmldsig.Verification]:
-    """Decode a CertificateInstallationRes and verify it with the CPS leaf it carries."""
+def decode_installation_res(data: bytes) -> tuple[CertificateInstallationRes, exi.Element]:
+    """Decode a CertificateInstallationRes without verifying it: a FAILED answer carries no
+    signature, and the vehicle reads its responseCode first."""
     element = exi.decode(data, "iso2")
     message = from_element(element)
     if not isinstance(message.body, CertificateInstallationRes):
         raise ContractDataError("Body", "body.type", f"expected CertificateInstallationRes, got {message.body_name}")
-    return message.body, xmldsig.verify(element)
+    return message.body, element
+
+
+def read_installation_res(data: bytes) -> tuple[CertificateInstallationRes, xmldsig.Verification]:
+    """Decode a CertificateInstallationRes and verify it with the CPS leaf it carries."""
+    res, element = decode_installation_res(data)
+    return res, xmldsig.verify(element)
 
 
 def encrypt_for_vehicle(contract_key: ec.EllipticCurvePrivateKey, provisioning_cert: bytes,

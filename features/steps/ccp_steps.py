@@ -14,6 +14,7 @@ from features.steps.cps_steps import (
     _sign,
     b64,
     installation_res,
+    installs,
     new_emaid,
     signer_roots,
 )
@@ -21,7 +22,7 @@ from features.steps.http_steps import json_body, send
 from features.support.context import Scenario
 from features.support.rules import checks
 from opcp.client import OpcpClient
-from simulators.cpo import CpoBackend
+from simulators.cpo import CcpUnavailable, CpoBackend
 from v2g import exi
 from v2g.contract_data import build_installation_req
 from v2g.messages import CertificateInstallationRes, from_element
@@ -152,7 +153,7 @@ def signed_under(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     named = item.get("cpsV2GRootCertificateFingerprint")
     assert named in (None, wanted), (
         f"the answer names the V2G root {named}, but the vehicle trusts only {wanted}")
-    scenario_ctx.saved["vehicle"].accept(data)  # the CPS chain must end at a root it trusts
+    installs(scenario_ctx.saved["vehicle"], data)  # the CPS chain must end at a root it trusts
 
 
 @then(parsers.parse("the {ordinal} contract is the vehicle's default"))
@@ -171,8 +172,11 @@ def cpo_first_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     if api.target.client("CPO") is None:
         pytest.skip("not applicable: the target file has no CPO client")
     vehicle = scenario_ctx.saved["vehicle"]
-    data = CpoBackend(api, attempts=1).certificate_installation(vehicle.installation_req())
-    installed = vehicle.accept(data)
+    try:
+        data = CpoBackend(api, attempts=1).certificate_installation(vehicle.installation_req())
+    except CcpUnavailable as exc:
+        raise AssertionError(f"the CPO got no contract: {exc}") from None
+    installed = installs(vehicle, data)
     assert installed.emaid.replace("-", "").upper() == _emaid(scenario_ctx, ordinal), (
         f"the first emaidContent holds {installed.emaid}, not the default contract")
 

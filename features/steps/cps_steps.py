@@ -26,7 +26,7 @@ from features.support.oem_pki import SuiteOcspResponder
 from features.support.rules import checks
 from opcp.client import OpcpClient
 from simulators.common import trusted_roots
-from simulators.ev import Vehicle
+from simulators.ev import InstalledContract, Vehicle, VehicleRejected
 from v2g import exi
 from v2g.contract_data import encrypt_for_vehicle, read_installation_res
 from v2g.pki.builder import Issued, issue, new_key
@@ -295,18 +295,29 @@ def signers_chain(api: OpcpClient, scenario_ctx: Scenario):
 def installation_res(scenario_ctx: Scenario) -> tuple[bytes, dict]:
     """The EXI the response carries (CCP getSignedContractData or provideSignedContractData)."""
     body = json_body(scenario_ctx)
-    if "CCPResponse" in body:
-        item = body["CCPResponse"]["emaidContent"][0]["messageDef"]
-    else:
-        item = body
-    return base64.b64decode(item["certificateInstallationRes"]), item
+    try:
+        item = body["CCPResponse"]["emaidContent"][0]["messageDef"] if "CCPResponse" in body else body
+        return base64.b64decode(item["certificateInstallationRes"]), item
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise AssertionError(f"the answer holds no certificateInstallationRes ({type(exc).__name__}"
+                             f" {exc}): {scenario_ctx.response.response_body[:300]}") from None
+
+
+def installs(vehicle: Vehicle, data: bytes) -> InstalledContract:
+    """The vehicle's verdict on contract data: installed, or the check it failed as the
+    scenario's failure (what the target sent is wrong; the suite did not crash)."""
+    try:
+        return vehicle.accept(data)  # signature, chains, decrypts and matches the key
+    except VehicleRejected as exc:
+        raise AssertionError(f"the vehicle refuses the contract data at its {exc.step} check:"
+                             f" {exc.reason}") from None
 
 
 @then(parsers.parse("the vehicle installs the {ordinal} contract"))
 @checks("CCP-VEHICLE-INSTALLS")
 def vehicle_installs(scenario_ctx: Scenario, ordinal: str):
     data, _ = installation_res(scenario_ctx)
-    installed = scenario_ctx.saved["vehicle"].accept(data)  # decrypts and matches the key
+    installed = installs(scenario_ctx.saved["vehicle"], data)
     wanted = scenario_ctx.saved["emaids"][ORDINALS[ordinal]]
     assert installed.emaid.replace("-", "").upper() == wanted, (
         f"the vehicle got the contract {installed.emaid}, expected the {ordinal} one {wanted}")

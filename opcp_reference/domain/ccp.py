@@ -399,9 +399,10 @@ def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: 
             ) -> list[str]:
     """The PCP's cascade: a deleted or re-keyed provisioning certificate takes its contracts
     with it; each of `causes` (mo.prov.cert.*) goes to the MO of each EMAID, and
-    oem.contract.deleted to the OEM."""
+    oem.contract.deleted to the OEM. pcp.v1.json: the cascade is the CCP's DELETE, which for
+    contract certificates of the operator's own MO CA (generate) "also involves revocation"."""
     rows = db.execute("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq", (pcid,)).fetchall()
-    remove_rows(db, rows, faults, revoke=False, causes=causes)
+    remove_rows(db, rows, faults, revoke=True, causes=causes)
     db.execute("DELETE FROM default_contracts WHERE pcid = ?", (pcid,))
     return sorted({r["emaid"] for r in rows})
 

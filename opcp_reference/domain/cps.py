@@ -148,8 +148,9 @@ def list_signers(store: Store) -> dict:
 
 # ----------------------------------------------------------------------------- signing
 
-def _sign(store: Store, signer: Signer, contract: ContractData) -> ccp.SignedData:
-    res = build_installation_res(contract, [_der(c) for c in signer.chain], _key(store, signer))
+def _sign(store: Store, signer: Signer, contract: ContractData, faults: Faults) -> ccp.SignedData:
+    key = new_key() if faults.on("cps-signs-with-foreign-key") else _key(store, signer)
+    res = build_installation_res(contract, [_der(c) for c in signer.chain], key)
     return ccp.SignedData(contract.emaid, res, contract.contract_chain[0], signer.root)
 
 
@@ -240,7 +241,7 @@ def _checked_and_signed(store: Store, who: Principal, body: object, faults: Faul
     if body.get("pcid") is not None:
         body = {**body, "pcid": ccp.check_pcid(body["pcid"])}
     signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"))
-    return body, _sign(store, signer, ContractData(emaid, tuple(chain), encrypted, dh)), signer
+    return body, _sign(store, signer, ContractData(emaid, tuple(chain), encrypted, dh), faults), signer
 
 
 def sign_contract_data(store: Store, who: Principal, body: object, faults: Faults) -> dict:
@@ -323,7 +324,7 @@ def generate(store: Store, who: Principal, body: object, faults: Faults) -> dict
     cas = pki.chain_of(store, sub2_name)[:-1]  # Sub-CA 2, Sub-CA 1
     contract = encrypt_for_vehicle(key, bytes(prov["leaf_der"]), emaid,
                                    [leaf.der, *(_der(c) for c in cas)])
-    signed = _sign(store, signer, contract)
+    signed = _sign(store, signer, contract, faults)
     with store.tx() as db:
         ccp.put(db, signed, pcid, who.client_id, faults, issuer_ca=sub2_name)
         db.execute("INSERT INTO issued_certs (issuer_name, serial_hex, der, subject_cn,"

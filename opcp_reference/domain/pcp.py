@@ -358,7 +358,8 @@ def delete(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
             raise NotFound("The OEM provisioning certificate with given PCID is not found.")
         # Spec: deleting a provisioning certificate deletes its contracts in the CCP, and the
         # MOs learn it through mo.prov.cert.deleted and mo.prov.cert.factory.reset.
-        _delete_contracts_of(db, pcid, "oem-delete", faults)
+        if not faults.on("pcp-delete-no-cascade"):
+            _delete_contracts_of(db, pcid, "oem-delete", faults)
 
 
 def not_found(pcid: str) -> NotFound:

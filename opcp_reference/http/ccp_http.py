@@ -21,7 +21,7 @@ async def get_signed_contract_data(request: web.Request, ref: Reference, who: Pr
     try:
         found = ccp.get_for_vehicle(ref.store, await read_json(request), ref.faults)
     except ccp.NoContract as exc:
-        if not _flag(request, "alwaysReturnEXI", True):
+        if not _flag(request, "alwaysReturnEXI", True) or ref.faults.on("ccp-ignores-always-return-exi"):
             raise
         # alwaysReturnEXI (default true): the CPO gets an ISO 15118 answer to forward even
         # when there is nothing to install (the shape of the spec's 404 example).
