@@ -55,6 +55,15 @@ Feature: Plug&Charge story
     Then the vehicle installs the contract of the MO with its own PKI
 
   @critical
+  Scenario: The OEM backend hears of a new contract, pulls it and can install it over the air
+    Given the OEM produced a vehicle with a provisioning certificate from its own PKI
+    And the OEM published the vehicle to the pool
+    And the OEM listens to webhook events
+    When the MO using the V2G PKI has a contract for the vehicle generated
+    Then the OEM pulls the contract of the MO using the V2G PKI after a signed event
+    And the vehicle installs the contract the OEM pulled of the MO using the V2G PKI
+
+  @critical
   Scenario: A factory reset voids the MO's contract and the vehicle's next request fails
     Given the OEM produced a vehicle with a provisioning certificate from its own PKI
     And the OEM published the vehicle to the pool

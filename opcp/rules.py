@@ -134,6 +134,10 @@ _RULES = [
          "when the OEM withdraws a vehicle's provisioning certificate, the MO of each of its"
          " contracts gets a signed mo.prov.cert.deleted or mo.prov.cert.factory.reset naming the"
          " EMAID and the PCID"),
+    Rule("STORY-OEM-NOTIFIED", "docs/components/04_contract-certificate-pool.md (Publish a Contract"
+         " Certificate); docs/components/06_webhook-service.md (oem.contract.created)",
+         "the OEM of the PCID's WMI gets a signed oem.contract.created for a new contract and can"
+         " pull the signed data its vehicle installs"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

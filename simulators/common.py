@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from opcp.client import Exchange, OpcpClient
+from simulators.webhook_receiver import Receiver
 
 ISO2 = "urn:iso:15118:2:2013:MsgDef"
 
@@ -47,3 +49,28 @@ def trusted_roots(client: OpcpClient, role: str, party: int, root_type: str) -> 
                              party=party), f"list {root_type} roots")
     return parsed(got, f"list {root_type} roots", lambda body: [
         unb64(r["caCertificate"]) for r in body["RootCertificateCollection"]["rootCertificates"]])
+
+
+WEBHOOK_ENDPOINTS = "/v1/webhook/endpoints"
+
+
+def subscribe(client: OpcpClient, role: str, party: int, receiver: Receiver, hook: str, url: str,
+              events: tuple[str, ...], on_event: Callable[[dict], None], description: str) -> str:
+    """Create an actor's webhook endpoint at `url` (served by `receiver` as `hook`) and hand
+    what arrives there, signature verified, to `on_event`; returns the endpoint id."""
+    got = expect(client.call("POST", "webhook", WEBHOOK_ENDPOINTS, role=role, party=party,
+                             json={"url": url, "enabledEvents": list(events),
+                                   "description": description}),
+                 "subscribe to webhook events", 201)
+    created = parsed(got, "subscribe to webhook events",
+                     lambda body: {"id": str(body["id"]), "secret": str(body["secret"])})
+    # The secret is shown once: it goes straight to the receiver, which checks signatures.
+    client.remember_secret(created["secret"])
+    receiver.register(hook, created["secret"])
+    receiver.listen(hook, on_event)
+    return created["id"]
+
+
+def unsubscribe(client: OpcpClient, role: str, party: int, endpoint_id: str) -> None:
+    expect(client.call("DELETE", "webhook", f"{WEBHOOK_ENDPOINTS}/{endpoint_id}", role=role,
+                       party=party), "delete the webhook endpoint", 200, 204)

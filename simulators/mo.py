@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from opcp.client import OpcpClient
-from simulators.common import ISO2, ActorError, b64, expect, parsed, trusted_roots, unb64
+from simulators.common import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.webhook_receiver import Receiver
 from v2g.contract_data import encrypt_for_vehicle
 from v2g.pki.builder import Issued, issue, new_key
@@ -27,7 +27,6 @@ from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, valid
 # certificate was deleted, the OEM reset the vehicle, or its key pair changed.
 VOIDING_EVENTS = ("mo.prov.cert.deleted", "mo.prov.cert.factory.reset", "mo.prov.cert.updated",
                   "mo.prov.cert.updated.factory.reset")
-ENDPOINTS = "/v1/webhook/endpoints"
 
 
 @dataclass
@@ -77,21 +76,11 @@ class _Mo:
                   events: tuple[str, ...] = VOIDING_EVENTS) -> str:
         """Create the MO's webhook endpoint at `url` (served by `receiver` as `hook`) and act
         on what arrives there; returns the endpoint id."""
-        got = expect(self.client.call("POST", "webhook", ENDPOINTS, role=self.role, party=self.party,
-                                      json={"url": url, "enabledEvents": list(events),
-                                            "description": "simulated MO: contract voiding"}),
-                     "subscribe to webhook events", 201)
-        created = parsed(got, "subscribe to webhook events",
-                         lambda body: {"id": str(body["id"]), "secret": str(body["secret"])})
-        # The secret is shown once: it goes straight to the receiver, which checks signatures.
-        self.client.remember_secret(created["secret"])
-        receiver.register(hook, created["secret"])
-        receiver.listen(hook, self.on_event)
-        return created["id"]
+        return subscribe(self.client, self.role, self.party, receiver, hook, url, events,
+                         self.on_event, "simulated MO: contract voiding")
 
     def unsubscribe(self, endpoint_id: str) -> None:
-        expect(self.client.call("DELETE", "webhook", f"{ENDPOINTS}/{endpoint_id}", role=self.role,
-                                party=self.party), "delete the webhook endpoint", 200, 204)
+        unsubscribe(self.client, self.role, self.party, endpoint_id)
 
 
 @dataclass

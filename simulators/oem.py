@@ -1,5 +1,8 @@
 """The simulated OEM backend: produces vehicles, publishes their provisioning certificates to
 the PCP, pulls their contracts from the CCP, sets the default one, and factory-resets them.
+`subscribe` runs the OEM's webhook endpoint: a new or updated contract (oem.contract.created,
+.updated) is pulled at once and kept for the vehicle's over-the-air installation; a deleted
+one is dropped (`installable`).
 
 Provisioning certificates come from a `simulators.provisioning` source: the OEM's own Sub-CA
 (give `sub2` and `sub1`, or an `OemPki`), or EST at the ecosystem's V2G PKI
@@ -14,10 +17,13 @@ from faker import Faker
 
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
-from simulators.common import ISO2, b64, expect, parsed, trusted_roots, unb64
+from simulators.common import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.ev import Vehicle
 from simulators.provisioning import IssuingCa, ProvisioningSource
+from simulators.webhook_receiver import Receiver
 from v2g.pki.builder import Issued, new_key
+
+CONTRACT_EVENTS = ("oem.contract.created", "oem.contract.updated", "oem.contract.deleted")
 
 
 @dataclass
@@ -33,6 +39,8 @@ class Oem:
     ocsp_url: str | None = None
     source: ProvisioningSource | None = None  # default: IssuingCa(sub2, sub1, ocsp_url)
     chains: dict[str, list[bytes]] = field(default_factory=dict)  # PCID -> leaf, sub-CAs
+    # (PCID, EMAID) -> the CertificateInstallationRes (EXI) pulled after an oem.contract.* event
+    installable: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._faker = Faker()
@@ -100,6 +108,27 @@ class Oem:
         expect(self.client.call("DELETE", "pcp", f"/v1/oem/provCerts/{pcid}", role=self.role,
                                 party=self.party), f"factory reset {pcid}", 200, 204)
         self.vehicles.pop(pcid, None)
+
+
+    def on_event(self, event: dict) -> None:
+        """A webhook delivery about a contract of one of the OEM's vehicles. Pulling happens
+        before the delivery is answered: if it fails, the receiver answers 500 and the event
+        service retries (and tells the MO its event is queued), which is what a backend that
+        could not take the contract should cause."""
+        kind, payload = event.get("eventType"), event.get("payload") or {}
+        key = (str(payload.get("pcid")), str(payload.get("emaid")))
+        if kind in ("oem.contract.created", "oem.contract.updated"):
+            self.installable[key] = self.provide(key[1], key[0])
+        elif kind == "oem.contract.deleted":
+            self.installable.pop(key, None)
+
+    def subscribe(self, receiver: Receiver, hook: str, url: str,
+                  events: tuple[str, ...] = CONTRACT_EVENTS) -> str:
+        return subscribe(self.client, self.role, self.party, receiver, hook, url, events,
+                         self.on_event, "simulated OEM: contract delivery")
+
+    def unsubscribe(self, endpoint_id: str) -> None:
+        unsubscribe(self.client, self.role, self.party, endpoint_id)
 
 
 def _first_res(body: dict) -> str:

@@ -253,3 +253,38 @@ def test_a_malformed_answer_is_the_targets_failure_not_a_crash(world, pki):
     mo = MoOwnPki(client, sub2=pki["mo1.sub2"], sub1=pki["mo1.sub1"])
     with pytest.raises(ActorError, match="unreadable answer .KeyError"):
         mo.issue_contract("OPCVIN00000000013", "DEOPCMOCONTR04")
+
+
+# --- the OEM hears contract events -----------------------------------------------------------
+
+def _signed(receiver: Receiver, hook: str, event: dict, secret: str) -> int:
+    body = json.dumps(event).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return receiver.handle(hook, body, {"X-Operator-Signature": f"sha256={signature}"})
+
+
+def test_the_oem_pulls_a_contract_it_is_told_about_and_drops_a_deleted_one(world, router, pki):
+    client, *_ = world
+    router.post("/v1/webhook/endpoints").respond(201, json={
+        "id": "ep-oem", "url": "http://receiver.test/hooks/oem", "secret": "whsec_oem",
+        "events": ["oem.contract.created"], "status": "enabled"})
+    res = base64.b64encode(b"\x80\x98exi").decode()
+    pulled = router.get("/v1/ccp/provideSignedContractData/DEABCC0NTRACT1/WMAOEM00000000001").respond(
+        200, json={"CCPResponse": {"emaidContent": [{"messageDef": {
+            "certificateInstallationRes": res, "emaid": "DEABCC0NTRACT1"}}]}})
+    oem = Oem(client, sub2=pki["oem1.sub2"], sub1=pki["oem1.sub1"], wmi="WMA")
+    receiver = Receiver()
+    assert oem.subscribe(receiver, "oem", "http://receiver.test/hooks/oem") == "ep-oem"
+    about = {"emaid": "DEABCC0NTRACT1", "pcid": "WMAOEM00000000001"}
+    created = {"eventId": "e1", "eventType": "oem.contract.created", "payload": about}
+
+    assert _signed(receiver, "oem", created, "guessed") == 401 and not pulled.called
+    assert _signed(receiver, "oem", created, "whsec_oem") == 200
+    assert oem.installable == {("WMAOEM00000000001", "DEABCC0NTRACT1"): b"\x80\x98exi"}
+    deleted = {"eventId": "e2", "eventType": "oem.contract.deleted", "payload": about}
+    assert _signed(receiver, "oem", deleted, "whsec_oem") == 200
+    assert oem.installable == {}
+    # A pull that fails leaves the delivery unanswered (500): the event service retries.
+    pulled.respond(503, json={})
+    assert _signed(receiver, "oem", created, "whsec_oem") == 500
+    assert oem.installable == {}

@@ -226,6 +226,43 @@ def mo_voids(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: Receiver
         f"{emaid} and PCID {pcid} reached the MO; its endpoint got (status, event): {got}")
 
 
+@given("the OEM listens to webhook events")
+def oem_listens(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer):
+    _needs(api, "webhook")
+    oem: Oem = scenario_ctx.saved["oem"]
+    hook = f"story-oem-{uuid.uuid4().hex[:12]}"
+    with _acting("the OEM could not subscribe to webhook events"):
+        endpoint = oem.subscribe(webhook_receiver.receiver, hook,
+                                 _receiver_url(api.target, webhook_receiver, hook))
+    scenario_ctx.saved["oem_hook"] = hook
+    scenario_ctx.cleanups.append(lambda: api.call("DELETE", "webhook",
+                                                  f"/v1/webhook/endpoints/{endpoint}",
+                                                  role=oem.role, party=oem.party))
+
+
+@then(parsers.re("the OEM pulls the contract of " + WHICH + " after a signed event$"))
+@checks("STORY-OEM-NOTIFIED")
+def oem_pulled(scenario_ctx: Scenario, webhook_receiver: ReceiverServer, which: str):
+    oem: Oem = scenario_ctx.saved["oem"]
+    key = (_vehicle(scenario_ctx).pcid, _emaid(scenario_ctx, which))
+    receiver = webhook_receiver.receiver
+    # The OEM pulls before its receiver records the delivery: waiting for it is waiting for
+    # the pull.
+    receiver.wait_for(lambda _: key in oem.installable, ARRIVAL_TIMEOUT)
+    got = [(d.answered, _event_type(d.body)) for d in receiver.deliveries(scenario_ctx.saved["oem_hook"])]
+    assert key in oem.installable, (
+        f"within {ARRIVAL_TIMEOUT:g} s no signed oem.contract.created for EMAID {key[1]} and PCID"
+        f" {key[0]} let the OEM pull it; its endpoint got (status, event): {got}")
+
+
+@then(parsers.re("the vehicle installs the contract the OEM pulled of " + WHICH + "$"))
+@checks("CCP-VEHICLE-INSTALLS")
+def installs_pushed(scenario_ctx: Scenario, which: str):
+    oem: Oem = scenario_ctx.saved["oem"]
+    data = oem.installable[(_vehicle(scenario_ctx).pcid, _emaid(scenario_ctx, which))]
+    _installs_contract_of(scenario_ctx, data, which)
+
+
 def _event_type(body: bytes) -> str | None:
     try:
         return json.loads(body).get("eventType")

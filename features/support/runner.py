@@ -119,13 +119,17 @@ def api(target: Target) -> OpcpClient:
 SCENARIO_RULE = "__opcp_scenario_rule__"
 
 
+def pytest_configure(config) -> None:
+    # Service and severity tags are read by the suite itself, and are pytest marks too, so
+    # `-m` (opcp check --tags) selects by them; registered here, from the same tables.
+    for tag in (*SERVICES, *SEVERITIES):
+        config.addinivalue_line("markers", f"{tag}: scenarios tagged @{tag}")
+
+
 def pytest_bdd_apply_tag(tag: str, function) -> bool | None:
-    # Service and severity tags are read by the suite itself; keep pytest from warning
-    # about them as unknown marks. `@rule:ID` names the rule a whole scenario checks.
+    # `@rule:ID` names the rule a whole scenario checks; it is no pytest mark.
     if tag.startswith("rule:"):
         setattr(function, SCENARIO_RULE, RULES[tag.removeprefix("rule:")])
-        return True
-    if tag in SERVICES or tag in SEVERITIES:
         return True
     return None
 

@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference-fault", action="append", default=[], metavar="NAME",
                    help="switch on a fault in the embedded reference (to see the suite fail)")
     p.add_argument("-k", dest="keyword", default=None, help="only scenarios matching (pytest -k)")
+    p.add_argument("--tags", default=None, metavar="EXPR",
+                   help="only scenarios whose tags match (pytest -m), e.g. 'ccp and not story'")
     p.add_argument("--results", type=Path, default=paths.ALLURE_RESULTS,
                    help="Allure results directory")
     p.add_argument("--junit", type=Path, default=paths.JUNIT)
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         command.append(f"--reference-fault={fault}")
     if args.keyword:
         command += ["-k", args.keyword]
+    if args.tags:
+        command += ["-m", args.tags]
     proc = subprocess.run(command, cwd=paths.REPO, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
                           stdout=None if args.verbose else subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)

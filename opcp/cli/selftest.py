@@ -45,6 +45,24 @@ def feature_name(feature_file: str) -> str:
     raise ValueError(f"{feature_file} has no Feature line")
 
 
+def feature_tags(feature_file: str) -> str:
+    """A pytest -m expression selecting the feature's scenarios: its feature-level tags.
+
+    A variant is judged by one feature only, so it runs only that feature (a superset when
+    another feature carries the same tags): the whole suite per fault would cost N times
+    the suite; the correct reference still runs everything."""
+    tags: list[str] = []
+    for line in (paths.FEATURES / feature_file).read_text().splitlines():
+        stripped = line.strip()
+        if stripped.startswith("Feature:"):
+            break
+        if stripped.startswith("@"):
+            tags += [t.lstrip("@") for t in stripped.split()]
+    if not tags:
+        raise ValueError(f"{feature_file} has no feature-level tag to select it by")
+    return " and ".join(tags)
+
+
 def run_variant(fault: str | None, workdir: Path) -> VariantResult:
     from opcp_reference.faults import FAULTS
 
@@ -53,7 +71,7 @@ def run_variant(fault: str | None, workdir: Path) -> VariantResult:
     command = [sys.executable, "-m", "opcp", "check", "--results", str(out / "allure"),
                "--junit", str(out / "junit.xml")]
     if fault:
-        command += ["--reference-fault", fault]
+        command += ["--reference-fault", fault, "--tags", feature_tags(FAULTS[fault].caught_by)]
     proc = subprocess.run(command, cwd=paths.REPO, capture_output=True, text=True, timeout=900,
                           check=False)
     outcomes = results.read(out / "allure") if (out / "allure").exists() else []
