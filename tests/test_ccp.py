@@ -39,9 +39,18 @@ def b64(der: bytes) -> str:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A reference store with an OEM root and an MO root of the test's own in the RCP."""
-    tmp = tmp_path_factory.mktemp("ccp")
+    yield from _world(tmp_path_factory.mktemp("ccp"))
+
+
+def _world(tmp):
     store = Store(tmp / "opcp.sqlite3")
     demo.initialise(store, tmp)
+    yield pki_world(store)
+    store.close()
+
+
+def pki_world(store: Store) -> dict:
+    """Put an OEM root and an MO root of the test's own into the RCP of `store`."""
     oem_root = issue("oem_root", "CCP Test OEM Root")
     oem_sub1 = issue("oem_sub1", "CCP Test OEM Sub1", oem_root, ocsp_url="http://x/ocsp")
     oem_sub2 = issue("oem_sub2", "CCP Test OEM Sub2", oem_sub1, ocsp_url="http://x/ocsp")
@@ -52,9 +61,8 @@ def world(tmp_path_factory):
         rcp.save_root(store, {"caCertificate": b64(root.der), "rootType": kind}, NO)
     v2g_roots = [bytes(r["der"]) for r in store.query(
         "SELECT der FROM root_certs WHERE root_type = 'V2G' ORDER BY common_name")]
-    yield {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
-           "v2g_roots": v2g_roots}
-    store.close()
+    return {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
+            "v2g_roots": v2g_roots, "oem_root": oem_root}
 
 
 _counter = iter(range(1, 10**6))
@@ -300,3 +308,4 @@ def test_the_signer_is_picked_by_root_id_or_sha256_fingerprint(world):
         answer = cps.sign_contract_data(world["store"], MO, contract_body(
             world, car, emaid(), root=given), NO)
         assert answer["cpsV2GRootCertificateFingerprint"] == second["id"]  # the UUID form
+

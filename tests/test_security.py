@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from opcp_reference import audit
-from opcp_reference.domain import auth
+from opcp_reference.domain import auth, cps
 from opcp_reference.sealing import Sealer, SealingError
 from opcp_reference.server import DEFAULT_AUDIENCE, EmbeddedReference
 from opcp_reference.store import Store
@@ -63,6 +63,27 @@ def test_writes_and_denials_are_audited_without_secrets(reference, clients):
     dumped = json.dumps(rows)
     for secret in [admin, cpo] + [c["client_secret"] for c in clients.values()]:
         assert secret not in dumped
+
+
+def test_a_vehicle_request_is_a_read_audited_only_when_denied(reference, clients):
+    from tests.test_ccp import MO, NO, contract_body, emaid, pki_world, vehicle
+
+    world = pki_world(reference.ref.store)
+    car = vehicle(world)
+    cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
+    url = reference.base_url + "/v1/ccp/signedContractData"
+    body = {"certificateInstallationReq": base64.b64encode(car.installation_req()).decode(),
+            "xsdMsgDefNamespace": "urn:iso:15118:2:2013:MsgDef"}
+    cpo, oem = (token_for(reference.base_url, clients[c]) for c in ("cpo-1", "oem-1"))
+    statuses = [httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+                .status_code for token in (cpo, oem)]
+    statuses.append(httpx.post(url, json={**body, "certificateInstallationReq": "AAAA"},
+                               headers={"Authorization": f"Bearer {cpo}"}).status_code)
+    statuses.append(httpx.post(url, json=body).status_code)
+    assert statuses == [200, 403, 400, 401]
+    seen = [(r["status"], r["client_id"]) for r in audit.read(reference.ref.store)
+            if r["operation"] == "getSignedContractData"]
+    assert seen == [(403, "oem-1"), (401, None)]
 
 
 def test_the_audit_trail_is_append_only(reference):
