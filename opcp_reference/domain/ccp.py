@@ -36,7 +36,7 @@ from opcp_reference.domain.certinfo import display_dn, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import exi, xmldsig
-from v2g.contract_data import read_installation_req
+from v2g.contract_data import read_installation_message
 from v2g.errors import ExiError, V2GError
 from v2g.messages import (
     CertificateChain,
@@ -422,10 +422,9 @@ def _ordered(store: Store, rows: list[sqlite3.Row], pcid: str, faults: Faults) -
     return sorted(rows, key=lambda r: r["emaid"] != default["emaid"])
 
 
-def _matches(root: sqlite3.Row, wanted: list[RootCertificateId]) -> bool:
-    cert = x509.load_der_x509_certificate(bytes(root["der"]))
-    name = _dn_key(cert.subject.rfc4514_string())
-    return any(w.serial_number == cert.serial_number and _dn_key(w.issuer_name) == name
+def _matches(root: x509.Certificate, wanted: list[RootCertificateId]) -> bool:
+    name = _dn_key(root.subject.rfc4514_string())
+    return any(w.serial_number == root.serial_number and _dn_key(w.issuer_name) == name
                for w in wanted)
 
 
@@ -473,13 +472,12 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     check_namespace(body["xsdMsgDefNamespace"])
     raw = decode_b64(body["certificateInstallationReq"], "certificateInstallationReq")
     try:
-        req, verification = read_installation_req(raw)
-        element = exi.decode(raw, "iso2")
+        message, verification = read_installation_message(raw)
     except ExiError as exc:
         raise BadRequest(f"certificateInstallationReq: EXI format is invalid! {exc}") from None
     except V2GError as exc:
         raise BadRequest(f"certificateInstallationReq: {exc}") from None
-    session_id = from_element(element).header.session_id
+    req, session_id = message.body, message.header.session_id
     if not verification and not faults.on("ccp-accepts-bad-signature"):
         raise BadRequest("certificateInstallationReq: the signature does not verify with its"
                          " OEMProvisioningCert: " + "; ".join(verification.reasons))
@@ -498,9 +496,10 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     rows = store.query("SELECT * FROM contracts WHERE pcid = ?", (pcid,))
     if not rows:
         raise NoContract(session_id, NO_CONTRACT, f"pcid: no contract for PCID {pcid}")
+    in_rcp = {row["id"]: cert for row, cert in _roots(store)[1]}
     eligible = []
     for row in rows:
-        root = _root_row(store, row["root_id"])
+        root = in_rcp.get(row["root_id"])
         if root is None:
             continue  # its V2G root left the RCP: no vehicle may be sent it
         if faults.on("ccp-ignores-ev-roots") or _matches(root, req.root_certificate_ids):
