@@ -4,15 +4,19 @@ bounded input."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import sqlite3
 import time
 
 import httpx
+import jwt
 import pytest
 
+from opcp.errors import Unauthorized
 from opcp_reference import audit
 from opcp_reference.domain import auth, cps
+from opcp_reference.faults import Faults
 from opcp_reference.sealing import Sealer, SealingError
 from opcp_reference.server import DEFAULT_AUDIENCE, EmbeddedReference
 from opcp_reference.store import Store
@@ -142,6 +146,50 @@ def test_retired_keys_verify_for_one_token_lifetime(reference, clients):
     with pytest.raises(Exception, match="retired"):
         auth.verify_token(store, config, header, reference.ref.faults)
     assert len(auth.jwks(store)["keys"]) == 1
+
+
+# verify_token keeps the tokens it verified (auth._VERIFIED); what changes under a kept token
+# must show at its very next use.
+
+def test_a_kept_token_dies_with_its_dropped_signing_key(reference, clients):
+    store, config = reference.ref.store, reference.ref.auth
+    header = f"Bearer {token_for(reference.base_url, clients['mo-1'])}"
+    for _ in range(2):  # the second answer from the kept verification
+        assert auth.verify_token(store, config, header, reference.ref.faults).client_id == "mo-1"
+    auth.rotate_signing_key(store, faults=Faults(["auth-rotation-drops-old-key"]))
+    with pytest.raises(Unauthorized, match="key id is unknown"):
+        auth.verify_token(store, config, header, reference.ref.faults)
+
+
+def test_a_kept_token_still_expires(reference, monkeypatch):
+    store, config = reference.ref.store, reference.ref.auth
+    now = int(time.time())
+    header = "Bearer " + auth.mint(store, {"iss": config.issuer, "sub": "cpo-1",
+                                           "aud": config.audience, "iat": now, "nbf": now,
+                                           "exp": now + 60, "role": "CPO"})
+    assert auth.verify_token(store, config, header, reference.ref.faults)
+    later = now + 60 + auth.LEEWAY
+
+    class Later(datetime.datetime):  # PyJWT's clock
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.verify_token(store, config, header, reference.ref.faults)
+
+
+def test_what_a_fault_let_through_is_not_kept(reference):
+    store, config = reference.ref.store, reference.ref.auth
+    now = int(time.time())
+    header = "Bearer " + auth.mint(store, {"iss": config.issuer, "sub": "cpo-1",
+                                           "aud": "https://elsewhere", "iat": now, "nbf": now,
+                                           "exp": now + 60, "role": "CPO"})
+    assert auth.verify_token(store, config, header, Faults(["auth-ignore-audience"]))
+    with pytest.raises(Unauthorized, match="another audience"):
+        auth.verify_token(store, config, header, Faults())
 
 
 def test_tokens_without_nbf_are_refused(reference):
