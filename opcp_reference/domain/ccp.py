@@ -131,8 +131,9 @@ def _roots(store: Store) -> tuple[tuple, list[tuple[sqlite3.Row, x509.Certificat
     return key, _ROOTS[key]
 
 
-def trust(store: Store, types: tuple[str, ...]) -> TrustStore:
-    key, roots = _roots(store)
+def _trust(key: tuple, roots: list[tuple[sqlite3.Row, x509.Certificate]],
+           types: tuple[str, ...]) -> TrustStore:
+    """The trust store of the RCP roots of `types`, for the state `_roots` returned."""
     if (key, types) not in _TRUST:
         if len(_TRUST) > 64:
             _TRUST.clear()
@@ -157,15 +158,16 @@ def rcp_root_of(store: Store, top: x509.Certificate) -> sqlite3.Row | None:
 def validate(store: Store, chain: list[bytes], purpose: Purpose, types: tuple[str, ...],
              fields: list[str]) -> sqlite3.Row:
     """Validate `chain` (leaf first) to a root of `types` in the RCP; its RCP row."""
+    key, roots = _roots(store)
     try:
-        validate_chain(chain, trust(store, types), purpose=purpose)
+        result = validate_chain(chain, _trust(key, roots, types), purpose=purpose,
+                                at=dt.datetime.now(dt.UTC))
     except ChainError as exc:
         field = fields[exc.position] if exc.position < len(fields) else "root"
         raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to a"
                          f" {' or '.join(types)} root in the Root Certificate Pool)") from None
-    row = rcp_root_of(store, x509.load_der_x509_certificate(chain[-1]))
-    assert row is not None  # validate_chain found the anchor
-    return row
+    # The anchor validate_chain found; looked up, not searched for by signature again.
+    return next(row for row, cert in roots if cert == result.anchor.cert)
 
 
 # ----------------------------------------------------------------------------- signed data
