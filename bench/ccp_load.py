@@ -9,7 +9,12 @@ the reference's CPS signer), and every request is that vehicle's own signed
 CertificateInstallationReq with a fresh SessionID.
 
 Prints one JSON line: vehicles, contracts, requests, concurrency, requests_per_s, p50_ms,
-p99_ms, errors, fill_s.
+p99_ms, errors, server_cpu_us (CPU time of the reference's process per request: the figure
+the load of other processes moves least), the same four for the peer, ratio and fill_s.
+The peer is the same load on the CPO's getWebhooks (an authorised GET answering an empty
+list: routing, token and JSON without the pool's work), run right after; the machine is
+shared, and requests_per_s / peer_requests_per_s moves less with the load of others than
+either figure alone.
 
     .venv/bin/python bench/ccp_load.py                      # 10,000 vehicles, 5,000 requests
     .venv/bin/python bench/ccp_load.py --vehicles 500 --requests 1000
@@ -27,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -93,15 +100,26 @@ def fill(store, vehicles: int) -> list[str]:
     return bodies
 
 
-async def _load(base_url: str, token: str, bodies: list[str], requests: int,
-                concurrency: int) -> dict:
+WARM_UP = 50  # requests before the timed ones, to open the connections
+
+
+async def _load(base_url: str, token: str, bodies: list[str], requests: int, concurrency: int,
+                kind: str) -> dict:
     import httpx
 
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def vehicle(client: httpx.AsyncClient, body: str):
+        return client.post(f"{base_url}/v1/ccp/signedContractData", headers=headers,
+                           json={"certificateInstallationReq": body, "xsdMsgDefNamespace": ISO2})
+
+    def peer(client: httpx.AsyncClient, _body: str):
+        return client.get(f"{base_url}/v1/webhook/endpoints", headers=headers)
+
+    send = vehicle if kind == "vehicle" else peer
     latencies: list[float] = []
     errors = 0
     queue = [random.choice(bodies) for _ in range(requests)]
-    headers = {"Authorization": f"Bearer {token}"}
-    url = f"{base_url}/v1/ccp/signedContractData"
 
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(
             max_connections=concurrency, max_keepalive_connections=concurrency)) as client:
@@ -110,39 +128,26 @@ async def _load(base_url: str, token: str, bodies: list[str], requests: int,
             while queue:
                 body = queue.pop()
                 started = time.perf_counter()
-                got = await client.post(url, headers=headers, json={
-                    "certificateInstallationReq": body, "xsdMsgDefNamespace": ISO2})
+                got = await send(client, body)
                 latencies.append(time.perf_counter() - started)
                 if got.status_code != 200:
                     errors += 1
 
-        for body in bodies[:50]:  # warm-up, not timed
-            await client.post(url, headers=headers,
-                              json={"certificateInstallationReq": body, "xsdMsgDefNamespace": ISO2})
+        for body in bodies[:WARM_UP]:  # not timed
+            await send(client, body)
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     latencies.sort()
-    return {"requests": len(latencies), "concurrency": concurrency,
-            "requests_per_s": round(len(latencies) / elapsed, 1),
+    return {"requests_per_s": round(len(latencies) / elapsed, 1),
             "p50_ms": round(latencies[len(latencies) // 2] * 1000, 2),
             "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
             "errors": errors}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--vehicles", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=5_000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # the loader process
-    args = parser.parse_args()
-    if args.load:
-        job = json.loads(args.load.read_text())
-        print(json.dumps(asyncio.run(_load(job["base_url"], job["token"], job["bodies"],
-                                           args.requests, args.concurrency))))
-        return 0
-
+@contextmanager
+def pool(vehicles: int) -> Iterator[tuple[object, Path, float]]:
+    """The embedded reference with a filled pool, the loader's job file and the fill time."""
     import httpx
 
     from opcp_reference.server import DEFAULT_AUDIENCE, EmbeddedReference
@@ -151,7 +156,7 @@ def main() -> int:
             EmbeddedReference(Path(tmp) / "data") as ref:
         logging_off()
         started = time.perf_counter()
-        bodies = fill(ref.ref.store, args.vehicles)
+        bodies = fill(ref.ref.store, vehicles)
         # A pool in service has checkpointed its WAL long ago; right after the fill it is huge.
         ref.ref.store.query("PRAGMA wal_checkpoint(TRUNCATE)")
         fill_s = time.perf_counter() - started
@@ -162,16 +167,49 @@ def main() -> int:
             "audience": DEFAULT_AUDIENCE, "grant_type": "client_credentials"}).json()["access_token"]
         job = Path(tmp) / "job.json"
         job.write_text(json.dumps({"base_url": ref.base_url, "token": token, "bodies": bodies}))
-        proc = subprocess.run([sys.executable, __file__, "--load", str(job), "--requests",
-                               str(args.requests), "--concurrency", str(args.concurrency)],
-                              capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
-            return 1
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(json.dumps({"vehicles": args.vehicles, "contracts": 2 * args.vehicles, **result,
+        yield ref, job, fill_s
+
+
+def run_loader(job: Path, kind: str, requests: int, concurrency: int) -> dict | None:
+    """One loader process; with the CPU time the reference (this process) spent meanwhile."""
+    cpu = time.process_time()  # every thread of this process: the reference's is the busy one
+    proc = subprocess.run([sys.executable, __file__, "--load", str(job), "--kind", kind,
+                           "--requests", str(requests), "--concurrency", str(concurrency)],
+                          capture_output=True, text=True, check=False)
+    used = time.process_time() - cpu
+    if proc.returncode != 0:
+        print(proc.stderr, file=sys.stderr)
+        return None
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["server_cpu_us"] = round(used / (requests + WARM_UP) * 1e6)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vehicles", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)  # the loader process
+    parser.add_argument("--kind", default="vehicle", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        job = json.loads(args.load.read_text())
+        print(json.dumps(asyncio.run(_load(job["base_url"], job["token"], job["bodies"],
+                                           args.requests, args.concurrency, args.kind))))
+        return 0
+
+    with pool(args.vehicles) as (_ref, job, fill_s):
+        result = run_loader(job, "vehicle", args.requests, args.concurrency)
+        peer = run_loader(job, "peer", args.requests, args.concurrency)
+    if result is None or peer is None:
+        return 1
+    print(json.dumps({"vehicles": args.vehicles, "contracts": 2 * args.vehicles,
+                      "requests": args.requests, "concurrency": args.concurrency, **result,
+                      **{f"peer_{k}": v for k, v in peer.items()},
+                      "ratio": round(result["requests_per_s"] / peer["requests_per_s"], 3),
                       "fill_s": round(fill_s, 1)}))
-    return 0 if result["errors"] == 0 else 1
+    return 0 if result["errors"] == peer["errors"] == 0 else 1
 
 
 def logging_off() -> None:

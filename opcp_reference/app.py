@@ -90,7 +90,7 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
         return web.json_response(error_body(trace_id, ["internal error"], ref.faults), status=500)
     finally:
         principal = request.get(PRINCIPAL)
-        if audit.should_record(request.method, status):
+        if audit.should_record(request.method, status, request.get(OPERATION)):
             _audit(ref, request, principal, status, trace_id)
         log.info("%s %s -> %s traceId=%s client=%s %.1fms", request.method, request.path_qs,
                  status, trace_id, principal.client_id if principal else "-",

@@ -2,9 +2,9 @@
 
 OPCP asks that all activities be documented and archived
 (docs/03_publications-and-repository-responsibilities.md). One row per request that wrote
-(PUT, POST, DELETE, PATCH) or was denied (401, 403, 429): time, client, role, operation,
-object ids, status and traceId. Never a secret, token or key: only identifiers.
-Triggers in the store refuse UPDATE and DELETE on the table.
+(PUT, POST, DELETE, PATCH, except the reads in READS) or was denied (401, 403, 429): time,
+client, role, operation, object ids, status and traceId. Never a secret, token or key: only
+identifiers. Triggers in the store refuse UPDATE and DELETE on the table.
 """
 
 from __future__ import annotations
@@ -16,10 +16,18 @@ from opcp_reference.store import Store
 
 WRITE_METHODS = frozenset({"PUT", "POST", "DELETE", "PATCH"})
 DENIED = frozenset({401, 403, 429})
+# Operations that use a write method but change no object (at most they raise an event):
+# getSignedContractData POSTs because the vehicle's signed request is its body, and hands out
+# what provideSignedContractData (a GET, not recorded) hands out. A row each cost an fsync'd
+# commit per vehicle request: from a quarter to over half of its time, as busy as the disk
+# was (docs/ccp-performance.md). Denied, they are still recorded.
+READS = frozenset({"getSignedContractData"})
 
 
-def should_record(method: str, status: int) -> bool:
-    return method in WRITE_METHODS or status in DENIED
+def should_record(method: str, status: int, operation: str | None = None) -> bool:
+    if status in DENIED:
+        return True
+    return method in WRITE_METHODS and operation not in READS
 
 
 def record(store: Store, *, client_id: str | None, role: str | None, operation: str,

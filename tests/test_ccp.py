@@ -39,9 +39,24 @@ def b64(der: bytes) -> str:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A reference store with an OEM root and an MO root of the test's own in the RCP."""
-    tmp = tmp_path_factory.mktemp("ccp")
+    yield from _world(tmp_path_factory.mktemp("ccp"))
+
+
+@pytest.fixture
+def own_world(tmp_path):
+    """The same, for one test alone: for tests that take roots out of the RCP."""
+    yield from _world(tmp_path)
+
+
+def _world(tmp):
     store = Store(tmp / "opcp.sqlite3")
     demo.initialise(store, tmp)
+    yield pki_world(store)
+    store.close()
+
+
+def pki_world(store: Store) -> dict:
+    """Put an OEM root and an MO root of the test's own into the RCP of `store`."""
     oem_root = issue("oem_root", "CCP Test OEM Root")
     oem_sub1 = issue("oem_sub1", "CCP Test OEM Sub1", oem_root, ocsp_url="http://x/ocsp")
     oem_sub2 = issue("oem_sub2", "CCP Test OEM Sub2", oem_sub1, ocsp_url="http://x/ocsp")
@@ -52,9 +67,8 @@ def world(tmp_path_factory):
         rcp.save_root(store, {"caCertificate": b64(root.der), "rootType": kind}, NO)
     v2g_roots = [bytes(r["der"]) for r in store.query(
         "SELECT der FROM root_certs WHERE root_type = 'V2G' ORDER BY common_name")]
-    yield {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
-           "v2g_roots": v2g_roots}
-    store.close()
+    return {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
+            "v2g_roots": v2g_roots, "oem_root": oem_root}
 
 
 _counter = iter(range(1, 10**6))
@@ -322,3 +336,66 @@ def test_the_signer_is_picked_by_root_id_or_sha256_fingerprint(world):
         answer = cps.sign_contract_data(world["store"], MO, contract_body(
             world, car, emaid(), root=given), NO)
         assert answer["cpsV2GRootCertificateFingerprint"] == second["id"]  # the UUID form
+
+
+# The pool keeps the parsed RCP (ccp._ROOTS) and the answers of ECDSA checks of one
+# certificate by another (v2g.pki.validate._signed_by); whatever changes in the RCP, the PCP
+# or the clock must show at the very next request all the same.
+
+def _ask(world, car: Vehicle):
+    return ccp.get_for_vehicle(world["store"], {
+        "certificateInstallationReq": b64(car.installation_req()),
+        "xsdMsgDefNamespace": ccp.ISO2}, NO)
+
+
+def test_an_oem_root_taken_out_of_the_rcp_fails_the_next_request(own_world):
+    car = vehicle(own_world)
+    cps.sign_contract_data(own_world["store"], MO, contract_body(own_world, car, emaid()), NO)
+    assert _ask(own_world, car)
+    oem_root = own_world["store"].query_one("SELECT id FROM root_certs WHERE fingerprint = ?",
+                                            (ccp.sha256_hex(own_world["oem_root"].der),))
+    rcp.delete_root(own_world["store"], oem_root["id"])
+    with pytest.raises(BadRequest, match="OEMProvisioningCert: .*anchor.not_found.*Root Cert"):
+        _ask(own_world, car)
+
+
+def test_the_signers_v2g_root_taken_out_of_the_rcp_leaves_no_contract(own_world):
+    car = vehicle(own_world)
+    answer = cps.sign_contract_data(own_world["store"], MO,
+                                    contract_body(own_world, car, emaid()), NO)
+    assert _ask(own_world, car)
+    rcp.delete_root(own_world["store"], answer["cpsV2GRootCertificateFingerprint"])
+    with pytest.raises(ccp.NoContract, match="V2G root the vehicle trusts"):
+        _ask(own_world, car)
+
+
+def test_a_chain_that_expired_fails_the_next_request(world, monkeypatch):
+    car = vehicle(world)
+    cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
+    assert _ask(world, car)
+    ends = x509.load_der_x509_certificate(car.provisioning_cert).not_valid_after_utc
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return ends + dt.timedelta(days=1)
+
+    monkeypatch.setattr(ccp, "dt", type("Clock", (), {"datetime": Later, "UTC": dt.UTC}))
+    with pytest.raises(BadRequest, match="validity.expired"):
+        _ask(world, car)
+
+
+def test_a_deleted_or_rekeyed_provisioning_certificate_fails_the_next_request(world):
+    car = vehicle(world)
+    cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
+    assert _ask(world, car)
+    pcp.delete(world["store"], OEM, car.pcid, NO)
+    with pytest.raises(ccp.NoContract, match="no provisioning certificate"):
+        _ask(world, car)
+    sub1, sub2 = world["oem"]
+    leaf = issue("oem_prov_leaf", car.pcid, sub2, key=new_key(), ocsp_url="http://x/ocsp")
+    asyncio.run(pcp.add(world["store"], OEM, {
+        "subCA1Certificate": b64(sub1.der), "subCA2Certificate": b64(sub2.der),
+        "vehicleCertificate": b64(leaf.der)}, NO, FakeChecker()))
+    with pytest.raises(BadRequest, match="not the provisioning certificate the pool holds"):
+        _ask(world, car)  # the old car's certificate, the pool's new one

@@ -4,15 +4,19 @@ bounded input."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import sqlite3
 import time
 
 import httpx
+import jwt
 import pytest
 
+from opcp.errors import Unauthorized
 from opcp_reference import audit
-from opcp_reference.domain import auth
+from opcp_reference.domain import auth, cps
+from opcp_reference.faults import Faults
 from opcp_reference.sealing import Sealer, SealingError
 from opcp_reference.server import DEFAULT_AUDIENCE, EmbeddedReference
 from opcp_reference.store import Store
@@ -63,6 +67,27 @@ def test_writes_and_denials_are_audited_without_secrets(reference, clients):
     dumped = json.dumps(rows)
     for secret in [admin, cpo] + [c["client_secret"] for c in clients.values()]:
         assert secret not in dumped
+
+
+def test_a_vehicle_request_is_a_read_audited_only_when_denied(reference, clients):
+    from tests.test_ccp import MO, NO, contract_body, emaid, pki_world, vehicle
+
+    world = pki_world(reference.ref.store)
+    car = vehicle(world)
+    cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
+    url = reference.base_url + "/v1/ccp/signedContractData"
+    body = {"certificateInstallationReq": base64.b64encode(car.installation_req()).decode(),
+            "xsdMsgDefNamespace": "urn:iso:15118:2:2013:MsgDef"}
+    cpo, oem = (token_for(reference.base_url, clients[c]) for c in ("cpo-1", "oem-1"))
+    statuses = [httpx.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+                .status_code for token in (cpo, oem)]
+    statuses.append(httpx.post(url, json={**body, "certificateInstallationReq": "AAAA"},
+                               headers={"Authorization": f"Bearer {cpo}"}).status_code)
+    statuses.append(httpx.post(url, json=body).status_code)
+    assert statuses == [200, 403, 400, 401]
+    seen = [(r["status"], r["client_id"]) for r in audit.read(reference.ref.store)
+            if r["operation"] == "getSignedContractData"]
+    assert seen == [(403, "oem-1"), (401, None)]
 
 
 def test_the_audit_trail_is_append_only(reference):
@@ -121,6 +146,50 @@ def test_retired_keys_verify_for_one_token_lifetime(reference, clients):
     with pytest.raises(Exception, match="retired"):
         auth.verify_token(store, config, header, reference.ref.faults)
     assert len(auth.jwks(store)["keys"]) == 1
+
+
+# verify_token keeps the tokens it verified (auth._VERIFIED); what changes under a kept token
+# must show at its very next use.
+
+def test_a_kept_token_dies_with_its_dropped_signing_key(reference, clients):
+    store, config = reference.ref.store, reference.ref.auth
+    header = f"Bearer {token_for(reference.base_url, clients['mo-1'])}"
+    for _ in range(2):  # the second answer from the kept verification
+        assert auth.verify_token(store, config, header, reference.ref.faults).client_id == "mo-1"
+    auth.rotate_signing_key(store, faults=Faults(["auth-rotation-drops-old-key"]))
+    with pytest.raises(Unauthorized, match="key id is unknown"):
+        auth.verify_token(store, config, header, reference.ref.faults)
+
+
+def test_a_kept_token_still_expires(reference, monkeypatch):
+    store, config = reference.ref.store, reference.ref.auth
+    now = int(time.time())
+    header = "Bearer " + auth.mint(store, {"iss": config.issuer, "sub": "cpo-1",
+                                           "aud": config.audience, "iat": now, "nbf": now,
+                                           "exp": now + 60, "role": "CPO"})
+    assert auth.verify_token(store, config, header, reference.ref.faults)
+    later = now + 60 + auth.LEEWAY
+
+    class Later(datetime.datetime):  # PyJWT's clock
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.verify_token(store, config, header, reference.ref.faults)
+
+
+def test_what_a_fault_let_through_is_not_kept(reference):
+    store, config = reference.ref.store, reference.ref.auth
+    now = int(time.time())
+    header = "Bearer " + auth.mint(store, {"iss": config.issuer, "sub": "cpo-1",
+                                           "aud": "https://elsewhere", "iat": now, "nbf": now,
+                                           "exp": now + 60, "role": "CPO"})
+    assert auth.verify_token(store, config, header, Faults(["auth-ignore-audience"]))
+    with pytest.raises(Unauthorized, match="another audience"):
+        auth.verify_token(store, config, header, Faults())
 
 
 def test_tokens_without_nbf_are_refused(reference):

@@ -97,11 +97,17 @@ def root_id(root_der: bytes) -> RootCertificateId:
 def read_installation_req(data: bytes) -> tuple[CertificateInstallationReq, xmldsig.Verification]:
     """Decode a CertificateInstallationReq and verify it with the provisioning certificate it
     carries (the caller still has to check that certificate's chain)."""
+    message, verification = read_installation_message(data)
+    return message.body, verification
+
+
+def read_installation_message(data: bytes) -> tuple[V2GMessage, xmldsig.Verification]:
+    """As read_installation_req, with the header (the SessionID the answer must carry)."""
     element = exi.decode(data, "iso2")
     message = from_element(element)
     if not isinstance(message.body, CertificateInstallationReq):
         raise ContractDataError("Body", "body.type", f"expected CertificateInstallationReq, got {message.body_name}")
-    return message.body, xmldsig.verify(element)
+    return message, xmldsig.verify(element)
 
 
 def decode_installation_res(data: bytes) -> tuple[CertificateInstallationRes, exi.Element]:

@@ -220,6 +220,36 @@ def mint(store: Store, claims: dict) -> str:
     return jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid})
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    kid: str
+    not_before: int  # the later of iat and nbf
+    expires: int
+
+
+# Tokens that passed every check of verify_token, by (raw token, config). A client sends the
+# same token with every request for a day; checking its ES256 signature and claims again
+# costs more than a tenth of a vehicle request (docs/ccp-performance.md). The bytes were
+# verified under the key named by kid, and a kid is the thumbprint of its key, so what can
+# change is the time and the key's state: `_still_valid` checks both as the full path does,
+# and on any doubt the full path runs and gives its own answer. Only strict verifications
+# are kept: what a fault switch let through is checked again every time.
+_VERIFIED: dict[tuple[str, AuthConfig], _Verified] = {}
+VERIFIED_MAX = 4096  # a token per client and day
+_RELAXING = ("auth-ignore-audience", "auth-accept-expired", "auth-ignore-issuer",
+             "auth-accept-not-yet-valid")
+LEEWAY = 5  # seconds of clock skew allowed on exp, nbf and iat
+
+
+def _still_valid(store: Store, known: _Verified, config: AuthConfig) -> bool:
+    now = time.time()
+    if known.not_before > now + LEEWAY or known.expires <= now - LEEWAY:
+        return False  # PyJWT's rules for nbf/iat and exp
+    row = store.query_one("SELECT retired_at FROM signing_keys WHERE kid = ?", (known.kid,))
+    return row is not None and _usable(row, config.token_ttl)
+
+
 def verify_token(store: Store, config: AuthConfig, header: str | None, faults: Faults) -> Principal:
     challenge = {"WWW-Authenticate": 'Bearer realm="opcp"'}
     if not header:
@@ -228,6 +258,9 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization: must be 'Bearer <token>'", headers=challenge)
     token = token.strip()
+    known = _VERIFIED.get((token, config))
+    if known is not None and _still_valid(store, known, config):
+        return known.principal
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
@@ -255,7 +288,7 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
         options["verify_nbf"] = False
     try:
         claims = jwt.decode(token, public, algorithms=ALGORITHMS, audience=config.audience,
-                            issuer=config.issuer, options=options, leeway=5)
+                            issuer=config.issuer, options=options, leeway=LEEWAY)
         role = Role(claims["role"])
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Authorization: the token has expired", headers=challenge) from None
@@ -265,8 +298,14 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise Unauthorized(f"Authorization: the token is invalid ({type(exc).__name__})",
                            headers=challenge) from None
-    return Principal(claims["sub"], role, tuple(claims.get("wmis", ())),
-                     tuple(claims.get("emaid_prefixes", ())), claims)
+    principal = Principal(claims["sub"], role, tuple(claims.get("wmis", ())),
+                          tuple(claims.get("emaid_prefixes", ())), claims)
+    if not any(faults.on(f) for f in _RELAXING):
+        if len(_VERIFIED) >= VERIFIED_MAX:
+            _VERIFIED.clear()
+        _VERIFIED[(token, config)] = _Verified(
+            principal, kid, max(int(claims["iat"]), int(claims["nbf"])), int(claims["exp"]))
+    return principal
 
 
 def _faulty_principal(store: Store, token: str, header: dict, faults: Faults) -> Principal | None:

@@ -36,7 +36,7 @@ from opcp_reference.domain.certinfo import display_dn, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import exi, xmldsig
-from v2g.contract_data import read_installation_req
+from v2g.contract_data import read_installation_message
 from v2g.errors import ExiError, V2GError
 from v2g.messages import (
     CertificateChain,
@@ -134,8 +134,9 @@ def _roots(store: Store) -> tuple[tuple, list[tuple[sqlite3.Row, x509.Certificat
     return key, _ROOTS[key]
 
 
-def trust(store: Store, types: tuple[str, ...]) -> TrustStore:
-    key, roots = _roots(store)
+def _trust(key: tuple, roots: list[tuple[sqlite3.Row, x509.Certificate]],
+           types: tuple[str, ...]) -> TrustStore:
+    """The trust store of the RCP roots of `types`, for the state `_roots` returned."""
     if (key, types) not in _TRUST:
         if len(_TRUST) > 64:
             _TRUST.clear()
@@ -160,15 +161,16 @@ def rcp_root_of(store: Store, top: x509.Certificate) -> sqlite3.Row | None:
 def validate(store: Store, chain: list[bytes], purpose: Purpose, types: tuple[str, ...],
              fields: list[str]) -> sqlite3.Row:
     """Validate `chain` (leaf first) to a root of `types` in the RCP; its RCP row."""
+    key, roots = _roots(store)
     try:
-        validate_chain(chain, trust(store, types), purpose=purpose)
+        result = validate_chain(chain, _trust(key, roots, types), purpose=purpose,
+                                at=dt.datetime.now(dt.UTC))
     except ChainError as exc:
         field = fields[exc.position] if exc.position < len(fields) else "root"
         raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to a"
                          f" {' or '.join(types)} root in the Root Certificate Pool)") from None
-    row = rcp_root_of(store, x509.load_der_x509_certificate(chain[-1]))
-    assert row is not None  # validate_chain found the anchor
-    return row
+    # The anchor validate_chain found; looked up, not searched for by signature again.
+    return next(row for row, cert in roots if cert == result.anchor.cert)
 
 
 # ----------------------------------------------------------------------------- signed data
@@ -434,10 +436,9 @@ def _ordered(store: Store, rows: list[sqlite3.Row], pcid: str, faults: Faults) -
     return sorted(rows, key=lambda r: r["emaid"] != default["emaid"])
 
 
-def _matches(root: sqlite3.Row, wanted: list[RootCertificateId]) -> bool:
-    cert = x509.load_der_x509_certificate(bytes(root["der"]))
-    name = _dn_key(cert.subject.rfc4514_string())
-    return any(w.serial_number == cert.serial_number and _dn_key(w.issuer_name) == name
+def _matches(root: x509.Certificate, wanted: list[RootCertificateId]) -> bool:
+    name = _dn_key(root.subject.rfc4514_string())
+    return any(w.serial_number == root.serial_number and _dn_key(w.issuer_name) == name
                for w in wanted)
 
 
@@ -485,13 +486,12 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     check_namespace(body["xsdMsgDefNamespace"])
     raw = decode_b64(body["certificateInstallationReq"], "certificateInstallationReq")
     try:
-        req, verification = read_installation_req(raw)
-        element = exi.decode(raw, "iso2")
+        message, verification = read_installation_message(raw)
     except ExiError as exc:
         raise BadRequest(f"certificateInstallationReq: EXI format is invalid! {exc}") from None
     except V2GError as exc:
         raise BadRequest(f"certificateInstallationReq: {exc}") from None
-    session_id = from_element(element).header.session_id
+    req, session_id = message.body, message.header.session_id
     if not verification and not faults.on("ccp-accepts-bad-signature"):
         raise BadRequest("certificateInstallationReq: the signature does not verify with its"
                          " OEMProvisioningCert: " + "; ".join(verification.reasons))
@@ -510,9 +510,10 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     rows = store.query("SELECT * FROM contracts WHERE pcid = ?", (pcid,))
     if not rows:
         raise NoContract(session_id, NO_CONTRACT, f"pcid: no contract for PCID {pcid}")
+    in_rcp = {row["id"]: cert for row, cert in _roots(store)[1]}
     eligible = []
     for row in rows:
-        root = _root_row(store, row["root_id"])
+        root = in_rcp.get(row["root_id"])
         if root is None:
             continue  # its V2G root left the RCP: no vehicle may be sent it
         if faults.on("ccp-ignores-ev-roots") or _matches(root, req.root_certificate_ids):

@@ -24,7 +24,10 @@ async def read_json(request: web.Request) -> object:
     raw = await request.read()
     if not raw:
         raise BadRequest("body: a JSON body is required")
-    if _bracket_depth(raw) > MAX_JSON_DEPTH:
+    # The depth never exceeds the number of opening brackets: counting them takes 1 us, while
+    # walking a vehicle's 1.3 KB request byte by byte in Python takes 20 us.
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and \
+            _bracket_depth(raw) > MAX_JSON_DEPTH:
         raise BadRequest(f"body: JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(raw)

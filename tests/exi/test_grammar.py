@@ -132,3 +132,17 @@ def test_xsi_type_values_are_qnames_in_xml_text() -> None:
     assert xml_to_exi(text, "xmldsig", fragment=True) == data
     tree = decode(data, "xmldsig", fragment=True)
     assert tree[0].get("{http://www.w3.org/2001/XMLSchema-instance}type") == "{http://www.w3.org/2001/XMLSchema}anyType"
+
+
+def test_names_a_stream_learns_stay_in_that_stream() -> None:
+    """The schema's string tables are shared by every stream (built once per grammar); a name
+    outside the schema, added to a schema URI's partition or under a new URI, must not reach
+    the next stream: there it would be coded as a table hit, not as a literal."""
+    xml = (f'<ds:Transform xmlns:ds="{DS}" xmlns:u="urn:u" Algorithm="a" ds:Learned="1">'
+           '<u:Ext/><ds:AlsoLearned/></ds:Transform>')
+    first = xml_to_exi(xml, "xmldsig", fragment=True)
+    again = xml_to_exi(xml, "xmldsig", fragment=True)
+    assert again == first
+    root = decode(first, "xmldsig", fragment=True)
+    assert root.get(f"{{{DS}}}Learned") == "1" and root.find(f"{{{DS}}}AlsoLearned") is not None
+    assert decode(again, "xmldsig", fragment=True).get(f"{{{DS}}}Learned") == "1"

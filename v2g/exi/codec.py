@@ -8,6 +8,7 @@ names, pre-populated from the schema); the value tables stay empty (valuePartiti
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from functools import cache
 
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
@@ -71,14 +72,29 @@ def qname_of(tag: str) -> QName:
     return ("", tag)
 
 
+@cache
+def _prepopulated(g: Grammars) -> tuple[list[str], dict[str, int], dict[str, list[str]],
+                                        dict[str, dict[str, int]]]:
+    """The schema's string tables and their indexes, built once per grammar; never changed."""
+    uris = list(g.uris)
+    names = {u: list(g.local_names.get(u, [])) for u in uris}
+    return (uris, {u: i for i, u in enumerate(uris)}, names,
+            {u: {n: i for i, n in enumerate(ns)} for u, ns in names.items()})
+
+
 class StringTables:
     """URI and local-name partitions of the string table for one stream."""
 
     def __init__(self, g: Grammars) -> None:
-        self.uris = list(g.uris)
-        self.uri_index = {u: i for i, u in enumerate(self.uris)}
-        self.locals = {u: list(g.local_names.get(u, [])) for u in self.uris}
-        self.local_index = {u: {n: i for i, n in enumerate(names)} for u, names in self.locals.items()}
+        uris, uri_index, names, name_index = _prepopulated(g)
+        self.uris = list(uris)
+        self.uri_index = dict(uri_index)
+        # A partition is shared with the schema's until this stream adds a name to it, which
+        # only names outside the schema do: indexing 450 names for every stream was a quarter of
+        # the cost of encoding a signed element (docs/ccp-performance.md).
+        self.locals = dict(names)
+        self.local_index = dict(name_index)
+        self._own: set[str] = set()  # URIs whose partitions this stream has copied
         # qnames whose built-in grammar has learned AT(xsi:type) in this stream
         self.learned_builtin: set[QName] = set()
 
@@ -138,10 +154,15 @@ class StringTables:
             self.uris.append(uri)
             self.locals[uri] = []
             self.local_index[uri] = {}
+            self._own.add(uri)
 
     def _add_local(self, uri: str, local: str) -> None:
         idx = self.local_index[uri]
         if local not in idx:
+            if uri not in self._own:
+                self._own.add(uri)
+                self.locals[uri] = list(self.locals[uri])
+                self.local_index[uri] = idx = dict(idx)
             idx[local] = len(self.locals[uri])
             self.locals[uri].append(local)
 
