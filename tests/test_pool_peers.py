@@ -39,11 +39,15 @@ def ecosystems(tmp_path_factory):
     responder.stop()
 
 
-def _publish_in(eco: EmbeddedReference, responder: SuiteOcspResponder) -> str:
+def _publish_in(eco: EmbeddedReference, responder: SuiteOcspResponder,
+                trusted_by: tuple[EmbeddedReference, ...] = ()) -> str:
+    """A vehicle published in `eco`, under an OEM root in the RCPs of `eco` and `trusted_by`."""
     pki = OemPki.build(responder, uuid.uuid4().hex[:8])
-    got = httpx.put(eco.base_url + "/v1/root/rootCerts", headers=_token(eco, "admin"), json={
-        "caCertificate": base64.b64encode(pki.root.der).decode(), "rootType": "OEM"})
-    assert got.status_code == 200, got.text
+    for pool in (eco, *trusted_by):
+        got = httpx.put(pool.base_url + "/v1/root/rootCerts", headers=_token(pool, "admin"),
+                        json={"caCertificate": base64.b64encode(pki.root.der).decode(),
+                              "rootType": "OEM"})
+        assert got.status_code == 200, got.text
     pcid = "WMA" + uuid.uuid4().hex.upper()[:14]
     leaf = pki.leaf(pcid)
     got = httpx.put(eco.base_url + "/v1/oem/provCerts", headers=_token(eco, "oem-1"), json={
@@ -56,12 +60,40 @@ def _publish_in(eco: EmbeddedReference, responder: SuiteOcspResponder) -> str:
 
 def test_a_vehicle_published_in_a_is_read_through_b(ecosystems):
     a, b, responder = ecosystems
-    pcid = _publish_in(a, responder)
+    pcid = _publish_in(a, responder, trusted_by=(b,))
     mo_b = _token(b, "mo-1")
     got = httpx.get(f"{b.base_url}/v1/oem/provCerts/{pcid}", headers=mo_b)
     assert got.status_code == 200, got.text
     from_a = httpx.get(f"{a.base_url}/v1/oem/provCerts/{pcid}", headers=_token(a, "mo-1"))
     assert got.json() == from_a.json()
+
+
+def test_a_peer_answer_is_rechecked_against_the_local_rcp(ecosystems):
+    # B's RCP lacks the OEM root of a vehicle A holds: B's MOs could not validate it, and B
+    # does not vouch for it.
+    a, b, responder = ecosystems
+    pcid = _publish_in(a, responder)
+    assert httpx.get(f"{a.base_url}/v1/oem/provCerts/{pcid}",
+                     headers=_token(a, "mo-1")).status_code == 200
+    got = httpx.get(f"{b.base_url}/v1/oem/provCerts/{pcid}", headers=_token(b, "mo-1"))
+    assert got.status_code == 404, got.text
+
+
+def test_a_peer_answer_about_another_pcid_is_not_passed_on(ecosystems, monkeypatch):
+    import asyncio
+
+    from opcp_reference.domain import pcp
+    from opcp_reference.domain.pki import StatusChecker
+
+    a, b, responder = ecosystems
+    pcid = _publish_in(a, responder, trusted_by=(b,))
+    data = httpx.get(f"{a.base_url}/v1/oem/provCerts/{pcid}",
+                     headers=_token(a, "mo-1")).json()["OEMMessage"]
+    checker = StatusChecker(b.ref.store)
+    assert asyncio.run(pcp.check_peer_answer(b.ref.store, pcid, data, b.ref.faults, checker)) is None
+    other = "WMA" + uuid.uuid4().hex.upper()[:14]
+    why = asyncio.run(pcp.check_peer_answer(b.ref.store, other, data, b.ref.faults, checker))
+    assert why is not None and f"not {other}" in why
 
 
 def test_broadcast_true_is_not_forwarded(ecosystems):

@@ -343,6 +343,23 @@ async def get(store: Store, who: Principal, pcid: str, faults: Faults, checker: 
     return _render(row)
 
 
+async def check_peer_answer(store: Store, pcid: str, data: object, faults: Faults,
+                            checker: StatusChecker, now: dt.datetime | None = None) -> str | None:
+    """Why a peer ecosystem's ProvisioningCertificateData for `pcid` must not be passed on,
+    or None when it may. A peer's pool is not this pool's trust: its answer gets the checks a
+    delivery from this pool gets (status at the OCSP responders, chain to a root of *this*
+    RCP), and must be about the PCID asked for."""
+    try:
+        chain, found, _ = parse_body(data)
+        if found != pcid:
+            return f"vehicleCertificate: is for PCID {found}, not {pcid}"
+        await run_checks(store, chain, faults, checker, now or dt.datetime.now(dt.UTC),
+                         validity=False)
+    except (BadRequest, BadGateway) as exc:
+        return "; ".join(exc.messages)
+    return None
+
+
 def lookup(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
     pcid = check_pcid(pcid)
     _own_wmi(who, pcid, faults)

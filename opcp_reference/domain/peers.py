@@ -4,13 +4,16 @@ peer ecosystems it knows (`opcp serve --peer FILE`, a target file per peer).
 A forwarded request carries `broadcast: true` (pcp.v1.json: "if set to true, this call is
 not getting forwarded to other ecosystems"), so a peer answers from its own pool only and
 two pools that list each other cannot loop. Peers are asked in the order given; the first
-200 wins. A peer that fails (no token, 5xx, unreachable) is logged and skipped: the caller
-then gets this pool's 404, not the peer's trouble.
+200 whose certificate passes `accept` wins (the PCP re-checks it against this ecosystem's own
+RCP and the OCSP responders: a peer is not trusted blindly). A peer that fails (no token,
+5xx, unreachable, an answer `accept` refuses) is logged and skipped: the caller then gets
+this pool's 404, not the peer's trouble.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -37,8 +40,17 @@ async def _token(http: httpx.AsyncClient, peer: Target) -> str | None:
     return resp.json().get("access_token")
 
 
-async def find_prov_cert(peers: tuple[Target, ...], pcid: str) -> dict | None:
-    """ProvisioningCertificateData from the first peer that has the PCID, else None."""
+Accept = Callable[[dict], Awaitable[str | None]]  # why an answer is refused, or None
+
+
+async def _accept_any(data: dict) -> str | None:
+    return None
+
+
+async def find_prov_cert(peers: tuple[Target, ...], pcid: str, accept: Accept = _accept_any
+                         ) -> dict | None:
+    """ProvisioningCertificateData from the first peer that has the PCID and whose answer
+    `accept` takes, else None."""
     if not peers:
         return None
     async with httpx.AsyncClient(timeout=10) as http:
@@ -61,7 +73,11 @@ async def find_prov_cert(peers: tuple[Target, ...], pcid: str) -> dict | None:
                 # A peer's answer is passed on only in the spec's shape.
                 problems = check_body("GetProvisioningCertificateResponse", body)
                 if not problems:
-                    return body["OEMMessage"]
+                    refused = await accept(body["OEMMessage"])
+                    if refused is None:
+                        return body["OEMMessage"]
+                    log.warning("peer %s: PCID %s refused: %s", peer.name, pcid, refused)
+                    continue
                 log.warning("peer %s: 200 that is no GetProvisioningCertificateResponse: %s",
                             peer.name, "; ".join(problems[:3]))
             elif resp.status_code != 404:

@@ -24,9 +24,13 @@ def _broadcast(request: web.Request) -> bool:
 
 async def get_prov_cert(request: web.Request, ref: Reference, who: Principal):
     pcid = request.match_info["pcid"]
-    found = await pcp.get(ref.store, who, pcid, ref.faults, StatusChecker(ref.store, faults=ref.faults))
+    checker = StatusChecker(ref.store, faults=ref.faults)
+    found = await pcp.get(ref.store, who, pcid, ref.faults, checker)
     if found is None and not _broadcast(request):
-        found = await peers.find_prov_cert(ref.peers, pcid)
+        async def accept(data: dict) -> str | None:
+            return await pcp.check_peer_answer(ref.store, pcid, data, ref.faults, checker)
+
+        found = await peers.find_prov_cert(ref.peers, pcid, accept)
     if found is None:
         raise pcp.not_found(pcid)
     return web.json_response({"OEMMessage": found})
