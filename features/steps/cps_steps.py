@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import re
 import secrets
 import string
 import uuid
@@ -96,9 +98,22 @@ def signer_roots(api: OpcpClient, ctx: Scenario) -> list[str]:
     return ctx.saved["signer_roots"]
 
 
-def _root_der(api: OpcpClient, root_id: str) -> bytes:
-    got = api.call("GET", "rcp", f"{ROOTS}/{root_id}", role="OEM")
-    assert got.status == 200, f"the RCP does not serve the V2G root {root_id}: {got.status}"
+SHA256_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$")
+
+
+def v2g_root_der(api: OpcpClient, root_ref: str) -> bytes:
+    """The V2G root a CPS signer names: by its RCP id, or (erratum E-CPS-1, the lenient
+    profile's alternative) by the SHA-256 fingerprint the field's description promises, found
+    among the RCP's V2G roots. The response model check reports which form the target used;
+    this only lets the scenario go on to check what matters next."""
+    if SHA256_HEX.match(root_ref):
+        wanted = root_ref.replace(":", "").lower()
+        for der in trusted_roots(api, "OEM", 0, "v2g"):
+            if hashlib.sha256(der).hexdigest() == wanted:
+                return der
+        raise AssertionError(f"no V2G root of the RCP has the SHA-256 fingerprint {root_ref}")
+    got = api.call("GET", "rcp", f"{ROOTS}/{root_ref}", role="OEM")
+    assert got.status == 200, f"the RCP does not serve the V2G root {root_ref}: {got.status}"
     return base64.b64decode(got.json()["RootResponse"]["caCertificate"])
 
 
@@ -108,7 +123,7 @@ def vehicle_trusts_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     index = ORDINALS[ordinal]
     if len(roots) <= index:
         pytest.skip(f"not applicable: the target has CPS signers under {len(roots)} V2G root(s)")
-    scenario_ctx.saved["vehicle"].trusted_v2g_roots = [_root_der(api, roots[index])]
+    scenario_ctx.saved["vehicle"].trusted_v2g_roots = [v2g_root_der(api, roots[index])]
     scenario_ctx.saved["trusted_root_id"] = roots[index]
 
 
@@ -261,7 +276,7 @@ def ask_signers(api: OpcpClient, scenario_ctx: Scenario):
 # ----------------------------------------------------------------------------- checks
 
 def _v2g_trust(api: OpcpClient, root_id: str) -> TrustStore:
-    return TrustStore([TrustAnchor.of(_root_der(api, root_id), "v2g")])
+    return TrustStore([TrustAnchor.of(v2g_root_der(api, root_id), "v2g")])
 
 
 @then("the signed data verifies with a CPS signer under the V2G root it names")
