@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from opcp.client import OpcpClient
+from opcp.models.errata import read_field
 from simulators.common import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.webhook_receiver import Receiver
 from v2g.contract_data import encrypt_for_vehicle
@@ -94,8 +95,12 @@ class MoOwnPki(_Mo):
 
         def chain_of(body: dict) -> list[bytes]:
             data = body["OEMMessage"]
-            fields = ["vehicleCertificate", "subCA2Certificate", "subCA1Certificate"]
-            return [unb64(data[f]) for f in fields if f != "subCA2Certificate" or data.get(f)]
+            # A pool using the names pcp.v1.json announces (E-PCP-2) is read as well.
+            found = {f: read_field("ProvisioningCertificateData", data, f) for f in
+                     ("vehicleCertificate", "subCA2Certificate", "subCA1Certificate")}
+            if found["vehicleCertificate"] is None or found["subCA1Certificate"] is None:
+                raise KeyError("vehicleCertificate and subCA1Certificate")
+            return [unb64(v) for v in found.values() if v]
 
         return parsed(got, f"provisioning certificate {pcid}", chain_of)
 

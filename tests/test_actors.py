@@ -102,6 +102,21 @@ def test_oem_publishes_and_mo_issues_a_contract_the_vehicle_can_open(world, pki)
     assert _cn(leaf) == "DEOPCMOCONTR01" and contract.pcid == vehicle.pcid
 
 
+def test_mo_reads_a_pool_using_the_announced_field_names(world, pki):
+    # E-PCP-2: a pool answering subCa1Certificate/subCa2Certificate/provisioningCertificate.
+    client, pool, _, _ = world
+    oem = Oem(client, pki["oem1.sub2"], pki["oem1.sub1"], wmi="OPC")
+    vehicle = oem.produce_vehicle()
+    oem.publish(vehicle)
+    names = {"vehicleCertificate": "provisioningCertificate", "subCA1Certificate": "subCa1Certificate",
+             "subCA2Certificate": "subCa2Certificate"}
+    pool[vehicle.pcid] = {names.get(k, k): v for k, v in pool[vehicle.pcid].items()}
+    mo = MoOwnPki(client, sub2=pki["mo1.sub2"], sub1=pki["mo1.sub1"])
+    chain = mo.provisioning_chain(vehicle.pcid)
+    assert chain == [vehicle.provisioning_cert, pki["oem1.sub2"].der, pki["oem1.sub1"].der]
+    mo.validate_vehicle(chain)
+
+
 def test_mo_refuses_an_unknown_vehicle_and_an_untrusted_chain(world, pki):
     client, pool, signed, _ = world
     mo = MoOwnPki(client, sub2=pki["mo1.sub2"], sub1=pki["mo1.sub1"])

@@ -44,3 +44,16 @@ def test_a_signer_root_named_by_rcp_id_or_by_sha256_is_found(api):
     assert v2g_root_der(client, colons) == roots[1]
     with pytest.raises(AssertionError, match="no V2G root"):
         v2g_root_der(client, "00" * 32)
+
+
+def test_fields_are_read_under_the_names_an_erratum_announces():
+    from opcp.models.errata import read_field
+
+    current = {"vehicleCertificate": "A", "subCA1Certificate": "B"}
+    announced = {"provisioningCertificate": "A", "subCa1Certificate": "B"}
+    for data in (current, announced):
+        assert read_field("ProvisioningCertificateData", data, "vehicleCertificate") == "A"
+        assert read_field("ProvisioningCertificateData", data, "subCA1Certificate") == "B"
+        assert read_field("ProvisioningCertificateData", data, "subCA2Certificate") is None
+    # Only a model's own alternatives count: RootResponse has no E-PCP-2 row.
+    assert read_field("RootResponse", announced, "vehicleCertificate", "-") == "-"

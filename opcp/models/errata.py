@@ -89,3 +89,17 @@ def alternatives_of(model: str) -> list[Alternative]:
 
 def errata_with_lenient_rules() -> set[str]:
     return {alt.erratum for alt in ALTERNATIVES}
+
+
+def read_field(model: str, data: dict, name: str, default: object = None) -> object:
+    """`data[name]`, or the same property under a name an alternative of `model` gives it.
+
+    For readers (steps, actors) that should go on with a body the response check already
+    judged: the verdict on the form is that check's, not theirs."""
+    if name in data:
+        return data[name]
+    for alt in alternatives_of(model):
+        other = alt.rename.get(name)
+        if other is not None and other in data:
+            return data[other]
+    return default
