@@ -53,6 +53,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "status, metadata, even no JSON)", "webhook.feature"),
     Fault("webhook-secret-shown", "the signing secret is shown again when an endpoint is read",
           "webhook.feature"),
+    Fault("webhook-events-named-enabled-events", "endpoints are answered in payload version"
+          " 1.0.0's form (`enabledEvents`, not `events`): erratum E-WH-3's other reading, a"
+          " failure in the strict profile and a warning in the lenient one", "webhook.feature"),
     Fault("webhook-admin-allowed", "the pool operator (ADMIN) may list webhook endpoints",
           "webhook.feature", opens="getWebhooks"),
     Fault("webhook-unsigned", "deliveries carry no signature header", "webhook.feature"),

@@ -81,6 +81,21 @@ def test_compatibility_findings_fail_strict_and_warn_lenient(tmp_path):
     assert results.scores(outcomes, "lenient")["overall"] == 100.0
 
 
+def test_a_server_following_an_erratum_fails_strict_and_passes_lenient_end_to_end(tmp_path):
+    # The reference answering webhook endpoints in payload 1.0.0's form (E-WH-3): strict fails
+    # naming the erratum; lenient runs the same scenarios to the end with warnings only, the
+    # steps reading the subscription under either name.
+    args = ("--reference-fault", "webhook-events-named-enabled-events",
+            "-k", "creates_reads_updates_lists_and_deletes")
+    code, output, outcomes = check(tmp_path / "strict", *args)
+    assert code == 1 and "E-WH-3" in output
+    assert outcomes and all(o.failed for o in outcomes)
+    code, output, outcomes = check(tmp_path / "lenient", *args, "--profile", "lenient")
+    assert code == 0, output
+    assert outcomes and all(o.status == results.WARNING for o in outcomes)
+    assert "E-WH-3" in output
+
+
 def test_outline_examples_are_separate_results_with_parameters(tmp_path):
     code, _, outcomes = check(tmp_path, "-k", "rootType_filter")
     assert code == 0

@@ -39,8 +39,8 @@ _FINGERPRINT = {"cpsV2GRootCertificateFingerprint": SHA256_HEX}
 
 ALTERNATIVES: tuple[Alternative, ...] = (
     # E-WH-3: payload version 1.0.0 named the subscribed events `enabledEvents` in responses.
-    Alternative("E-WH-3", "WebhookEndpoint", rename={"events": "enabledEvents"}),
-    Alternative("E-WH-3", "WebhookEndpointList", rename={"events": "enabledEvents"}),
+    *(Alternative("E-WH-3", model, rename={"events": "enabledEvents"})
+      for model in ("WebhookEndpoint", "WebhookEndpointCreated", "WebhookEndpointList")),
     # E-CPS-1: the fingerprint as its description says (SHA-256), not as its pattern (UUID).
     *(Alternative("E-CPS-1", model, retype=_FINGERPRINT) for model in (
         "GetAllCpsSignerResponse", "SignedContractDataResponse",

@@ -257,6 +257,8 @@ def _render(store: Store, row: sqlite3.Row, faults: Faults) -> dict:
         out["description"] = row["description"]
     if faults.on("webhook-secret-shown"):
         out["secret"] = open_secret(store.sealer, row["id"], row["secret"])
+    if faults.on("webhook-events-named-enabled-events"):
+        out["enabledEvents"] = out.pop("events")
     if owner["role"] == "OEM":
         out["wmis"] = json.loads(owner["wmis"])
     if owner["role"] in ("MO", "MO_V2G"):
