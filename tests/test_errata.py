@@ -36,6 +36,7 @@ SIGNED = {"emaid": "DEABC123456789", "pcid": "WMA0123456789ABCD", "signedData": 
 SAMPLES = {
     "WebhookEndpoint": ENDPOINT,
     "WebhookEndpointList": [ENDPOINT],
+    "WebhookEndpointCreated": {**ENDPOINT, "secret": "whsec_0123456789abcdef"},
     "GetAllCpsSignerResponse": {"cpsCertificates": [{
         "cpsDistinguishedName": "CN=CPS", "cpsCertificate": B64,
         "validFrom": "2026-01-01T00:00:00Z", "validTo": "2027-01-01T00:00:00Z",
