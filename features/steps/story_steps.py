@@ -193,19 +193,23 @@ def mo_has_contract(api: OpcpClient, scenario_ctx: Scenario, which: str):
         mo_generates(api, scenario_ctx)
 
 
+def _listen(api: OpcpClient, ctx: Scenario, server: ReceiverServer, actor, who: str,
+            kind: str) -> None:
+    """Subscribe an actor's endpoint on the suite's receiver; its hook is saved as
+    `<kind>_hook`, and the endpoint is deleted after the scenario."""
+    _needs(api, "webhook")
+    hook = f"story-{kind}-{uuid.uuid4().hex[:12]}"
+    with _acting(f"{who} could not subscribe to webhook events"):
+        endpoint = actor.subscribe(server.receiver, hook, _receiver_url(api.target, server, hook))
+    ctx.saved[f"{kind}_hook"] = hook
+    ctx.cleanups.append(lambda: api.call("DELETE", "webhook", f"/v1/webhook/endpoints/{endpoint}",
+                                         role=actor.role, party=actor.party))
+
+
 @given(parsers.re(WHICH + " listens to webhook events$"))
 def mo_listens(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
                which: str):
-    _needs(api, "webhook")
-    mo = _mo(api, scenario_ctx, which)
-    hook = f"story-mo-{uuid.uuid4().hex[:12]}"
-    with _acting(f"{which} could not subscribe to webhook events"):
-        endpoint = mo.subscribe(webhook_receiver.receiver, hook,
-                                _receiver_url(api.target, webhook_receiver, hook))
-    scenario_ctx.saved["mo_hook"] = hook
-    scenario_ctx.cleanups.append(lambda: api.call("DELETE", "webhook",
-                                                  f"/v1/webhook/endpoints/{endpoint}",
-                                                  role=mo.role, party=mo.party))
+    _listen(api, scenario_ctx, webhook_receiver, _mo(api, scenario_ctx, which), which, "mo")
 
 
 @then(parsers.re(WHICH + " learns from a signed event that its contract is void$"))
@@ -228,16 +232,7 @@ def mo_voids(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: Receiver
 
 @given("the OEM listens to webhook events")
 def oem_listens(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer):
-    _needs(api, "webhook")
-    oem: Oem = scenario_ctx.saved["oem"]
-    hook = f"story-oem-{uuid.uuid4().hex[:12]}"
-    with _acting("the OEM could not subscribe to webhook events"):
-        endpoint = oem.subscribe(webhook_receiver.receiver, hook,
-                                 _receiver_url(api.target, webhook_receiver, hook))
-    scenario_ctx.saved["oem_hook"] = hook
-    scenario_ctx.cleanups.append(lambda: api.call("DELETE", "webhook",
-                                                  f"/v1/webhook/endpoints/{endpoint}",
-                                                  role=oem.role, party=oem.party))
+    _listen(api, scenario_ctx, webhook_receiver, scenario_ctx.saved["oem"], "the OEM", "oem")
 
 
 @then(parsers.re("the OEM pulls the contract of " + WHICH + " after a signed event$"))

@@ -422,14 +422,23 @@ def receives_exactly(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: 
     scenario_ctx.saved.setdefault("expected", {}).setdefault(label, []).extend(got)
 
 
+def _unexpected(api: OpcpClient, ctx: Scenario, server: ReceiverServer, label: str, kind: str,
+                expected: list) -> list:
+    """Deliveries to the endpoint that mention the subject, other than `expected` ones."""
+    _settle(api.target, ctx)
+    hook, subject = _hook(ctx, label)["hook"], _subject(ctx, kind)
+    known = {id(d) for d in expected}
+    return [d for d in server.receiver.deliveries(hook)
+            if _mentions(d, subject) and id(d) not in known]
+
+
 @then(parsers.re(r'endpoint "(?P<label>[^"]+)" receives nothing about that '
                  r'(?P<kind>root|contract)$'))
 def receives_nothing(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
                      label: str, kind: str):
-    _settle(api.target, scenario_ctx)
-    hook, subject = _hook(scenario_ctx, label)["hook"], _subject(scenario_ctx, kind)
-    got = [d for d in webhook_receiver.receiver.deliveries(hook) if _mentions(d, subject)]
-    assert not got, (f"endpoint {label!r} must not receive events about {kind} {subject}, but got "
+    got = _unexpected(api, scenario_ctx, webhook_receiver, label, kind, [])
+    assert not got, (f"endpoint {label!r} must not receive events about {kind} "
+                     f"{_subject(scenario_ctx, kind)}, but got "
                      + "; ".join(repr(d.body[:200]) for d in got))
 
 
@@ -438,12 +447,10 @@ def receives_nothing(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: 
 def nothing_else(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
                  label: str, kind: str):
     """Every delivery about the subject is one of the events the scenario already expected."""
-    _settle(api.target, scenario_ctx)
-    hook, subject = _hook(scenario_ctx, label)["hook"], _subject(scenario_ctx, kind)
-    expected = {id(d) for d in scenario_ctx.saved.get("expected", {}).get(label, [])}
-    extra = [d for d in webhook_receiver.receiver.deliveries(hook)
-             if _mentions(d, subject) and id(d) not in expected]
-    assert not extra, (f"endpoint {label!r} received more about {kind} {subject} than expected: "
+    extra = _unexpected(api, scenario_ctx, webhook_receiver, label, kind,
+                        scenario_ctx.saved.get("expected", {}).get(label, []))
+    assert not extra, (f"endpoint {label!r} received more about {kind} "
+                       f"{_subject(scenario_ctx, kind)} than expected: "
                        + "; ".join(repr(d.body[:200]) for d in extra))
 
 
