@@ -11,6 +11,7 @@ import pytest
 
 pytest_plugins = [
     "features.support.runner",
+    "opcp_reference.suite_plugin",  # the embedded target when no --target is given
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
@@ -28,7 +29,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("opcp", "OPCP conformance suite")
     group.addoption("--target", default=None, metavar="FILE",
                     help="target file (TOML); default: an embedded reference")
-    group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
-                    help="switch on a fault in the embedded reference (proves the suite fails)")
     group.addoption("--profile", choices=["strict", "lenient"], default="strict",
                     help="how spec errata are judged (see docs/errata.md)")

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import ssl
 import threading
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from aiohttp import web
 from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.context import Reference
-from opcp_reference.domain import demo, pki
+from opcp_reference.domain import auth, demo, pki
 from opcp_reference.domain.auth import AuthConfig
 from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.domain.pki import DEFAULT_PUBLIC_URL
@@ -64,8 +65,29 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
         f'retries = {ref.webhooks.retry.retries}\n'
         f'expiry_check_seconds = {ref.webhooks.expiry_check_seconds:g}\n'
         f'poll_seconds = {ref.webhooks.poll_seconds:g}\n'
+        f'\n[probes]  # tokens no client can obtain over the API, handed over by the operator\n'
+        + "".join(f'{name} = "{token}"\n' for name, token in probe_tokens(ref).items())
     )
     return path
+
+
+def probe_tokens(ref: Reference, subject: str = "cpo-1", role: str = "CPO") -> dict[str, str]:
+    """The tokens the suite's negative scenarios send, signed with this instance's key.
+
+    An operator hands these over with the target file, since no client can obtain them over
+    the API: one expired an hour ago, one for another audience, one from another issuer and one
+    not valid for a month yet. Minted anew at every start; the valid ones last a month."""
+    now = int(time.time())
+    month = 30 * 24 * 3600
+    base = {"iss": ref.auth.issuer, "sub": subject, "role": role, "aud": ref.auth.audience,
+            "iat": now, "nbf": now, "exp": now + month}
+    return {
+        "expired_token": auth.mint(ref.store, {**base, "iat": now - 7200, "nbf": now - 7200,
+                                               "exp": now - 3600}),
+        "wrong_audience_token": auth.mint(ref.store, {**base, "aud": "https://somewhere-else.example"}),
+        "wrong_issuer_token": auth.mint(ref.store, {**base, "iss": "https://another-issuer.example"}),
+        "not_yet_valid_token": auth.mint(ref.store, {**base, "nbf": now + month, "exp": now + 2 * month}),
+    }
 
 
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,

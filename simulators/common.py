@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from opcp.client import Exchange, OpcpClient
 from simulators.webhook_receiver import Receiver
+from v2g.namespaces import ISO2_MSG_DEF
 
-ISO2 = "urn:iso:15118:2:2013:MsgDef"
+ISO2 = ISO2_MSG_DEF
 
 
 class ActorError(Exception):

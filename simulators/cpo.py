@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 
 from opcp.client import Exchange, OpcpClient
+from v2g.namespaces import ISO2_MSG_DEF
 
-ISO2_NAMESPACE = "urn:iso:15118:2:2013:MsgDef"
+ISO2_NAMESPACE = ISO2_MSG_DEF
 CCP_PATH = "/v1/ccp/signedContractData"
 
 

@@ -20,10 +20,11 @@ from ocpp.v201.datatypes import StatusInfoType
 from ocpp.v201.enums import Action
 
 from simulators.cpo import CcpUnavailable, CpoBackend
+from v2g.namespaces import OPCP_MSG_DEF_NAMESPACES
 
 log = logging.getLogger("opcp.csms")
 SUBPROTOCOL = "ocpp2.0.1"
-NAMESPACES = {"urn:iso:15118:2:2013:MsgDef", "urn:iso:15118:20:2022:MsgDef"}
+NAMESPACES = set(OPCP_MSG_DEF_NAMESPACES)
 
 
 class StationSession(ChargePoint):

@@ -10,13 +10,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from opcp import ids
 from opcp.access import Role
 from opcp.errors import BadRequest, Forbidden, NotFound
 from opcp_reference.domain import demo, est, pki
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
+from v2g import ids
 from v2g.pki.bundle import load_certs, order_chain
 from v2g.pki.ocsp import build_request, verify_response
 from v2g.pki.validate import Purpose, validate_chain

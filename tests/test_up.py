@@ -31,7 +31,7 @@ def test_up_runs_the_ecosystem_until_ctrl_c(tmp_path):
     data, log = tmp_path / "data", tmp_path / "up.log"
     port, receiver_port = free_port(), free_port()
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "opcp", "up", "--data-dir", str(data),
+        proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "up", "--data-dir", str(data),
                                  "--port", str(port), "--receiver-port", str(receiver_port), "--tls"],
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -183,7 +183,7 @@ def _serve(data: Path, retry_seconds: float) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "opcp", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "serve", "--port", str(port),
                              "--data-dir", str(data), "--webhook-retry-seconds",
                              str(retry_seconds)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -35,16 +35,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from v2g import exi
 from v2g.errors import ExiError, SignatureError
+from v2g.exi.schemas.iso2 import MSG_BODY, MSG_DATA_TYPES, MSG_DEF
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 C14N_EXI = "http://www.w3.org/TR/canonical-exi/"
 ECDSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 
-MSG_DEF = "urn:iso:15118:2:2013:MsgDef"
-MSG_HEADER = "urn:iso:15118:2:2013:MsgHeader"
-MSG_BODY = "urn:iso:15118:2:2013:MsgBody"
-MSG_DATA_TYPES = "urn:iso:15118:2:2013:MsgDataTypes"
 
 _DS = f"{{{DS_NS}}}"
 

@@ -15,8 +15,8 @@ from pytest_bdd import parsers, then, when
 
 from features.steps.http_steps import send
 from features.support.context import Scenario
-from opcp import ids
 from opcp.client import OpcpClient
+from v2g import ids
 from v2g.pki.bundle import BundleError, load_certs, order_chain
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, build_request, issuer_key_hashes, verify_response

@@ -7,13 +7,14 @@ RCP), which fits the pattern; requests may give either form.
 
 from opcp.models.base import OpModel
 from opcp.models.common import UUID_PATTERN
+from v2g.namespaces import ISO2_MSG_DEF
 
 B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 EMAID = r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[A-Za-z0-9]{9}(-?[A-Za-z0-9])?$"
 PCID = "^[a-zA-Z0-9]{17,18}$"
 DN = r"^((CN|OU|O|C|DC|ST)=[^,]+,? ?)+$"
 FINGERPRINT_IN = {"type": "string", "anyOf": [{"pattern": UUID_PATTERN}, {"pattern": "^[0-9a-fA-F]{64}$"}]}
-NAMESPACE = {"type": "string", "enum": ["urn:iso:15118:2:2013:MsgDef"]}
+NAMESPACE = {"type": "string", "enum": [ISO2_MSG_DEF]}
 
 CONTRACT_DATA = {
     "type": "object",

@@ -28,14 +28,13 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from opcp import ids
 from opcp.errors import BadRequest, Forbidden, NotFound
 from opcp_reference.domain import events
 from opcp_reference.domain.auth import Principal
 from opcp_reference.domain.certinfo import display_dn, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
-from v2g import exi, xmldsig
+from v2g import exi, ids, xmldsig
 from v2g.contract_data import read_installation_message
 from v2g.errors import ExiError, V2GError
 from v2g.messages import (
@@ -47,11 +46,12 @@ from v2g.messages import (
     from_element,
     to_element,
 )
+from v2g.namespaces import ISO2_MSG_DEF
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
 log = logging.getLogger("opcp.reference.ccp")
 
-ISO2 = "urn:iso:15118:2:2013:MsgDef"
+ISO2 = ISO2_MSG_DEF
 EMAID_PATTERN = r"^[A-Za-z]{2}[-]?\w{3}[-]?\w{9}[-]?(\w{1})?$"
 PCID_PATTERN = "^[a-zA-Z0-9]{17,18}$"
 NO_CONTRACT = "The contract for the given EMAID not found."

@@ -33,14 +33,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from opcp import ids
 from opcp.errors import BadRequest, Forbidden, NotFound
 from opcp_reference.domain import ccp, pki
 from opcp_reference.domain.auth import Principal
 from opcp_reference.domain.certinfo import display_dn, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
-from v2g import exi
+from v2g import exi, ids
 from v2g.contract_data import ContractData, build_installation_res, encrypt_for_vehicle
 from v2g.pki.builder import issue, new_key
 from v2g.pki.validate import Purpose

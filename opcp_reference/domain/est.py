@@ -25,12 +25,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
 
-from opcp import ids
 from opcp.errors import BadRequest, Forbidden, NotFound
 from opcp_reference.domain import pki
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
+from v2g import ids
 from v2g.pki.builder import ProfileError, check_subject_cn, issue_from_csr
 from v2g.pki.profiles import profile as _profile
 

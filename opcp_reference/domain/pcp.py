@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from opcp import ids
 from opcp.errors import ApiError, BadRequest, Forbidden, NotFound
 from opcp_reference.domain import ccp
 from opcp_reference.domain.auth import Principal
@@ -38,13 +37,15 @@ from opcp_reference.domain.certinfo import display_dn
 from opcp_reference.domain.pki import StatusChecker
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
+from v2g import ids
+from v2g.namespaces import ISO2_MSG_DEF
 from v2g.pki.ocsp import Good, OcspError, Revoked
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
 log = logging.getLogger("opcp.reference.pcp")
 
 PCID_PATTERN = "^[a-zA-Z0-9]{17,18}$"
-XSD_NAMESPACE = "urn:iso:15118:2:2013:MsgDef"
+XSD_NAMESPACE = ISO2_MSG_DEF
 CERT_FIELDS = ("vehicleCertificate", "subCA2Certificate", "subCA1Certificate")  # leaf first
 MAX_CERT_B64 = 4096  # a certificate of the V2G PKI is < 1 KB DER
 

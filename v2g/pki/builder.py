@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from opcp import ids
+from v2g import ids
 from v2g.errors import FieldRuleError
 from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage
 from v2g.pki.profiles import profile as _profile

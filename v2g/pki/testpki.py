@@ -22,8 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from opcp.ids import emaid_with_check_digit
 from v2g.errors import FieldRuleError
+from v2g.ids import emaid_with_check_digit
 from v2g.pki.builder import Issued, issue
 from v2g.pki.ocsp import Signer
 from v2g.pki.profiles import PROFILES, Kind, Role

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import SignatureAlgorithmOID
 
-from opcp import ids
+from v2g import ids
 from v2g.pki.certinfo import CertInfo, CertParseError, load_cert, read_cert
 from v2g.pki.profiles import PROFILES, CnRule, Role
 

@@ -21,8 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from simulators.ecosystem import UpSettings
-    from simulators.ecosystem import run as run_up
+    from opcp_cli.ecosystem import UpSettings
+    from opcp_cli.ecosystem import run as run_up
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the actors' own calls are noise here

@@ -24,10 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in GROUPS:
         try:
-            module = importlib.import_module(f"opcp.cli.{name}")
+            module = importlib.import_module(f"opcp_cli.{name}")
         except ModuleNotFoundError as exc:
             # A group whose module is not there yet is simply absent; any other import error is a bug.
-            if exc.name != f"opcp.cli.{name}":
+            if exc.name != f"opcp_cli.{name}":
                 raise
             continue
         module.register(sub)
