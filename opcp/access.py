@@ -48,6 +48,12 @@ class Owner(StrEnum):
         contract data for every MO (docs/04_authentication.md grants them without a scope)."""
         return _BINDS[self]
 
+    @property
+    def refusal(self) -> int:
+        """The status a bound party gets for an object it does not own: 403, or 404 where the
+        object is tied to its creator (the ids of other parties' objects stay unknown)."""
+        return 404 if self is Owner.CREATOR else 403
+
 
 _BINDS = {Owner.NONE: frozenset(), Owner.WMI: frozenset({Role.OEM}), Owner.EMAID: MOS,
           Owner.CREATOR: frozenset(Role)}

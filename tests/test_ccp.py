@@ -12,14 +12,14 @@ from cryptography import x509
 
 from opcp.access import Role
 from opcp.errors import BadRequest, Forbidden, NotFound
-from opcp_reference.domain import ccp, cps, demo, pcp, rcp
+from opcp_reference.domain import ccp, cps, demo, pcp, rcp, rcp_trust
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from simulators.ev import Vehicle, VehicleRejected
 from tests.test_pcp import FakeChecker
 from v2g import exi
-from v2g.contract_data import encrypt_for_vehicle, read_installation_res
+from v2g.contract_data import encrypt_for_vehicle, read_installation_res, session_id_slot, with_session_id
 from v2g.messages import from_element
 from v2g.pki.builder import issue, new_key
 
@@ -316,10 +316,10 @@ def test_the_vehicles_session_id_is_spliced_in_and_the_signature_holds(world, se
     car = vehicle(world)
     answer = cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
     signed = exi.xml_to_exi(base64.b64decode(answer["signedData"]).decode())
-    stored, bit = ccp.session_slot(signed)
+    stored, bit = session_id_slot(signed)
     assert bit is not None
-    fast = ccp.with_session(stored, session, bit)
-    assert fast == ccp.with_session(stored, session)  # splice = full re-encode
+    fast = with_session_id(stored, session, bit)
+    assert fast == with_session_id(stored, session)  # splice = full re-encode
     message = from_element(exi.decode(fast, "iso2"))
     assert message.header.session_id == session
     assert read_installation_res(fast)[1], "the CPS signature no longer verifies"
@@ -380,7 +380,9 @@ def test_a_chain_that_expired_fails_the_next_request(world, monkeypatch):
         def now(cls, tz=None):
             return ends + dt.timedelta(days=1)
 
-    monkeypatch.setattr(ccp, "dt", type("Clock", (), {"datetime": Later, "UTC": dt.UTC}))
+    clock = type("Clock", (), {"datetime": Later, "UTC": dt.UTC})
+    monkeypatch.setattr(ccp, "dt", clock)
+    monkeypatch.setattr(rcp_trust, "dt", clock)  # where chains are judged
     with pytest.raises(BadRequest, match="validity.expired"):
         _ask(world, car)
 

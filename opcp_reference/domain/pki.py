@@ -30,23 +30,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.errors import BadRequest, Conflict, NotFound
+from opcp.ocsp_client import AsyncOcspClient
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g.pki.builder import Issued
-from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import (
     GOOD,
     UNKNOWN,
     Lookup,
-    OcspError,
-    OcspResult,
     Revoked,
     Signer,
     Status,
-    build_request,
     issuer_key_hashes,
     respond,
-    verify_response,
 )
 from v2g.pki.profiles import profile as _profile
 from v2g.pki.testpki import LAYOUT, TestPki
@@ -274,38 +270,20 @@ def _is_hex(value: str, low: int, high: int) -> bool:
 
 # ------------------------------------------------------------------------ status checks
 
-class StatusChecker:
-    """Asks a certificate's OCSP responder (its AIA URL) for its status, verified.
+class StatusChecker(AsyncOcspClient):
+    """Asks a certificate's OCSP responder (its AIA URL) for its status, verified, through the
+    project's one OCSP client.
 
     URLs under this reference's own public base URL are answered in-process (see the module
     docstring); answers are not cached, so a revocation shows at the next check."""
 
     def __init__(self, store: Store, http: httpx.AsyncClient | None = None,
                  faults: Faults | None = None):
+        super().__init__(http, nonce=False, cache=False, local=self._answer_here)
         self.store = store
-        self.http = http
         self.faults = faults
 
-    async def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> OcspResult:
-        urls = read_cert(cert).ocsp_urls
-        if not urls:
-            raise OcspError("certificate", "aia.missing",
-                            "has no OCSP URL in authorityInformationAccess")
-        url = urls[0]
-        der = build_request(cert, issuer)
-        if url.rstrip("/") == ocsp_url(self.store).rstrip("/"):
-            answer = answer_ocsp(self.store, der, self.faults)
-        else:
-            http = self.http or httpx.AsyncClient(timeout=10)
-            try:
-                resp = await http.post(url, content=der,
-                                       headers={"Content-Type": "application/ocsp-request"})
-            except httpx.HTTPError as exc:
-                raise OcspError("http", "http.transport", f"{url}: {exc}") from exc
-            finally:
-                if self.http is None:
-                    await http.aclose()
-            if resp.status_code != 200:
-                raise OcspError("http", "http.status", f"{url} answered HTTP {resp.status_code}")
-            answer = resp.content
-        return verify_response(answer, cert, issuer)
+    def _answer_here(self, url: str, request: bytes) -> bytes | None:
+        if url.rstrip("/") != ocsp_url(self.store).rstrip("/"):
+            return None
+        return answer_ocsp(self.store, request, self.faults)

@@ -11,14 +11,18 @@ instead of crashing or silently accepting.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from asn1crypto import x509 as ax
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-__all__ = ["CertInfo", "CertParseError", "load_cert", "read_cert"]
+__all__ = ["CertInfo", "CertParseError", "display_dn", "load_cert", "read_cert", "signature_verifies"]
 
 
 class CertParseError(ValueError):
@@ -53,6 +57,77 @@ class CertInfo:
     @property
     def self_issued(self) -> bool:
         return self.cert.subject == self.cert.issuer
+
+    @property
+    def self_signed(self) -> bool:
+        """Self-issued and signed by its own key (what makes a certificate a root)."""
+        return self.self_issued and signature_verifies(self.cert, self.cert.public_key())
+
+    # The facts the pools record and render, read off the parsed certificate.
+    @property
+    def subject_dn(self) -> str:
+        return display_dn(self.cert.subject)
+
+    @property
+    def issuer_dn(self) -> str:
+        return display_dn(self.cert.issuer)
+
+    @property
+    def common_name(self) -> str | None:
+        return self.cn
+
+    @property
+    def organization(self) -> str | None:
+        found = self.cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        return str(found[0].value) if found else None
+
+    @property
+    def serial_hex(self) -> str:
+        return format(self.cert.serial_number, "x")
+
+    @property
+    def not_before(self) -> datetime:
+        return self.cert.not_valid_before_utc
+
+    @property
+    def not_after(self) -> datetime:
+        return self.cert.not_valid_after_utc
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the DER, lower-case hex."""
+        return hashlib.sha256(self.der).hexdigest()
+
+    @property
+    def fingerprint_sha1(self) -> str:
+        return hashlib.sha1(self.der).hexdigest()
+
+    def valid_at(self, when: datetime) -> bool:
+        return self.not_before <= when <= self.not_after
+
+
+def display_dn(name: x509.Name) -> str:
+    """Most specific attribute first, ", " between them: the form OPCP's distinguishedName
+    fields use (e.g. ``CN=V2G Root CA G2, O=..., C=DE``)."""
+    return ", ".join(rdn.rfc4514_string() for rdn in reversed(name.rdns))
+
+
+def signature_verifies(cert: x509.Certificate, issuer_key: object) -> bool:
+    """Whether `issuer_key` made the signature of `cert`, with the algorithm `cert` names."""
+    try:
+        if isinstance(issuer_key, ec.EllipticCurvePublicKey):
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes,
+                              ec.ECDSA(cert.signature_hash_algorithm))
+        elif isinstance(issuer_key, rsa.RSAPublicKey):
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                              cert.signature_hash_algorithm)
+        elif isinstance(issuer_key, ed448.Ed448PublicKey | ed25519.Ed25519PublicKey):
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes)
+        else:
+            return False
+    except (InvalidSignature, TypeError, ValueError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def load_cert(data: bytes | x509.Certificate) -> x509.Certificate:
