@@ -55,13 +55,12 @@ def subscribe_parties(target_file: Path, receiver: Receiver, receiver_url: str) 
                 continue
             index = target.clients_of(party.role).index(party)
             url = f"{receiver_url}/hooks/{party.client_id}"
-            listed = client.call("GET", "webhook", "/v1/webhook/endpoints", role=party.role, party=index)
+            listed = client.op("getWebhooks", role=party.role, party=index)
             for old in (listed.json() if listed.status == 200 else []):
                 if isinstance(old, dict) and old.get("url") == url:
-                    client.call("DELETE", "webhook", f"/v1/webhook/endpoints/{old['id']}",
-                                role=party.role, party=index)
-            got = client.call("POST", "webhook", "/v1/webhook/endpoints", role=party.role, party=index,
-                              json={"url": url, "enabledEvents": sorted(EVENTS),
+                    client.op("deleteWebhook", {"id": old["id"]}, role=party.role, party=index)
+            got = client.op("addWebhook", role=party.role, party=index,
+                            json={"url": url, "enabledEvents": sorted(EVENTS),
                                     "description": "opcp up receiver"})
             if got.status == 201:
                 receiver.register(party.client_id, got.json()["secret"])
