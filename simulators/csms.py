@@ -41,7 +41,7 @@ from websockets.http11 import Request
 from opcp.client import OpcpClient
 from simulators.cpo import CpoBackend
 from simulators.csms_certificates import CertificateServices, Refused
-from simulators.csms_security import Admission, CsmsConfig, StationCredential, admit
+from simulators.csms_security import Admission, CsmsConfig, StationCredential, admit, local_stations
 from simulators.csms_tls import CsoPki, StationCsrRefused, peer_certificate
 
 log = logging.getLogger("opcp.csms")
@@ -450,6 +450,35 @@ async def start(config: CsmsConfig, client: OpcpClient, *, party: int = 0, host:
         wss_url = f"wss://{host}:{servers[1].sockets[0].getsockname()[1]}"
     log.info("CSMS on %s%s", ws_url, f" and {wss_url}" if wss_url else "")
     return RunningCsms(csms, ws_url, wss_url, servers)
+
+
+LOCAL_PORT, LOCAL_TLS_PORT = 9000, 9443
+
+
+async def start_local(data_dir: Path | str, client: OpcpClient, *, host: str = "127.0.0.1",
+                      port: int = LOCAL_PORT, tls_port: int = LOCAL_TLS_PORT,
+                      ocsp_responder: str | None = None) -> RunningCsms:
+    """The CSMS of a local ecosystem (`opcp up`): stations from `<data_dir>/csms/stations.json`
+    and the OCPP PKI in `<data_dir>/csms/`, both made on first use; `ocsp_responder` is the
+    ecosystem's (the reference's `<base>/ocsp`)."""
+    directory = Path(data_dir) / "csms"
+    config = CsmsConfig(stations=local_stations(directory / "stations.json"), ocsp_responder=ocsp_responder)
+    return await start(config, client, host=host, port=port, tls_port=tls_port, pki_dir=directory)
+
+
+def connection_help(running: RunningCsms) -> list[str]:
+    """How a station connects, one line each, for `opcp up` to print (no passwords: they are
+    in the stations file, whose path is given)."""
+    lines = [f"CSMS (OCPP 2.0.1): {running.ws_url}/<identity>  (profile 1: Basic auth)"]
+    pki = running.csms.pki
+    if running.wss_url and pki is not None:
+        lines.append(f"                   {running.wss_url}/<identity>  (profile 2: Basic auth; "
+                     f"profile 3: station certificate)")
+        lines.append(f"CSMS root:         {pki.root_path}   (CSMSRootCertificate for wss)")
+        lines.append(f"stations:          {pki.directory / 'stations.json'}   ("
+                     + ", ".join(f"{s.station_id} profile {s.security_profile}" for s in running.csms.config.stations)
+                     + "; Basic auth user = identity)")
+    return lines
 
 
 async def serve_backend(backend: CpoBackend, station: StationCredential, host: str = "127.0.0.1",

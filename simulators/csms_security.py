@@ -22,7 +22,11 @@ import base64
 import binascii
 import enum
 import hmac
+import json
+import os
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import unquote
 
 from cryptography import x509
@@ -96,6 +100,36 @@ class CsmsConfig:
 
     def station(self, station_id: str) -> StationCredential | None:
         return next((s for s in self.stations if s.station_id == station_id), None)
+
+
+LOCAL_STATIONS = (("CS-001", 1), ("CS-002", 2), ("CS-003", 3))
+
+
+def local_stations(path: Path | str) -> tuple[StationCredential, ...]:
+    """The stations of a local ecosystem (`opcp up`, `opcp station`), kept in a JSON file
+    (mode 0600) made on first use: one station per security profile, fresh passwords.
+    A file edited by hand is read as it is, each entry checked like any configuration."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entries = [{"station_id": sid, "security_profile": profile,
+                    "password": secrets.token_urlsafe(18) if profile < 3 else None}
+                   for sid, profile in LOCAL_STATIONS]
+        path.write_text(json.dumps(entries, indent=2) + "\n")
+        os.chmod(path, 0o600)
+    try:
+        entries = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ConfigError(str(path), "stations.json", f"not JSON ({exc})") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(str(path), "stations.json", "a list of {station_id, security_profile, password}")
+    try:
+        return tuple(StationCredential(str(e["station_id"]), int(e.get("security_profile", 2)), e.get("password"))
+                     for e in entries)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError(str(path), "stations.json", f"unreadable entry ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass(frozen=True)

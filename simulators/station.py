@@ -24,23 +24,30 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import websockets
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from faker import Faker
 from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
+from opcp.client import OpcpClient
+from opcp.id_faker import PnCIdProvider
 from simulators import csms
 from simulators.common import ISO2
 from simulators.cpo import CpoBackend
 from simulators.csms_certificates import hash_data
-from simulators.csms_security import StationCredential
-from simulators.csms_tls import station_context
+from simulators.csms_security import StationCredential, local_stations
+from simulators.csms_tls import CsoPki, station_context
 from simulators.ev import InstalledContract, Vehicle, VehicleRejected
+from simulators.mo import MoV2gPki
+from simulators.oem import Oem
+from simulators.provisioning import EstEnrollment
 from v2g.pki.certinfo import read_cert
 
 PEM = serialization.Encoding.PEM
@@ -79,9 +86,9 @@ def _hash_of(pem: str) -> dict:
 
 
 def _csr(key: ec.EllipticCurvePrivateKey, cn: str, organization: str) -> str:
+    names = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
     csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-                                    x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+           .subject_name(x509.Name([*names, x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
            .sign(key, hashes.SHA256()))
     return csr.public_bytes(PEM).decode()
 
@@ -313,3 +320,45 @@ def through_csms(backend: CpoBackend, exi_request: bytes, station_id: str = "CS-
             await running.stop()
 
     return asyncio.run(exchange())
+
+
+def ecosystem_vehicle(client: OpcpClient) -> tuple[Vehicle, str]:
+    """A vehicle with a contract in the CCP, made with the ecosystem's own services only: the
+    OEM enrolls the provisioning certificate over EST, the MO of the V2G PKI has the CPS
+    generate the contract. Returns the vehicle and the contract's eMAID."""
+    target = client.target
+    oem_client, mo_client = target.client("OEM"), target.client("MO_V2G")
+    if oem_client is None or mo_client is None or not mo_client.emaid_prefixes:
+        raise ValueError("the target needs an OEM client and an MO_V2G client with an EMAID prefix")
+    oem = Oem(client, source=EstEnrollment(client))
+    vehicle = oem.produce_vehicle()
+    oem.publish(vehicle)
+    faker = Faker()
+    faker.add_provider(PnCIdProvider)
+    emaid = faker.emaid(prefix=mo_client.emaid_prefixes[0], check_digit=False)
+    MoV2gPki(client).generate_contract(vehicle.pcid, emaid)
+    return vehicle, emaid
+
+
+def local_identity(data_dir: Path | str, station_id: str, csms_root: Path | str | None = None) -> StationIdentity:
+    """A station of the local ecosystem (`csms.start_local`): its password from the stations
+    file; for profile 3 a fresh key and a station certificate from the local CSMS root, as
+    the operator provisions a station before it is installed."""
+    directory = Path(data_dir) / "csms"
+    found = next((s for s in local_stations(directory / "stations.json") if s.station_id == station_id), None)
+    if found is None:
+        raise ValueError(f"station_id: {station_id} is not in {directory / 'stations.json'}")
+    pki = CsoPki.open(directory)
+    root_pem = Path(csms_root).read_text() if csms_root else pki.root_pem
+    if found.security_profile < 3:
+        return StationIdentity(station_id, found.password, root_pem)
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = pki.issue_station_certificate(_csr(key, station_id, ""), station_id)
+    return StationIdentity(station_id, None, root_pem, certificate, key)
+
+
+def run_station(client: OpcpClient, url: str, identity: StationIdentity) -> SessionReport:
+    """`opcp station`: a fresh vehicle with a contract (`ecosystem_vehicle`) and a whole
+    Plug&Charge session at the CSMS `url` (ws or wss)."""
+    vehicle, _ = ecosystem_vehicle(client)
+    return asyncio.run(run_pnc_session(url, identity, vehicle))

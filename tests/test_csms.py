@@ -447,3 +447,37 @@ def test_the_story_hop_through_the_csms_installs_a_contract(world):
     answer = through_csms(CpoBackend(world.client), vehicle.installation_req())
     assert answer.status == "Accepted"
     assert vehicle.accept(answer.exi_response).emaid == emaid
+
+
+def test_the_local_ecosystem_as_opcp_up_and_opcp_station_run_it(served):
+    """`opcp serve` as a process (its certificates name its own OCSP responder), the CSMS as
+    `opcp up` starts it, and a station session per security profile as `opcp station` runs it,
+    with a vehicle and contract made by the ecosystem's own services (EST, CPS)."""
+    import threading
+
+    from simulators.station import local_identity, run_station
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    csms_client = OpcpClient(load(served.data_dir / "target.toml"))
+    station_client = OpcpClient(load(served.data_dir / "target.toml"))
+    running = asyncio.run_coroutine_threadsafe(csms.start_local(
+        served.data_dir, csms_client, port=0, tls_port=0, ocsp_responder=f"{served.base_url}/ocsp"), loop).result(30)
+    try:
+        help_text = "\n".join(csms.connection_help(running))
+        assert running.ws_url in help_text and running.wss_url in help_text and "stations.json" in help_text
+        reports = {}
+        for station_id, url in (("CS-001", running.ws_url), ("CS-002", running.wss_url), ("CS-003", running.wss_url)):
+            reports[station_id] = run_station(station_client, url, local_identity(served.data_dir, station_id))
+    finally:
+        asyncio.run_coroutine_threadsafe(running.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        csms_client.close()
+        station_client.close()
+    for station_id, report in reports.items():
+        assert report.transaction_status == "Accepted", (station_id, report.steps)
+        assert report.certificate_status == "Accepted", (station_id, report.steps)
+    assert {s.station_id: s.profile for s in running.csms.stations.values()} == {
+        "CS-001": 1, "CS-002": 2, "CS-003": 3}
