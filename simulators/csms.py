@@ -440,7 +440,8 @@ async def start(config: CsmsConfig, client: OpcpClient, *, party: int = 0, host:
     pki = CsoPki.open(pki_dir, config.organization, hosts=(host, "localhost")) if pki_dir else None
     services = CertificateServices(client, party, config.ocsp_responder)
     csms = Csms(config, services, pki)
-    common = {"subprotocols": [SUBPROTOCOL], "process_request": csms.process_request}
+    common = {"subprotocols": [SUBPROTOCOL], "process_request": csms.process_request,
+              "select_subprotocol": _select_subprotocol}
     servers = [await websockets.serve(csms.handler, host, port, **common)]
     ws_url = f"ws://{host}:{servers[0].sockets[0].getsockname()[1]}"
     wss_url = None
@@ -450,6 +451,12 @@ async def start(config: CsmsConfig, client: OpcpClient, *, party: int = 0, host:
         wss_url = f"wss://{host}:{servers[1].sockets[0].getsockname()[1]}"
     log.info("CSMS on %s%s", ws_url, f" and {wss_url}" if wss_url else "")
     return RunningCsms(csms, ws_url, wss_url, servers)
+
+
+def _select_subprotocol(connection: ServerConnection, offered) -> str | None:
+    # OCPP 2.0.1 Part 4 3.2: without ocpp2.0.1 on offer the handshake completes without a
+    # subprotocol and the CSMS closes at once (the handler does), rather than answering 400.
+    return SUBPROTOCOL if SUBPROTOCOL in offered else None
 
 
 LOCAL_PORT, LOCAL_TLS_PORT = 9000, 9443

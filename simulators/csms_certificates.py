@@ -410,7 +410,8 @@ class CertificateServices:
     @staticmethod
     def _verdict(statuses: list[object]) -> AuthorizeAnswer:
         if any(isinstance(s, Revoked) for s in statuses):
-            return AuthorizeAnswer("Blocked", "CertificateRevoked", "authorize.ocsp", "revoked")
+            # C07.FR.16: a revoked chain is certificateStatus CertificateRevoked, status Invalid.
+            return AuthorizeAnswer("Invalid", "CertificateRevoked", "authorize.ocsp", "revoked")
         if any(isinstance(s, Unknown) for s in statuses):
             return AuthorizeAnswer("Invalid", "CertChainError", "authorize.ocsp",
                                    "a responder does not know a certificate of the chain")

@@ -213,6 +213,18 @@ def _foreign_identity(running) -> StationIdentity:
     return StationIdentity("CS-MTLS", None, running.root_pem, other.certificate_pem, other.key)
 
 
+def test_a_connection_without_the_ocpp201_subprotocol_is_closed(world):
+    async def scenario(running):
+        token = base64.b64encode(f"CS-WS:{PASSWORD}".encode()).decode()
+        async with websockets.connect(f"{running.ws_url}/CS-WS", subprotocols=["ocpp1.6"],
+                                      additional_headers={"Authorization": f"Basic {token}"}) as ws:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value.rcvd.code
+
+    assert _run(world, scenario) == 1002
+
+
 def test_a_station_certificate_from_another_ca_fails_the_tls_handshake(world, tmp_path):
     from simulators.csms_tls import CsoPki
 
@@ -367,9 +379,9 @@ def test_certificate_status_and_authorization_of_a_revoked_contract(world):
     assert status.status == "Accepted"
     assert ocsp.load_der_ocsp_response(base64.b64decode(status.ocsp_result)).certificate_status \
         is ocsp.OCSPCertStatus.REVOKED
-    assert (by_cert.id_token_info["status"], by_cert.certificate_status) == ("Blocked", "CertificateRevoked")
-    assert (by_hash.id_token_info["status"], by_hash.certificate_status) == ("Blocked", "CertificateRevoked")
-    assert tx.id_token_info["status"] == "Blocked"
+    assert (by_cert.id_token_info["status"], by_cert.certificate_status) == ("Invalid", "CertificateRevoked")
+    assert (by_hash.id_token_info["status"], by_hash.certificate_status) == ("Invalid", "CertificateRevoked")
+    assert tx.id_token_info["status"] == "Invalid"
 
 
 def test_authorization_needs_the_right_emaid_and_a_known_issuer(world):
