@@ -164,7 +164,7 @@ class CsoPki:
 
     def server_context(self) -> ssl.SSLContext:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP 2.0.1 A00.FR.306: TLS 1.2 or above
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP 2.0.1 profiles 2 and 3: TLS 1.2 or above
         ctx.load_cert_chain(self.server_cert_path, self.server_key_path)
         ctx.load_verify_locations(cadata=self.root_pem)
         ctx.verify_mode = ssl.CERT_OPTIONAL  # profile 3 stations present one, profile 2 none
