@@ -41,7 +41,7 @@ from cryptography.x509 import ocsp
 
 from opcp.client import OpcpClient
 from opcp.ocsp_client import OcspClient
-from simulators.common import ISO2, trusted_roots
+from simulators.common import ISO2, ActorError, trusted_roots
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.provisioning import EST_PREFIX, PKCS7, EnrollmentRefused
 from simulators.provisioning import _certs_only as certs_only
@@ -77,6 +77,7 @@ RESULT_RULES: dict[str, str] = {
     "exi.body": "the body is the request the action names (Install: CertificateInstallationReq, "
                 "Update: CertificateUpdateReq)",
     "ccp.refused": "the CCP gave no contract and no EXI to forward",
+    "rcp.roots": "the RCP's roots can be read (the trust anchors of every contract check)",
     "update.signature": "the CertificateUpdateReq verifies with its contract certificate",
     "update.chain": "the contract chain validates against the RCP's MO and V2G roots",
     "update.emaid": "eMAID is the contract certificate's CN",
@@ -167,17 +168,18 @@ class CertificateServices:
     def anchors(self) -> list[TrustAnchor]:
         """The RCP's MO and V2G roots, as contract trust anchors (cached ROOTS_TTL seconds)."""
         if self._roots is None or time.monotonic() - self._roots[0] > ROOTS_TTL:
-            with self._lock:
-                found = [TrustAnchor.of(r, Role.MO) for r in trusted_roots(self.client, "CPO", self.party, "mo")]
-                found += [TrustAnchor.of(r, Role.V2G) for r in
-                          trusted_roots(self.client, "CPO", self.party, "v2g")]
+            found = [TrustAnchor.of(r, Role.MO) for r in self.root_certificates("mo")]
+            found += [TrustAnchor.of(r, Role.V2G) for r in self.root_certificates("v2g")]
             self._roots = (time.monotonic(), found)
         return self._roots[1]
 
     def root_certificates(self, root_type: str) -> list[bytes]:
         """The RCP's roots of one type (v2g, mo), DER: what InstallCertificate sends stations."""
-        with self._lock:
-            return trusted_roots(self.client, "CPO", self.party, root_type)
+        try:
+            with self._lock:
+                return trusted_roots(self.client, "CPO", self.party, root_type)
+        except (ActorError, httpx.HTTPError) as exc:
+            raise Refused("rcp.roots", f"the RCP's {root_type} roots: {exc}") from None
 
     # ------------------------------------------------------------------ M01 / M02
     def ev_certificate(self, namespace: str, action: str, exi_request: str) -> EvCertificateAnswer:
@@ -213,6 +215,8 @@ class CertificateServices:
         try:
             with self._lock:
                 response = backend.certificate_installation(request, namespace)
+        except httpx.HTTPError as exc:
+            raise Refused("ccp.refused", f"the CCP cannot be reached ({type(exc).__name__})") from None
         except CcpUnavailable as exc:
             if exc.failed_res is not None:
                 # The CCP answered the vehicle (FAILED_NoCertificateAvailable, ...): processed,
@@ -235,8 +239,8 @@ class CertificateServices:
         chain = [res.contract_signature_cert_chain.certificate, *res.contract_signature_cert_chain.sub_certificates]
         try:
             result = validate_chain(chain, TrustStore(self.anchors()), purpose=Purpose.CONTRACT)
-        except ChainError:
-            return
+        except (ChainError, Refused):
+            return  # nothing learnt; the EV still gets its answer
         for info in result.chain[1:]:
             self._cas[issuer_key_hashes(info.cert)["sha256"]] = info.cert
         self._contracts[_plain(res.emaid)] = result.leaf.cert
@@ -244,7 +248,10 @@ class CertificateServices:
     def _update(self, message: V2GMessage, element: ET.Element) -> bytes:
         req = message.body
         assert isinstance(req, CertificateUpdateReq)
-        code = self._update_code(req, element)
+        try:
+            code = self._update_code(req, element)
+        except Refused:
+            code = "FAILED"  # the RCP or every OCSP responder out of reach: nothing can be said
         empty = CertificateChain(b"\x00")
         body = CertificateUpdateRes(
             response_code=code, sa_provisioning_certificate_chain=empty,
@@ -318,7 +325,10 @@ class CertificateServices:
         """M06: the DER OCSP response for the hash data (the station checks its signature;
         the CSMS checks it too when it knows the issuer)."""
         der, parsed = self.ocsp_by_hash(data)
-        issuer = self._known_issuer(data)
+        try:
+            issuer = self._known_issuer(data)
+        except Refused:
+            issuer = None  # the RCP is out of reach: the station verifies the response itself
         if issuer is not None:
             try:
                 verify_response(der, _serial_only(parsed.serial_number), issuer)
@@ -368,7 +378,7 @@ class CertificateServices:
             if hash_data:
                 return self._authorize_hashes(emaid, hash_data)
         except Refused as exc:
-            if exc.rule in ("authorize.ocsp", "ocsp.responder", "authorize.issuer"):
+            if exc.rule in ("authorize.ocsp", "ocsp.responder", "authorize.issuer", "rcp.roots"):
                 return AuthorizeAnswer("Unknown", "NoCertificateAvailable", exc.rule, exc.detail)
             return AuthorizeAnswer("Invalid", "CertChainError", exc.rule, exc.detail)
         return AuthorizeAnswer("Invalid", "NoCertificateAvailable", "authorize.token",

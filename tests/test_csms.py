@@ -493,3 +493,36 @@ def test_the_local_ecosystem_as_opcp_up_and_opcp_station_run_it(served):
         assert report.certificate_status == "Accepted", (station_id, report.steps)
     assert {s.station_id: s.profile for s in running.csms.stations.values()} == {
         "CS-001": 1, "CS-002": 2, "CS-003": 3}
+
+
+def test_a_target_out_of_reach_is_an_answer_not_a_crash(world):
+    """The CCP and RCP unreachable: the station still gets OCPP answers saying so."""
+    from dataclasses import replace
+
+    from tests.conftest import free_port
+
+    down = f"http://127.0.0.1:{free_port()}"
+    target = replace(world.client.target, base_url=down, token_url=f"{down}/oauth/token", base_urls={})
+    vehicle, emaid = world.contract_vehicle()
+    contract = vehicle.accept(CpoBackend(world.client).certificate_installation(vehicle.installation_req()))
+
+    async def main():
+        client = OpcpClient(target)
+        running = await csms.start(CsmsConfig(stations=STATIONS), client, port=0)
+        try:
+            async with connect(running.ws_url, _identity(running, "CS-WS")) as station:
+                await boot(station)
+                install = await ev_certificate(station, vehicle.installation_req())
+                update_req = _update_req(contract, vehicle.trusted_v2g_roots)
+                update = await ev_certificate(station, update_req, action="Update")
+                authorized = await station.call(call.Authorize(id_token={"id_token": emaid, "type": "eMAID"},
+                                                               certificate=contract_pem(contract)))
+                return install, update, authorized
+        finally:
+            await running.stop()
+            client.close()
+
+    install, update, authorized = asyncio.run(main())
+    assert install.status == "Failed" and "ccp.refused" in install.reason
+    assert parse(update.exi_response).body.response_code == "FAILED"
+    assert (authorized.id_token_info["status"], authorized.certificate_status) == ("Unknown", "NoCertificateAvailable")
