@@ -433,11 +433,15 @@ class RunningCsms:
 
 
 async def start(config: CsmsConfig, client: OpcpClient, *, party: int = 0, host: str = "127.0.0.1",
-                port: int = 9000, tls_port: int | None = None, pki_dir: Path | str | None = None) -> RunningCsms:
+                port: int = 9000, tls_port: int | None = None, pki_dir: Path | str | None = None,
+                tls_hosts: tuple[str, ...] | None = None) -> RunningCsms:
     """Serve stations on `ws://host:port` and, with `pki_dir` (the CPO's OCPP PKI, made there on
     first use), `wss://host:tls_port`. Port 0 picks free ports; the URLs name the real ones.
-    Stations connect to `<url>/<identity>`."""
-    pki = CsoPki.open(pki_dir, config.organization, hosts=(host, "localhost")) if pki_dir else None
+    Stations connect to `<url>/<identity>`. `tls_hosts` are the names and addresses the CSMS
+    certificate is made for (default: `host` and localhost; give the LAN address stations use
+    when `host` is 0.0.0.0); an existing certificate in `pki_dir` is kept."""
+    hosts = tls_hosts or (host, "localhost")
+    pki = CsoPki.open(pki_dir, config.organization, hosts=hosts) if pki_dir else None
     services = CertificateServices(client, party, config.ocsp_responder)
     csms = Csms(config, services, pki)
     common = {"subprotocols": [SUBPROTOCOL], "process_request": csms.process_request,
@@ -464,13 +468,14 @@ LOCAL_PORT, LOCAL_TLS_PORT = 9000, 9443
 
 async def start_local(data_dir: Path | str, client: OpcpClient, *, host: str = "127.0.0.1",
                       port: int = LOCAL_PORT, tls_port: int = LOCAL_TLS_PORT,
-                      ocsp_responder: str | None = None) -> RunningCsms:
+                      ocsp_responder: str | None = None, tls_hosts: tuple[str, ...] | None = None) -> RunningCsms:
     """The CSMS of a local ecosystem (`opcp up`): stations from `<data_dir>/csms/stations.json`
     and the OCPP PKI in `<data_dir>/csms/`, both made on first use; `ocsp_responder` is the
     ecosystem's (the reference's `<base>/ocsp`)."""
     directory = Path(data_dir) / "csms"
     config = CsmsConfig(stations=local_stations(directory / "stations.json"), ocsp_responder=ocsp_responder)
-    return await start(config, client, host=host, port=port, tls_port=tls_port, pki_dir=directory)
+    return await start(config, client, host=host, port=port, tls_port=tls_port, pki_dir=directory,
+                       tls_hosts=tls_hosts)
 
 
 def connection_help(running: RunningCsms) -> list[str]:
