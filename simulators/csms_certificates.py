@@ -26,7 +26,6 @@ Answers name the rule they applied (`RESULT_RULES`, docs/csms.md has the table).
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -75,7 +74,7 @@ RESULT_RULES: dict[str, str] = {
     "exi.base64": "exiRequest is base64",
     "exi.decode": "exiRequest decodes as an ISO 15118-2 V2G_Message",
     "exi.body": "the body is the request the action names (Install: CertificateInstallationReq, "
-                "Update: CertificateUpdateReq)",
+                "Update: CertificateUpdateReq; ISO 15118-20 has Install only)",
     "ccp.refused": "the CCP gave no contract and no EXI to forward",
     "rcp.roots": "the RCP's roots can be read (the trust anchors of every contract check)",
     "update.signature": "the CertificateUpdateReq verifies with its contract certificate",
@@ -196,7 +195,9 @@ class CertificateServices:
         except ValueError:
             raise Refused("exi.base64", "exiRequest is not base64") from None
         if namespace == ISO20:
-            # The project's codec speaks -2 only: a -20 request goes to the CCP unread.
+            if action != "Install":
+                raise Refused("exi.body", "ISO 15118-20 has no CertificateUpdate: only Install")
+            # The project's codec speaks -2 only: a -20 installation goes to the CCP unread.
             return self._install(request, namespace)
         try:
             element = exi.decode(request, "iso2")
@@ -340,11 +341,9 @@ class CertificateServices:
         algorithm = data.get("hash_algorithm")
         if algorithm not in HASHES:
             return None
+        wanted = str(data.get("issuer_key_hash", "")).lower()
         for cert in [a.cert for a in self.anchors()] + list(self._cas.values()):
-            point = cert.public_key().public_bytes(serialization.Encoding.X962,
-                                                   serialization.PublicFormat.UncompressedPoint)
-            digest = hashlib.new(algorithm.lower(), point).hexdigest()
-            if digest == str(data.get("issuer_key_hash", "")).lower():
+            if hash_data(cert, cert, "", algorithm)["issuer_key_hash"] == wanted:
                 return cert
         return None
 

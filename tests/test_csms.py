@@ -308,13 +308,16 @@ def test_a_vehicle_without_a_contract_gets_the_ccps_failed_answer(world):
             return (await ev_certificate(station, vehicle.installation_req()),
                     await ev_certificate(station, b"\x80\x98not exi"),
                     await ev_certificate(station, vehicle.installation_req(), action="Update"),
-                    await ev_certificate(station, vehicle.installation_req(), namespace="urn:iso:15118:9:MsgDef"))
+                    await ev_certificate(station, vehicle.installation_req(), namespace="urn:iso:15118:9:MsgDef"),
+                    await ev_certificate(station, b"\x80-20 request", action="Update",
+                                         namespace="urn:iso:15118:20:2022:MsgDef"))
 
-    failed_res, garbage, wrong_body, wrong_ns = _run(world, scenario)
+    failed_res, garbage, wrong_body, wrong_ns, update_20 = _run(world, scenario)
     # Processed: Accepted, and the EV reads FAILED_... in the Res itself (OCPP M01).
     assert failed_res.status == "Accepted"
     assert parse(failed_res.exi_response).body.response_code == "FAILED_NoCertificateAvailable"
-    for answer, rule in ((garbage, "exi.decode"), (wrong_body, "exi.body"), (wrong_ns, "exi.namespace")):
+    for answer, rule in ((garbage, "exi.decode"), (wrong_body, "exi.body"), (wrong_ns, "exi.namespace"),
+                         (update_20, "exi.body")):
         assert answer.status == "Failed" and answer.exi_response is None
         assert rule in answer.reason
 
