@@ -42,8 +42,7 @@ from opcp.client import OpcpClient
 from opcp.ocsp_client import OcspClient
 from simulators.common import ISO2, ActorError, trusted_roots
 from simulators.cpo import CcpUnavailable, CpoBackend
-from simulators.provisioning import EST_PREFIX, PKCS7, EnrollmentRefused
-from simulators.provisioning import _certs_only as certs_only
+from simulators.provisioning import PKCS7, EnrollmentRefused, certs_only
 from v2g import exi, xmldsig
 from v2g.contract_data import decode_installation_res
 from v2g.errors import V2GError
@@ -160,9 +159,9 @@ class CertificateServices:
     _contracts: dict[str, x509.Certificate] = field(default_factory=dict, repr=False)  # eMAID -> leaf
 
     # ------------------------------------------------------------------ target access
-    def _call(self, method: str, service: str, path: str, **kwargs):
+    def _op(self, name: str, path_params: dict[str, str] | None = None, **kwargs):
         with self._lock:  # one OpcpClient (token cache, exchange log) for every station
-            return self.client.call(method, service, path, role="CPO", party=self.party, **kwargs)
+            return self.client.op(name, path_params, role="CPO", party=self.party, **kwargs)
 
     def anchors(self) -> list[TrustAnchor]:
         """The RCP's MO and V2G roots, as contract trust anchors (cached ROOTS_TTL seconds)."""
@@ -435,11 +434,11 @@ class CertificateServices:
         except ValueError as exc:
             raise Refused("sign.est", f"csr is not a PEM certificate request ({exc})") from None
         body = base64.encodebytes(csr.public_bytes(serialization.Encoding.DER))
-        got = self._call("POST", "est", f"{EST_PREFIX}/cpo/simpleenroll/ISO15118-2", content=body,
-                         headers={"Content-Type": "application/pkcs10", "Accept": PKCS7})
+        got = self._op("simpleEnroll-CPO", {"isoVersion": "ISO15118-2"}, content=body,
+                       headers={"Content-Type": "application/pkcs10", "Accept": PKCS7})
         if got.status != 200:
             raise Refused("sign.est", f"simpleenroll answered {got.status} {got.response_body[:200]}")
-        cacerts = self._call("GET", "est", f"{EST_PREFIX}/cpo/cacerts/ISO15118-2/secp256r1")
+        cacerts = self._op("caCerts-CPO", {"isoVersion": "ISO15118-2", "algorithm": "secp256r1"})
         try:
             issued = certs_only(got, "simpleenroll")
             path = order_chain([*issued[:1], *certs_only(cacerts, "cacerts")])
