@@ -41,9 +41,9 @@ class Habit:
     status: int  # the refusal's status
     oauth_code: str | None = None  # the RFC 6749 error code, for the token endpoint
 
-    def refusal(self) -> ApiError:
-        text = (f"{self.field}: {self.bends} (compatibility rule {self.rule}: {self.what}, as"
-                f" {self.clients} do; this reference refuses it because it runs strict)")
+    def refusal(self, why: str) -> ApiError:
+        text = (f"{self.field}: {self.bends} (compatibility rule {self.rule}: {self.what};"
+                f" clients: {self.clients}; refused here because {why})")
         if self.oauth_code:
             return OAuthError(self.status, self.oauth_code, text)
         return (NotFound if self.status == 404 else BadRequest)(text)
@@ -104,7 +104,8 @@ def accommodate(ref: Reference, request: web.Request, name: str) -> None:
     """Let the request's habit through and remember it, or raise its refusal."""
     habit = HABITS[name]
     if refuses(ref, name):
-        raise habit.refusal()
+        raise habit.refusal("this reference runs strict" if ref.strict
+                            else f"the fault switch {habit.fault} is on")
     request.setdefault(FINDINGS, []).append(name)
 
 
