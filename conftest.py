@@ -17,6 +17,7 @@ pytest_plugins = [
     "features.steps.rcp_steps",
     "features.steps.pcp_steps",
     "features.steps.est_steps",
+    "features.steps.clients_steps",
     "features.steps.cps_steps",
     "features.steps.ccp_steps",
     "features.steps.webhook_steps",  # after the CCP steps it builds contracts with

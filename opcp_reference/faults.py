@@ -110,6 +110,22 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("ccp-ignores-always-return-exi", "a vehicle the CCP has nothing for gets a plain Error,"
           " not the FAILED CertificateInstallationRes alwaysReturnEXI (default true) asks for",
           "ccp.feature"),
+    # One per client habit of opcp_reference/compat.py: refuses that habit alone, as strict
+    # mode refuses them all.
+    Fault("compat-refuse-audience-base-url", "the token endpoint refuses the deployment's own"
+          " base URL as audience (breaks CitrineOS)", "clients.feature"),
+    Fault("compat-refuse-missing-audience", "the token endpoint refuses a request without"
+          " audience (breaks MaEVe)", "clients.feature"),
+    Fault("compat-refuse-form-token", "the token endpoint takes JSON only (breaks CitrineOS and"
+          " every RFC 6749 client)", "clients.feature"),
+    Fault("compat-refuse-est-well-known-short", "EST answers 404 at /.well-known/{ca}/cacerts"
+          " and /.well-known/{ca}/simpleenroll (breaks CitrineOS)", "clients.feature"),
+    Fault("compat-refuse-est-no-prefix", "EST answers 404 at /{ca}/simpleenroll/{iso} (breaks"
+          " MaEVe)", "clients.feature"),
+    Fault("compat-refuse-est-no-algorithm", "EST answers 404 at /{ca}/cacerts/{iso} without"
+          " the algorithm (breaks MaEVe)", "clients.feature"),
+    Fault("est-chain-root-first", "cacerts lists the root first (CitrineOS takes Sub-CA 2 for"
+          " the V2G root)", "clients.feature"),
     Fault("cps-signs-with-foreign-key", "the CPS signs contract data with a key that is not its"
           " certificate's: no vehicle can verify what it is given", "story.feature"),
     Fault("pcp-delete-no-cascade", "deleting a provisioning certificate leaves its contracts in"
