@@ -11,7 +11,7 @@ from pytest_bdd import parsers, then, when
 from features.support.client_habits import SPEC_CACERTS, der_set, listed_certificates, secc_csr
 from features.support.context import Scenario
 from features.support.rules import checks
-from opcp.client import OpcpClient
+from opcp.client import OpcpClient, path_of
 
 
 def _call(api: OpcpClient, ctx: Scenario, method: str, service: str, path: str, **kwargs):
@@ -29,7 +29,7 @@ def token_base_url(api: OpcpClient, scenario_ctx: Scenario):
 @then("the token opens the root certificate pool")
 def token_opens_rcp(api: OpcpClient, scenario_ctx: Scenario):
     token = scenario_ctx.response.json()["access_token"]
-    got = api.call("GET", "rcp", "/v1/root/rootCerts", token=token)
+    got = api.op("getAllRootCerts", token=token)
     assert got.status == 200, (
         f"the token issued was refused by the root certificate pool ({got.status}): "
         f"{got.response_body[:300]}")
@@ -55,13 +55,13 @@ def enroll_at(api: OpcpClient, scenario_ctx: Scenario, path: str):
 def same_as_spec_path(api: OpcpClient, scenario_ctx: Scenario):
     got = listed_certificates(scenario_ctx.response.response.content)
     ca = scenario_ctx.saved["ca"]
-    spec = api.call("GET", "est", SPEC_CACERTS.format(ca=ca), role=scenario_ctx.role,
-                    party=scenario_ctx.party)
+    spec = api.op(f"caCerts-{ca.upper()}", SPEC_CACERTS, role=scenario_ctx.role,
+                  party=scenario_ctx.party)
     assert spec.status == 200, f"the role table's cacerts path answered {spec.status}"
     want = listed_certificates(spec.response.content)
     assert der_set(got) == der_set(want), (
         f"the alias answered {len(got)} certificates that are not the {len(want)} of "
-        f"{SPEC_CACERTS.format(ca=ca)}")
+        f"{path_of(f'caCerts-{ca.upper()}', SPEC_CACERTS)}")
 
 
 @then("the answer is one certificate for my CSR")
@@ -87,8 +87,7 @@ def listed_leaf_first(api: OpcpClient, scenario_ctx: Scenario):
     assert root.issuer == root.subject, (
         f"the last certificate ({names[-1]}) is not a root: a client taking the last one for "
         f"the V2G root installs the wrong trust anchor")
-    pool = api.call("GET", "rcp", "/v1/root/rootCerts", role=scenario_ctx.role,
-                    party=scenario_ctx.party).json()
+    pool = api.op("getAllRootCerts", role=scenario_ctx.role, party=scenario_ctx.party).json()
     anchors = {base64.b64decode(r["caCertificate"])
                for r in pool["RootCertificateCollection"]["rootCertificates"]}
     assert root.public_bytes(serialization.Encoding.DER) in anchors, (

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-SPEC_CACERTS = "/.well-known/est/{ca}/cacerts/ISO15118-2/secp256r1"  # the role table's path
+# The path parameters of the role table's cacerts operations for ISO 15118-2 on P-256.
+SPEC_CACERTS = {"isoVersion": "ISO15118-2", "algorithm": "secp256r1"}
 
 
 def secc_csr() -> tuple[str, ec.EllipticCurvePrivateKey]:
