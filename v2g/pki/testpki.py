@@ -98,8 +98,8 @@ def _layout_20(alg: Algorithm) -> list[tuple[str, str, str | None, str]]:
         ("oem1.root", "oem_root", None, f"OPCP OEM Root CA 20-{t}"),
         ("oem1.sub1", "oem_sub1", "oem1.root", f"OPCP OEM Sub1 CA 20-{t}"),
         ("oem1.sub2", "oem_sub2", "oem1.sub1", f"OPCP OEM Sub2 CA 20-{t}"),
-        ("oem1.prov", "oem_prov_leaf", "oem1.sub2", f"OPCVIN2000000000{n}"),
-        ("oem1.vehicle", "vehicle_leaf", "oem1.sub2", f"OPCVIN2000000000{n}"),
+        ("oem1.prov", "oem_prov_leaf", "oem1.sub2", f"OPCVIN20000000000{n}"),
+        ("oem1.vehicle", "vehicle_leaf", "oem1.sub2", f"OPCVIN20000000000{n}"),
     ]
     return [(f"{t}.{name}", profile_name(prof, alg), f"{t}.{issuer}" if issuer else None, cn)
             for name, prof, issuer, cn in rows]
