@@ -24,8 +24,17 @@ LEAVES = [("mo.contract", Purpose.CONTRACT, Role.V2G), ("mo1.contract", Purpose.
           ("cps.leaf", Purpose.CPS, Role.V2G), ("cpo.secc", Purpose.SECC, Role.V2G)]
 
 
-def _der(b: x509.CertificateBuilder, key, alg: Algorithm) -> x509.Certificate:
-    return b.sign(key, None if alg is Algorithm.ED448 else hashes.SHA512())
+def _signed(cn: str, public_key, issuer, ca: bool) -> x509.Certificate:
+    """A certificate built by hand (outside any profile), signed by ``issuer``'s key."""
+    now = dt.datetime.now(dt.UTC)
+    b = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+         .issuer_name(issuer.cert.subject).public_key(public_key)
+         .serial_number(x509.random_serial_number())
+         .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True))
+    return b.sign(issuer.key, None if isinstance(issuer.key, ed448.Ed448PrivateKey)
+                  else hashes.SHA512())
 
 
 def test_the_20_layout_covers_every_20_profile(pki20: TestPki) -> None:
@@ -89,17 +98,9 @@ def test_a_20_chain_is_no_2_chain(pki20, tag) -> None:
 
 @pytest.mark.parametrize("tag", TAGS)
 def test_a_p256_leaf_in_a_20_chain_is_refused_naming_the_rule(pki20, tag) -> None:
-    alg = TAGS[tag]
     sub2 = pki20[f"{tag}.mo.sub2"]
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
-    leaf = _der(x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DEOPCX00000001")]))
-                .issuer_name(sub2.cert.subject).public_key(key.public_key())
-                .serial_number(7).not_valid_before(now - dt.timedelta(hours=1))
-                .not_valid_after(now + dt.timedelta(days=1))
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True),
-                sub2.key, alg)
+    leaf = _signed("DEOPCX00000001", ec.generate_private_key(ec.SECP256R1()).public_key(), sub2,
+                   ca=False)
     chain = [leaf, *[c.cert for c in pki20.chain(f"{tag}.mo.sub2")]]
     with pytest.raises(ChainError) as err:
         validate_chain(chain, [pki20.root_of(f"{tag}.mo.sub2").cert], iso="20")
@@ -111,14 +112,7 @@ def test_algorithms_do_not_mix_in_a_20_chain(pki20) -> None:
     # An Ed448 Sub-CA 2 under the P-521 Sub-CA 1: refused at the Sub-CA 2.
     p521_sub1 = pki20["p521.mo.sub1"]
     key = ed448.Ed448PrivateKey.generate()
-    now = dt.datetime.now(dt.UTC)
-    sub2 = _der(x509.CertificateBuilder()
-                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mixed")]))
-                .issuer_name(p521_sub1.cert.subject).public_key(key.public_key())
-                .serial_number(8).not_valid_before(now - dt.timedelta(hours=1))
-                .not_valid_after(now + dt.timedelta(days=1))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True),
-                p521_sub1.key, Algorithm.SECP521R1)
+    sub2 = _signed("mixed", key.public_key(), p521_sub1, ca=True)
     leaf = issue("contract_leaf_20_ed448", "DEOPCX00000002", _held(sub2, key, "v2g_mo_sub2_20_ed448"))
     with pytest.raises(ChainError) as err:
         validate_chain([leaf.cert, sub2, p521_sub1.cert], [pki20["p521.v2g.root"].cert], iso="20")
