@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448
 
 from opcp.errors import BadRequest, Conflict, NotFound
 from opcp.ocsp_client import AsyncOcspClient
@@ -45,7 +45,7 @@ from v2g.pki.ocsp import (
     respond,
 )
 from v2g.pki.profiles import profile as _profile
-from v2g.pki.testpki import LAYOUT, TestPki
+from v2g.pki.testpki import LAYOUT, LAYOUT_20, TestPki
 
 log = logging.getLogger("opcp.reference.pki")
 
@@ -57,6 +57,20 @@ OCSP_PATH = "/ocsp"
 REFERENCE_LAYOUT = LAYOUT + [
     ("v2g1.oem.sub1", "oem_sub1", "v2g1.root", "OPCP OEM Sub1 CA V2G 1"),
     ("v2g1.oem.sub2", "oem_sub2", "v2g1.oem.sub1", "OPCP OEM Sub2 CA V2G 1"),
+]
+
+# The ISO 15118-20 CAs EST issues from, per -20 algorithm (prefix `p521.` or `ed448.`): the
+# V2G root with its CPO, CPS and MO Sub-CAs from the toolkit's -20 layout, and an OEM chain
+# under that root for EST `oem` and `veh`. Stored beside the -2 CAs; their roots do not
+# enter the RCP, which tags roots by ISO part elsewhere (issue 19 point 3).
+_EST_20_CAS = ("v2g.root", "cpo.sub1", "cpo.sub2", "cps.sub1", "cps.sub2", "mo.sub1", "mo.sub2")
+REFERENCE_LAYOUT_20 = [row for row in LAYOUT_20 if row[0].split(".", 1)[1] in _EST_20_CAS] + [
+    row
+    for tag, alg in (("p521", "_20"), ("ed448", "_20_ed448"))
+    for row in (
+        (f"{tag}.oem.sub1", f"oem_sub1{alg}", f"{tag}.v2g.root", f"OPCP OEM Sub1 CA V2G 20-{tag}"),
+        (f"{tag}.oem.sub2", f"oem_sub2{alg}", f"{tag}.oem.sub1", f"OPCP OEM Sub2 CA V2G 20-{tag}"),
+    )
 ]
 
 # rootType of each TestPki root in the RCP.
@@ -79,14 +93,16 @@ def ocsp_url(store: Store) -> str:
 
 
 def build(store: Store, base_url: str, now: dt.datetime | None = None) -> TestPki:
-    """Build the PKI once and store it (CAs sealed); returns it so roots can enter the RCP."""
-    pki = TestPki.build(ocsp_url=base_url.rstrip("/") + OCSP_PATH, now=now,
-                        layout=REFERENCE_LAYOUT)
+    """Build the PKI once and store it (CAs sealed); returns its ISO 15118-2 part, whose roots
+    enter the RCP. The ISO 15118-20 CAs (``REFERENCE_LAYOUT_20``) are stored too, for EST."""
+    url = base_url.rstrip("/") + OCSP_PATH
+    pki = TestPki.build(ocsp_url=url, now=now, layout=REFERENCE_LAYOUT)
+    pki20 = TestPki.build(ocsp_url=url, now=now, layout=REFERENCE_LAYOUT_20)
     issued_at = (now or dt.datetime.now(dt.UTC)).isoformat()
     with store.tx() as db:
         db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('public_base_url', ?)",
                    (base_url.rstrip("/"),))
-        for name, entry in pki.entries.items():
+        for name, entry in [*pki.entries.items(), *pki20.entries.items()]:
             issued = entry.issued
             if issued.profile.is_ca or issued.profile.ocsp_signing:
                 hashes_ = issuer_key_hashes(issued.cert)
@@ -153,10 +169,10 @@ def issuer_for_signing(store: Store, name: str) -> Issued:
     return Issued(x509.load_der_x509_certificate(bytes(row["der"])), key, _profile(row["profile"]))
 
 
-def _unseal(store: Store, row) -> ec.EllipticCurvePrivateKey:
+def _unseal(store: Store, row) -> ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey:
     pem = store.sealer.unseal(bytes(row["key_sealed"]), _seal_context(row["name"]))
     key = serialization.load_pem_private_key(pem, None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert isinstance(key, ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey)
     return key
 
 

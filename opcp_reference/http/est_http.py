@@ -72,16 +72,16 @@ def _enroll(ca: str):
 
 def _cacerts(ca: str):
     async def ca_certs(request: web.Request, ref: Reference, who: Principal):
-        return _pkcs7(est.ca_certs(ref.store, ca, request.match_info["isoVersion"],
-                                   request.match_info["algorithm"]), ref)
+        iso = request.match_info["isoVersion"]
+        # An alias without {algorithm}: the CA's curve, the first this ecosystem offers.
+        algorithm = request.match_info.get("algorithm") or est.default_algorithm(iso)
+        return _pkcs7(est.ca_certs(ref.store, ca, iso, algorithm), ref)
 
     return ca_certs
 
 
 HANDLERS = {}
 ALIASES: list[Alias] = []
-# cacerts without {algorithm}: the CA's curve, the first this ecosystem offers.
-_CURVE = {"algorithm": est.OFFERED_ALGORITHMS[0]}
 _ISO2 = {"isoVersion": "ISO15118-2"}
 for _ca in est.CAS:
     _up = _ca.upper()
@@ -95,11 +95,11 @@ for _ca in est.CAS:
         Alias("GET", f"/.well-known/est/{_ca}/cacerts/{{isoVersion}}/{{algorithm}}/", _cacerts_op),
         # Client habits.
         Alias("POST", f"/{_ca}/simpleenroll/{{isoVersion}}", _enroll_op, "est-no-prefix"),
-        Alias("GET", f"/{_ca}/cacerts/{{isoVersion}}", _cacerts_op, "est-no-algorithm", _CURVE),
+        Alias("GET", f"/{_ca}/cacerts/{{isoVersion}}", _cacerts_op, "est-no-algorithm"),
         Alias("GET", f"/.well-known/est/{_ca}/cacerts/{{isoVersion}}", _cacerts_op,
-              "est-no-algorithm", _CURVE),
+              "est-no-algorithm"),
         Alias("POST", f"/.well-known/{_ca}/simpleenroll", _enroll_op, "est-well-known-short",
               _ISO2),
         Alias("GET", f"/.well-known/{_ca}/cacerts", _cacerts_op, "est-well-known-short",
-              {**_ISO2, **_CURVE}),
+              _ISO2),
     ]

@@ -7,6 +7,11 @@ the certificate, its key and its signature load fine. ``read_cert`` therefore tr
 ``cryptography`` first and falls back to asn1crypto (which reads BER) for the
 extensions, and says so in ``der_error`` so callers can report a compatibility finding
 instead of crashing or silently accepting.
+
+``alt_public_key`` reads the X448 key-agreement key an ISO 15118-20 Ed448 OEM provisioning
+certificate carries as its "Alternate Subject Public Key" ([V2G20-2534]): the X.509
+subjectAltPublicKeyInfo extension (ITU-T X.509 (2019) 9.8, OID 2.5.29.72), whose value is a
+SubjectPublicKeyInfo.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from asn1crypto import x509 as ax
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x448
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, ObjectIdentifier
 
-__all__ = ["CertInfo", "CertParseError", "display_dn", "load_cert", "read_cert", "signature_verifies"]
+__all__ = ["ALT_PUBLIC_KEY_OID", "CertInfo", "CertParseError", "alt_public_key", "display_dn",
+           "load_cert", "read_cert", "signature_verifies"]
+
+ALT_PUBLIC_KEY_OID = ObjectIdentifier("2.5.29.72")  # id-ce-subjectAltPublicKeyInfo
 
 
 class CertParseError(ValueError):
@@ -236,3 +244,23 @@ def read_cert(data: bytes | x509.Certificate) -> CertInfo:
         critical=f["critical"],
         der_error=der_error,
     )
+
+
+def alt_public_key(
+    item: x509.Certificate | x509.CertificateSigningRequest,
+) -> x448.X448PublicKey | None:
+    """The X448 key of a certificate's (or a CSR's requested) subjectAltPublicKeyInfo
+    extension; None when there is none. ValueError when it is there but not an X448 key."""
+    try:
+        ext = item.extensions.get_extension_for_oid(ALT_PUBLIC_KEY_OID)
+    except x509.ExtensionNotFound:
+        return None
+    value = ext.value
+    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"subjectAltPublicKeyInfo is not a SubjectPublicKeyInfo: {exc}") from exc
+    if not isinstance(key, x448.X448PublicKey):
+        raise ValueError(f"subjectAltPublicKeyInfo holds a {type(key).__name__}, not an X448 key")
+    return key
