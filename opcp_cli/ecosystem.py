@@ -21,6 +21,7 @@ from opcp.models.webhook import EVENTS
 from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.server import open_reference, write_target_file
+from simulators import csms
 from simulators.webhook_receiver import Receiver
 from simulators.webhook_receiver import create_app as receiver_app
 
@@ -32,6 +33,8 @@ class UpSettings:
     port: int = 8080
     receiver_port: int = 8090
     tls: bool = False
+    csms_port: int | None = 9000  # None: no CSMS
+    csms_tls_port: int = 9443
 
 
 def _tls(data_dir: Path):
@@ -70,6 +73,14 @@ def subscribe_parties(target_file: Path, receiver: Receiver, receiver_url: str) 
     return subscribed
 
 
+async def _start_csms(settings: UpSettings, target_file: Path, base_url: str) -> csms.RunningCsms:
+    """The CPO's OCPP 2.0.1 CSMS (docs/csms.md), a client of the reference like any other."""
+    client = OpcpClient(load_target(target_file))
+    return await csms.start_local(settings.data_dir, client, host=settings.host,
+                                  port=settings.csms_port or 0, tls_port=settings.csms_tls_port,
+                                  ocsp_responder=f"{base_url}/ocsp")
+
+
 async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     scheme = "https" if settings.tls else "http"
     base_url = f"{scheme}://{settings.host}:{settings.port}"
@@ -97,6 +108,12 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     print(f"target file:       {target_file}   (opcp check --target {target_file})", flush=True)
     print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
           f"{', '.join(subscribed)})", flush=True)
+    csms_running = None
+    if settings.csms_port is not None:
+        csms_running = await _start_csms(settings, target_file, base_url)
+        for line in csms.connection_help(csms_running):
+            print(line, flush=True)
+        print(f"a station session: opcp station --data-dir {settings.data_dir}", flush=True)
     print("ready; Ctrl-C stops", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -107,6 +124,9 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     try:
         await stop.wait()
     finally:
+        if csms_running is not None:
+            await csms_running.stop()
+            csms_running.csms.services.client.close()
         for runner in reversed(runners):
             await runner.cleanup()
         ref.store.close()

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 
+import httpx
 import websockets
 from ocpp.exceptions import SecurityError
 from ocpp.routing import after, on
@@ -442,7 +443,11 @@ async def start(config: CsmsConfig, client: OpcpClient, *, party: int = 0, host:
     when `host` is 0.0.0.0); an existing certificate in `pki_dir` is kept."""
     hosts = tls_hosts or (host, "localhost")
     pki = CsoPki.open(pki_dir, config.organization, hosts=hosts) if pki_dir else None
-    services = CertificateServices(client, party, config.ocsp_responder)
+    # The CSMS asks responders with the target's TLS settings (a local CA under `opcp up --tls`).
+    tls = client.target.tls
+    services = CertificateServices(client, party, config.ocsp_responder,
+                                   http=httpx.Client(timeout=10, verify=tls.httpx_verify(),
+                                                     cert=tls.httpx_cert()))
     csms = Csms(config, services, pki)
     common = {"subprotocols": [SUBPROTOCOL], "process_request": csms.process_request,
               "select_subprotocol": _select_subprotocol}

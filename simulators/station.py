@@ -238,6 +238,7 @@ class SessionReport:
     certificate_status_at_authorize: str | None = None
     transaction_id: str | None = None
     transaction_status: str | None = None
+    ended: bool = False  # the transaction was started with an accepted token and ended
     steps: list[str] = field(default_factory=list)
 
 
@@ -294,6 +295,7 @@ async def run_pnc_session(url: str, identity: StationIdentity, vehicle: Vehicle,
             meter_value=[_meter(meter_wh[1])]))
         await station.call(call.StatusNotification(timestamp=_now(), connector_status="Available",
                                                    evse_id=evse_id, connector_id=1))
+        report.ended = report.transaction_status == "Accepted"
         report.steps.append(f"transaction {tid}: Started ({report.transaction_status}), Updated, Ended")
         return report
 
