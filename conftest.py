@@ -12,6 +12,7 @@ import pytest
 pytest_plugins = [
     "features.support.runner",
     "opcp_reference.suite_plugin",  # the embedded target when no --target is given
+    "opcp_cli.wire_plugin",  # --wire-variant: a conformant variant played by a proxy
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
