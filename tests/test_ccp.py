@@ -401,3 +401,46 @@ def test_a_deleted_or_rekeyed_provisioning_certificate_fails_the_next_request(wo
         "vehicleCertificate": b64(leaf.der)}, NO, FakeChecker()))
     with pytest.raises(BadRequest, match="not the provisioning certificate the pool holds"):
         _ask(world, car)  # the old car's certificate, the pool's new one
+
+
+def _as_contract_data_v1(body: dict, contract_emaid: str) -> dict:
+    """The request in cps.v1.json's shape for the deprecated pair ("contract-data")."""
+    data = body["contractData"]
+    return {**body, "emaid": contract_emaid, "contractData": {
+        "contractSignatureCertChain": {
+            "contractSignatureCertChainCertificate": data["contractCertificate"],
+            "contractSignatureCertChainSubCertificates": [data["contractSubCa2Certificate"],
+                                                          data["contractSubCa1Certificate"]]},
+        "contractSignatureEncryptedPrivateKey": data["contractSignatureEncryptedPrivateKey"],
+        "dHpublickey": data["dHpublickey"], "emaid": contract_emaid}}
+
+
+def test_the_deprecated_pair_takes_the_specs_contract_data_shape(world):
+    car, e = vehicle(world), emaid()
+    body = _as_contract_data_v1(contract_body(world, car, e), e)
+    answer = cps.create_signed(world["store"], MO, body, NO)
+    assert answer["emaid"] == e and answer["pcid"] == car.pcid
+    cps.create_and_forward(world["store"], MO, body, NO)
+    assert install(world, car)[1].emaid == e
+
+
+def test_the_contract_data_shape_is_checked_field_by_field(world):
+    car, e = vehicle(world), emaid()
+    body = _as_contract_data_v1(contract_body(world, car, e), e)
+    chain = body["contractData"]["contractSignatureCertChain"]
+    too_many = {**body, "contractData": {**body["contractData"], "contractSignatureCertChain": {
+        **chain, "contractSignatureCertChainSubCertificates": chain[
+            "contractSignatureCertChainSubCertificates"] * 2}}}
+    with pytest.raises(BadRequest, match="contractSignatureCertChainSubCertificates: must list 1 or 2"):
+        cps.create_signed(world["store"], MO, too_many, NO)
+    other = emaid()
+    wrong = {**body, "contractData": {**body["contractData"], "emaid": other}}
+    with pytest.raises(BadRequest, match="contractData.emaid"):
+        cps.create_signed(world["store"], MO, wrong, NO)
+    broken = {**body, "contractData": {**body["contractData"], "contractSignatureCertChain": {
+        **chain, "contractSignatureCertChainCertificate": "bm90IGEgY2VydA=="}}}
+    with pytest.raises(BadRequest, match="contractSignatureCertChainCertificate: is not a DER"):
+        cps.create_signed(world["store"], MO, broken, NO)
+    missing = {**body, "contractData": {k: v for k, v in body["contractData"].items() if k != "dHpublickey"}}
+    with pytest.raises(BadRequest, match="dHpublickey: is required"):
+        cps.create_signed(world["store"], MO, missing, NO)

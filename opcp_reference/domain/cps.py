@@ -184,23 +184,54 @@ def _pcid_in_pool(store: Store, pcid: str) -> sqlite3.Row:
     return row
 
 
+_CHAIN_V1 = "contractData.contractSignatureCertChain."
+
+
+def _contract_data(data: object, operation: str) -> tuple[dict, dict[str, str]]:
+    """The ContractData members of a request's contractData, and the name each has in the
+    request (for errors). signContractData takes cps.v1.json's ContractData; the deprecated
+    pair takes its "contract-data" (Contract Data V1: the chain as one object, the EMAID
+    beside the key). Either shape is read for any of them: the meaning is the same."""
+    if isinstance(data, dict) and "contractSignatureCertChain" in data:
+        data = inputs.body_of(data, operation, "ContractDataV1")
+        chain = inputs.body_of(data["contractSignatureCertChain"], operation,
+                               "ContractSignatureCertChainV1")
+        subs = chain["contractSignatureCertChainSubCertificates"]
+        subs_name = _CHAIN_V1 + "contractSignatureCertChainSubCertificates"
+        if not isinstance(subs, list) or not 1 <= len(subs) <= 2:
+            raise BadRequest(f"{subs_name}: must list 1 or 2 base64 certificates (MO Sub-CA 2,"
+                             " then MO Sub-CA 1)")
+        out = {"contractCertificate": chain["contractSignatureCertChainCertificate"],
+               "contractSubCa1Certificate": subs[-1],
+               "contractSignatureEncryptedPrivateKey": data["contractSignatureEncryptedPrivateKey"],
+               "dHpublickey": data["dHpublickey"], "emaid": data["emaid"]}
+        names = {"contractCertificate": _CHAIN_V1 + "contractSignatureCertChainCertificate",
+                 "contractSubCa1Certificate": f"{subs_name}[{len(subs) - 1}]"}
+        if len(subs) == 2:
+            out["contractSubCa2Certificate"] = subs[0]
+            names["contractSubCa2Certificate"] = f"{subs_name}[0]"
+        return out, names
+    data = inputs.body_of(data, operation, "ContractData")
+    return data, {f: f"contractData.{f}" for f in CONTRACT_FIELDS}
+
+
 def _checked_and_signed(store: Store, who: Principal, body: object, faults: Faults,
                         operation: str) -> tuple[dict, ccp.SignedData, Signer]:
     """The checks every signing call shares (steps 1-4 of docs/cps.md), then the signature."""
     body = inputs.body_of(body, operation)
     inputs.namespace(body["xsdMsgDefNamespace"])
-    data = inputs.body_of(body["contractData"], operation, "ContractData")
+    data, names = _contract_data(body["contractData"], operation)
     fields = [f for f in CONTRACT_FIELDS if data.get(f) is not None]
-    chain = [inputs.certificate_der(data[f], f"contractData.{f}", inputs.MAX_B64) for f in fields]
+    chain = [inputs.certificate_der(data[f], names[f], inputs.MAX_B64) for f in fields]
     emaid = _emaid_of(chain[0])
-    if "emaid" in body and inputs.emaid(body["emaid"]) != emaid:
-        raise BadRequest(f"emaid: {body['emaid']} is not the contract certificate's CN {emaid}")
+    for where, given in (("emaid", body.get("emaid")), ("contractData.emaid", data.get("emaid"))):
+        if given is not None and inputs.emaid(given, where) != emaid:
+            raise BadRequest(f"{where}: {given} is not the contract certificate's CN {emaid}")
     ownership.check(who, operation, emaid, faults)
     if not faults.on("cps-untrusted-contract-root"):
-        rcp_trust.validate(store, chain, Purpose.CONTRACT, ("MO", "V2G"),
-                     [f"contractData.{f}" for f in fields])
+        rcp_trust.validate(store, chain, Purpose.CONTRACT, ("MO", "V2G"), [names[f] for f in fields])
     encrypted = inputs.base64_bytes(data["contractSignatureEncryptedPrivateKey"],
-                               "contractData.contractSignatureEncryptedPrivateKey")
+                                    "contractData.contractSignatureEncryptedPrivateKey")
     if len(encrypted) != ENCRYPTED_KEY_BYTES:
         raise BadRequest(f"contractData.contractSignatureEncryptedPrivateKey: must be"
                          f" {ENCRYPTED_KEY_BYTES} bytes (IV + encrypted P-256 key), got"
