@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from opcp import media_types
 from opcp.access import ACCESS, Operation
 from opcp.target import Client, Target
 
@@ -148,7 +149,7 @@ class OpcpClient:
     def _learn_tokens(self, response: httpx.Response) -> None:
         """Tokens (and webhook signing secrets) the target hands out are secrets from the
         moment they arrive."""
-        if "json" in response.headers.get("content-type", ""):
+        if media_types.is_json(response.headers.get("content-type")):
             try:
                 body = response.json()
             except ValueError:
