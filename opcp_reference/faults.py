@@ -1,4 +1,6 @@
-"""Fault switches: deliberate deviations from the spec that prove the suite can fail.
+"""Fault switches: deliberate deviations from the spec that prove the suite can fail; and
+conformant variants: answers the spec allows that the reference does not give by default,
+which prove the suite does not fail a server for what the spec permits.
 
 A conformance check that passes every server is worthless. Each switch below makes the
 reference break one rule; `tests/test_faults.py` (and later `opcp selftest`) runs the
@@ -53,11 +55,6 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
                                       "getWebhookDeliveries")),
     Fault("webhook-lax-validation", "endpoint requests are stored unchecked (any url, events, "
           "status, metadata, even no JSON)", "webhook.feature"),
-    Fault("webhook-secret-shown", "the signing secret is shown again when an endpoint is read",
-          "webhook.feature"),
-    Fault("webhook-events-named-enabled-events", "endpoints are answered in payload version"
-          " 1.0.0's form (`enabledEvents`, not `events`): erratum E-WH-3's other reading, a"
-          " failure in the strict profile and a warning in the lenient one", "webhook.feature"),
     Fault("webhook-admin-allowed", "the pool operator (ADMIN) may list webhook endpoints",
           "webhook.feature", opens="getWebhooks"),
     Fault("webhook-unsigned", "deliveries carry no signature header", "webhook.feature"),
@@ -133,20 +130,49 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
 )}
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A conformant variant: the reference answers another reading the spec supports. The
+    suite must pass it, in both profiles (`opcp selftest`: passed M of M conformant variants)."""
+
+    name: str
+    reading: str  # what the reference then does
+    allowed_by: str  # the part of the spec (or erratum) that allows it
+    feature: str  # the feature whose scenarios meet it
+
+
+VARIANTS: dict[str, Variant] = {v.name: v for v in (
+    Variant("webhook-events-named-enabled-events", "endpoint answers name the subscribed events"
+            " `enabledEvents` (payload version 1.0.0)", "erratum E-WH-3: webhooks.v1.json's"
+            " endpoint schema requires enabledEvents", "webhook.feature"),
+    Variant("webhook-secret-readable", "the signing secret is in every answer about an endpoint,"
+            " not only on create", "docs/components/06: the secret can be retrieved from the"
+            " backend", "webhook.feature"),
+    Variant("webhook-endpoint-status-omitted", "endpoint answers carry no `status`",
+            "webhooks.v1.json: status is not a required member of an endpoint", "webhook.feature"),
+    Variant("root-event-without-namespace", "root.cert.* events carry no xsdMsgDefNamespace",
+            "webhook.payload.v1.json: xsdMsgDefNamespace is not required", "webhook.feature"),
+)}
+SWITCHES = FAULTS.keys() | VARIANTS.keys()
+
+
 class Faults:
+    """The switches on in one reference: fault switches and conformant variants."""
+
     def __init__(self, names: list[str] | tuple[str, ...] | set[str] = ()):
-        unknown = sorted(set(names) - FAULTS.keys())
+        unknown = sorted(set(names) - SWITCHES)
         if unknown:
             raise ValueError(f"unknown fault switch(es): {', '.join(unknown)}; "
-                             f"known: {', '.join(sorted(FAULTS))}")
+                             f"known faults: {', '.join(sorted(FAULTS))}; "
+                             f"conformant variants: {', '.join(sorted(VARIANTS))}")
         self.names = frozenset(names)
 
     def opens(self, operation: str) -> bool:
-        return any(FAULTS[n].opens == operation for n in self.names)
+        return any(FAULTS[n].opens == operation for n in self.names if n in FAULTS)
 
     def lifts_ownership(self, operation: str) -> bool:
-        return any(operation in FAULTS[n].unowned for n in self.names)
+        return any(operation in FAULTS[n].unowned for n in self.names if n in FAULTS)
 
     def on(self, name: str) -> bool:
-        assert name in FAULTS, name  # a typo here would silently disable a fault
+        assert name in SWITCHES, name  # a typo here would silently disable a switch
         return name in self.names

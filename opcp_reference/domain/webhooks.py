@@ -258,8 +258,10 @@ def _render(store: Store, row: sqlite3.Row, faults: Faults) -> dict:
     }
     if row["description"] is not None:
         out["description"] = row["description"]
-    if faults.on("webhook-secret-shown"):
+    if faults.on("webhook-secret-readable"):
         out["secret"] = open_secret(store.sealer, row["id"], row["secret"])
+    if faults.on("webhook-endpoint-status-omitted"):
+        del out["status"]
     if faults.on("webhook-events-named-enabled-events"):
         out["enabledEvents"] = out.pop("events")
     if owner["role"] == "OEM":
