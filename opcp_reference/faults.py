@@ -130,6 +130,11 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " certificate's: no vehicle can verify what it is given", "story.feature"),
     Fault("pcp-delete-no-cascade", "deleting a provisioning certificate leaves its contracts in"
           " the CCP and tells no MO", "story.feature"),
+    # Ecosystems (issue 22): the trust list, multi-root trust, pool collaboration.
+    Fault("ctl-signature-over-other-content", "the CTL is changed after it was signed: its"
+          " signature does not verify", "ctl.feature"),
+    Fault("ctl-not-reissued", "the CTL is not re-issued when the RCP changes: it lists the"
+          " roots of before", "ctl.feature"),
 )}
 
 

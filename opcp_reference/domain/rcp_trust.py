@@ -5,6 +5,8 @@ Guarantees:
   shows at the very next call of any service;
 - parsed roots and trust stores are kept per RCP state, named by the set of root ids (a root's
   row never changes after it is added), so a vehicle request parses no root again;
+- a chain through a cross-certificate is accepted exactly when a root of the pool carries
+  that cross-certificate in its crossCertificatePair;
 - `validate` raises `BadRequest` naming the field at the failing position of the chain and the
   rule it broke; on success it returns the RCP row of the anchor that chain validation found.
 """
@@ -19,6 +21,7 @@ from cryptography import x509
 
 from opcp.errors import BadRequest
 from opcp_reference.store import Store
+from v2g.pki.cross import decode_pair
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
 Root = tuple[sqlite3.Row, x509.Certificate]
@@ -44,8 +47,12 @@ def _trust(key: tuple, parsed: list[Root], types: tuple[str, ...]) -> TrustStore
     if (key, types) not in _TRUST:
         if len(_TRUST) > _KEPT:
             _TRUST.clear()
-        _TRUST[(key, types)] = TrustStore(TrustAnchor.of(cert, row["root_type"].lower())
-                                          for row, cert in parsed if row["root_type"] in types)
+        _TRUST[(key, types)] = TrustStore(
+            (TrustAnchor.of(cert, row["root_type"].lower())
+             for row, cert in parsed if row["root_type"] in types),
+            # The pool's cross-certificates: a path through one is accepted, and only then.
+            cross=[c for row, _ in parsed if row["cross_pair"] is not None
+                   for c in decode_pair(bytes(row["cross_pair"])).certificates()])
     return _TRUST[(key, types)]
 
 
