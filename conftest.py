@@ -24,6 +24,7 @@ pytest_plugins = [
     "features.steps.isolation_steps",
     "features.steps.story_steps",
     "features.steps.ctl_steps",
+    "features.steps.ecosystems_steps",
 ]
 
 

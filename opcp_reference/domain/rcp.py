@@ -257,7 +257,7 @@ def _render(row, faults: Faults) -> dict:
         out["rootAuthorityKeyIdentifier"] = base64.b64encode(ski).decode()
         out["rootAuthorityKeyIdentifierHex"] = ski.hex()
     out["fingerprintSha1"] = hashlib.sha1(der).hexdigest()
-    if row["cross_pair"] is not None:
+    if row["cross_pair"] is not None and not faults.on("rcp-cross-pair-withheld"):
         out["crossCertificatePair"] = base64.b64encode(bytes(row["cross_pair"])).decode()
     if row["crl"] is not None:
         out["certificateRevocationList"] = base64.b64encode(bytes(row["crl"])).decode()
