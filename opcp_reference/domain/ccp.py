@@ -323,14 +323,17 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     if not rows:
         raise NoContract(session_id, NO_CONTRACT, f"pcid: no contract for PCID {pcid}")
     in_rcp = {row["id"]: cert for row, cert in rcp_trust.roots(store)[1]}
-    eligible = []
+    eligible, through_cross = [], []
     for row in rows:
         root = in_rcp.get(row["root_id"])
         if root is None:
             continue  # its V2G root left the RCP: no vehicle may be sent it
-        if (faults.on("ccp-ignores-ev-roots") or _matches(root, req.root_certificate_ids)
-                or _vouched(store, root, req.root_certificate_ids)):
+        if faults.on("ccp-ignores-ev-roots") or _matches(root, req.root_certificate_ids):
             eligible.append(row)
+        elif _vouched(store, root, req.root_certificate_ids):
+            through_cross.append(row)
+    # Signed under a root the vehicle trusts first; through a cross-certificate only if none.
+    eligible = eligible or through_cross
     if not eligible:
         raise NoContract(session_id, NO_CONTRACT, "ListOfRootCertificateIDs: no contract of"
                          f" PCID {pcid} is signed under a V2G root the vehicle trusts")
