@@ -51,6 +51,15 @@ async def _token(http: httpx.AsyncClient, peer: Target) -> str | None:
     return resp.json().get("access_token")
 
 
+def _shaped(resp: httpx.Response, model: str) -> tuple[object, list[str]]:
+    """A peer's JSON body and how it misses `model` ([] when it is in the spec's shape)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    return body, check_body(model, body)
+
+
 Accept = Callable[[dict], Awaitable[str | None]]  # why an answer is refused, or None
 
 
@@ -77,12 +86,8 @@ async def find_prov_cert(peers: tuple[Target, ...], pcid: str, accept: Accept = 
                 log.warning("peer %s: %s", peer.name, exc)
                 continue
             if resp.status_code == 200:
-                try:
-                    body = resp.json()
-                except ValueError:
-                    body = None
                 # A peer's answer is passed on only in the spec's shape.
-                problems = check_body("GetProvisioningCertificateResponse", body)
+                body, problems = _shaped(resp, "GetProvisioningCertificateResponse")
                 if not problems:
                     refused = await accept(body["OEMMessage"])
                     if refused is None:
@@ -153,11 +158,7 @@ async def forward(peers: tuple[Target, ...], operation: str, role: str, model: s
                 failures.append(PeerFailure(peer.name, False, f"unreachable ({exc})"))
                 continue
             if resp.status_code == 200:
-                try:
-                    body = resp.json()
-                except ValueError:
-                    body = None
-                problems = check_body(model, body)
+                body, problems = _shaped(resp, model)
                 if not problems:
                     return body
                 failures.append(PeerFailure(peer.name, False, f"answered 200 that is no {model}:"
