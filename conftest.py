@@ -24,6 +24,8 @@ pytest_plugins = [
     "features.steps.webhook_steps",  # after the CCP steps it builds contracts with
     "features.steps.isolation_steps",
     "features.steps.story_steps",
+    "features.steps.ctl_steps",
+    "features.steps.ecosystems_steps",
 ]
 
 

@@ -99,6 +99,15 @@ _CCP = "reference/ccp.v1.json"
 _EST = "reference/est.v1.json"
 _WH = "reference/webhooks.v1.json"
 
+# EST: est.v1.json's `ca` pattern ^(\w+-)?(cpo|mo|oem|cps|veh)$ allows a prefix naming one
+# of several CAs of a kind; the reference serves one per V2G root under these prefixes
+# (docs/ecosystems.md), with the roles of the unprefixed CA.
+EST_PREFIXED_CAS = {"v2g1": ("oem", "cpo", "mo", "cps", "veh"), "v2g2": ("cpo", "cps")}
+_EST_CA_ROLES = {"oem": {Role.OEM}, "cpo": {Role.CPO}, "mo": {Role.MO_V2G},
+                 "cps": {Role.MO_V2G, Role.CPS}, "veh": {Role.OEM}}
+_EST_KINDS = (("simpleEnroll", "POST", "/.well-known/est/{ca}/simpleenroll/{{isoVersion}}"),
+              ("caCerts", "GET", "/.well-known/est/{ca}/cacerts/{{isoVersion}}/{{algorithm}}"))
+
 OPERATIONS: tuple[Operation, ...] = (
     # RCP: every party reads; only the pool operator writes.
     _op("getAllRootCerts", "rcp", "GET", "/v1/root/rootCerts", ALL_PARTIES | {Role.ADMIN}, ref=_RCP),
@@ -171,6 +180,11 @@ OPERATIONS: tuple[Operation, ...] = (
         {Role.OEM}, ref=_EST),
     _op("caCerts-VEH", "est", "GET", "/.well-known/est/veh/cacerts/{isoVersion}/{algorithm}",
         {Role.OEM}, ref=_EST),
+    *(_op(f"{kind}-{prefix.upper()}-{ca.upper()}", "est", method,
+          path.format(ca=f"{prefix}-{ca}"), _EST_CA_ROLES[ca], ref=_EST)
+      for prefix, cas in EST_PREFIXED_CAS.items()
+      for ca in cas
+      for kind, method, path in _EST_KINDS),
     # Project extension (not in OPCP): operator actions a conformance run needs to trigger.
     _op("rotateSigningKey", "admin", "POST", "/v1/admin/signingKeys/rotate", {Role.ADMIN},
         ref="project extension, docs/reference.md"),

@@ -159,6 +159,24 @@ _RULES = [
          " Certificate); docs/components/06_webhook-service.md (oem.contract.created)",
          "the OEM of the PCID's WMI gets a signed oem.contract.created for a new contract and can"
          " pull the signed data its vehicle installs"),
+    # Interoperability between ecosystems (features/ctl.feature, features/ecosystems.feature)
+    Rule("CTL-VALID", "reference/rcp.v1.json getCertificateTrustList; docs/ctl.md (erratum"
+         " E-RCP-4)", "the published CTL is an opcp-ctl/1 document whose signature verifies with a"
+         " signer chaining to a V2G root", "crypto"),
+    Rule("CTL-MATCHES-RCP", "docs/ctl.md; docs/components/01_root-certificate-pool.md",
+         "the CTL lists exactly the roots the RCP serves, with their types, and is re-issued"
+         " with a higher sequence number when the pool changes"),
+    Rule("MULTIROOT-CROSS", "docs/ecosystems.md; reference/rcp.v1.json RootCertV2"
+         " crossCertificatePair; ISO 15118-2 [V2G2-818] (the EV validates the CPS chain)",
+         "contract data is verifiable by a vehicle that trusts only one V2G root: signed under"
+         " it, or through a cross-certificate the RCP publishes", "crypto"),
+    Rule("EST-PREFIXED-CA", "reference/est.v1.json `ca` pattern ^(\\w+-)?(cpo|mo|oem|cps|veh)$",
+         "a prefixed EST CA issues under the V2G root its prefix names", "crypto"),
+    Rule("POOL-FORWARD", "reference/pcp.v1.json and ccp.v1.json `broadcast` header (pool"
+         " collaboration)", "a pool without the data asks its peers unless broadcast is true,"
+         " and answers what a peer has under the same role and ownership rules"),
+    Rule("POOL-PEER-DOWN", "docs/ecosystems.md (pool collaboration)", "a peer that is down or"
+         " slow is answered within a bounded time with 502/504 naming the peer, never a hang"),
 ]
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}

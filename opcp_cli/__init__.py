@@ -13,7 +13,8 @@ import importlib
 import sys
 
 # Modules of this package that contribute commands, in the order `opcp --help` lists them.
-GROUPS = ["serve", "up", "station", "demo", "check", "report", "coverage", "selftest", "admin", "exi", "pki"]
+GROUPS = ["serve", "up", "station", "demo", "check", "report", "coverage", "selftest", "admin", "exi",
+          "pki", "ctl"]
 
 
 def build_parser() -> argparse.ArgumentParser:

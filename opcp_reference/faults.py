@@ -127,6 +127,16 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " certificate's: no vehicle can verify what it is given", "story.feature"),
     Fault("pcp-delete-no-cascade", "deleting a provisioning certificate leaves its contracts in"
           " the CCP and tells no MO", "story.feature"),
+    # Ecosystems (issue 22): the trust list, multi-root trust, pool collaboration.
+    Fault("ctl-signature-over-other-content", "the CTL is changed after it was signed: its"
+          " signature does not verify", "ctl.feature"),
+    Fault("ctl-not-reissued", "the CTL is not re-issued when the RCP changes: it lists the"
+          " roots of before", "ctl.feature"),
+    Fault("rcp-cross-pair-withheld", "the RCP serves roots without their crossCertificatePair:"
+          " a vehicle trusting only the vouching root cannot validate the CPS chain",
+          "ecosystems.feature"),
+    Fault("est-prefix-ignored", "a prefixed EST CA (v2g2-cpo) issues from the first V2G root's"
+          " CA, not the one its prefix and its cacerts name", "ecosystems.feature"),
 )}
 
 

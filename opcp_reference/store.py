@@ -203,6 +203,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (event_id, outcome)
     )
     """,
+    # 7: the optional RootCertV2 fields of a root (crossCertificatePair as DER CertificatePair,
+    # the CRL as DER), the certificate trust lists issued (one row per sequence number) and
+    # their signers (one per V2G root, key sealed).
+    """
+    ALTER TABLE root_certs ADD COLUMN cross_pair BLOB;
+    ALTER TABLE root_certs ADD COLUMN crl BLOB;
+    ALTER TABLE root_certs ADD COLUMN labeled_uri TEXT;
+    ALTER TABLE root_certs ADD COLUMN xsd_namespace TEXT;
+    CREATE TABLE ctl_issues (
+        sequence  INTEGER PRIMARY KEY,
+        digest    TEXT NOT NULL,
+        body      TEXT NOT NULL,
+        issued_at TEXT NOT NULL
+    );
+    CREATE TABLE ctl_signers (
+        root_fingerprint TEXT PRIMARY KEY,
+        der              BLOB NOT NULL,
+        key_sealed       BLOB NOT NULL,
+        created_at       TEXT NOT NULL
+    )
+    """,
 ]
 
 

@@ -49,6 +49,9 @@ class Vehicle:
     # a contract under an unknown MO root is still installed if its chain is consistent.
     trusted_mo_roots: list[bytes] = field(default_factory=list)
     installed: list[InstalledContract] = field(default_factory=list)
+    # Cross-certificates between V2G roots the ecosystem publishes (the RCP's
+    # crossCertificatePair): a chain through one of them is accepted, through any other not.
+    cross_certificates: list[bytes] = field(default_factory=list)
 
     def installation_req(self, session_id: bytes = b"\x00" * 8) -> bytes:
         return build_installation_req(self.provisioning_cert, self.provisioning_key,
@@ -69,7 +72,8 @@ class Vehicle:
         if not verification:
             raise VehicleRejected("signature", "; ".join(verification.reasons))
         sa = res.sa_provisioning_certificate_chain
-        v2g_roots = TrustStore(TrustAnchor.of(r, Role.V2G) for r in self.trusted_v2g_roots)
+        v2g_roots = TrustStore((TrustAnchor.of(r, Role.V2G) for r in self.trusted_v2g_roots),
+                               cross=self.cross_certificates)
         try:
             cps = validate_chain([sa.certificate, *sa.sub_certificates], v2g_roots,
                                  purpose=Purpose.CPS, at=at)
@@ -94,9 +98,10 @@ class Vehicle:
         anchors = [TrustAnchor.of(r, Role.MO) for r in self.trusted_mo_roots]
         anchors += [TrustAnchor.of(r, Role.V2G) for r in self.trusted_v2g_roots]
         top = x509.load_der_x509_certificate(chain[-1])
-        if any(a.cert.subject == top.issuer for a in anchors):
+        store = TrustStore(anchors, cross=self.cross_certificates)
+        if any(a.cert.subject == top.issuer for a in anchors) or store.cross_for(top):
             try:
-                validate_chain(chain, TrustStore(anchors), purpose=Purpose.CONTRACT, at=at)
+                validate_chain(chain, store, purpose=Purpose.CONTRACT, at=at)
             except ChainError as exc:
                 raise VehicleRejected("contract-chain", str(exc)) from None
             return

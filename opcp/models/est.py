@@ -1,6 +1,7 @@
 """EST models (est.v1.json). The answers are base64 PKCS#7 certs-only, not JSON: their body
 is checked by the EST steps (`features/steps/est_steps.py`); the model declares statuses."""
 
+from opcp.access import EST_PREFIXED_CAS
 from opcp.models.base import OpModel
 
 _ENROLL = OpModel({200: None, 400: "Error", 404: "Error"})
@@ -11,4 +12,8 @@ _CACERTS = OpModel({200: None, 400: "Error", 404: "Error"})
 OPERATIONS = {
     **{f"simpleEnroll-{ca}": _ENROLL for ca in ("OEM", "CPO", "MO", "CPS", "VEH")},
     **{f"caCerts-{ca}": _CACERTS for ca in ("OEM", "CPO", "MO", "CPS", "VEH")},
+    # The CAs of one V2G root each (opcp.access.EST_PREFIXED_CAS): the same answers.
+    **{f"{kind}-{prefix.upper()}-{ca.upper()}": model
+       for prefix, cas in EST_PREFIXED_CAS.items() for ca in cas
+       for kind, model in (("simpleEnroll", _ENROLL), ("caCerts", _CACERTS))},
 }

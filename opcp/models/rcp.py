@@ -24,6 +24,11 @@ ROOT_CERT = {
         "fingerprintSha1": {"type": "string"},
         "xsdMsgDefNamespace": {"enum": list(OPCP_MSG_DEF_NAMESPACES)},
         "signatureAlgorithm": {"enum": ["secp256r1", "secp521r1", "ed448"]},
+        # Optional RootCertV2 fields, typed "string" by the spec: the reference writes the
+        # crossCertificatePair and the CRL as base64 DER (docs/ecosystems.md).
+        "certificateRevocationList": {"type": "string"},
+        "crossCertificatePair": {"type": "string", "pattern": "^[-A-Za-z0-9+/]+={0,3}$"},
+        "labeledUri": {"type": "string"},
     },
 }
 
@@ -51,11 +56,20 @@ SAVE_ROOT_REQUEST = {
     "properties": {
         "caCertificate": {"type": "string", "maxLength": 800},
         "rootType": {"enum": ["MO", "V2G", "OEM", "PE"]},
+        # Not in the spec's request: the optional RootCertV2 fields the operator may give a
+        # root when it is added (the response model has them; docs/ecosystems.md).
+        "crossCertificatePair": {"type": "string"},
+        "certificateRevocationList": {"type": "string"},
+        "labeledUri": {"type": "string"},
+        "xsdMsgDefNamespace": {"enum": list(OPCP_MSG_DEF_NAMESPACES)},
     },
 }
 
+# The spec's envelope; the CTL object's inner format is the project's (v2g/pki/ctl.py,
+# docs/ctl.md, erratum E-RCP-CTL), checked by the CTL scenarios, not by this model.
 CTL = {
     "type": "object",
+    "required": ["signerCertificate", "timeStamp", "CTL"],
     "properties": {"signerCertificate": {"type": "string"}, "timeStamp": {"type": "string"},
                    "CTL": {"type": "object"}},
 }

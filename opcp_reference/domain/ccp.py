@@ -252,6 +252,12 @@ def _matches(root: x509.Certificate, wanted: list[RootCertificateId]) -> bool:
                for w in wanted)
 
 
+def _vouched(store: Store, root: x509.Certificate, wanted: list[RootCertificateId]) -> bool:
+    """Whether a root the vehicle trusts vouches for `root` by a cross-certificate of the RCP
+    (docs/ecosystems.md): the vehicle validates the CPS chain through it."""
+    return any(_matches(v, wanted) for v in rcp_trust.vouching_roots(store, root))
+
+
 def _dn_key(dn: str) -> frozenset[str]:
     # RFC 4514 and the "most specific last" display form name the same root: compare the set
     # of attribute=value pairs, case- and space-insensitively.
@@ -317,13 +323,17 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     if not rows:
         raise NoContract(session_id, NO_CONTRACT, f"pcid: no contract for PCID {pcid}")
     in_rcp = {row["id"]: cert for row, cert in rcp_trust.roots(store)[1]}
-    eligible = []
+    eligible, through_cross = [], []
     for row in rows:
         root = in_rcp.get(row["root_id"])
         if root is None:
             continue  # its V2G root left the RCP: no vehicle may be sent it
         if faults.on("ccp-ignores-ev-roots") or _matches(root, req.root_certificate_ids):
             eligible.append(row)
+        elif _vouched(store, root, req.root_certificate_ids):
+            through_cross.append(row)
+    # Signed under a root the vehicle trusts first; through a cross-certificate only if none.
+    eligible = eligible or through_cross
     if not eligible:
         raise NoContract(session_id, NO_CONTRACT, "ListOfRootCertificateIDs: no contract of"
                          f" PCID {pcid} is signed under a V2G root the vehicle trusts")

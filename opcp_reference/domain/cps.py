@@ -25,7 +25,9 @@ spec's field description and real example show (E-CPS-2); the CCP serves EXI.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -101,12 +103,52 @@ def signers(store: Store) -> list[Signer]:
     return out
 
 
-def pick_signer(store: Store, fingerprint: object) -> Signer:
+def _ski(cert: x509.Certificate) -> bytes | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except (x509.ExtensionNotFound, ValueError):
+        return None
+
+
+def vehicle_root_keys(prov: sqlite3.Row) -> set[bytes]:
+    """The key identifiers of the V2G roots a vehicle trusts, as the PCP holds them
+    (v2gRootAuthorityKeyIdentifiers: hex with or without colons, or base64)."""
+    if not prov["v2g_root_akis"]:
+        return set()
+    out = set()
+    for value in json.loads(prov["v2g_root_akis"]):
+        text = value.replace(":", "").strip()
+        try:
+            out.add(bytes.fromhex(text))
+        except ValueError:
+            try:
+                out.add(base64.b64decode(text, validate=True))
+            except (binascii.Error, ValueError):
+                continue  # not an identifier of a root we could match
+    return out
+
+
+def pick_signer(store: Store, fingerprint: object, vehicle_keys: set[bytes] | frozenset = frozenset()
+                ) -> Signer:
+    """The signer `fingerprint` names; without it ("the CPS will decide") one under a V2G root
+    the vehicle trusts (its PCP key identifiers), else one under a root such a root vouches for
+    by a cross-certificate of the RCP, else (no identifiers known) the first."""
     available = signers(store)
     if not available:
         raise NotFound("cps: no CPS signer under a V2G root of the Root Certificate Pool")
     if fingerprint is None:
-        return available[0]
+        if not vehicle_keys:
+            return available[0]
+        for signer in available:
+            if _ski(x509.load_der_x509_certificate(bytes(signer.root["der"]))) in vehicle_keys:
+                return signer
+        for signer in available:
+            root = x509.load_der_x509_certificate(bytes(signer.root["der"]))
+            if any(_ski(v) in vehicle_keys for v in rcp_trust.vouching_roots(store, root)):
+                return signer
+        raise BadRequest("pcid: the vehicle trusts no V2G root a CPS signer of this ecosystem"
+                         " chains to, directly or through a cross-certificate"
+                         " (v2gRootAuthorityKeyIdentifiers of its provisioning certificate)")
     if not isinstance(fingerprint, str):
         raise BadRequest("cpsV2GRootCertificateFingerprint: must be a string")
     wanted = fingerprint.replace(":", "").lower()
@@ -311,8 +353,9 @@ def generate(store: Store, who: Principal, body: object, faults: Faults) -> dict
         raise BadRequest("contractEnds: must be after contractBegins")
     if ends <= dt.datetime.now(dt.UTC):
         raise BadRequest("contractEnds: must be in the future")
-    signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"))
     prov = _pcid_in_pool(store, pcid)
+    signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"),
+                         vehicle_root_keys(prov))
     sub2_name = _mo_sub2(store)
     issuer = pki.issuer_for_signing(store, sub2_name)
     key = new_key()

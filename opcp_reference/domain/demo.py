@@ -1,6 +1,7 @@
 """The demo ecosystem a fresh reference starts with.
 
-The reference's own test PKI (`domain.pki`: its roots enter the RCP, its CAs the store)
+The reference's own test PKI (`domain.pki`: its roots enter the RCP, its CAs the store;
+V2G root 2 enters with a cross-certificate for V2G root 1)
 and two parties of each role (so cross-party isolation can be checked), with their
 credentials written to `clients.json` for users and the suite. The OEMs' WMIs are the
 first three characters of the PCIDs they may publish.
@@ -18,6 +19,7 @@ from opcp.access import Role
 from opcp_reference.domain import auth, pki, rcp
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
+from v2g.pki.cross import CertificatePair, cross_certify, encode_pair
 from v2g.pki.profiles import Kind
 
 # (client_id, role, name, wmis, emaid_prefixes)
@@ -48,8 +50,15 @@ def initialise(store: Store, data_dir: Path, public_url: str = pki.DEFAULT_PUBLI
     built = pki.build(store, public_url)
     for name in built.names(kind=Kind.ROOT):
         root = built[name]
-        rcp.save_root(store, {"caCertificate": base64.b64encode(root.der).decode(),
-                              "rootType": pki.ROOT_TYPES[root.profile.role.value]}, Faults())
+        body = {"caCertificate": base64.b64encode(root.der).decode(),
+                "rootType": pki.ROOT_TYPES[root.profile.role.value]}
+        if name == pki.CROSS_ISSUER:
+            # The second V2G root vouches for the first (docs/ecosystems.md): a vehicle that
+            # trusts only root 2 validates what root 1's CPS signs through this certificate.
+            pair = CertificatePair(issued_by_this_ca=cross_certify(
+                built[pki.CROSS_SUBJECT].cert, root))
+            body["crossCertificatePair"] = base64.b64encode(encode_pair(pair)).decode()
+        rcp.save_root(store, body, Faults())
     clients = []
     for client_id, role, name, wmis, prefixes in DEMO_CLIENTS:
         secret = secrets.token_urlsafe(24)

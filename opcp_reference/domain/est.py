@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from opcp.access import EST_PREFIXED_CAS
 from opcp.errors import BadRequest, Forbidden, NotFound
 from opcp_reference.domain import pki
 from opcp_reference.domain.auth import Principal
@@ -65,6 +66,8 @@ class EstCa:
     scope: str | None  # "emaid" or "wmi": which credential attribute bounds the CN
 
 
+ROOT_PREFIX = "v2g1"  # the V2G root of the unprefixed CAs
+
 CAS: dict[str, EstCa] = {
     "cpo": EstCa("v2g1.cpo.sub2", "secc_leaf", None),
     "mo": EstCa("v2g1.mo.sub2", "contract_leaf", "emaid"),
@@ -95,11 +98,24 @@ def _check_iso_version(value: str) -> None:
         raise BadRequest(f"iso-version: must be one of {', '.join(ISO_VERSIONS)}")
 
 
-def _est_ca(ca: str) -> EstCa:
+def _est_ca(ca: str, faults: Faults | None = None) -> EstCa:
+    """The CA `ca` names: `cpo`, or prefixed with the V2G root it issues under, `v2g2-cpo`
+    (est.v1.json's pattern ^(\\w+-)?(cpo|mo|oem|cps|veh)$; docs/ecosystems.md)."""
+    prefix, _, base = ca.rpartition("-")
     try:
-        return CAS[ca]
+        found = CAS[base]
     except KeyError:
-        raise BadRequest(f"ca: must be one of {', '.join(CAS)}") from None
+        named = ", ".join(f"{p}-{c}" for p, cs in EST_PREFIXED_CAS.items() for c in cs)
+        raise BadRequest(f"ca: must be one of {', '.join(CAS)}, optionally prefixed with a"
+                         f" V2G root ({named})") from None
+    if not prefix:
+        return found
+    if base not in EST_PREFIXED_CAS.get(prefix, ()):
+        raise NotFound(f"ca: this ecosystem has no {base} CA under the V2G root {prefix}")
+    if faults is not None and faults.on("est-prefix-ignored"):
+        return found
+    return EstCa(found.issuer.replace(ROOT_PREFIX + ".", prefix + ".", 1), found.profile,
+                 found.scope)
 
 
 def read_csr(body: bytes) -> x509.CertificateSigningRequest:
@@ -153,7 +169,7 @@ def _check_scope(est_ca: EstCa, cn: str, who: Principal) -> None:
 def enroll(store: Store, who: Principal, ca: str, iso_version: str, body: bytes,
            faults: Faults) -> tuple[str, x509.Certificate]:
     """simpleenroll: the issued certificate as base64 PKCS#7 certs-only, and the certificate."""
-    est_ca = _est_ca(ca)
+    est_ca = _est_ca(ca, faults)
     _check_iso_version(iso_version)
     csr = read_csr(body)
     try:
@@ -164,6 +180,8 @@ def enroll(store: Store, who: Principal, ca: str, iso_version: str, body: bytes,
     if not signature_ok:
         raise BadRequest("csr: the request's signature does not verify with its own key")
     if iso_version == "ISO15118-20":
+        if "-" in ca:
+            raise NotFound(f"ca: the V2G root CAs ({ca}) issue ISO15118-2 certificates only")
         alg = algorithm_of(key)
         if alg not in _PREFIX_20:
             raise BadRequest("csr.publicKey: ISO15118-20 certificates have secp521r1 keys"
@@ -204,6 +222,8 @@ def ca_certs(store: Store, ca: str, iso_version: str, algorithm: str) -> str:
         raise NotFound(f"algorithm: this ecosystem has no {ca} CA for {algorithm} in"
                        f" {iso_version} (it has {', '.join(OFFERED_ALGORITHMS[iso_version])})")
     if iso_version == "ISO15118-20":
+        if "-" in ca:
+            raise NotFound(f"ca: the V2G root CAs ({ca}) issue ISO15118-2 certificates only")
         est_ca = _est_ca_20(ca, Algorithm(algorithm))
     return certs_only(pki.chain_of(store, est_ca.issuer))
 

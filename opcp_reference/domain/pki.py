@@ -73,6 +73,9 @@ REFERENCE_LAYOUT_20 = [row for row in LAYOUT_20 if row[0].split(".", 1)[1] in _E
     )
 ]
 
+# The cross-certificate of the demo ecosystem: V2G root 2 vouches for V2G root 1.
+CROSS_ISSUER, CROSS_SUBJECT = "v2g2.root", "v2g1.root"
+
 # rootType of each TestPki root in the RCP.
 ROOT_TYPES = {"v2g": "V2G", "mo": "MO", "oem": "OEM"}
 

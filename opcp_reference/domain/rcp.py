@@ -2,11 +2,21 @@
 
 Only self-signed CA certificates that are valid now enter the pool; each is stored with
 its SHA-256 fingerprint, which also keeps a root from entering twice.
+
+A root may come with the optional RootCertV2 fields (docs/ecosystems.md):
+`crossCertificatePair` (base64 DER CertificatePair, `v2g.pki.cross`): issuedToThisCA is
+a certificate for this root's key signed by a root already in the pool, issuedByThisCA one
+this root signed for another root; both must be cross-certificates valid now, and they are
+what chain validation accepts between roots (`rcp_trust`). `certificateRevocationList`
+(base64 DER CRL issued by this root), `labeledUri` (RFC 2079: a URI, optionally a space and
+a label) and `xsdMsgDefNamespace` are stored as given once checked. The pool's certificate
+trust list (`domain.ctl`) follows every change.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from datetime import UTC, datetime
 
@@ -18,6 +28,10 @@ from opcp.models.base import iso_z
 from opcp_reference.domain import events, inputs
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
+from v2g.namespaces import ISO2_MSG_DEF, ISO20_SPEC_MSG_DEF, OPCP_MSG_DEF_NAMESPACES
+from v2g.pki.certinfo import read_cert
+from v2g.pki.cross import CrossError, decode_pair, is_cross_certificate
+from v2g.pki.validate import verify_signed_by
 
 ROOT_TYPES = ("MO", "V2G", "OEM", "PE")
 FILTER_TYPES = ("mo", "v2g", "oem")
@@ -40,6 +54,7 @@ def save_root(store: Store, body: object, faults: Faults, now: datetime | None =
         when = "expired" if now > info.not_after else "not yet valid"
         raise BadRequest(f"caCertificate: is {when} (valid {iso_z(info.not_before)} to "
                          f"{iso_z(info.not_after)})")
+    extras = _extras(store, body, info.cert, now)
     with store.tx() as db:
         if db.execute("SELECT 1 FROM root_certs WHERE fingerprint = ?",
                       (info.fingerprint,)).fetchone():
@@ -47,14 +62,98 @@ def save_root(store: Store, body: object, faults: Faults, now: datetime | None =
         root_id = str(uuid.uuid4())
         db.execute(
             "INSERT INTO root_certs (id, fingerprint, root_type, der, subject_dn, common_name,"
-            " organization, serial_hex, ski, not_before, not_after, added_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " organization, serial_hex, ski, not_before, not_after, added_at, cross_pair, crl,"
+            " labeled_uri, xsd_namespace) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (root_id, info.fingerprint, root_type, info.der, info.subject_dn, info.common_name,
              info.organization, info.serial_hex, info.ski, iso_z(info.not_before),
-             iso_z(info.not_after), iso_z(now)),
+             iso_z(info.not_after), iso_z(now), extras["cross_pair"], extras["crl"],
+             extras["labeled_uri"], extras["xsd_namespace"]),
         )
         events.root_event(db, "root.cert.added", _event_facts(db, root_id), faults=faults, now=now)
     return get_root(store, root_id, faults)
+
+
+def _extras(store: Store, body: dict, root: x509.Certificate, now: datetime) -> dict:
+    """The optional RootCertV2 fields of a saveRootCa body, checked (None when absent)."""
+    out: dict = {"cross_pair": None, "crl": None, "labeled_uri": None, "xsd_namespace": None}
+    if body.get("crossCertificatePair") is not None:
+        der = inputs.base64_bytes(body["crossCertificatePair"], "crossCertificatePair")
+        try:
+            pair = decode_pair(der)
+        except CrossError as exc:
+            raise BadRequest(str(exc)) from None
+        if pair.issued_to_this_ca is not None:
+            _check_issued_to(store, pair.issued_to_this_ca, root, now)
+        if pair.issued_by_this_ca is not None:
+            _check_issued_by(pair.issued_by_this_ca, root, now)
+        out["cross_pair"] = der
+    if body.get("certificateRevocationList") is not None:
+        der = inputs.base64_bytes(body["certificateRevocationList"], "certificateRevocationList")
+        try:
+            crl = x509.load_der_x509_crl(der)
+        except ValueError:
+            raise BadRequest("certificateRevocationList: is not a DER X.509 CRL") from None
+        if crl.issuer != root.subject or not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
+            raise BadRequest("certificateRevocationList: is not a CRL signed by this root")
+        out["crl"] = der
+    uri = body.get("labeledUri")
+    if uri is not None:
+        if not isinstance(uri, str) or "://" not in uri.split(" ", 1)[0]:
+            raise BadRequest("labeledUri: must be an RFC 2079 labeledURI (a URI, optionally a"
+                             " space and a label)")
+        out["labeled_uri"] = uri
+    namespace = body.get("xsdMsgDefNamespace")
+    if namespace is not None:
+        if namespace not in OPCP_MSG_DEF_NAMESPACES:
+            raise BadRequest(f"xsdMsgDefNamespace: must be one of"
+                             f" {', '.join(OPCP_MSG_DEF_NAMESPACES)}")
+        out["xsd_namespace"] = namespace
+    return out
+
+
+_PAIR = "crossCertificatePair"
+
+
+def _check_cross_shape(cert: x509.Certificate, field: str, now: datetime) -> None:
+    if not is_cross_certificate(cert):
+        raise BadRequest(f"{field}: is not a cross-certificate (a CA certificate between two"
+                         " roots: cA TRUE without pathLen, issuer other than subject)")
+    info = read_cert(cert)
+    if not info.valid_at(now):
+        raise BadRequest(f"{field}: is not valid now (valid {iso_z(info.not_before)} to"
+                         f" {iso_z(info.not_after)})")
+
+
+def _check_issued_to(store: Store, cert: x509.Certificate, root: x509.Certificate,
+                     now: datetime) -> None:
+    field = f"{_PAIR}.issuedToThisCA"
+    _check_cross_shape(cert, field, now)
+    if cert.subject != root.subject or cert.public_key() != root.public_key():
+        raise BadRequest(f"{field}: does not certify this root (its subject and key differ)")
+    vouching = [x509.load_der_x509_certificate(bytes(r["der"]))
+                for r in store.query("SELECT der FROM root_certs WHERE subject_dn = ?",
+                                     (read_cert(cert).issuer_dn,))]
+    if not any(verify_signed_by(cert, v.public_key()) for v in vouching):
+        raise BadRequest(f"{field}: is not signed by a root of the pool (the vouching root"
+                         " must be in the pool first)")
+
+
+def _check_issued_by(cert: x509.Certificate, root: x509.Certificate, now: datetime) -> None:
+    field = f"{_PAIR}.issuedByThisCA"
+    _check_cross_shape(cert, field, now)
+    if cert.issuer != root.subject or not verify_signed_by(cert, root.public_key()):
+        raise BadRequest(f"{field}: is not signed by this root")
+
+
+def cross_certificates(store: Store) -> list[x509.Certificate]:
+    """Every cross-certificate the pool's roots carry: the ones the ecosystem trusts."""
+    out: list[x509.Certificate] = []
+    for row in store.query("SELECT cross_pair FROM root_certs WHERE cross_pair IS NOT NULL"
+                           " ORDER BY id"):
+        for cert in decode_pair(bytes(row["cross_pair"])).certificates():
+            if cert not in out:
+                out.append(cert)
+    return out
 
 
 def list_roots(store: Store, root_type: str | None, faults: Faults) -> dict:
@@ -157,4 +256,13 @@ def _render(row, faults: Faults) -> dict:
     if ski is not None:
         out["rootAuthorityKeyIdentifier"] = base64.b64encode(ski).decode()
         out["rootAuthorityKeyIdentifierHex"] = ski.hex()
+    out["fingerprintSha1"] = hashlib.sha1(der).hexdigest()
+    if row["cross_pair"] is not None and not faults.on("rcp-cross-pair-withheld"):
+        out["crossCertificatePair"] = base64.b64encode(bytes(row["cross_pair"])).decode()
+    if row["crl"] is not None:
+        out["certificateRevocationList"] = base64.b64encode(bytes(row["crl"])).decode()
+    out["labeledUri"] = row["labeled_uri"]
+    # Given when the root was added; else read off its key (P-256: ISO 15118-2).
+    out["xsdMsgDefNamespace"] = row["xsd_namespace"] or (
+        ISO2_MSG_DEF if out["signatureAlgorithm"] == "secp256r1" else ISO20_SPEC_MSG_DEF)
     return {k: v for k, v in out.items() if v is not None}

@@ -5,6 +5,8 @@ Guarantees:
   shows at the very next call of any service;
 - parsed roots and trust stores are kept per RCP state, named by the set of root ids (a root's
   row never changes after it is added), so a vehicle request parses no root again;
+- a chain through a cross-certificate is accepted exactly when a root of the pool carries
+  that cross-certificate in its crossCertificatePair;
 - `validate` raises `BadRequest` naming the field at the failing position of the chain and the
   rule it broke; on success it returns the RCP row of the anchor that chain validation found.
 """
@@ -19,7 +21,15 @@ from cryptography import x509
 
 from opcp.errors import BadRequest
 from opcp_reference.store import Store
-from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+from v2g.pki.cross import decode_pair
+from v2g.pki.validate import (
+    ChainError,
+    Purpose,
+    TrustAnchor,
+    TrustStore,
+    validate_chain,
+    verify_signed_by,
+)
 
 Root = tuple[sqlite3.Row, x509.Certificate]
 
@@ -44,8 +54,12 @@ def _trust(key: tuple, parsed: list[Root], types: tuple[str, ...]) -> TrustStore
     if (key, types) not in _TRUST:
         if len(_TRUST) > _KEPT:
             _TRUST.clear()
-        _TRUST[(key, types)] = TrustStore(TrustAnchor.of(cert, row["root_type"].lower())
-                                          for row, cert in parsed if row["root_type"] in types)
+        _TRUST[(key, types)] = TrustStore(
+            (TrustAnchor.of(cert, row["root_type"].lower())
+             for row, cert in parsed if row["root_type"] in types),
+            # The pool's cross-certificates: a path through one is accepted, and only then.
+            cross=[c for row, _ in parsed if row["cross_pair"] is not None
+                   for c in decode_pair(bytes(row["cross_pair"])).certificates()])
     return _TRUST[(key, types)]
 
 
@@ -81,3 +95,14 @@ def validate(store: Store, chain: Sequence[bytes | x509.Certificate], purpose: P
         raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to a root of"
                          f" type {' or '.join(types)} in the Root Certificate Pool)") from None
     return next(row for row, cert in parsed if cert == result.anchor.cert)
+
+
+def vouching_roots(store: Store, root: x509.Certificate) -> list[x509.Certificate]:
+    """The roots of the RCP that vouch for `root` by a cross-certificate the RCP carries: a
+    party trusting one of them validates `root`'s chains through it."""
+    _, parsed = roots(store)
+    crosses = [c for row, _ in parsed if row["cross_pair"] is not None
+               for c in decode_pair(bytes(row["cross_pair"])).certificates()
+               if c.subject == root.subject and c.public_key() == root.public_key()]
+    return [cert for _, cert in parsed for c in crosses
+            if cert.subject == c.issuer and verify_signed_by(c, cert.public_key())]

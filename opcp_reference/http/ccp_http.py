@@ -6,8 +6,9 @@ import base64
 
 from aiohttp import web
 
+from opcp.errors import NotFound
 from opcp_reference.context import Reference
-from opcp_reference.domain import ccp
+from opcp_reference.domain import ccp, peers
 from opcp_reference.domain.auth import Principal
 from opcp_reference.http.common import OBJECT_IDS, read_json
 from v2g.contract_data import failed_response
@@ -18,10 +19,22 @@ def _flag(request: web.Request, name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() == "true"
 
 
+def _forwards(request: web.Request, ref: Reference) -> bool:
+    """Pool collaboration: ask the peers unless the caller said `broadcast: true` (ccp.v1.json:
+    "if true, this call is not forwarded"), which every forwarded call says."""
+    return bool(ref.peers) and not _flag(request, "broadcast", False)
+
+
 async def get_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
+    body = await read_json(request)
     try:
-        found = ccp.get_for_vehicle(ref.store, await read_json(request), ref.faults)
+        found = ccp.get_for_vehicle(ref.store, body, ref.faults)
     except ccp.NoContract as exc:
+        if _forwards(request, ref):
+            answer = await peers.forward(ref.peers, "getSignedContractData", "CPO",
+                                         "GetSignedContractDataResponse", json=body)
+            if answer is not None:
+                return web.json_response(answer)
         if not _flag(request, "alwaysReturnEXI", True) or ref.faults.on("ccp-ignores-always-return-exi"):
             raise
         # alwaysReturnEXI (default true): the CPO gets an ISO 15118 answer to forward even
@@ -49,8 +62,19 @@ async def delete_signed_contract_data(request: web.Request, ref: Reference, who:
 
 
 async def provide(request: web.Request, ref: Reference, who: Principal):
-    found = ccp.provide(ref.store, who, request.match_info["emaid"], request.match_info["pcid"],
-                        dict(request.query), ref.faults)
+    try:
+        found = ccp.provide(ref.store, who, request.match_info["emaid"],
+                            request.match_info["pcid"], dict(request.query), ref.faults)
+    except NotFound:
+        # Ownership was checked before the lookup: only an OEM entitled to the PCID gets here.
+        if not _forwards(request, ref):
+            raise
+        answer = await peers.forward(ref.peers, "provideSignedContractData", "OEM",
+                                     "ProvideContractDataResponse", dict(request.match_info),
+                                     params=dict(request.query))
+        if answer is None:
+            raise
+        return web.json_response(answer)
     return web.json_response({"certificateInstallationRes": base64.b64encode(found.exi).decode(),
                               "xsdMsgDefNamespace": ccp.ISO2,
                               "cpsV2GRootCertificateFingerprint": found.root_id})

@@ -21,6 +21,7 @@ import base64
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from opcp.access import EST_PREFIXED_CAS
 from opcp_reference.certs_only import certs_only_in_order
 from opcp_reference.compat import Alias, refuses
 from opcp_reference.context import Reference
@@ -103,3 +104,13 @@ for _ca in est.CAS:
         Alias("GET", f"/.well-known/{_ca}/cacerts", _cacerts_op, "est-well-known-short",
               _ISO2),
     ]
+
+# One CA per V2G root under a prefixed name (opcp.access.EST_PREFIXED_CAS): the same handlers,
+# and the spec's own cacerts path for each.
+for _prefix, _cas in EST_PREFIXED_CAS.items():
+    for _ca in _cas:
+        _name, _up = f"{_prefix}-{_ca}", f"{_prefix.upper()}-{_ca.upper()}"
+        HANDLERS[f"simpleEnroll-{_up}"] = _enroll(_name)
+        HANDLERS[f"caCerts-{_up}"] = _cacerts(_name)
+        ALIASES += [Alias("GET", f"/{_name}/cacerts/{{isoVersion}}/{{algorithm}}", f"caCerts-{_up}"),
+                    Alias("GET", f"/{_name}/cacerts/{{isoVersion}}/{{algorithm}}/", f"caCerts-{_up}")]

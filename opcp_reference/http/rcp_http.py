@@ -6,7 +6,7 @@ from aiohttp import web
 
 from opcp.errors import NotFound
 from opcp_reference.context import Reference
-from opcp_reference.domain import rcp
+from opcp_reference.domain import ctl, rcp
 from opcp_reference.domain.auth import Principal
 from opcp_reference.http.common import OBJECT_IDS, read_json
 
@@ -37,8 +37,7 @@ async def delete_root_ca(request: web.Request, ref: Reference, who: Principal):
 
 
 async def get_ctl(request: web.Request, ref: Reference, who: Principal):
-    # No certificate trust list is published by the reference (yet): the spec's 404.
-    raise NotFound("CTL: no certificate trust list is published in this ecosystem")
+    return web.json_response(ctl.published(ref.store, ref.faults))
 
 
 HANDLERS = {

@@ -63,6 +63,8 @@ RULES: dict[str, str] = {
     "encoding.fields": "names, key, validity and algorithm can be read",
     "chain.empty": "the chain has no certificate",
     "chain.too_long": f"at most {MAX_SUB_CAS} sub-CA certificates below the trust anchor",
+    "cross.untrusted": "a cross-certificate in the chain is one the trust store accepts (the"
+                       " RCP lists the ones the ecosystem trusts)",
     "chain.name": "the issuer name equals the subject of the next certificate",
     "chain.signature": "the signature verifies with the next certificate's public key",
     "anchor.not_found": "a trust anchor with the issuer's name and key is in the trust store",
@@ -140,10 +142,23 @@ class TrustAnchor:
 
 
 class TrustStore:
-    def __init__(self, anchors: Iterable[TrustAnchor | x509.Certificate | bytes] = ()) -> None:
+    """Trust anchors, and the cross-certificates the relying party accepts between roots.
+
+    A cross-certificate (``v2g.pki.cross``) extends trust from an anchor to the root it
+    vouches for only when it is listed in ``cross``: presented in a chain, or looked up here
+    when a chain's top names a root that is no anchor."""
+
+    def __init__(self, anchors: Iterable[TrustAnchor | x509.Certificate | bytes] = (),
+                 cross: Iterable[x509.Certificate | bytes] = ()) -> None:
         self.anchors: list[TrustAnchor] = [
             a if isinstance(a, TrustAnchor) else TrustAnchor.of(a) for a in anchors
         ]
+        self.cross: list[x509.Certificate] = [load_cert(c) for c in cross]
+
+    def cross_for(self, cert: x509.Certificate) -> x509.Certificate | None:
+        """An accepted cross-certificate whose subject issued ``cert`` and whose key signed it."""
+        return next((c for c in self.cross
+                     if c.subject == cert.issuer and _signed_by(cert, c)), None)
 
     def add(self, cert: bytes | x509.Certificate, role: Role | str | None = None) -> None:
         self.anchors.append(TrustAnchor.of(cert, role))
@@ -180,6 +195,7 @@ class ChainResult:
     anchor: TrustAnchor
     purpose: Purpose | None
     findings: list[Finding] = field(default_factory=list)
+    cross: CertInfo | None = None  # the cross-certificate the path went through, if any
 
     @property
     def leaf(self) -> CertInfo:
@@ -330,7 +346,19 @@ def validate_chain(
         if infos[-1].cert not in store:
             raise ChainError(len(infos) - 1, infos[-1].subject, "anchor.untrusted_root")
         infos.pop()
+    # A cross-certificate between the chain's root and an anchor: presented as the chain's
+    # last certificate, or, when no anchor has the top's issuer name, one the store accepts.
+    cross: CertInfo | None = None
+    if len(infos) > 1 and infos[-1].cert in store.cross:
+        cross = infos.pop()
+    elif store.cross and not store.candidates(infos[-1].cert.issuer):
+        found_cross = store.cross_for(infos[-1].cert)
+        cross = _info(found_cross) if found_cross is not None else None
     if len(infos) > MAX_SUB_CAS + 1:
+        top = infos[-1]
+        if (len(infos) == MAX_SUB_CAS + 2 and top.is_ca and top.basic_constraints is not None
+                and top.basic_constraints[1] is None):
+            raise ChainError(len(infos) - 1, top.subject, "cross.untrusted")
         raise ChainError(len(infos) - 1, infos[-1].subject, "chain.too_long")
 
     chain_alg: Algorithm | None = None
@@ -340,6 +368,9 @@ def validate_chain(
                                     f"{RULES['compat.non_der']}: {info.der_error}"))
         chain_alg = _check_algorithms(pos, info, part, chain_alg)
         _check_time(pos, info, when)
+    if cross is not None:
+        chain_alg = _check_algorithms(len(infos), cross, part, chain_alg)
+        _check_time(len(infos), cross, when)
 
     # Links inside the chain.
     for pos in range(len(infos) - 1):
@@ -350,22 +381,30 @@ def validate_chain(
         if not _signed_by(child.cert, parent.cert):
             raise ChainError(pos, child.subject, "chain.signature")
 
+    if cross is not None:
+        top = infos[-1]
+        if top.cert.issuer != cross.cert.subject or not _signed_by(top.cert, cross.cert):
+            raise ChainError(len(infos) - 1, top.subject, "chain.signature",
+                             f"not signed by the key the cross-certificate {cross.subject}"
+                             " certifies")
+    path = infos + ([cross] if cross is not None else [])
+
     # The anchor.
-    last = len(infos) - 1
-    if len(infos) == 1 and infos[0].self_issued and infos[0].cert in store:
-        anchor: TrustAnchor = next(a for a in store.anchors if a.cert == infos[0].cert)
+    last = len(path) - 1
+    if len(path) == 1 and path[0].self_issued and path[0].cert in store:
+        anchor: TrustAnchor = next(a for a in store.anchors if a.cert == path[0].cert)
     else:
-        named = store.candidates(infos[last].cert.issuer)
+        named = store.candidates(path[last].cert.issuer)
         if not named:
-            raise ChainError(last, infos[last].subject, "anchor.not_found",
-                             f"no trust anchor named {infos[last].issuer}")
-        found = next((a for a in named if _signed_by(infos[last].cert, a.cert)), None)
+            raise ChainError(last, path[last].subject, "anchor.not_found",
+                             f"no trust anchor named {path[last].issuer}")
+        found = next((a for a in named if _signed_by(path[last].cert, a.cert)), None)
         if found is None:
-            raise ChainError(last, infos[last].subject, "chain.signature",
+            raise ChainError(last, path[last].subject, "chain.signature",
                              "not signed by the key of any trust anchor of that name")
         anchor = found
     anchor_info = _info(anchor.cert)
-    anchor_pos = len(infos)
+    anchor_pos = len(path)
     if anchor_info.cert != infos[0].cert:
         # The anchor's own signature is not checked (a Sub-CA may be trusted); its key is.
         found = algorithm_of(anchor_info.cert.public_key())
@@ -378,7 +417,7 @@ def validate_chain(
     _check_time(anchor_pos, anchor_info, when)
 
     # CA rules: the certificate at position p has p - 1 sub-CAs between it and the leaf.
-    issuers = infos[1:] + ([anchor_info] if anchor_info.cert != infos[0].cert else [])
+    issuers = path[1:] + ([anchor_info] if anchor_info.cert != infos[0].cert else [])
     for offset, info in enumerate(issuers, start=1):
         _check_issuer_ca(offset, info, offset - 1, findings)
     leaf = infos[0]
@@ -395,8 +434,8 @@ def validate_chain(
             raise ChainError(0, leaf.subject, "leaf.key_usage")
 
     # Identifier links and OCSP pointers: deviations are findings.
-    for pos, info in enumerate(infos):
-        parent = infos[pos + 1] if pos + 1 < len(infos) else anchor_info
+    for pos, info in enumerate(path):
+        parent = path[pos + 1] if pos + 1 < len(path) else anchor_info
         if info.aki is not None and parent.ski is not None and info.aki != parent.ski:
             findings.append(Finding(pos, info.subject, "compat.aki_mismatch",
                                     RULES["compat.aki_mismatch"]))
@@ -432,4 +471,4 @@ def validate_chain(
                                      f"{'/'.join(sorted(sub_dcs))}")
         _check_name(leaf, leaf_prof.cn_rule, findings)
 
-    return ChainResult(infos, anchor, purp, findings)
+    return ChainResult(infos, anchor, purp, findings, cross)

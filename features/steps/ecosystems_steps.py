@@ -1,0 +1,153 @@
+"""Steps of the ecosystems feature (features/ecosystems.feature): multi-root trust through
+cross-certificates, prefixed EST CAs, and pool collaboration between peered targets.
+
+The vehicle, the OEM, the CPO backend and the EST client are the simulated actors; a refusal
+by any of them is an assertion naming what it refused, never a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from faker import Faker
+from pytest_bdd import given, parsers, then, when
+
+from features.support import multi_root, trust_lists
+from features.support.context import Scenario
+from features.support.rules import checks
+from opcp.client import OpcpClient
+from opcp.id_faker import PnCIdProvider
+from simulators.common import ActorError
+from simulators.cpo import CcpUnavailable, CpoBackend
+from simulators.ev import VehicleRejected
+from simulators.oem import Oem
+from simulators.provisioning import EstEnrollment
+from v2g.namespaces import ISO2_MSG_DEF
+from v2g.pki.profiles import Role
+from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+
+
+def _faker() -> Faker:
+    faker = Faker()
+    faker.add_provider(PnCIdProvider)
+    return faker
+
+
+# ----------------------------------------------------------------------------- cross trust
+
+@given("the pool publishes a cross-certificate by which one V2G root vouches for another")
+def pool_has_cross(api: OpcpClient, scenario_ctx: Scenario):
+    got = api.op("getCertificateTrustList", role="CPO")
+    document = got.json() if got.status == 200 else None
+    link = multi_root.cross_link(api, "CPO", document)
+    if link is None:
+        pytest.skip("not applicable: the target's RCP and CTL hold no cross-certificate"
+                    " between two of its V2G roots")
+    scenario_ctx.saved["cross_link"] = link
+
+
+@given("a vehicle that trusts only the vouching root is in the provisioning certificate pool")
+def vehicle_trusting_vouching_root(api: OpcpClient, scenario_ctx: Scenario):
+    link: multi_root.CrossLink = scenario_ctx.saved["cross_link"]
+    oem = Oem(api, source=EstEnrollment(api))
+    try:
+        vehicle = oem.produce_vehicle()
+        vehicle.trusted_v2g_roots = [multi_root.root_der(link.vouching)]
+        # What the ecosystem publishes is what a vehicle is provisioned with.
+        vehicle.cross_certificates = [multi_root.der(c) for c in
+                                      multi_root.published_cross_certificates(api, "OEM")]
+        oem.publish(vehicle)
+    except ActorError as exc:
+        raise AssertionError(f"the OEM could not enroll and publish a vehicle: {exc}") from None
+    scenario_ctx.saved["vehicle"] = vehicle
+
+
+@when("an MO_V2G has its contract signed under the vouched-for root")
+def contract_under_vouched_root(api: OpcpClient, scenario_ctx: Scenario):
+    link: multi_root.CrossLink = scenario_ctx.saved["cross_link"]
+    client = api.target.client("MO_V2G")
+    if client is None or not client.emaid_prefixes:
+        pytest.skip("not applicable: the target file has no MO_V2G client with an EMAID prefix")
+    emaid = _faker().emaid(prefix=client.emaid_prefixes[0], check_digit=False)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    got = api.op("generateSignedContractData", role="MO_V2G", json={
+        "emaid": emaid, "pcid": scenario_ctx.saved["vehicle"].pcid,
+        "xsdMsgDefNamespace": ISO2_MSG_DEF,
+        "contractBegins": now.isoformat().replace("+00:00", "Z"),
+        "contractEnds": (now + dt.timedelta(days=365)).isoformat().replace("+00:00", "Z"),
+        "cpsV2GRootCertificateFingerprint": link.vouched["rootCertificateId"]})
+    assert got.status in (200, 201), (f"generateSignedContractData answered {got.status}:"
+                                      f" {got.response_body[:300]}")
+    scenario_ctx.saved["emaid"] = emaid
+    scenario_ctx.cleanups.append(lambda: api.op("deleteSignedContractData", {"emaid": emaid},
+                                                role="MO_V2G"))
+
+
+@when("the vehicle asks a CPO for its contract")
+def vehicle_asks(api: OpcpClient, scenario_ctx: Scenario):
+    vehicle = scenario_ctx.saved["vehicle"]
+    try:
+        scenario_ctx.saved["installation_res"] = CpoBackend(api).certificate_installation(
+            vehicle.installation_req())
+    except CcpUnavailable as exc:
+        raise AssertionError(f"the CCP gave the vehicle no contract: {exc}") from None
+
+
+@then("the vehicle validates the CPS chain through the cross-certificate and installs the contract")
+@checks("MULTIROOT-CROSS")
+def vehicle_installs_through_cross(scenario_ctx: Scenario):
+    vehicle = scenario_ctx.saved["vehicle"]
+    link: multi_root.CrossLink = scenario_ctx.saved["cross_link"]
+    try:
+        installed = vehicle.accept(scenario_ctx.saved["installation_res"])
+    except VehicleRejected as exc:
+        raise AssertionError(f"the vehicle, trusting only {link.vouching.get('commonName')} and"
+                             f" the cross-certificates the RCP publishes, refused the contract:"
+                             f" {exc}") from None
+    assert installed.emaid.replace("-", "") == scenario_ctx.saved["emaid"].replace("-", "")
+
+
+# ----------------------------------------------------------------------------- prefixed EST CAs
+
+def _enroll(api: OpcpClient, ca: str) -> list[bytes]:
+    source = EstEnrollment(api, role="CPS", ca=ca, organization="OPCP Suite")
+    try:
+        return source.certify(f"SUITECPS{uuid.uuid4().hex[:8].upper()}",
+                              ec.generate_private_key(ec.SECP256R1()))
+    except ActorError as exc:
+        status = getattr(getattr(exc, "exchange", None), "status", None)
+        if status == 404:
+            pytest.skip(f"not applicable: the target has no EST CA {ca} (404)")
+        raise AssertionError(f"enrollment at the EST CA {ca} failed: {exc}") from None
+
+
+@when(parsers.parse('I enroll a CPS certificate at the EST CA "{ca}"'))
+def enroll_at(api: OpcpClient, scenario_ctx: Scenario, ca: str):
+    scenario_ctx.saved.setdefault("enrolled", {})[ca] = _enroll(api, ca)
+
+
+@then(parsers.parse('the certificate chains to a V2G root of the pool through "{ca}"\'s CA certificates'))
+@checks("EST-PREFIXED-CA")
+def chains_to_pool_root(api: OpcpClient, scenario_ctx: Scenario, ca: str):
+    chain = scenario_ctx.saved["enrolled"][ca]
+    roots = [TrustAnchor.of(multi_root.root_der(e), Role.V2G)
+             for e in trust_lists.pool_roots(api, "CPS") if e["rootType"] == "V2G"]
+    try:
+        result = validate_chain(chain, TrustStore(roots), purpose=Purpose.CPS)
+    except ChainError as exc:
+        raise AssertionError(f"the certificate from {ca} does not validate to a V2G root of the"
+                             f" pool: {exc}") from None
+    scenario_ctx.saved.setdefault("anchors", {})[ca] = result.anchor.cert
+
+
+@then(parsers.parse('the CAs "{first}" and "{second}" issue under different V2G roots'))
+@checks("EST-PREFIXED-CA")
+def different_roots(scenario_ctx: Scenario, first: str, second: str):
+    anchors: dict[str, x509.Certificate] = scenario_ctx.saved["anchors"]
+    assert anchors[first] != anchors[second], (
+        f"{first} and {second} both issue under {anchors[first].subject.rfc4514_string()}:"
+        " a prefixed CA must issue under the V2G root its prefix names")
