@@ -293,8 +293,8 @@ def make_value(t: object, bucket: str, rng: random.Random, ids: Iterator[str]) -
         n = hi
     elif bucket == "long":
         n = rng.randint(100, 300)
-    elif bucket == "wrapped":  # long enough for at least one line break
-        n = rng.randint(58, min(hi if hi is not None else 300, 300))
+    elif bucket == "wrapped":  # long enough for at least one line break, within the length facets
+        n = rng.randint(max(lo, 58), max(lo, min(hi if hi is not None else 300, 300)))
     else:
         n = rng.randint(lo, min(hi if hi is not None else lo + 40, lo + 40))
     if base in ("string", "anyURI", "normalizedString", "token"):
