@@ -8,7 +8,7 @@ names, pre-populated from the schema); the value tables stay empty (valuePartiti
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from functools import cache
+from functools import cache, lru_cache
 
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
@@ -59,12 +59,15 @@ MAX_EVENTS = 200_000
 
 XSI_TYPE = (XSI_NS, "type")
 XSI_NIL = (XSI_NS, "nil")
+_XSI_TYPE_TAG = f"{{{XSI_NS}}}type"
+_XSI_NIL_TAG = f"{{{XSI_NS}}}nil"
 
 
 def tag_of(qn: QName) -> str:
     return f"{{{qn[0]}}}{qn[1]}" if qn[0] else qn[1]
 
 
+@lru_cache(maxsize=4096)  # tags repeat: a schema has a few hundred names
 def qname_of(tag: str) -> QName:
     if tag.startswith("{"):
         uri, _, local = tag[1:].partition("}")
@@ -205,6 +208,10 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
     stack: list[_Frame] = []
     top = g.fragment if fragment else g.document
     top_state = top
+    # Event codes are read inline from two bytes (the stream padded by one zero byte), which
+    # covers every code of up to 9 bits; wider ones, rare, go through BitReader.read.
+    padded = r.data + b"\0"
+    end = r.end
 
     events = 0
     while True:
@@ -213,18 +220,33 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
             raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
         state = stack[-1].state if stack else top_state
         start = r.pos
-        code = r.read(state.w1, "event code")
+        w1 = state.w1
+        if w1 > 9 or start + w1 > end:
+            code = r.read(w1, "event code")
+        elif w1:
+            i = start >> 3
+            code = (((padded[i] << 8) | padded[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
+            r.pos = start + w1
+        else:
+            code = 0
         prods = state.prods
         if code < len(prods):
             p = prods[code]
             kind = p.kind
             if kind == SE:
-                child_state = g.start_of(p)
-                _start_element(stack, roots, p.qname, child_state, start)  # type: ignore[arg-type]
-                if stack[:-1]:
-                    stack[-2].state = p.next  # type: ignore[assignment]
+                if len(stack) >= MAX_DEPTH:
+                    raise ExiError("elements nested too deeply", start, f"at most {MAX_DEPTH} levels")
+                child_state = p.start or g.start_of(p)
+                if stack:
+                    parent = stack[-1]
+                    elem = ET.SubElement(parent.elem, p.tag)  # type: ignore[arg-type]
+                    parent.last = elem
+                    parent.state = p.next  # type: ignore[assignment]
                 else:
+                    elem = ET.Element(p.tag)  # type: ignore[arg-type]
+                    roots.append(elem)
                     top_state = p.next  # type: ignore[assignment]
+                stack.append(_Frame(elem, child_state))
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)
                 child_state = g.global_start(qn) or tables.builtin_start(qn)
@@ -237,7 +259,7 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
                 _generic_attribute(r, g, tables, stack[-1], p.qname, start)  # type: ignore[arg-type]
             elif kind == AT:
                 value = p.payload.read(r)
-                stack[-1].elem.set(tag_of(p.qname), value)  # type: ignore[arg-type]
+                stack[-1].elem.set(p.tag, value)  # type: ignore[arg-type]
                 stack[-1].state = p.next  # type: ignore[assignment]
             elif kind == AT_ANY:
                 qn = tables.read_qname(r)
@@ -394,9 +416,12 @@ class _Encoder:
         return nxt  # type: ignore[return-value]
 
     def element_content(self, elem: ET.Element, state: State, depth: int) -> None:
-        attrs = dict(elem.attrib)
-        xsi_type = attrs.pop(tag_of(XSI_TYPE), None)
-        xsi_nil = attrs.pop(tag_of(XSI_NIL), None)
+        if elem.attrib:
+            attrs = dict(elem.attrib)
+            xsi_type = attrs.pop(_XSI_TYPE_TAG, None)
+            xsi_nil = attrs.pop(_XSI_NIL_TAG, None)
+        else:
+            attrs, xsi_type, xsi_nil = {}, None, None
         if state.kind == BUILTIN_START:
             # An element without declaration: with maximumNumberOfBuiltInElementGrammars = 0
             # no built-in grammar may be used, so (as EXIficient does, EXI Profile 3.2) an
@@ -434,8 +459,9 @@ class _Encoder:
                 nil = True
                 state = self.g.type_empty(state)
             # xsi:nil="false" says nothing: EXIficient leaves it out, and so do we
-        for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
-            state = self.attribute(state, qname_of(tag), attrs[tag])
+        if attrs:
+            for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
+                state = self.attribute(state, qname_of(tag), attrs[tag])
         if nil:
             if (elem.text or "").strip() or len(elem):
                 raise self.fail("an element with xsi:nil='true' must be empty", state)
