@@ -376,9 +376,6 @@ class _Encoder:
     def fail(self, message: str, state: State | None) -> ExiError:
         return ExiError(message, self.w.bit_length(), state.expected() if state else "")
 
-    def code(self, state: State, index: int) -> None:
-        self.w.write(index, state.w1)
-
     def code2(self, state: State, event: int) -> bool:
         i = state.second_code(event)
         if i is None:
@@ -398,11 +395,11 @@ class _Encoder:
         if i is not None:
             p = parent.prods[i]
             child = self.g.start_of(p)
-            self.code(parent, i)
+            self.w.write(i, parent.w1)
             nxt = p.next
         elif parent.se_any is not None:
             p = parent.prods[parent.se_any]
-            self.code(parent, parent.se_any)
+            self.w.write(parent.se_any, parent.w1)
             self.tables.write_qname(self.w, qn)
             child = self.g.global_start(qn) or self.tables.builtin_start(qn)
             nxt = p.next
@@ -483,12 +480,12 @@ class _Encoder:
                 self.w.write(i - state.least_at, state.w_at)
                 STRING.write(self.w, value)
                 return p.next  # type: ignore[return-value]
-            self.code(state, i)
+            self.w.write(i, state.w1)
             p.payload.write(self.w, v)
             return p.next  # type: ignore[return-value]
         if state.at_any is not None:
             p = state.prods[state.at_any]
-            self.code(state, state.at_any)
+            self.w.write(state.at_any, state.w1)
             self.tables.write_qname(self.w, qn)
             STRING.write(self.w, value)
             return p.next  # type: ignore[return-value]
@@ -531,12 +528,12 @@ class _Encoder:
             p = state.prods[state.ch]
             v = p.payload.parse(text)
             if v is not None:
-                self.code(state, state.ch)
+                self.w.write(state.ch, state.w1)
                 p.payload.write(self.w, v)
                 return p.next  # type: ignore[return-value]
         elif state.ch_any is not None:
             p = state.prods[state.ch_any]
-            self.code(state, state.ch_any)
+            self.w.write(state.ch_any, state.w1)
             STRING.write(self.w, text)
             return p.next  # type: ignore[return-value]
         if self.code2(state, X_CH):
@@ -546,7 +543,7 @@ class _Encoder:
 
     def end_element(self, state: State) -> None:
         if state.ee is not None:
-            self.code(state, state.ee)
+            self.w.write(state.ee, state.w1)
             return
         # An element without its (simple) content ends with the undeclared EE, as EXIficient
         # does; it never writes an empty CH.
@@ -576,6 +573,6 @@ def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
     # state is DocEnd (document) or FragmentContent (fragment): both end with ED
     for i, p in enumerate(state.prods):
         if p.kind == ED:
-            enc.code(state, i)
+            enc.w.write(i, state.w1)
             break
     return enc.w.getvalue()
