@@ -9,10 +9,27 @@ its own grammar (schema set ``iso20-ac``: this module, CommonTypes, xmldsig-core
 
 from __future__ import annotations
 
-from v2g.exi.model import Module, fields
+from v2g.exi.model import Module, _GroupSpec, fields
 from v2g.exi.schemas.iso20_types import AC, message, namespace_module
 
 NS = AC
+
+
+def _phased(line: str) -> _GroupSpec:
+    """``fields`` where ``Name~`` (or ``Name~?``) is a rational number per phase: Name, then
+    Name_L2? and Name_L3?, the second and third phases being optional in every AC type."""
+    tokens = []
+    for token in line.split():
+        name, tilde, occ = token.partition("~")
+        if tilde:
+            tokens += [
+                f"{name}:ct:RationalNumberType{occ}",
+                f"{name}_L2:ct:RationalNumberType?",
+                f"{name}_L3:ct:RationalNumberType?",
+            ]
+        else:
+            tokens.append(token)
+    return fields(" ".join(tokens))
 
 
 def module() -> Module:
@@ -26,31 +43,15 @@ def module() -> Module:
     m.element("AC_CPDReqEnergyTransferMode", "AC_CPDReqEnergyTransferModeType")
     m.complex(
         "AC_CPDReqEnergyTransferModeType",
-        fields(
-            "EVMaximumChargePower:ct:RationalNumberType "
-            "EVMaximumChargePower_L2:ct:RationalNumberType? "
-            "EVMaximumChargePower_L3:ct:RationalNumberType? "
-            "EVMinimumChargePower:ct:RationalNumberType "
-            "EVMinimumChargePower_L2:ct:RationalNumberType? "
-            "EVMinimumChargePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVMaximumChargePower~ EVMinimumChargePower~"),
     )
     m.element("AC_CPDResEnergyTransferMode", "AC_CPDResEnergyTransferModeType")
     m.complex(
         "AC_CPDResEnergyTransferModeType",
-        fields(
-            "EVSEMaximumChargePower:ct:RationalNumberType "
-            "EVSEMaximumChargePower_L2:ct:RationalNumberType? "
-            "EVSEMaximumChargePower_L3:ct:RationalNumberType? "
-            "EVSEMinimumChargePower:ct:RationalNumberType "
-            "EVSEMinimumChargePower_L2:ct:RationalNumberType? "
-            "EVSEMinimumChargePower_L3:ct:RationalNumberType? "
-            "EVSENominalFrequency:ct:RationalNumberType "
+        _phased(
+            "EVSEMaximumChargePower~ EVSEMinimumChargePower~ EVSENominalFrequency:ct:RationalNumberType "
             "MaximumPowerAsymmetry:ct:RationalNumberType? "
-            "EVSEPowerRampLimitation:ct:RationalNumberType? "
-            "EVSEPresentActivePower:ct:RationalNumberType? "
-            "EVSEPresentActivePower_L2:ct:RationalNumberType? "
-            "EVSEPresentActivePower_L3:ct:RationalNumberType?"
+            "EVSEPowerRampLimitation:ct:RationalNumberType? EVSEPresentActivePower~?"
         ),
     )
     m.element(
@@ -58,14 +59,7 @@ def module() -> Module:
     )
     m.complex(
         "BPT_AC_CPDReqEnergyTransferModeType",
-        fields(
-            "EVMaximumDischargePower:ct:RationalNumberType "
-            "EVMaximumDischargePower_L2:ct:RationalNumberType? "
-            "EVMaximumDischargePower_L3:ct:RationalNumberType? "
-            "EVMinimumDischargePower:ct:RationalNumberType "
-            "EVMinimumDischargePower_L2:ct:RationalNumberType? "
-            "EVMinimumDischargePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVMaximumDischargePower~ EVMinimumDischargePower~"),
         base="AC_CPDReqEnergyTransferModeType",
     )
     m.element(
@@ -73,49 +67,19 @@ def module() -> Module:
     )
     m.complex(
         "BPT_AC_CPDResEnergyTransferModeType",
-        fields(
-            "EVSEMaximumDischargePower:ct:RationalNumberType "
-            "EVSEMaximumDischargePower_L2:ct:RationalNumberType? "
-            "EVSEMaximumDischargePower_L3:ct:RationalNumberType? "
-            "EVSEMinimumDischargePower:ct:RationalNumberType "
-            "EVSEMinimumDischargePower_L2:ct:RationalNumberType? "
-            "EVSEMinimumDischargePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVSEMaximumDischargePower~ EVSEMinimumDischargePower~"),
         base="AC_CPDResEnergyTransferModeType",
     )
     m.element("Scheduled_AC_CLReqControlMode", "Scheduled_AC_CLReqControlModeType", subst="ct:CLReqControlMode")
     m.complex(
         "Scheduled_AC_CLReqControlModeType",
-        fields(
-            "EVMaximumChargePower:ct:RationalNumberType? "
-            "EVMaximumChargePower_L2:ct:RationalNumberType? "
-            "EVMaximumChargePower_L3:ct:RationalNumberType? "
-            "EVMinimumChargePower:ct:RationalNumberType? "
-            "EVMinimumChargePower_L2:ct:RationalNumberType? "
-            "EVMinimumChargePower_L3:ct:RationalNumberType? "
-            "EVPresentActivePower:ct:RationalNumberType "
-            "EVPresentActivePower_L2:ct:RationalNumberType? "
-            "EVPresentActivePower_L3:ct:RationalNumberType? "
-            "EVPresentReactivePower:ct:RationalNumberType? "
-            "EVPresentReactivePower_L2:ct:RationalNumberType? "
-            "EVPresentReactivePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVMaximumChargePower~? EVMinimumChargePower~? EVPresentActivePower~ EVPresentReactivePower~?"),
         base="ct:Scheduled_CLReqControlModeType",
     )
     m.element("Scheduled_AC_CLResControlMode", "Scheduled_AC_CLResControlModeType", subst="ct:CLResControlMode")
     m.complex(
         "Scheduled_AC_CLResControlModeType",
-        fields(
-            "EVSETargetActivePower:ct:RationalNumberType? "
-            "EVSETargetActivePower_L2:ct:RationalNumberType? "
-            "EVSETargetActivePower_L3:ct:RationalNumberType? "
-            "EVSETargetReactivePower:ct:RationalNumberType? "
-            "EVSETargetReactivePower_L2:ct:RationalNumberType? "
-            "EVSETargetReactivePower_L3:ct:RationalNumberType? "
-            "EVSEPresentActivePower:ct:RationalNumberType? "
-            "EVSEPresentActivePower_L2:ct:RationalNumberType? "
-            "EVSEPresentActivePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVSETargetActivePower~? EVSETargetReactivePower~? EVSEPresentActivePower~?"),
         base="ct:Scheduled_CLResControlModeType",
     )
     m.element(
@@ -125,14 +89,7 @@ def module() -> Module:
     )
     m.complex(
         "BPT_Scheduled_AC_CLReqControlModeType",
-        fields(
-            "EVMaximumDischargePower:ct:RationalNumberType? "
-            "EVMaximumDischargePower_L2:ct:RationalNumberType? "
-            "EVMaximumDischargePower_L3:ct:RationalNumberType? "
-            "EVMinimumDischargePower:ct:RationalNumberType? "
-            "EVMinimumDischargePower_L2:ct:RationalNumberType? "
-            "EVMinimumDischargePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVMaximumDischargePower~? EVMinimumDischargePower~?"),
         base="Scheduled_AC_CLReqControlModeType",
     )
     m.element(
@@ -144,36 +101,13 @@ def module() -> Module:
     m.element("Dynamic_AC_CLReqControlMode", "Dynamic_AC_CLReqControlModeType", subst="ct:CLReqControlMode")
     m.complex(
         "Dynamic_AC_CLReqControlModeType",
-        fields(
-            "EVMaximumChargePower:ct:RationalNumberType "
-            "EVMaximumChargePower_L2:ct:RationalNumberType? "
-            "EVMaximumChargePower_L3:ct:RationalNumberType? "
-            "EVMinimumChargePower:ct:RationalNumberType "
-            "EVMinimumChargePower_L2:ct:RationalNumberType? "
-            "EVMinimumChargePower_L3:ct:RationalNumberType? "
-            "EVPresentActivePower:ct:RationalNumberType "
-            "EVPresentActivePower_L2:ct:RationalNumberType? "
-            "EVPresentActivePower_L3:ct:RationalNumberType? "
-            "EVPresentReactivePower:ct:RationalNumberType "
-            "EVPresentReactivePower_L2:ct:RationalNumberType? "
-            "EVPresentReactivePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVMaximumChargePower~ EVMinimumChargePower~ EVPresentActivePower~ EVPresentReactivePower~"),
         base="ct:Dynamic_CLReqControlModeType",
     )
     m.element("Dynamic_AC_CLResControlMode", "Dynamic_AC_CLResControlModeType", subst="ct:CLResControlMode")
     m.complex(
         "Dynamic_AC_CLResControlModeType",
-        fields(
-            "EVSETargetActivePower:ct:RationalNumberType "
-            "EVSETargetActivePower_L2:ct:RationalNumberType? "
-            "EVSETargetActivePower_L3:ct:RationalNumberType? "
-            "EVSETargetReactivePower:ct:RationalNumberType? "
-            "EVSETargetReactivePower_L2:ct:RationalNumberType? "
-            "EVSETargetReactivePower_L3:ct:RationalNumberType? "
-            "EVSEPresentActivePower:ct:RationalNumberType? "
-            "EVSEPresentActivePower_L2:ct:RationalNumberType? "
-            "EVSEPresentActivePower_L3:ct:RationalNumberType?"
-        ),
+        _phased("EVSETargetActivePower~ EVSETargetReactivePower~? EVSEPresentActivePower~?"),
         base="ct:Dynamic_CLResControlModeType",
     )
     m.element(
@@ -181,13 +115,8 @@ def module() -> Module:
     )
     m.complex(
         "BPT_Dynamic_AC_CLReqControlModeType",
-        fields(
-            "EVMaximumDischargePower:ct:RationalNumberType "
-            "EVMaximumDischargePower_L2:ct:RationalNumberType? "
-            "EVMaximumDischargePower_L3:ct:RationalNumberType? "
-            "EVMinimumDischargePower:ct:RationalNumberType "
-            "EVMinimumDischargePower_L2:ct:RationalNumberType? "
-            "EVMinimumDischargePower_L3:ct:RationalNumberType? "
+        _phased(
+            "EVMaximumDischargePower~ EVMinimumDischargePower~ "
             "EVMaximumV2XEnergyRequest:ct:RationalNumberType? "
             "EVMinimumV2XEnergyRequest:ct:RationalNumberType?"
         ),
