@@ -3,8 +3,8 @@
 Keys are derived from fixed numbers, certificates have fixed serials and dates and are signed
 deterministically (RFC 6979 for ECDSA; Ed448 is deterministic by itself), so the same call
 gives the same bytes in every run. Sizes are those of the real thing: secp521r1 or Ed448
-certificates, three-certificate CPS and contract chains, a 133-byte DHPublicKey and a
-94-byte (SECP521) or 84-byte (X448) encrypted private key.
+certificates, three-certificate CPS and contract chains, a DHPublicKey of 133 bytes (SECP521)
+or 57 bytes (X448) and a 94-byte (SECP521) or 84-byte (X448) encrypted private key.
 
 ``installation_req(kind)`` and ``installation_res(kind)`` return (message tree, signer's
 public key); ``kind`` is ``"secp521r1"`` (ECDSA-SHA512) or ``"ed448"``.
@@ -134,8 +134,10 @@ def installation_res(kind: str = "secp521r1", remaining: int = 1) -> tuple[ET.El
     _chain_element(data, "ContractCertificateChain", contract)
     filler = hashlib.shake_256(f"{kind}/installation".encode()).digest(133 + 94)
     if kind == "ed448":
+        # An X448 DHPublicKey is 57 bytes (04 || u), not the schema's 133 (docs/iso20.md,
+        # ISO20-PKI-1); EXI codes binary lengths, not facets, so it encodes all the same.
         _sub(data, CM, "ECDHCurve", "X448")
-        _sub(data, CM, "DHPublicKey", _b64(filler[:133]))
+        _sub(data, CM, "DHPublicKey", _b64(filler[:57]))
         _sub(data, CM, "X448_EncryptedPrivateKey", _b64(filler[133:133 + 84]))
     else:
         _sub(data, CM, "ECDHCurve", "SECP521")
