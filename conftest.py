@@ -11,11 +11,14 @@ import pytest
 
 pytest_plugins = [
     "features.support.runner",
+    "opcp_reference.suite_plugin",  # the embedded target when no --target is given
+    "opcp_cli.wire_plugin",  # --wire-variant: a conformant variant played by a proxy
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
     "features.steps.pcp_steps",
     "features.steps.est_steps",
+    "features.steps.clients_steps",
     "features.steps.cps_steps",
     "features.steps.ccp_steps",
     "features.steps.webhook_steps",  # after the CCP steps it builds contracts with
@@ -28,7 +31,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("opcp", "OPCP conformance suite")
     group.addoption("--target", default=None, metavar="FILE",
                     help="target file (TOML); default: an embedded reference")
-    group.addoption("--reference-fault", action="append", default=[], metavar="NAME",
-                    help="switch on a fault in the embedded reference (proves the suite fails)")
     group.addoption("--profile", choices=["strict", "lenient"], default="strict",
                     help="how spec errata are judged (see docs/errata.md)")

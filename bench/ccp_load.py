@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ISO2 = "urn:iso:15118:2:2013:MsgDef"
+from v2g.namespaces import ISO2_MSG_DEF as ISO2  # noqa: E402
 
 
 def _b64(data: bytes) -> str:

@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
 
-from opcp.ids import emaid_with_check_digit
 from v2g.contract_key import decrypt_contract_key, encrypt_contract_key
+from v2g.ids import emaid_with_check_digit
 from v2g.pki.builder import issue
 from v2g.pki.testpki import TestPki
 from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain

@@ -11,7 +11,7 @@ Usage::
     fake.emaid_invalid("too_short")  # fails normalise_emaid with rule emaid.length
 
 Each invalid variant is named after what is wrong with it and maps to the rule
-identifier that ``opcp.ids`` reports for it (``*_INVALID_RULES``), so negative
+identifier that ``v2g.ids`` reports for it (``*_INVALID_RULES``), so negative
 scenarios can assert on the exact rule.
 """
 
@@ -21,7 +21,7 @@ import string
 
 from faker.providers import BaseProvider
 
-from opcp.ids import emaid_check_digit
+from v2g.ids import emaid_check_digit
 
 __all__ = [
     "EMAID_INVALID_RULES",
@@ -34,7 +34,7 @@ __all__ = [
 _UPPER = string.ascii_uppercase
 _ALNUM = string.ascii_uppercase + string.digits
 
-# Variant name -> rule identifier opcp.ids raises for it.
+# Variant name -> rule identifier v2g.ids raises for it.
 EMAID_INVALID_RULES: dict[str, str] = {
     "too_short": "emaid.length",
     "too_long": "emaid.length",

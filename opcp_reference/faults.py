@@ -1,4 +1,6 @@
-"""Fault switches: deliberate deviations from the spec that prove the suite can fail.
+"""Fault switches: deliberate deviations from the spec that prove the suite can fail; and
+conformant variants: answers the spec allows that the reference does not give by default,
+which prove the suite does not fail a server for what the spec permits.
 
 A conformance check that passes every server is worthless. Each switch below makes the
 reference break one rule; `tests/test_faults.py` (and later `opcp selftest`) runs the
@@ -17,6 +19,7 @@ class Fault:
     breaks: str  # the rule it breaks, in words
     caught_by: str  # the feature file expected to catch it
     opens: str | None = None  # an operation this fault opens to every authenticated role
+    unowned: tuple[str, ...] = ()  # operations whose ownership check this fault lifts
 
 
 FAULTS: dict[str, Fault] = {f.name: f for f in (
@@ -48,14 +51,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "auth.feature"),
     Fault("webhook-foreign-endpoint-visible",
           "webhook endpoints are listed and served to parties that did not create them",
-          "webhook.feature"),
+          "webhook.feature", unowned=("getWebhook", "updateWebhook", "deleteWebhook",
+                                      "getWebhookDeliveries")),
     Fault("webhook-lax-validation", "endpoint requests are stored unchecked (any url, events, "
           "status, metadata, even no JSON)", "webhook.feature"),
-    Fault("webhook-secret-shown", "the signing secret is shown again when an endpoint is read",
-          "webhook.feature"),
-    Fault("webhook-events-named-enabled-events", "endpoints are answered in payload version"
-          " 1.0.0's form (`enabledEvents`, not `events`): erratum E-WH-3's other reading, a"
-          " failure in the strict profile and a warning in the lenient one", "webhook.feature"),
     Fault("webhook-admin-allowed", "the pool operator (ADMIN) may list webhook endpoints",
           "webhook.feature", opens="getWebhooks"),
     Fault("webhook-unsigned", "deliveries carry no signature header", "webhook.feature"),
@@ -72,7 +71,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("webhook-oem-refusal-retried", "an OEM's 400/409 about a contract is retried like a "
           "5xx instead of ending with mo.contract.rejected.by.oem", "webhook.feature"),
     Fault("pcp-skip-wmi-check", "an OEM may publish, read and delete PCIDs of foreign WMIs",
-          "pcp.feature"),
+          "pcp.feature", unowned=("addOemProvCert", "getOEMProvCert", "lookupVehicle",
+                                  "deleteOemProvCert")),
     Fault("pcp-accept-expired-chain", "publishing accepts chains with an expired certificate",
           "pcp.feature"),
     Fault("pcp-skip-ocsp", "the pool never asks OCSP: revoked certificates are published",
@@ -86,7 +86,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("ocsp-revocations-ignored", "the OCSP responder answers good for revoked certificates",
           "pcp.feature"),
     Fault("cps-emaid-prefix-unchecked", "the CPS signs contracts for EMAIDs outside the MO's"
-          " prefixes", "cps.feature"),
+          " prefixes", "cps.feature", unowned=("signContractData", "createSignedContractData",
+                                               "createAndForwardSignedContractData",
+                                               "generateSignedContractData")),
     Fault("cps-untrusted-contract-root", "the CPS signs contract chains that lead to no root in"
           " the RCP", "cps.feature"),
     Fault("ccp-ignores-ev-roots", "the CCP answers contract data signed under a V2G root the"
@@ -96,14 +98,31 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("ccp-accepts-bad-signature", "the CCP accepts requests and signed data whose signature"
           " does not verify", "ccp.feature"),
     Fault("ccp-foreign-delete", "an MO may delete contracts of EMAIDs outside its prefixes",
-          "ccp.feature"),
+          "ccp.feature", unowned=("deleteSignedContractData",)),
     Fault("ccp-skip-emaid-check", "an MO may look up and pool contracts of EMAIDs outside its"
-          " prefixes", "isolation.feature"),
+          " prefixes", "isolation.feature", unowned=("addSignedContractData", "lookupContract")),
     Fault("ccp-skip-wmi-check", "an OEM may list, pull and choose the default of contracts of"
-          " PCIDs outside its WMIs", "isolation.feature"),
+          " PCIDs outside its WMIs", "isolation.feature",
+          unowned=("getContracts", "provideSignedContractData", "setDefaultContract")),
     Fault("ccp-ignores-always-return-exi", "a vehicle the CCP has nothing for gets a plain Error,"
           " not the FAILED CertificateInstallationRes alwaysReturnEXI (default true) asks for",
           "ccp.feature"),
+    # One per client habit of opcp_reference/compat.py: refuses that habit alone, as strict
+    # mode refuses them all.
+    Fault("compat-refuse-audience-base-url", "the token endpoint refuses the deployment's own"
+          " base URL as audience (breaks CitrineOS)", "clients.feature"),
+    Fault("compat-refuse-missing-audience", "the token endpoint refuses a request without"
+          " audience (breaks MaEVe)", "clients.feature"),
+    Fault("compat-refuse-form-token", "the token endpoint takes JSON only (breaks CitrineOS and"
+          " every RFC 6749 client)", "clients.feature"),
+    Fault("compat-refuse-est-well-known-short", "EST answers 404 at /.well-known/{ca}/cacerts"
+          " and /.well-known/{ca}/simpleenroll (breaks CitrineOS)", "clients.feature"),
+    Fault("compat-refuse-est-no-prefix", "EST answers 404 at /{ca}/simpleenroll/{iso} (breaks"
+          " MaEVe)", "clients.feature"),
+    Fault("compat-refuse-est-no-algorithm", "EST answers 404 at /{ca}/cacerts/{iso} without"
+          " the algorithm (breaks MaEVe)", "clients.feature"),
+    Fault("est-chain-root-first", "cacerts lists the root first (CitrineOS takes Sub-CA 2 for"
+          " the V2G root)", "clients.feature"),
     Fault("cps-signs-with-foreign-key", "the CPS signs contract data with a key that is not its"
           " certificate's: no vehicle can verify what it is given", "story.feature"),
     Fault("pcp-delete-no-cascade", "deleting a provisioning certificate leaves its contracts in"
@@ -111,17 +130,49 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
 )}
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A conformant variant: the reference answers another reading the spec supports. The
+    suite must pass it, in both profiles (`opcp selftest`: passed M of M conformant variants)."""
+
+    name: str
+    reading: str  # what the reference then does
+    allowed_by: str  # the part of the spec (or erratum) that allows it
+    feature: str  # the feature whose scenarios meet it
+
+
+VARIANTS: dict[str, Variant] = {v.name: v for v in (
+    Variant("webhook-events-named-enabled-events", "endpoint answers name the subscribed events"
+            " `enabledEvents` (payload version 1.0.0)", "erratum E-WH-3: webhooks.v1.json's"
+            " endpoint schema requires enabledEvents", "webhook.feature"),
+    Variant("webhook-secret-readable", "the signing secret is in every answer about an endpoint,"
+            " not only on create", "docs/components/06: the secret can be retrieved from the"
+            " backend", "webhook.feature"),
+    Variant("webhook-endpoint-status-omitted", "endpoint answers carry no `status`",
+            "webhooks.v1.json: status is not a required member of an endpoint", "webhook.feature"),
+    Variant("root-event-without-namespace", "root.cert.* events carry no xsdMsgDefNamespace",
+            "webhook.payload.v1.json: xsdMsgDefNamespace is not required", "webhook.feature"),
+)}
+SWITCHES = FAULTS.keys() | VARIANTS.keys()
+
+
 class Faults:
+    """The switches on in one reference: fault switches and conformant variants."""
+
     def __init__(self, names: list[str] | tuple[str, ...] | set[str] = ()):
-        unknown = sorted(set(names) - FAULTS.keys())
+        unknown = sorted(set(names) - SWITCHES)
         if unknown:
             raise ValueError(f"unknown fault switch(es): {', '.join(unknown)}; "
-                             f"known: {', '.join(sorted(FAULTS))}")
+                             f"known faults: {', '.join(sorted(FAULTS))}; "
+                             f"conformant variants: {', '.join(sorted(VARIANTS))}")
         self.names = frozenset(names)
 
     def opens(self, operation: str) -> bool:
-        return any(FAULTS[n].opens == operation for n in self.names)
+        return any(FAULTS[n].opens == operation for n in self.names if n in FAULTS)
+
+    def lifts_ownership(self, operation: str) -> bool:
+        return any(operation in FAULTS[n].unowned for n in self.names if n in FAULTS)
 
     def on(self, name: str) -> bool:
-        assert name in FAULTS, name  # a typo here would silently disable a fault
+        assert name in SWITCHES, name  # a typo here would silently disable a switch
         return name in self.names

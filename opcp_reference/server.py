@@ -6,6 +6,7 @@ import asyncio
 import logging
 import ssl
 import threading
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from aiohttp import web
 from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.context import Reference
-from opcp_reference.domain import demo, pki
+from opcp_reference.domain import auth, demo, pki
 from opcp_reference.domain.auth import AuthConfig
 from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.domain.pki import DEFAULT_PUBLIC_URL
@@ -28,7 +29,7 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
                    audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER,
                    webhooks: DeliverySettings | None = None,
                    public_url: str = DEFAULT_PUBLIC_URL,
-                   peers: list[Path] | tuple[Path, ...] = ()) -> Reference:
+                   peers: list[Path] | tuple[Path, ...] = (), strict: bool = False) -> Reference:
     """Open (and on first use initialise) the reference's state in `data_dir`.
 
     `public_url` is baked into the OCSP URL of the reference's certificates at first start
@@ -40,7 +41,7 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
     return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
                      faults=Faults(faults), data_dir=data_dir,
                      webhooks=webhooks or DeliverySettings(),
-                     peers=tuple(load_target(p) for p in peers))
+                     peers=tuple(load_target(p) for p in peers), strict=strict)
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:
@@ -64,22 +65,46 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
         f'retries = {ref.webhooks.retry.retries}\n'
         f'expiry_check_seconds = {ref.webhooks.expiry_check_seconds:g}\n'
         f'poll_seconds = {ref.webhooks.poll_seconds:g}\n'
+        f'\n[probes]  # tokens no client can obtain over the API, handed over by the operator\n'
+        + "".join(f'{name} = "{token}"\n' for name, token in probe_tokens(ref).items())
     )
     return path
+
+
+def probe_tokens(ref: Reference, subject: str = "cpo-1", role: str = "CPO") -> dict[str, str]:
+    """The tokens the suite's negative scenarios send, signed with this instance's key.
+
+    An operator hands these over with the target file, since no client can obtain them over
+    the API: one expired an hour ago, one for another audience, one from another issuer and one
+    not valid for a month yet. Minted anew at every start; the valid ones last a month."""
+    now = int(time.time())
+    month = 30 * 24 * 3600
+    base = {"iss": ref.auth.issuer, "sub": subject, "role": role, "aud": ref.auth.audience,
+            "iat": now, "nbf": now, "exp": now + month}
+    return {
+        "expired_token": auth.mint(ref.store, {**base, "iat": now - 7200, "nbf": now - 7200,
+                                               "exp": now - 3600}),
+        "wrong_audience_token": auth.mint(ref.store, {**base, "aud": "https://somewhere-else.example"}),
+        "wrong_issuer_token": auth.mint(ref.store, {**base, "iss": "https://another-issuer.example"}),
+        "not_yet_valid_token": auth.mint(ref.store, {**base, "nbf": now + month, "exp": now + 2 * month}),
+    }
 
 
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
           public_url: str | None = None, peers: list[Path] | tuple[Path, ...] = (),
           ssl_context: ssl.SSLContext | None = None,
-          webhooks: DeliverySettings | None = None) -> None:
+          webhooks: DeliverySettings | None = None, strict: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheme = "https" if ssl_context else "http"
     ref = open_reference(data_dir, faults, audience=audience, webhooks=webhooks,
-                         public_url=public_url or f"{scheme}://{host}:{port}", peers=peers)
+                         public_url=public_url or f"{scheme}://{host}:{port}", peers=peers,
+                         strict=strict)
     base_url = f"{scheme}://{host}:{port}"
     target = write_target_file(ref, base_url)
     print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
           f"{data_dir / 'clients.json'}  target file: {target}", flush=True)
+    if strict:
+        print("STRICT: client habits are refused (docs/clients.md)", flush=True)
     if faults:
         print(f"FAULT SWITCHES ON: {', '.join(faults)}", flush=True)
     web.run_app(create_app(ref), host=host, port=port, print=None, access_log=None,
@@ -91,8 +116,9 @@ class EmbeddedReference:
 
     def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
                  host: str = "127.0.0.1", webhooks: DeliverySettings | None = None,
-                 peers: list[Path] | tuple[Path, ...] = ()):
-        self.ref = open_reference(data_dir, faults, webhooks=webhooks, peers=peers)
+                 peers: list[Path] | tuple[Path, ...] = (), strict: bool = False):
+        self.ref = open_reference(data_dir, faults, webhooks=webhooks, peers=peers,
+                                  strict=strict)
         self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()

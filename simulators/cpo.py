@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 
 from opcp.client import Exchange, OpcpClient
+from v2g.namespaces import ISO2_MSG_DEF
 
-ISO2_NAMESPACE = "urn:iso:15118:2:2013:MsgDef"
-CCP_PATH = "/v1/ccp/signedContractData"
+ISO2_NAMESPACE = ISO2_MSG_DEF
 
 
 class CcpUnavailable(Exception):
@@ -43,7 +43,7 @@ class CpoBackend:
                 "xsdMsgDefNamespace": namespace}
         last: Exchange | None = None
         for attempt in range(self.attempts):
-            last = self.client.call("POST", "ccp", CCP_PATH, role="CPO", party=self.party, json=body)
+            last = self.client.op("getSignedContractData", role="CPO", party=self.party, json=body)
             if last.status == 200:
                 return self._first_contract(last)
             if last.status < 500:

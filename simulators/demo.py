@@ -13,7 +13,6 @@ what and what came back; the last line is `installed: EMAID=<emaid> PCID=<pcid>`
 from __future__ import annotations
 
 import base64
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from faker import Faker
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from opcp.target import Target
-from simulators.common import ActorError, expect
+from simulators.common import expect
 from simulators.cpo import CpoBackend
 from simulators.mo import MoOwnPki
 from simulators.oem import Oem
@@ -67,7 +66,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
         own_roots = [(mo_pki, "MO")] if oem_est else [(oem_pki, "OEM"), (mo_pki, "MO")]
         for pki, root_type in own_roots:
-            got = expect(client.call("PUT", "rcp", "/v1/root/rootCerts", role="ADMIN", json={
+            got = expect(client.op("saveRootCa", role="ADMIN", json={
                 "caCertificate": base64.b64encode(pki.root.der).decode(), "rootType": root_type}),
                 f"register the {root_type} root")
             added_roots.append(got.json()["RootResponse"]["rootCertificateId"])
@@ -117,28 +116,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         return installed.emaid, pcid
     finally:
         for root_id in added_roots:
-            client.call("DELETE", "rcp", f"/v1/root/rootCerts/{root_id}", role="ADMIN")
+            client.op("deleteRootCa", {"rootCertificateId": root_id}, role="ADMIN")
         responder.stop()
         client.close()
 
-
-def main_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> int:
-    """The story against an embedded reference with a fresh data dir."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from opcp.target import load
-    from opcp_reference.server import EmbeddedReference
-
-    data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
-    try:
-        with EmbeddedReference(data) as reference:
-            out(f"reference: {reference.base_url} (embedded, data in {data})")
-            run(load(data / "target.toml"), out, oem_est)
-        return 0
-    except ActorError as exc:
-        print(f"demo failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(data, ignore_errors=True)

@@ -57,7 +57,7 @@ class ServedReference:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "opcp", "serve", "--port", str(self.port), "--data-dir",
+            [sys.executable, "-m", "opcp_cli", "serve", "--port", str(self.port), "--data-dir",
              str(data_dir), *args], cwd=REPO, stdout=self._log,
             stderr=subprocess.STDOUT, text=True)
         self._wait(verify)

@@ -62,7 +62,7 @@ def test_a_responder_that_cannot_be_asked_deletes_nothing(world):
 
 
 def test_the_cleanse_command_runs_on_a_data_dir(tmp_path, capsys):
-    from opcp.cli import main
+    from opcp_cli import main
     from opcp_reference.server import open_reference
 
     open_reference(tmp_path).store.close()

@@ -42,7 +42,7 @@ def test_serve_then_curl_with_clients_json(served):
 def test_check_against_a_target_file(served, tmp_path):
     base, data = served.base_url, served.data_dir
     out = tmp_path / "allure"
-    proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target",
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "check", "--target",
                            str(data / "target.toml"), "--results", str(out), "--junit",
                            str(tmp_path / "j.xml")], cwd=REPO, capture_output=True, text=True,
                           timeout=300)
@@ -65,7 +65,7 @@ def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
     target = data / "only-auth.toml"
     target.write_text(re.sub(r"services = \[[^\]]*\]", 'services = ["auth"]',
                              (data / "target.toml").read_text()))
-    proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target", str(target),
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "check", "--target", str(target),
                            "--results", str(tmp_path / "a"), "--junit", str(tmp_path / "j.xml")],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout
@@ -80,11 +80,11 @@ def test_report_renders_html(tmp_path):
             pytest.fail("the Allure command line is missing; run.py installs it with npm")
         pytest.skip("Allure command line not installed (python3 run.py check installs it)")
     results = tmp_path / "results"
-    subprocess.run([sys.executable, "-m", "opcp", "check", "-k", "obtains", "--results",
+    subprocess.run([sys.executable, "-m", "opcp_cli", "check", "-k", "obtains", "--results",
                     str(results), "--junit", str(tmp_path / "j.xml")], cwd=REPO, check=True,
                    capture_output=True, timeout=300)
     output = tmp_path / "html"
-    proc = subprocess.run([sys.executable, "-m", "opcp", "report", "--results", str(results),
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "report", "--results", str(results),
                            "--output", str(output)], cwd=REPO, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr

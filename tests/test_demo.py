@@ -13,7 +13,7 @@ from opcp.paths import REPO
 
 @pytest.mark.parametrize("options", [[], ["--oem-est"]], ids=["own-oem-pki", "oem-est"])
 def test_demo_installs_a_contract_on_the_vehicle(options):
-    proc = subprocess.run([sys.executable, "-m", "opcp", "demo", *options], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "demo", *options], cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from opcp import coverage, results
-from opcp.cli.selftest import run_variant, selftest
 from opcp.models import OPERATION_MODELS
 from opcp.paths import REPO
 from opcp.rules import RULES
+from opcp_cli.selftest import run_variant, selftest
 from opcp_reference.faults import FAULTS
 
 
@@ -46,7 +46,7 @@ def test_every_modelled_operation_is_exercised(tmp_path: Path):
 
 
 def test_selftest_command_reports_kills(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "opcp", "selftest", "--fault", "rcp-filter-ignored"],
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "selftest", "--fault", "rcp-filter-ignored"],
                           cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "killed 1 of 1 faulty variants" in proc.stdout

@@ -238,7 +238,7 @@ def test_cleansing_deletes_revoked_and_expired_only(store, monkeypatch):
 
 
 def test_the_cleanse_command_runs_on_a_data_dir(tmp_path, capsys):
-    from opcp.cli import main
+    from opcp_cli import main
     from opcp_reference.server import open_reference
 
     open_reference(tmp_path).store.close()

@@ -35,7 +35,7 @@ def test_the_report_renders_the_results_in_chromium(tmp_path):
     _need(paths.allure_command(), "the Allure command line")
     raw = tmp_path / "results"
     # One failing feature on purpose, so the report must show failed and passed results.
-    subprocess.run([sys.executable, "-m", "opcp", "check", "-k", "rootType or obtains",
+    subprocess.run([sys.executable, "-m", "opcp_cli", "check", "-k", "rootType or obtains",
                     "--reference-fault", "rcp-filter-ignored", "--results", str(raw),
                     "--junit", str(tmp_path / "j.xml")], cwd=REPO, capture_output=True,
                    timeout=300, check=False)
@@ -44,7 +44,7 @@ def test_the_report_renders_the_results_in_chromium(tmp_path):
     passed = sum(o.status == "passed" for o in outcomes)
     assert failed == 3 and passed > 0
     html = tmp_path / "html"
-    subprocess.run([sys.executable, "-m", "opcp", "report", "--results", str(raw), "--output",
+    subprocess.run([sys.executable, "-m", "opcp_cli", "report", "--results", str(raw), "--output",
                     str(html)], cwd=REPO, check=True, capture_output=True, timeout=300)
 
     # The report loads its data with XHR, so it must be served over HTTP, not file://.

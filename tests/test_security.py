@@ -102,7 +102,7 @@ def test_the_audit_trail_is_append_only(reference):
 
 
 def test_opcp_audit_reads_the_trail(reference, clients, capsys):
-    from opcp.cli import main
+    from opcp_cli import main
 
     token_for(reference.base_url, clients["cps-1"])
     httpx.delete(reference.base_url + "/v1/root/rootCerts/x")

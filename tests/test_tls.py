@@ -91,7 +91,7 @@ def test_the_suite_runs_over_mutual_tls(mtls_server, pki, tmp_path):
                         f'client_key = "{pki["client"].with_suffix(".key")}"\n')
     target.write_text(target.read_text().replace("clients.json",
                                                  str(mtls_server.data_dir / "clients.json")))
-    proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--target", str(target),
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "check", "--target", str(target),
                            "--results", str(tmp_path / "r"), "--junit", str(tmp_path / "j.xml")],
                           cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

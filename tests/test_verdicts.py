@@ -16,7 +16,7 @@ from opcp.paths import REPO
 
 def check(tmp_path, *args: str) -> tuple[int, str, list[results.Outcome]]:
     out = tmp_path / "allure"
-    proc = subprocess.run([sys.executable, "-m", "opcp", "check", "--results", str(out),
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "check", "--results", str(out),
                            "--junit", str(tmp_path / "junit.xml"), *args], cwd=REPO,
                           capture_output=True, text=True, timeout=600, check=False)
     return proc.returncode, proc.stdout + proc.stderr, results.read(out)

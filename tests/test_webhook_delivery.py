@@ -155,7 +155,7 @@ def _first_endpoint(ref, client) -> str:
 
 def test_the_receiver_runs_standalone(tmp_path):
     """`python -m simulators.webhook_receiver` serves and checks signatures."""
-    from opcp_reference.webhook_delivery import signature_headers
+    from opcp.webhook_signature import signature_headers
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -183,7 +183,7 @@ def _serve(data: Path, retry_seconds: float) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "opcp", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "serve", "--port", str(port),
                              "--data-dir", str(data), "--webhook-retry-seconds",
                              str(retry_seconds)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -19,11 +19,8 @@ from dataclasses import dataclass, field
 
 from v2g import exi
 from v2g.errors import ExiError
+from v2g.exi.schemas.iso2 import MSG_BODY, MSG_DATA_TYPES, MSG_DEF, MSG_HEADER
 
-MSG_DEF = "urn:iso:15118:2:2013:MsgDef"
-MSG_HEADER = "urn:iso:15118:2:2013:MsgHeader"
-MSG_BODY = "urn:iso:15118:2:2013:MsgBody"
-MSG_DATA_TYPES = "urn:iso:15118:2:2013:MsgDataTypes"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 

@@ -48,6 +48,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from v2g import exi
 from v2g.errors import ExiError, SignatureError
+from v2g.exi.schemas import iso20_types
+from v2g.exi.schemas.iso2 import MSG_BODY, MSG_DATA_TYPES, MSG_DEF
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 C14N_EXI = "http://www.w3.org/TR/canonical-exi/"
@@ -58,17 +60,13 @@ EDDSA_ED448 = "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed448"
 SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
 SHAKE256 = "http://www.w3.org/2021/04/xmldsig-more#shake256"
 
-MSG_DEF = "urn:iso:15118:2:2013:MsgDef"
-MSG_HEADER = "urn:iso:15118:2:2013:MsgHeader"
-MSG_BODY = "urn:iso:15118:2:2013:MsgBody"
-MSG_DATA_TYPES = "urn:iso:15118:2:2013:MsgDataTypes"
 
 ISO20 = "urn:iso:std:iso:15118:-20:"
-ISO20_COMMON_MESSAGES = ISO20 + "CommonMessages"
-ISO20_COMMON_TYPES = ISO20 + "CommonTypes"
+ISO20_COMMON_MESSAGES = iso20_types.COMMON_MESSAGES
+ISO20_COMMON_TYPES = iso20_types.COMMON_TYPES
 # Namespace of a -20 message root -> the schema set of its fragments.
-_ISO20_FRAGMENT_SCHEMA = {ISO20 + n: f"iso20-{s}" for n, s in
-                          (("CommonMessages", "common"), ("DC", "dc"), ("AC", "ac"), ("ACDP", "acdp"), ("WPT", "wpt"))}
+_ISO20_FRAGMENT_SCHEMA = {iso20_types.COMMON_MESSAGES: "iso20-common", iso20_types.DC: "iso20-dc",
+                          iso20_types.AC: "iso20-ac", iso20_types.ACDP: "iso20-acdp", iso20_types.WPT: "iso20-wpt"}
 
 _DS = f"{{{DS_NS}}}"
 

@@ -31,10 +31,11 @@ from simulators.common import trusted_roots
 from simulators.ev import InstalledContract, Vehicle, VehicleRejected
 from v2g import exi
 from v2g.contract_data import encrypt_for_vehicle, read_installation_res
+from v2g.namespaces import ISO2_MSG_DEF
 from v2g.pki.builder import Issued, issue, new_key
 from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
 
-ISO2 = "urn:iso:15118:2:2013:MsgDef"
+ISO2 = ISO2_MSG_DEF
 ROOTS = "/v1/root/rootCerts"
 SIGN = "/v1/cps/contractData/signed"
 GENERATE = "/v1/cps/generate/signedContractData"

@@ -15,8 +15,8 @@ from pytest_bdd import parsers, then, when
 
 from features.steps.http_steps import send
 from features.support.context import Scenario
-from opcp import ids
 from opcp.client import OpcpClient
+from v2g import ids
 from v2g.pki.bundle import BundleError, load_certs, order_chain
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, build_request, issuer_key_hashes, verify_response
@@ -80,14 +80,6 @@ def enroll_ok(api: OpcpClient, scenario_ctx: Scenario, ca: str):
     der, key = make_csr(cn)
     scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
     _enroll(api, scenario_ctx, ca, _b64_lines(der))
-
-
-@when(parsers.parse('I enroll at the "{ca}" CA by the path without the /.well-known/est prefix'))
-def enroll_maeve(api: OpcpClient, scenario_ctx: Scenario, ca: str):
-    cn = _scope_cn(api, scenario_ctx, ca)
-    der, key = make_csr(cn)
-    scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
-    _enroll(api, scenario_ctx, ca, base64.b64encode(der).decode(), prefix="")
 
 
 @when(parsers.re(r'I enroll at the "(?P<ca>\w+)" CA with (?P<kind>malformed base64|'

@@ -21,6 +21,7 @@ from features.support.context import Scenario
 from features.support.oem_pki import OemPki, SuiteOcspResponder
 from opcp.client import OpcpClient
 from opcp.models.errata import read_field
+from v2g.namespaces import ISO2_MSG_DEF
 
 PROV = "/v1/oem/provCerts"
 ROOTS = "/v1/root/rootCerts"
@@ -85,7 +86,7 @@ def oem_root_not_in_pool(api: OpcpClient, scenario_ctx: Scenario,
 def _body(pki: OemPki, pcid: str) -> dict:
     return {"subCA1Certificate": _b64(pki.sub1.der), "subCA2Certificate": _b64(pki.sub2.der),
             "vehicleCertificate": _b64(pki.leaves[pcid].der),
-            "xsdMsgDefNamespace": "urn:iso:15118:2:2013:MsgDef"}
+            "xsdMsgDefNamespace": ISO2_MSG_DEF}
 
 
 def _make_leaf(ctx: Scenario, wmi: str) -> str:

@@ -10,11 +10,8 @@ become Allure severities.
 from __future__ import annotations
 
 import base64
-import dataclasses
+import contextlib
 import json
-import shutil
-import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,53 +29,39 @@ SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")
 NOT_APPLICABLE = "not applicable"
 
 
+class TargetHooks:
+    @pytest.hookspec(firstresult=True)
+    def pytest_opcp_embedded_target(self, config: pytest.Config):
+        """A context manager that starts an embedded deployment and yields its target file.
+
+        Implemented by the reference's plugin (`opcp_reference.suite_plugin`); the suite
+        itself never imports the reference."""
+
+    @pytest.hookspec(firstresult=True)
+    def pytest_opcp_wrap_target(self, config: pytest.Config, target_file: Path):
+        """A context manager that puts something between the suite and the target (e.g. a
+        proxy that answers in a conformant variant) and yields the target file to use, or
+        None to talk to the target directly."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(TargetHooks)
+
+
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
-    path = request.config.getoption("--target")
-    if path:
-        if request.config.getoption("--reference-fault"):
-            raise pytest.UsageError("--reference-fault only applies to the embedded reference")
+    with contextlib.ExitStack() as stack:
+        path = request.config.getoption("--target")
+        if not path:
+            embedded = request.config.hook.pytest_opcp_embedded_target(config=request.config)
+            if embedded is None:
+                raise pytest.UsageError("no --target given and no embedded deployment is available")
+            path = stack.enter_context(embedded)
+        wrapped = request.config.hook.pytest_opcp_wrap_target(config=request.config,
+                                                              target_file=Path(path))
+        if wrapped is not None:
+            path = stack.enter_context(wrapped)
         yield load(path)
-        return
-    yield from _embedded_target(request)
-
-
-def _embedded_target(request: pytest.FixtureRequest):
-    # Imported here: a run against a third-party target never loads the reference.
-    from opcp_reference.domain import auth as ref_auth
-    from opcp_reference.domain.events import DeliverySettings, RetryPolicy
-    from opcp_reference.server import EmbeddedReference
-
-    data_dir = Path(tempfile.mkdtemp(prefix="opcp-embedded-"))
-    # The spec's hour between webhook retries, and a minute between expiry checks, would
-    # make those scenarios wait for hours: the embedded reference runs at test pace.
-    webhooks = DeliverySettings(retry=RetryPolicy(retries=3, interval_seconds=0.1),
-                                timeout_seconds=5, poll_seconds=0.02, expiry_check_seconds=0.1)
-    reference = EmbeddedReference(data_dir, faults=request.config.getoption("--reference-fault"),
-                                  webhooks=webhooks)
-    reference.start()
-    try:
-        target = load(data_dir / "target.toml")
-        # The operator of a deployment can hand the suite tokens it cannot obtain over the
-        # API (an expired one, one for another audience). For the embedded reference the
-        # harness is the operator, so it mints them with the reference's key.
-        now = int(time.time())
-        base = {"iss": reference.ref.auth.issuer, "sub": "cpo-1", "role": "CPO",
-                "aud": reference.ref.auth.audience, "iat": now, "nbf": now, "exp": now + 3600}
-        probes = {
-            "expired_token": ref_auth.mint(reference.ref.store, {
-                **base, "iat": now - 7200, "nbf": now - 7200, "exp": now - 3600}),
-            "wrong_audience_token": ref_auth.mint(reference.ref.store, {
-                **base, "aud": "https://somewhere-else.example"}),
-            "wrong_issuer_token": ref_auth.mint(reference.ref.store, {
-                **base, "iss": "https://another-issuer.example"}),
-            "not_yet_valid_token": ref_auth.mint(reference.ref.store, {
-                **base, "nbf": now + 3600, "exp": now + 7200}),
-        }
-        yield dataclasses.replace(target, probes=probes)
-    finally:
-        reference.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

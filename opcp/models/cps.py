@@ -7,13 +7,14 @@ RCP), which fits the pattern; requests may give either form.
 
 from opcp.models.base import OpModel
 from opcp.models.common import UUID_PATTERN
+from v2g.namespaces import ISO2_MSG_DEF
 
 B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 EMAID = r"^[A-Za-z]{2}-?[A-Za-z0-9]{3}-?[A-Za-z0-9]{9}(-?[A-Za-z0-9])?$"
 PCID = "^[a-zA-Z0-9]{17,18}$"
 DN = r"^((CN|OU|O|C|DC|ST)=[^,]+,? ?)+$"
 FINGERPRINT_IN = {"type": "string", "anyOf": [{"pattern": UUID_PATTERN}, {"pattern": "^[0-9a-fA-F]{64}$"}]}
-NAMESPACE = {"type": "string", "enum": ["urn:iso:15118:2:2013:MsgDef"]}
+NAMESPACE = {"type": "string", "enum": [ISO2_MSG_DEF]}
 
 CONTRACT_DATA = {
     "type": "object",
@@ -25,6 +26,29 @@ CONTRACT_DATA = {
         "contractSubCa1Certificate": {"type": "string", "pattern": B64, "maxLength": 800},
         "contractSignatureEncryptedPrivateKey": {"type": "string", "minLength": 1},
         "dHpublickey": {"type": "string", "minLength": 1},
+    },
+}
+
+# The deprecated pair's contractData is cps.v1.json's "contract-data" (Contract Data V1): the
+# chain as one object, and the EMAID beside the key.
+CONTRACT_CHAIN_V1 = {
+    "type": "object",
+    "required": ["contractSignatureCertChainCertificate", "contractSignatureCertChainSubCertificates"],
+    "properties": {
+        "contractSignatureCertChainCertificate": {"type": "string", "pattern": B64, "maxLength": 800},
+        "contractSignatureCertChainSubCertificates": {"type": "array", "minItems": 1, "maxItems": 2,
+                                                      "items": {"type": "string"}},
+    },
+}
+CONTRACT_DATA_V1 = {
+    "type": "object",
+    "required": ["contractSignatureCertChain", "contractSignatureEncryptedPrivateKey", "dHpublickey",
+                 "emaid"],
+    "properties": {
+        "contractSignatureCertChain": CONTRACT_CHAIN_V1,
+        "contractSignatureEncryptedPrivateKey": {"type": "string", "minLength": 1},
+        "dHpublickey": {"type": "string", "minLength": 1},
+        "emaid": {"type": "string", "minLength": 1},
     },
 }
 
@@ -45,6 +69,8 @@ SIGNED_RESPONSE = {
 
 MODELS = {
     "ContractData": CONTRACT_DATA,
+    "ContractDataV1": CONTRACT_DATA_V1,
+    "ContractSignatureCertChainV1": CONTRACT_CHAIN_V1,
     "SignedContractDataRequest": {
         "type": "object", "required": ["contractData", "xsdMsgDefNamespace"],
         "properties": {"contractData": CONTRACT_DATA, "pcid": {"type": "string", "pattern": PCID},
@@ -55,7 +81,7 @@ MODELS = {
     # The deprecated pair (createSignedContractData, createAndForwardSignedContractData).
     "CreateSignedContractDataRequest": {
         "type": "object", "required": ["xsdMsgDefNamespace", "contractData", "pcid", "emaid"],
-        "properties": {"contractData": CONTRACT_DATA, "pcid": {"type": "string", "pattern": PCID},
+        "properties": {"contractData": CONTRACT_DATA_V1, "pcid": {"type": "string", "pattern": PCID},
                        "emaid": {"type": "string", "pattern": EMAID},
                        "xsdMsgDefNamespace": NAMESPACE, "metaData": {"type": "string"},
                        "cpsV2GRootCertificateFingerprint": FINGERPRINT_IN},

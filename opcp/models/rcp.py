@@ -2,6 +2,7 @@
 
 from opcp.models.base import OpModel
 from opcp.models.common import UUID_PATTERN
+from v2g.namespaces import OPCP_MSG_DEF_NAMESPACES
 
 ROOT_CERT = {
     "type": "object",
@@ -21,8 +22,7 @@ ROOT_CERT = {
         "organizationName": {"type": "string"},
         "fingerprint": {"type": "string"},
         "fingerprintSha1": {"type": "string"},
-        "xsdMsgDefNamespace": {"enum": ["urn:iso:15118:2:2013:MsgDef",
-                                        "urn:iso:15118:20:2022:MsgDef"]},
+        "xsdMsgDefNamespace": {"enum": list(OPCP_MSG_DEF_NAMESPACES)},
         "signatureAlgorithm": {"enum": ["secp256r1", "secp521r1", "ed448"]},
     },
 }

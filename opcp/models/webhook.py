@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from opcp.models.base import OpModel
 from opcp.models.common import UUID_PATTERN
+from v2g.namespaces import OPCP_MSG_DEF_NAMESPACES
 
 
 class Audience(StrEnum):
@@ -53,14 +54,8 @@ EVENTS: dict[str, EventType] = {e.name: e for e in (
 
 ENDPOINT_STATUSES = ("enabled", "disabled")
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
-XSD_NAMESPACES = ["urn:iso:15118:2:2013:MsgDef", "urn:iso:15118:20:2022:MsgDef"]
+XSD_NAMESPACES = list(OPCP_MSG_DEF_NAMESPACES)
 
-# The signature headers of a delivery (erratum E-WH-2): the component doc's prose and code
-# name X-Operator-Signature, its example X-Hubject-Signature, and webhook.payload.v1.json
-# declares payload-signature (bare hex) as required. The reference sends all three.
-SIGNATURE_HEADER = "X-Operator-Signature"
-LEGACY_SIGNATURE_HEADER = "X-Hubject-Signature"
-PAYLOAD_SIGNATURE_HEADER = "payload-signature"
 
 _ENDPOINT_PROPERTIES = {
     "id": {"type": "string", "minLength": 1},

@@ -27,8 +27,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from opcp.models.base import iso_z
 from opcp.models.webhook import EVENTS, XSD_NAMESPACES, Audience
-from opcp_reference.domain.certinfo import iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -81,9 +81,11 @@ def normalise_emaid(emaid: str) -> str:
 
 
 def raise_event(db: sqlite3.Connection, event_type: str, payload: dict, route: Route, *,
-                xsd_namespace: str = ISO2, faults: Faults = NO_FAULTS,
+                xsd_namespace: str | None = ISO2, faults: Faults = NO_FAULTS,
                 now: datetime | None = None) -> str | None:
     """Write one event and its deliveries into the outbox, inside the caller's transaction.
+    Without `xsd_namespace` the body has no xsdMsgDefNamespace (the payload schema does not
+    require one).
 
     Returns the eventId, or None when no endpoint is subscribed (nothing is stored then).
     """
@@ -95,13 +97,11 @@ def raise_event(db: sqlite3.Connection, event_type: str, payload: dict, route: R
     if not endpoints:
         return None
     event_id = str(uuid.uuid4())
-    body = json.dumps({
-        "timestamp": iso_z(now),
-        "eventId": event_id,
-        "eventType": event_type,
-        "xsdMsgDefNamespace": xsd_namespace,
-        "payload": payload,
-    }, separators=(",", ":")).encode()
+    event = {"timestamp": iso_z(now), "eventId": event_id, "eventType": event_type,
+             "xsdMsgDefNamespace": xsd_namespace, "payload": payload}
+    if xsd_namespace is None:
+        del event["xsdMsgDefNamespace"]
+    body = json.dumps(event, separators=(",", ":")).encode()
     db.execute("INSERT INTO webhook_events (id, event_type, body, created_at) VALUES (?,?,?,?)",
                (event_id, event_type, body, iso_z(now)))
     db.executemany(
@@ -155,7 +155,9 @@ def root_event(db: sqlite3.Connection, event_type: str, root: dict, *,
     if root.get("curve") in ("secp256r1", "secp521r1"):
         payload["signatureAlgorithm"] = root["curve"]
     # A P-521 root belongs to the ISO 15118-20 PKI; P-256 to ISO 15118-2.
-    namespace = ISO20 if root.get("curve") == "secp521r1" else ISO2
+    namespace: str | None = ISO20 if root.get("curve") == "secp521r1" else ISO2
+    if faults.on("root-event-without-namespace"):
+        namespace = None
     return raise_event(db, event_type, payload, Route.everyone(), xsd_namespace=namespace,
                        faults=faults, now=now)
 

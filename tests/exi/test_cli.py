@@ -1,4 +1,4 @@
-"""``opcp exi decode|encode|verify`` through opcp.cli.main."""
+"""``opcp exi decode|encode|verify`` through opcp_cli.main."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from opcp.cli import main
+from opcp_cli import main
 from v2g.exi import decode
 
 

@@ -9,7 +9,6 @@ from faker import Faker
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opcp import ids
 from opcp.id_faker import (
     EMAID_INVALID_RULES,
     EVSE_INVALID_RULES,
@@ -17,7 +16,8 @@ from opcp.id_faker import (
     SECC_INVALID_RULES,
     PnCIdProvider,
 )
-from opcp.ids import IdError
+from v2g import ids
+from v2g.ids import IdError
 
 # Published examples of the eMI3 / DIN SPEC 91286 check digit (15th character).
 CHECK_DIGIT_VECTORS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from opcp.cli import main
+from opcp_cli import main
 from v2g.pki.testpki import TestPki
 
 

@@ -13,7 +13,7 @@ import importlib
 import sys
 
 # Modules of this package that contribute commands, in the order `opcp --help` lists them.
-GROUPS = ["serve", "up", "demo", "check", "report", "coverage", "selftest", "admin", "exi", "pki"]
+GROUPS = ["serve", "up", "station", "demo", "check", "report", "coverage", "selftest", "admin", "exi", "pki"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,10 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in GROUPS:
         try:
-            module = importlib.import_module(f"opcp.cli.{name}")
+            module = importlib.import_module(f"opcp_cli.{name}")
         except ModuleNotFoundError as exc:
             # A group whose module is not there yet is simply absent; any other import error is a bug.
-            if exc.name != f"opcp.cli.{name}":
+            if exc.name != f"opcp_cli.{name}":
                 raise
             continue
         module.register(sub)

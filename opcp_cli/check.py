@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"finished {stamp.now()}")
     print(f"Allure results: {args.results}\nJUnit XML: {args.junit}")
     if args.report:
-        from opcp.cli.report import render
+        from opcp_cli.report import render
 
         render(args.results, paths.ALLURE_REPORT)
     else:

@@ -1,5 +1,5 @@
 import sys
 
-from opcp.cli import main
+from opcp_cli import main
 
 sys.exit(main())

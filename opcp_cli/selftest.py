@@ -68,7 +68,7 @@ def run_variant(fault: str | None, workdir: Path) -> VariantResult:
 
     started = time.perf_counter()
     out = workdir / (fault or "correct")
-    command = [sys.executable, "-m", "opcp", "check", "--results", str(out / "allure"),
+    command = [sys.executable, "-m", "opcp_cli", "check", "--results", str(out / "allure"),
                "--junit", str(out / "junit.xml")]
     if fault:
         command += ["--reference-fault", fault, "--tags", feature_tags(FAULTS[fault].caught_by)]

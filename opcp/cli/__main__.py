@@ -1,5 +1,0 @@
-import sys
-
-from opcp.cli import main
-
-sys.exit(main())
