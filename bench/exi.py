@@ -10,7 +10,9 @@ The two codecs take turns, A B A B: each round EXIficient times ``--iterations``
 encodes inside its JVM (after as many warm-up rounds, tests/oracle/java), then ours times the
 same number in this process. A noisy neighbour hits both sides of a round alike, so the
 reported ratio is the median of the per-round ratios (with the per-round spread); the µs
-figures are medians of the rounds. Prints ONE JSON line.
+figures are medians of the rounds. Each figure comes twice: wall time (``*_us``) and CPU
+time (``*_cpu_us``: the JVM thread's, this process's), the latter steadier when other jobs
+share the cores. Prints ONE JSON line.
 
     .venv/bin/python bench/exi.py [--iterations 200] [--rounds 9]
 """
@@ -47,13 +49,14 @@ SESSION_SETUP_REQ = (
 )
 
 
-def _mean_us(fn: Callable[[], object], iterations: int) -> float:
+def _mean_us(fn: Callable[[], object], iterations: int) -> tuple[float, float]:
+    """Mean wall and process-CPU µs per call, after a warm-up of a tenth."""
     for _ in range(max(1, iterations // 10)):
         fn()
-    t0 = time.perf_counter_ns()
+    t0, c0 = time.perf_counter_ns(), time.process_time_ns()
     for _ in range(iterations):
         fn()
-    return (time.perf_counter_ns() - t0) / 1e3 / iterations
+    return ((time.perf_counter_ns() - t0) / 1e3 / iterations, (time.process_time_ns() - c0) / 1e3 / iterations)
 
 
 def _ours() -> tuple[Any, str | None]:
@@ -65,25 +68,27 @@ def _ours() -> tuple[Any, str | None]:
 
 
 def _interleaved(oracle: Any, exi: Any, data: bytes, xml: str, schema: str, n: int, rounds: int) -> dict[str, Any]:
-    java: dict[str, list[float]] = {"decode_us": [], "encode_us": []}
-    ours: dict[str, list[float]] = {"decode_us": [], "encode_us": []}
-    decode = partial(exi.exi_to_xml, data, schema)
-    encode = partial(exi.xml_to_exi, xml, schema)
+    keys = ("decode_us", "encode_us", "decode_cpu_us", "encode_cpu_us")
+    java: dict[str, list[float]] = {k: [] for k in keys}
+    ours: dict[str, list[float]] = {k: [] for k in keys}
+    ops = {"decode": partial(exi.exi_to_xml, data, schema), "encode": partial(exi.xml_to_exi, xml, schema)}
     for _ in range(rounds):
         j = oracle.bench(data, schema=schema, iterations=n)  # A
-        java["decode_us"].append(j["decode_us"])
-        java["encode_us"].append(j["encode_us"])
-        ours["decode_us"].append(_mean_us(decode, n))  # B
-        ours["encode_us"].append(_mean_us(encode, n))
+        for k in keys:
+            java[k].append(j[k])
+        for op, fn in ops.items():  # B
+            wall, cpu = _mean_us(fn, n)
+            ours[f"{op}_us"].append(wall)
+            ours[f"{op}_cpu_us"].append(cpu)
     out: dict[str, Any] = {
-        "exificient": {op: round(statistics.median(v), 3) for op, v in java.items()},
-        "ours": {op: round(statistics.median(v), 3) for op, v in ours.items()},
+        "exificient": {k: round(statistics.median(v), 3) for k, v in java.items()},
+        "ours": {k: round(statistics.median(v), 3) for k, v in ours.items()},
         "ratio_ours_over_exificient": {}, "ratio_range": {},
     }
-    for op in ("decode_us", "encode_us"):
-        ratios = sorted(o / j for o, j in zip(ours[op], java[op]))
-        out["ratio_ours_over_exificient"][op] = round(statistics.median(ratios), 2)
-        out["ratio_range"][op] = [round(ratios[0], 2), round(ratios[-1], 2)]
+    for k in keys:
+        ratios = sorted(o / j for o, j in zip(ours[k], java[k]))
+        out["ratio_ours_over_exificient"][k] = round(statistics.median(ratios), 2)
+        out["ratio_range"][k] = [round(ratios[0], 2), round(ratios[-1], 2)]
     return out
 
 
