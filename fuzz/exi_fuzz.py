@@ -1,8 +1,13 @@
 """Mutation fuzzer for the EXI decoder (and the encoder, on what the decoder accepts).
 
-Seeds are valid EXI streams: the operator's real messages from the spec plus fragments of
-them (signed elements, SignedInfo). Each input is a seeded mutation: bit flips, byte
-overwrites, truncation, insertion, deletion, chunk duplication, or splicing two seeds.
+Seeds are valid EXI streams. ``--schema iso2`` (default): the operator's real messages from the
+spec plus fragments of them (signed elements, SignedInfo) and an AppProtocol request.
+``--schema iso20``: the ISO 15118-20 golden vectors of tests/exi/data (every message of every -20
+schema set, the signed-element fragments) plus signed CertificateInstallationReq/Res
+(secp521r1 and Ed448, tests/exi/iso20_samples.py) with their fragments and SignedInfo;
+``--schema iso20-dc`` (or any other -20 set) keeps the seeds of that set only.
+Each input is a seeded mutation: bit flips, byte overwrites, truncation, insertion, deletion,
+chunk duplication, or splicing two seeds.
 
 For every input:
   * ``decode`` must return a tree or raise ExiError: any other exception is a *crash*;
@@ -13,7 +18,7 @@ For every input:
 With ``--xml`` the encoder is fuzzed instead: mutated XML (decoded seeds) must give bytes
 that decode, or ExiError.
 
-Usage: ``python fuzz/exi_fuzz.py --count 20000 --seed 1 [--xml]``. Exit status 1 if anything crashed
+Usage: ``python fuzz/exi_fuzz.py --count 20000 --seed 1 [--schema iso20] [--xml]``. Exit status 1 if anything crashed
 or was inconsistent. ``run()`` is what the bounded test in tests/exi calls.
 """
 
@@ -34,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from v2g import exi
 from v2g.errors import ExiError
 
+ROOT = Path(__file__).resolve().parents[1]
 SPEC = Path("/work/shared/spec/opcp-1.0.0/reference/ccp.v1.json")
+ISO20_VECTORS = ROOT / "tests" / "exi" / "data" / "exificient_vectors_iso20.json"
 
 
 @dataclass
@@ -93,6 +100,37 @@ def default_seeds() -> list[Seed]:
            '<Priority>1</Priority></AppProtocol></a:supportedAppProtocolReq>')
     seeds.append(Seed(exi.xml_to_exi(app, "app"), "app", False))
     return seeds
+
+
+def iso20_seeds(schema: str = "iso20") -> list[Seed]:
+    """-20 seeds: all -20 sets for ``iso20``, else those of one set (e.g. ``iso20-dc``)."""
+    vectors = json.loads(ISO20_VECTORS.read_text(encoding="utf-8"))["vectors"]
+    seeds = [Seed(bytes.fromhex(v["exi"]), v["schema"], v["fragment"]) for v in vectors]
+    sys.path.insert(0, str(ROOT / "tests"))
+    from exi.iso20_samples import installation_req, installation_res  # deterministic signed messages
+
+    for build in (installation_req, installation_res):
+        for kind in ("secp521r1", "ed448"):
+            root, _ = build(kind)
+            seeds.append(Seed(exi.encode(root, "iso20-common"), "iso20-common", False))
+            for e in root.iter():
+                if any(k.endswith("}Id") for k in e.attrib) and e is not root:
+                    seeds.append(Seed(exi.encode(e, "iso20-common", fragment=True), "iso20-common", True))
+                if e.tag.endswith("}SignedInfo"):
+                    seeds.append(Seed(exi.encode(e, "xmldsig", fragment=True), "xmldsig", True))
+    if schema != "iso20":
+        seeds = [s for s in seeds if s.schema == schema]
+    if not seeds:
+        raise SystemExit(f"no seeds for schema {schema!r}")
+    return seeds
+
+
+def seeds_for(schema: str) -> list[Seed]:
+    if schema == "iso2":
+        return default_seeds()
+    if schema == "iso20" or schema.startswith("iso20-"):
+        return iso20_seeds(schema)
+    raise SystemExit(f"unknown --schema {schema!r}: iso2, iso20 or one -20 set (iso20-common, iso20-dc, ...)")
 
 
 def mutate(rng: random.Random, data: bytes, other: bytes) -> bytes:
@@ -207,9 +245,9 @@ def check_xml(text: str, schema: str, fragment: bool, report: Report, max_second
         report.inconsistent.append(f"XML {schema} {fragment}: own output does not decode\n{text[:2000]}")
 
 
-def run_xml(count: int, seed: int = 1, max_seconds: float = 1.0) -> Report:
+def run_xml(count: int, seed: int = 1, max_seconds: float = 1.0, schema: str = "iso2") -> Report:
     rng = random.Random(seed)
-    seeds = [(exi.exi_to_xml(s.data, s.schema, s.fragment), s.schema, s.fragment) for s in default_seeds()]
+    seeds = [(exi.exi_to_xml(s.data, s.schema, s.fragment), s.schema, s.fragment) for s in seeds_for(schema)]
     report = Report()
     while report.inputs < count:
         text, schema, fragment = rng.choice(seeds)
@@ -217,9 +255,9 @@ def run_xml(count: int, seed: int = 1, max_seconds: float = 1.0) -> Report:
     return report
 
 
-def run(count: int, seed: int = 1, max_seconds: float = 1.0) -> Report:
+def run(count: int, seed: int = 1, max_seconds: float = 1.0, schema: str = "iso2") -> Report:
     rng = random.Random(seed)
-    seeds = default_seeds()
+    seeds = seeds_for(schema)
     report = Report()
     for s in seeds:  # the seeds themselves must pass
         check_one(s.data, s.schema, s.fragment, report, max_seconds)
@@ -237,8 +275,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-seconds", type=float, default=1.0, help="time bound per decode")
     ap.add_argument("--show", type=int, default=3, help="print this many crash reports")
     ap.add_argument("--xml", action="store_true", help="fuzz the encoder with mutated XML instead")
+    ap.add_argument("--schema", default="iso2",
+                    help="seed family: iso2 (default), iso20 (every -20 set) or one set such as iso20-dc")
     args = ap.parse_args(argv)
-    report = (run_xml if args.xml else run)(args.count, args.seed, args.max_seconds)
+    report = (run_xml if args.xml else run)(args.count, args.seed, args.max_seconds, args.schema)
     print(report.line())
     for c in (report.crashes + report.inconsistent)[: args.show]:
         print("----\n" + c)

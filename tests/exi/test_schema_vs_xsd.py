@@ -1,7 +1,9 @@
-"""The project's schema description against the ISO 15118-2 XSDs (test-time oracle).
+"""The project's schema descriptions against the ISO 15118-2 and -20 XSDs (test-time oracle).
 
-The XSDs come from the EXIficient jar in the iso15118==0.31.2 wheel (fetched and unpacked
-by tests/oracle/tooling.py into .tools/oracle/). They are read with ``xmlschema`` and
+The XSDs come from the iso15118==0.31.2 wheel (fetched by tests/oracle/tooling.py into
+.tools/oracle/): the -2 ones from its EXIficient jar, the -20 ones (ISO 15118-20:2022) from
+the wheel's schema directory, copied to a temporary directory without xmldsig's DOCTYPE.
+They are read with ``xmlschema`` and
 compared with the model built from v2g/exi/schemas, type by type: element order,
 occurrence bounds, choices, wildcards, substitution groups, attribute uses and simple-type
 facets. A mismatch names the type.
@@ -23,14 +25,11 @@ from v2g.exi.schemas import load_schema
 xmlschema = pytest.importorskip("xmlschema")
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOT_XSD = {"iso2": "V2G_CI_MsgDef.xsd", "app": "V2G_CI_AppProtocol.xsd",
-            "xmldsig": "xmldsig-core-schema.xsd"}
+SCHEMAS = ("iso2", "app", "xmldsig", "iso20-common", "iso20-dc", "iso20-ac", "iso20-acdp", "iso20-wpt",
+           "iso20-app")
 
 
-def _xsd_dir() -> Path:
-    env = os.environ.get("OPCP_ISO15118_XSD_DIR")
-    if env:
-        return Path(env)
+def _tooling() -> Any:
     tooling_path = ROOT / "tests" / "oracle" / "tooling.py"
     try:
         spec = importlib.util.spec_from_file_location("opcp_oracle_tooling", tooling_path)
@@ -38,17 +37,19 @@ def _xsd_dir() -> Path:
         tooling = importlib.util.module_from_spec(spec)
         sys.modules["opcp_oracle_tooling"] = tooling  # its dataclasses look the module up
         spec.loader.exec_module(tooling)
-        return Path(tooling.ensure_xsds())
+        tooling.ensure_xsds()
+        tooling.xsd20_dir()
+        return tooling
     except Exception as exc:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"ISO 15118-2 XSDs unavailable: {exc}")
-        pytest.skip(f"ISO 15118-2 XSDs unavailable: {exc}")
+            pytest.fail(f"ISO 15118 XSDs unavailable: {exc}")
+        pytest.skip(f"ISO 15118 XSDs unavailable: {exc}")
         raise
 
 
 @pytest.fixture(scope="module")
-def xsd_dir() -> Path:
-    return _xsd_dir()
+def tooling() -> Any:
+    return _tooling()
 
 
 def _occ(lo: int, hi: int | None) -> tuple[int, int | None]:
@@ -166,10 +167,10 @@ def m_simple(t: SimpleType) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the comparisons
 
 
-@pytest.fixture(scope="module", params=sorted(ROOT_XSD))
-def pair(request: pytest.FixtureRequest, xsd_dir: Path) -> tuple[Any, Any]:
+@pytest.fixture(scope="module", params=SCHEMAS)
+def pair(request: pytest.FixtureRequest, tooling: Any) -> tuple[Any, Any]:
     name = request.param
-    xs = xmlschema.XMLSchema10(str(xsd_dir / ROOT_XSD[name]))
+    xs = xmlschema.XMLSchema10(str(tooling.schema_xsd(name)))
     return xs.maps, load_schema(name)
 
 

@@ -1,6 +1,7 @@
-"""Seeded generator of valid ISO 15118-2 XML messages, driven by the XSDs.
+"""Seeded generator of valid ISO 15118-2 and -20 XML messages, driven by the XSDs.
 
-The XSDs come from inside the EXIficient jar and are read with ``xmlschema``,
+The XSDs come from inside the EXIficient jar (-2) and the iso15118 wheel (-20) and are
+read with ``xmlschema``,
 so the generator shares nothing with the codec's own schema description: a
 mistake in that description shows up as a differing bit, not as a blind spot.
 
@@ -64,6 +65,10 @@ BODY_ELEMENT = "{urn:iso:15118:2:2013:MsgBody}BodyElement"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 FOREIGN_NS = "urn:opcp:test:undeclared"
 ISO2_ROOT = "{urn:iso:15118:2:2013:MsgDef}V2G_Message"
+# ISO 15118-20 schema sets whose documents are the messages of one namespace.
+ISO20_MESSAGE_NS = {f"iso20-{n.lower()}": f"urn:iso:std:iso:15118:-20:{n}"
+                    for n in ("CommonMessages", "DC", "AC", "ACDP", "WPT")}
+ISO20_MESSAGE_NS["iso20-common"] = ISO20_MESSAGE_NS.pop("iso20-commonmessages")
 BIG = 16  # maxOccurs above this counts as a "large" repetition
 UNBOUNDED_SEVERAL = 4
 UNDECLARED_SHARE = 0.25  # of messages that may hold undeclared wildcard content
@@ -288,8 +293,8 @@ def make_value(t: object, bucket: str, rng: random.Random, ids: Iterator[str]) -
         n = hi
     elif bucket == "long":
         n = rng.randint(100, 300)
-    elif bucket == "wrapped":  # long enough for at least one line break
-        n = rng.randint(58, min(hi if hi is not None else 300, 300))
+    elif bucket == "wrapped":  # long enough for at least one line break, within the length facets
+        n = rng.randint(max(lo, 58), max(lo, min(hi if hi is not None else 300, 300)))
     else:
         n = rng.randint(lo, min(hi if hi is not None else lo + 40, lo + 40))
     if base in ("string", "anyURI", "normalizedString", "token"):
@@ -725,7 +730,7 @@ class _Iso2Generator(Generator):
 
 
 def load_schema(schema: str) -> xmlschema.XMLSchema:
-    xsd: Path = tooling.ensure_xsds() / tooling.SCHEMA_ROOTS[schema]
+    xsd: Path = tooling.schema_xsd(schema)
     return _SCHEMAS.setdefault(schema, xmlschema.XMLSchema(str(xsd)))
 
 
@@ -735,31 +740,39 @@ _SCHEMAS: dict[str, xmlschema.XMLSchema] = {}
 def roots(schema: str, fragment: bool) -> list[XsdElement]:
     """Root elements generated for a schema and mode.
 
-    Documents: V2G_Message (iso2), both AppProtocol messages (app), Signature
-    (xmldsig). Fragments: iso2 -> every element whose type carries an Id
-    attribute (the elements ISO 15118-2 signs); xmldsig -> SignedInfo.
+    Documents: V2G_Message (iso2), both AppProtocol messages (app, iso20-app), Signature
+    (xmldsig), every message (global ``...Req``/``...Res`` element) of the set's own
+    namespace (iso20-common, -dc, -ac, -acdp, -wpt: -20 messages are document roots).
+    Fragments: iso2 and iso20-common -> every element whose type carries an Id
+    attribute (the elements ISO 15118-2/-20 sign); xmldsig -> SignedInfo.
     """
     s = load_schema(schema)
     if not fragment:
         if schema == "iso2":
             return [s.maps.elements[ISO2_ROOT]]
-        if schema == "app":
+        if schema in ISO20_MESSAGE_NS:
+            ns = f"{{{ISO20_MESSAGE_NS[schema]}}}"
+            return [e for n, e in sorted(s.maps.elements.items())
+                    if n.startswith(ns) and n.endswith(("Req", "Res"))]
+        if schema in ("app", "iso20-app"):
             return [e for n, e in sorted(s.maps.elements.items()) if not n.startswith(XS)]
         return [s.maps.elements[f"{{{DS_NS}}}Signature"]]
     if schema == "xmldsig":
         return [s.maps.elements[n] for n in XMLDSIG_FRAGMENT_ROOTS]
     if schema == "iso2":
-        return _signed_elements(s)
+        return _signed_elements(s, "{urn:iso:15118:2:2013")
+    if schema in ISO20_MESSAGE_NS:
+        return _signed_elements(s, "{urn:iso:std:iso:15118:-20:")
     return [e for n, e in sorted(s.maps.elements.items()) if not n.startswith(XS)]
 
 
-def _signed_elements(s: xmlschema.XMLSchema) -> list[XsdElement]:
-    """Element declarations (global or local, ISO namespaces) with an Id attribute."""
+def _signed_elements(s: xmlschema.XMLSchema, ns_prefix: str) -> list[XsdElement]:
+    """Element declarations (global or local, in namespaces starting ``ns_prefix``) with an Id attribute."""
     found: dict[str, XsdElement] = {}
     for comp in s.maps.iter_components():
         if not isinstance(comp, XsdElement) or comp.ref is not None:
             continue
-        if not comp.name or not comp.name.startswith("{urn:iso:15118:2:2013"):
+        if not comp.name or not comp.name.startswith(ns_prefix):
             continue
         t = comp.type
         if isinstance(t, XsdComplexType) and any(str(n).endswith("Id") for n in t.attributes):

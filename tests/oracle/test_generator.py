@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .corpus import SETS, Generated
+from .corpus import ISO20_SET_IDS, SETS, Generated
 from .differential import FAILURE_ROOT as REPORTS
 from .exificient import Exificient, OracleError
 from .generator import Coverage, generate, load_schema, roots
@@ -25,6 +25,7 @@ SET_IDS = [s.id for s in SETS]
 def test_corpus_is_large_enough(corpus: dict[str, Generated]) -> None:
     assert len(corpus["iso2-doc"].messages) >= 2000
     assert sum(len(g.messages) for g in corpus.values()) >= 2500
+    assert sum(len(corpus[s].messages) for s in ISO20_SET_IDS) >= 2000
 
 
 @pytest.mark.parametrize("set_id", SET_IDS)
@@ -47,6 +48,23 @@ def test_every_message_type_of_msgbody(corpus: dict[str, Generated]) -> None:
     seen = corpus["iso2-doc"].coverage.messages
     assert set(seen) == expected
     assert min(seen.values()) >= 20, "message types should be evenly spread"
+
+
+@pytest.mark.parametrize("set_id", [s for s in ISO20_SET_IDS if not s.endswith("-fragment")])
+def test_every_iso20_message_of_the_namespace(corpus: dict[str, Generated], set_id: str) -> None:
+    g = corpus[set_id]
+    expected = {r.local_name for r in roots(g.set.schema, False)}
+    counts = {"iso20-common": 26, "iso20-dc": 10, "iso20-ac": 4, "iso20-acdp": 8, "iso20-wpt": 12, "iso20-app": 2}
+    assert len(expected) == counts[g.set.schema]
+    seen = g.coverage.messages
+    assert set(seen) == expected
+    assert min(seen.values()) >= 20, "message types should be evenly spread"
+
+
+def test_iso20_signed_fragments(corpus: dict[str, Generated]) -> None:
+    assert set(corpus["iso20-common-fragment"].coverage.messages) == {
+        "OEMProvisioningCertificateChain", "SignedInstallationData", "PnC_AReqAuthorizationMode",
+        "SignedMeteringData", "AbsolutePriceSchedule", "PriceLevelSchedule"}
 
 
 def test_app_and_fragment_roots(corpus: dict[str, Generated]) -> None:

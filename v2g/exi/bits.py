@@ -68,7 +68,9 @@ class BitWriter:
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        self.acc = 0  # pending bits, fewer than 8 after each call
+        # Pending bits, fewer than 64 after each call: small writes (event codes) collect in
+        # one int and reach the buffer a few bytes at a time, not one conversion per write.
+        self.acc = 0
         self.nacc = 0
 
     def bit_length(self) -> int:
@@ -79,10 +81,9 @@ class BitWriter:
             return
         acc = (self.acc << n) | (value & ((1 << n) - 1))
         nacc = self.nacc + n
-        if nacc >= 8:
-            full = nacc >> 3
+        if nacc >= 64:
             rest = nacc & 7
-            self.buf += (acc >> rest).to_bytes(full, "big")
+            self.buf += (acc >> rest).to_bytes(nacc >> 3, "big")
             acc &= (1 << rest) - 1
             nacc = rest
         self.acc = acc
@@ -109,7 +110,8 @@ class BitWriter:
     def getvalue(self) -> bytes:
         """The stream padded with zero bits to a whole byte."""
         if self.nacc:
-            return bytes(self.buf) + bytes([(self.acc << (8 - self.nacc)) & 0xFF])
+            pad = -self.nacc & 7
+            return bytes(self.buf) + (self.acc << pad).to_bytes((self.nacc + pad) >> 3, "big")
         return bytes(self.buf)
 
 

@@ -8,7 +8,7 @@ names, pre-populated from the schema); the value tables stay empty (valuePartiti
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from functools import cache
+from functools import cache, lru_cache
 
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
@@ -59,12 +59,15 @@ MAX_EVENTS = 200_000
 
 XSI_TYPE = (XSI_NS, "type")
 XSI_NIL = (XSI_NS, "nil")
+_XSI_TYPE_TAG = f"{{{XSI_NS}}}type"
+_XSI_NIL_TAG = f"{{{XSI_NS}}}nil"
 
 
 def tag_of(qn: QName) -> str:
     return f"{{{qn[0]}}}{qn[1]}" if qn[0] else qn[1]
 
 
+@lru_cache(maxsize=4096)  # tags repeat: a schema has a few hundred names
 def qname_of(tag: str) -> QName:
     if tag.startswith("{"):
         uri, _, local = tag[1:].partition("}")
@@ -205,6 +208,10 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
     stack: list[_Frame] = []
     top = g.fragment if fragment else g.document
     top_state = top
+    # Event codes are read inline from two bytes (the stream padded by one zero byte), which
+    # covers every code of up to 9 bits; wider ones, rare, go through BitReader.read.
+    padded = r.data + b"\0"
+    end = r.end
 
     events = 0
     while True:
@@ -213,18 +220,33 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
             raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
         state = stack[-1].state if stack else top_state
         start = r.pos
-        code = r.read(state.w1, "event code")
+        w1 = state.w1
+        if w1 > 9 or start + w1 > end:
+            code = r.read(w1, "event code")
+        elif w1:
+            i = start >> 3
+            code = (((padded[i] << 8) | padded[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
+            r.pos = start + w1
+        else:
+            code = 0
         prods = state.prods
         if code < len(prods):
             p = prods[code]
             kind = p.kind
             if kind == SE:
-                child_state = g.start_of(p)
-                _start_element(stack, roots, p.qname, child_state, start)  # type: ignore[arg-type]
-                if stack[:-1]:
-                    stack[-2].state = p.next  # type: ignore[assignment]
+                if len(stack) >= MAX_DEPTH:
+                    raise ExiError("elements nested too deeply", start, f"at most {MAX_DEPTH} levels")
+                child_state = p.start or g.start_of(p)
+                if stack:
+                    parent = stack[-1]
+                    elem = ET.SubElement(parent.elem, p.tag)  # type: ignore[arg-type]
+                    parent.last = elem
+                    parent.state = p.next  # type: ignore[assignment]
                 else:
+                    elem = ET.Element(p.tag)  # type: ignore[arg-type]
+                    roots.append(elem)
                     top_state = p.next  # type: ignore[assignment]
+                stack.append(_Frame(elem, child_state))
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)
                 child_state = g.global_start(qn) or tables.builtin_start(qn)
@@ -237,7 +259,7 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
                 _generic_attribute(r, g, tables, stack[-1], p.qname, start)  # type: ignore[arg-type]
             elif kind == AT:
                 value = p.payload.read(r)
-                stack[-1].elem.set(tag_of(p.qname), value)  # type: ignore[arg-type]
+                stack[-1].elem.set(p.tag, value)  # type: ignore[arg-type]
                 stack[-1].state = p.next  # type: ignore[assignment]
             elif kind == AT_ANY:
                 qn = tables.read_qname(r)
@@ -354,9 +376,6 @@ class _Encoder:
     def fail(self, message: str, state: State | None) -> ExiError:
         return ExiError(message, self.w.bit_length(), state.expected() if state else "")
 
-    def code(self, state: State, index: int) -> None:
-        self.w.write(index, state.w1)
-
     def code2(self, state: State, event: int) -> bool:
         i = state.second_code(event)
         if i is None:
@@ -376,11 +395,11 @@ class _Encoder:
         if i is not None:
             p = parent.prods[i]
             child = self.g.start_of(p)
-            self.code(parent, i)
+            self.w.write(i, parent.w1)
             nxt = p.next
         elif parent.se_any is not None:
             p = parent.prods[parent.se_any]
-            self.code(parent, parent.se_any)
+            self.w.write(parent.se_any, parent.w1)
             self.tables.write_qname(self.w, qn)
             child = self.g.global_start(qn) or self.tables.builtin_start(qn)
             nxt = p.next
@@ -394,9 +413,12 @@ class _Encoder:
         return nxt  # type: ignore[return-value]
 
     def element_content(self, elem: ET.Element, state: State, depth: int) -> None:
-        attrs = dict(elem.attrib)
-        xsi_type = attrs.pop(tag_of(XSI_TYPE), None)
-        xsi_nil = attrs.pop(tag_of(XSI_NIL), None)
+        if elem.attrib:
+            attrs = dict(elem.attrib)
+            xsi_type = attrs.pop(_XSI_TYPE_TAG, None)
+            xsi_nil = attrs.pop(_XSI_NIL_TAG, None)
+        else:
+            attrs, xsi_type, xsi_nil = {}, None, None
         if state.kind == BUILTIN_START:
             # An element without declaration: with maximumNumberOfBuiltInElementGrammars = 0
             # no built-in grammar may be used, so (as EXIficient does, EXI Profile 3.2) an
@@ -434,8 +456,9 @@ class _Encoder:
                 nil = True
                 state = self.g.type_empty(state)
             # xsi:nil="false" says nothing: EXIficient leaves it out, and so do we
-        for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
-            state = self.attribute(state, qname_of(tag), attrs[tag])
+        if attrs:
+            for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
+                state = self.attribute(state, qname_of(tag), attrs[tag])
         if nil:
             if (elem.text or "").strip() or len(elem):
                 raise self.fail("an element with xsi:nil='true' must be empty", state)
@@ -457,12 +480,12 @@ class _Encoder:
                 self.w.write(i - state.least_at, state.w_at)
                 STRING.write(self.w, value)
                 return p.next  # type: ignore[return-value]
-            self.code(state, i)
+            self.w.write(i, state.w1)
             p.payload.write(self.w, v)
             return p.next  # type: ignore[return-value]
         if state.at_any is not None:
             p = state.prods[state.at_any]
-            self.code(state, state.at_any)
+            self.w.write(state.at_any, state.w1)
             self.tables.write_qname(self.w, qn)
             STRING.write(self.w, value)
             return p.next  # type: ignore[return-value]
@@ -505,12 +528,12 @@ class _Encoder:
             p = state.prods[state.ch]
             v = p.payload.parse(text)
             if v is not None:
-                self.code(state, state.ch)
+                self.w.write(state.ch, state.w1)
                 p.payload.write(self.w, v)
                 return p.next  # type: ignore[return-value]
         elif state.ch_any is not None:
             p = state.prods[state.ch_any]
-            self.code(state, state.ch_any)
+            self.w.write(state.ch_any, state.w1)
             STRING.write(self.w, text)
             return p.next  # type: ignore[return-value]
         if self.code2(state, X_CH):
@@ -520,7 +543,7 @@ class _Encoder:
 
     def end_element(self, state: State) -> None:
         if state.ee is not None:
-            self.code(state, state.ee)
+            self.w.write(state.ee, state.w1)
             return
         # An element without its (simple) content ends with the undeclared EE, as EXIficient
         # does; it never writes an empty CH.
@@ -550,6 +573,6 @@ def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
     # state is DocEnd (document) or FragmentContent (fragment): both end with ED
     for i, p in enumerate(state.prods):
         if p.kind == ED:
-            enc.code(state, i)
+            enc.w.write(i, state.w1)
             break
     return enc.w.getvalue()

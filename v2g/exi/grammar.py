@@ -84,11 +84,13 @@ ElementPayload = ElementDecl | RelaxedElement
 
 
 class Production:
-    __slots__ = ("kind", "next", "payload", "qname", "start")
+    __slots__ = ("kind", "next", "payload", "qname", "start", "tag")
 
     def __init__(self, kind: int, qname: QName | None, payload: Any, next_: State | None) -> None:
         self.kind = kind
         self.qname = qname
+        # the element tree's tag (Clark notation), made once instead of per decoded event
+        self.tag = None if qname is None else (f"{{{qname[0]}}}{qname[1]}" if qname[0] else qname[1])
         self.payload = payload  # ElementDecl / RELAXED for SE, Datatype for AT and CH
         self.next = next_
         self.start: State | None = None  # element grammar of SE, filled on first use

@@ -399,8 +399,10 @@ class Module:
     def simple(self, name: str, base: str, **facets: int) -> None:
         self.simple_specs[name] = _SimpleSpec(base, None, _facet_names(facets))
 
-    def enum(self, name: str, values: str, base: str = "xs:string") -> None:
-        self.simple_specs[name] = _SimpleSpec(base, tuple(values.split()), {})
+    def enum(self, name: str, values: str | tuple[str, ...], base: str = "xs:string") -> None:
+        """Enumerated values: a space-separated string, or a tuple when a value holds a space."""
+        listed = tuple(values.split()) if isinstance(values, str) else values
+        self.simple_specs[name] = _SimpleSpec(base, listed, {})
 
     def complex(self, name: str, content: _GroupSpec | _ElSpec | None = None, *,
                 attrs: list[_AttrSpec] | None = None, base: str | None = None,

@@ -9,7 +9,6 @@ writes it back as ``prefix:local`` with a declaration of that prefix on the elem
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
 
 from v2g.errors import ExiError
@@ -24,6 +23,13 @@ _KNOWN_PREFIXES = {
     "http://www.w3.org/2000/09/xmldsig#": "xmlsig",
     "urn:iso:15118:2:2010:AppProtocol": "v2gci_app",
     "http://www.w3.org/2001/XMLSchema-instance": "xsi",
+    "urn:iso:std:iso:15118:-20:CommonMessages": "v2gci_cm",
+    "urn:iso:std:iso:15118:-20:CommonTypes": "v2gci_ct",
+    "urn:iso:std:iso:15118:-20:DC": "v2gci_dc",
+    "urn:iso:std:iso:15118:-20:AC": "v2gci_ac",
+    "urn:iso:std:iso:15118:-20:ACDP": "v2gci_acdp",
+    "urn:iso:std:iso:15118:-20:WPT": "v2gci_wpt",
+    "http://www.w3.org/XML/1998/namespace": "xml",
 }
 
 
@@ -39,6 +45,12 @@ def parse_xml(text: str | bytes) -> ET.Element:
         data = text
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ExiError("XML with a DTD is refused (entity expansion)", 0, "XML without DTD")
+    if b"XMLSchema-instance" not in data:
+        # No xsi namespace, so no xsi:type QName value to resolve: the C parser alone will do.
+        try:
+            return ET.fromstring(data)
+        except ET.ParseError as exc:
+            raise ExiError(f"not well-formed XML: {exc}", 0, "well-formed XML") from exc
     parser: ET.XMLPullParser = ET.XMLPullParser(events=("start-ns", "start", "end"))
     scopes: list[dict[str, str]] = [{"xml": "http://www.w3.org/XML/1998/namespace"}]
     pending: dict[str, str] = {}
@@ -83,15 +95,66 @@ def _resolve_qname(value: str, scope: dict[str, str]) -> str:
     return f"{{{uri}}}{local}" if uri else local
 
 
+def _escape_text(s: str) -> str:
+    if "&" in s:
+        s = s.replace("&", "&amp;")
+    if "<" in s:
+        s = s.replace("<", "&lt;")
+    if ">" in s:
+        s = s.replace(">", "&gt;")
+    return s
+
+
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;",
+                               "\r": "&#13;", "\t": "&#09;"})
+
+
 def to_xml(elem: ET.Element) -> str:
-    for uri, prefix in _KNOWN_PREFIXES.items():
-        ET.register_namespace(prefix, uri)
-    if any(e.get(XSI_TYPE, "").startswith("{") for e in elem.iter()):
-        elem = copy.deepcopy(elem)
-        for e in elem.iter():
-            value = e.get(XSI_TYPE)
-            if value is not None and value.startswith("{"):
-                uri, _, local = value[1:].partition("}")
-                e.set(XSI_TYPE, f"xt:{local}")
-                e.set("xmlns:xt", uri)  # a plain attribute name: ET writes it as it is
-    return ET.tostring(elem, encoding="unicode")
+    """XML text of a tree: every namespace declared once on the root, known prefixes for the
+    ISO 15118 namespaces, ``ns0``, ``ns1``, ... for others; an ``xsi:type`` value in Clark
+    notation is written ``xt:local`` with ``xmlns:xt`` declared on its element."""
+    prefixes: dict[str, str] = {}
+
+    def name(clark: str) -> str:
+        if clark[0] != "{":
+            return clark
+        uri, _, local = clark[1:].partition("}")
+        prefix = prefixes.get(uri)
+        if prefix is None:
+            prefix = prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(prefixes)}"
+        return f"{prefix}:{local}"
+
+    parts: list[str] = []
+    out = parts.append
+
+    def write(e: ET.Element) -> None:
+        tag = e.tag
+        if not isinstance(tag, str):
+            raise ExiError("comments and processing instructions are not element content", 0, "elements")
+        qtag = name(tag)
+        out("<" + qtag)
+        if e.attrib:
+            for k, v in e.attrib.items():
+                if k == XSI_TYPE and v.startswith("{"):
+                    uri, _, local = v[1:].partition("}")
+                    out(f' xmlns:xt="{uri.translate(_ATTR_ESCAPES)}"')
+                    v = f"xt:{local}"
+                out(f' {name(k)}="{v.translate(_ATTR_ESCAPES)}"')
+        text = e.text
+        if not len(e) and not text:
+            out(" />")
+        else:
+            out(">")
+            if text:
+                out(_escape_text(text))
+            for child in e:
+                write(child)
+                if child.tail:
+                    out(_escape_text(child.tail))
+            out(f"</{qtag}>")
+
+    write(elem)
+    decls = "".join(f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"' for u, p in prefixes.items() if p != "xml")
+    first = parts[0]
+    parts[0] = first + decls
+    return "".join(parts)
