@@ -14,18 +14,23 @@ import sys
 
 from v2g import exi, xmldsig
 from v2g.errors import ExiError, SignatureError
+from v2g.exi.schemas import ISO20_SCHEMAS
 
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("exi", help="decode, encode and verify ISO 15118-2 EXI messages")
+    p = subparsers.add_parser("exi", help="decode, encode and verify ISO 15118-2 and -20 EXI messages")
     sub = p.add_subparsers(dest="exi_command", metavar="ACTION")
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("file", metavar="FILE", help="raw EXI, base64 EXI or XML; '-' for stdin")
-        sp.add_argument("--schema", choices=exi.SCHEMAS, default="iso2",
-                        help="iso2 (V2G_CI_MsgDef, default), app (SupportedAppProtocol), xmldsig")
+        sp.add_argument("--iso", choices=["2", "20"], default="2",
+                        help="the part of ISO 15118 (default 2)")
+        sp.add_argument("--schema", default=None,
+                        help="the grammar: with --iso 2 iso2 (V2G_CI_MsgDef, default), app"
+                             " (SupportedAppProtocol) or xmldsig; with --iso 20 common (default),"
+                             " dc, ac, acdp, wpt, app or xmldsig")
         sp.add_argument("--fragment", action="store_true", help="an EXI fragment, not a document")
 
     d = sub.add_parser("decode", help="EXI (raw or base64) to XML on stdout")
@@ -36,11 +41,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     e.add_argument("--base64", action="store_true", help="write base64 text instead of raw bytes")
     e.set_defaults(func=cmd_encode)
     v = sub.add_parser("verify", help="check the XMLDSig signature of a V2G message")
-    v.add_argument("file", metavar="FILE", help="raw EXI, base64 EXI or XML; '-' for stdin")
+    common(v)
     v.add_argument("--cert", metavar="CERT",
                    help="signer certificate (PEM, DER or base64 DER); default: the one the message carries")
     v.set_defaults(func=cmd_verify)
     p.set_defaults(func=lambda args: (p.print_help(), EXIT_UNUSABLE)[1])
+
+
+ISO2_SCHEMAS = {"iso2": "iso2", "app": "app", "xmldsig": "xmldsig"}
+
+
+def schema_set(args: argparse.Namespace) -> str:
+    """The codec's schema set for --iso and --schema; an unknown pair is a usage error naming
+    the valid ones."""
+    names = {**ISO20_SCHEMAS, "xmldsig": "xmldsig"} if args.iso == "20" else ISO2_SCHEMAS
+    chosen = args.schema or ("common" if args.iso == "20" else "iso2")
+    if chosen in names.values():
+        return chosen
+    if chosen not in names:
+        raise SystemExit(f"opcp exi: --schema {chosen} is not a grammar of ISO 15118-{args.iso};"
+                         f" choose one of {', '.join(names)}")
+    return names[chosen]
 
 
 def _read(path: str) -> bytes:
@@ -77,7 +98,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
         if kind == "xml":
             return _fail("decode takes EXI (raw or base64); this is XML, use 'opcp exi encode'")
         assert isinstance(data, bytes)
-        print(exi.exi_to_xml(data, args.schema, args.fragment))
+        print(exi.exi_to_xml(data, schema_set(args), args.fragment))
     except (ExiError, OSError) as exc:
         return _fail(str(exc))
     return EXIT_OK
@@ -88,10 +109,11 @@ def cmd_encode(args: argparse.Namespace) -> int:
         kind, data = load_input(_read(args.file))
         if kind == "xml":
             assert isinstance(data, str)
-            out = exi.xml_to_exi(data, args.schema, args.fragment)
+            out = exi.xml_to_exi(data, schema_set(args), args.fragment)
         else:
             assert isinstance(data, bytes)
-            out = exi.encode(exi.decode(data, args.schema, args.fragment), args.schema, args.fragment)
+            schema = schema_set(args)
+            out = exi.encode(exi.decode(data, schema, args.fragment), schema, args.fragment)
     except (ExiError, OSError) as exc:
         return _fail(str(exc))
     if args.base64:
@@ -116,7 +138,10 @@ def _read_cert(path: str) -> bytes:
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
         kind, data = load_input(_read(args.file))
-        root = exi.decode(data) if kind == "exi" else exi.decode(exi.xml_to_exi(data))  # type: ignore[arg-type]
+        schema = schema_set(args)
+        if kind == "xml":
+            data = exi.xml_to_exi(data, schema)  # type: ignore[arg-type]
+        root = exi.decode(data, schema)  # type: ignore[arg-type]
         cert = _read_cert(args.cert) if args.cert else None
         result = xmldsig.verify(root, cert)
     except (ExiError, SignatureError, OSError) as exc:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from v2g.exi.schemas.iso2 import MSG_DEF as ISO2_MSG_DEF
 from v2g.exi.schemas.iso2 import XMLDSIG
+from v2g.exi.schemas.iso20_types import COMMON_MESSAGES as ISO20_COMMON_MESSAGES
 
-ISO20_COMMON_MESSAGES = "urn:iso:std:iso:15118:-20:CommonMessages"
 ISO20_SPEC_MSG_DEF = "urn:iso:15118:20:2022:MsgDef"
 ISO20_SPEC_MSG_DEF_2020 = "urn:iso:15118:20:2020:MsgDef"
 ISO20_SPELLINGS = (ISO20_SPEC_MSG_DEF, ISO20_SPEC_MSG_DEF_2020, ISO20_COMMON_MESSAGES)

@@ -113,3 +113,25 @@ def test_unusable_input_exits_2(files: dict[str, Path], name: str, action: str,
 
 def test_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["exi", "decode", str(tmp_path / "nope")]) == 2
+
+
+def test_iso20_decode_encode_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.exi.iso20_samples import installation_res
+    from v2g import exi
+
+    element, _ = installation_res()
+    raw = exi.encode(element, "iso20-common")
+    path = tmp_path / "res20.exi"
+    path.write_bytes(raw)
+    assert main(["exi", "decode", "--iso", "20", str(path)]) == 0
+    xml = capsys.readouterr().out
+    assert "urn:iso:std:iso:15118:-20:CommonMessages" in xml and "CertificateInstallationRes" in xml
+    (tmp_path / "res20.xml").write_text(xml)
+    assert main(["exi", "encode", "--iso", "20", "--schema", "common", "--base64",
+                 str(tmp_path / "res20.xml")]) == 0
+    assert base64.b64decode(capsys.readouterr().out) == raw  # XML back to the same bits
+    assert main(["exi", "verify", "--iso", "20", str(path)]) == 0
+    # The -2 grammar cannot read a -20 message, and a -2 name is no -20 grammar.
+    assert main(["exi", "decode", str(path)]) == 2
+    with pytest.raises(SystemExit, match="not a grammar of ISO 15118-20"):
+        main(["exi", "decode", "--iso", "20", "--schema", "iso2", str(path)])
