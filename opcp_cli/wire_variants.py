@@ -42,6 +42,7 @@ class Answer:
     body: bytes
     chunked: bool = False
     delay: float = 0.0
+    close: bool = False  # close the connection after this answer
 
     @property
     def content_type(self) -> str:
@@ -194,6 +195,14 @@ def _gzip(_path: str, answer: Answer) -> None:
         answer.headers["Content-Encoding"] = "gzip"
 
 
+def _connection_close(_path: str, answer: Answer) -> None:
+    answer.close = True
+
+
+def _lowercase_header_names(_path: str, answer: Answer) -> None:
+    answer.headers = CIMultiDict((k.lower(), v) for k, v in answer.headers.items())
+
+
 VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("json-key-order", "RFC 8259 section 4: an object is an unordered collection of members",
             _json_change(_reordered)),
@@ -222,6 +231,10 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             " Content-Length", _chunked),
     Variant("gzip-content-encoding", "RFC 9110 section 8.4: a server may encode a body its client"
             " accepts (httpx sends Accept-Encoding: gzip)", _gzip),
+    Variant("connection-close", "RFC 9112 section 9.6: a server may close the connection after"
+            " any answer (Connection: close)", _connection_close),
+    Variant("lowercase-header-names", "RFC 9110 section 5.1: field names are case-insensitive",
+            _lowercase_header_names),
     Variant("slow-answers", "the spec sets no answer time: one answer in 40 takes two seconds",
             _every(40, 2.0)),
 )}
@@ -311,7 +324,10 @@ class WireProxy:
                 await response.write(answer.body[i:i + 1024])
             await response.write_eof()
             return response
-        return web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+        whole = web.Response(status=answer.status, headers=answer.headers, body=answer.body)
+        if answer.close:
+            whole.force_close()
+        return whole
 
 
 def proxied_target_text(target_text: str, upstream: str, proxy_url: str) -> str:
