@@ -13,16 +13,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pytest_bdd import parsers, then, when
 
-from features.steps.http_steps import send
+from features.support.calls import send, send_path
 from features.support.context import Scenario
-from opcp.client import OpcpClient
+from opcp.client import OpcpClient, path_of
 from v2g import ids
 from v2g.pki.bundle import BundleError, load_certs, order_chain
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, build_request, issuer_key_hashes, verify_response
 from v2g.pki.validate import ChainError, validate_chain, verify_signed_by
 
-PREFIX = "/.well-known/est"
+ISO2 = {"isoVersion": "ISO15118-2"}
+CACERTS = {**ISO2, "algorithm": "secp256r1"}
 PKCS7 = "application/pkcs7-mime"
 
 
@@ -57,10 +58,16 @@ def _b64_lines(der: bytes) -> str:
     return "\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n"
 
 
-def _enroll(api: OpcpClient, ctx: Scenario, ca: str, body: str, *, prefix: str = PREFIX,
+def _enroll(api: OpcpClient, ctx: Scenario, ca: str, body: str, *,
             content_type: str = "application/pkcs10", accept: str = "application/pkcs7-mime"):
-    return send(api, ctx, "POST", "est", f"{prefix}/{ca}/simpleenroll/ISO15118-2",
-                content=body.encode(), headers={"Content-Type": content_type, "Accept": accept})
+    return send(api, ctx, f"simpleEnroll-{ca.upper()}", ISO2, content=body.encode(),
+                headers={"Content-Type": content_type, "Accept": accept})
+
+
+def _spec_path(operation: str, path_params: dict) -> str:
+    """est.v1.json's form of an EST path: the role table's without its /.well-known/est
+    prefix (erratum: the spec's cacerts path lacks it), with a trailing slash."""
+    return "/" + path_of(operation, path_params).split("/", 3)[3] + "/"
 
 
 @when(parsers.parse('I enroll at the "{ca}" CA sending Accept "{accept}"'))
@@ -109,20 +116,21 @@ def enroll_bad(api: OpcpClient, scenario_ctx: Scenario, ca: str, kind: str):
                  r'path|by the spec\'s path|with the Content-Transfer-Encoding request header)$'))
 def cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str, how: str):
     how = how.strip()
-    prefix, slash, headers = PREFIX, "", {}
+    operation = f"caCerts-{ca.upper()}"
     if how == "by the spec's path":
-        prefix, slash = "", "/"
+        send_path(api, scenario_ctx, "GET", "est", _spec_path(operation, CACERTS), headers={})
     elif how == "with the Content-Transfer-Encoding request header":
-        headers["Content-Transfer-Encoding"] = "application/pkcs10"
-    elif how != "by the role table's path":
+        send(api, scenario_ctx, operation, CACERTS,
+             headers={"Content-Transfer-Encoding": "application/pkcs10"})
+    elif how == "by the role table's path":
+        send(api, scenario_ctx, operation, CACERTS, headers={})
+    else:
         raise AssertionError(f"unknown variant {how!r}")
-    send(api, scenario_ctx, "GET", "est", f"{prefix}/{ca}/cacerts/ISO15118-2/secp256r1{slash}",
-         headers=headers)
 
 
 @when(parsers.parse('I ask for the "{ca}" CA certificates for algorithm "{algorithm}"'))
 def cacerts_algorithm(api: OpcpClient, scenario_ctx: Scenario, ca: str, algorithm: str):
-    send(api, scenario_ctx, "GET", "est", f"{PREFIX}/{ca}/cacerts/ISO15118-2/{algorithm}")
+    send(api, scenario_ctx, f"caCerts-{ca.upper()}", {**ISO2, "algorithm": algorithm})
 
 
 def _certs(scenario_ctx: Scenario) -> list[x509.Certificate]:
@@ -166,11 +174,10 @@ def cert_for_csr(scenario_ctx: Scenario):
 def chains_to_cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str):
     issued = scenario_ctx.saved["issued"]
     role = scenario_ctx.role
-    got = api.call("GET", "est", f"{PREFIX}/{ca}/cacerts/ISO15118-2/secp256r1", role=role,
-                   party=scenario_ctx.party)
+    got = api.op(f"caCerts-{ca.upper()}", CACERTS, role=role, party=scenario_ctx.party)
     assert got.status == 200, f"cacerts answered {got.status}: {got.response_body[:300]}"
     chain = order_chain([issued, *load_certs(got.response.content)])
-    roots = api.call("GET", "rcp", "/v1/root/rootCerts", role=role, party=scenario_ctx.party)
+    roots = api.op("getAllRootCerts", role=role, party=scenario_ctx.party)
     anchors = [base64.b64decode(r["caCertificate"])
                for r in roots.json()["RootCertificateCollection"]["rootCertificates"]]
     try:
@@ -188,8 +195,7 @@ def cacerts_chain(api: OpcpClient, scenario_ctx: Scenario):
         chain = order_chain(_certs(scenario_ctx))
     except BundleError as exc:
         raise AssertionError(f"the CA certificates are not one path: {exc}") from None
-    roots = api.call("GET", "rcp", "/v1/root/rootCerts", role=scenario_ctx.role,
-                     party=scenario_ctx.party)
+    roots = api.op("getAllRootCerts", role=scenario_ctx.role, party=scenario_ctx.party)
     anchors = [base64.b64decode(r["caCertificate"])
                for r in roots.json()["RootCertificateCollection"]["rootCertificates"]]
     assert all(read_cert(c).is_ca for c in chain), "the bundle holds a certificate that is no CA"
@@ -229,7 +235,7 @@ def operator_revokes(api: OpcpClient, scenario_ctx: Scenario):
     if not api.target.implements("admin") or api.target.client("ADMIN") is None:
         pytest.skip("not applicable: the target declares no admin extension to revoke with")
     cert, issuer = scenario_ctx.saved["issued"], scenario_ctx.saved["issuer"]
-    scenario_ctx.last = api.call("POST", "admin", "/v1/admin/revocations", role="ADMIN", json={
+    scenario_ctx.last = api.op("revokeCertificate", role="ADMIN", json={
         "issuerKeyHash": issuer_key_hashes(issuer)["sha256"].hex(),
         "serialNumber": format(cert.serial_number, "x"), "reason": "keyCompromise"})
 
@@ -248,5 +254,5 @@ def bad_revocation(api: OpcpClient, scenario_ctx: Scenario, problem: str):
         del body["issuerKeyHash"]
     else:
         raise AssertionError(f"unknown problem {problem!r}")
-    scenario_ctx.last = api.call("POST", "admin", "/v1/admin/revocations", role="ADMIN",
+    scenario_ctx.last = api.op("revokeCertificate", role="ADMIN",
                                  json=body)
