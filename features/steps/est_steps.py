@@ -4,64 +4,29 @@ certs-only in base64, possibly with line breaks, re-ordered leaf first)."""
 from __future__ import annotations
 
 import base64
-import uuid
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pytest_bdd import parsers, then, when
 
 from features.support.calls import send, send_path
 from features.support.context import Scenario
+from features.support.enrollment import (
+    CACERTS,
+    ISO2,
+    PKCS7,
+    answered_certs,
+    b64_lines,
+    enroll,
+    make_csr,
+    scope_cn,
+)
 from opcp.client import OpcpClient, path_of
-from v2g import ids
-from v2g.pki.bundle import BundleError, load_certs, order_chain
+from v2g.pki.bundle import BundleError, order_chain
 from v2g.pki.certinfo import read_cert
-from v2g.pki.ocsp import OcspError, build_request, issuer_key_hashes, verify_response
-from v2g.pki.validate import ChainError, validate_chain, verify_signed_by
-
-ISO2 = {"isoVersion": "ISO15118-2"}
-CACERTS = {**ISO2, "algorithm": "secp256r1"}
-PKCS7 = "application/pkcs7-mime"
-
-
-def _scope_cn(api: OpcpClient, ctx: Scenario, ca: str, *, foreign: bool = False) -> str:
-    """A CN of the CA's identifier kind, in the caller's scope (or outside it)."""
-    client = api.target.client(ctx.role, ctx.party)
-    serial = uuid.uuid4().hex.upper()
-    if ca == "cpo":
-        return f"DE*SUI*E{serial[:10]}"
-    if ca == "cps":
-        return f"OPCP Suite CPS {serial[:6]}"
-    if ca == "mo":
-        prefix = ("ZZ999" if foreign or not (client and client.emaid_prefixes)
-                  else client.emaid_prefixes[0].upper())
-        return ids.emaid_with_check_digit(prefix + serial[:9])
-    wmi = "ZZZ" if foreign or not (client and client.wmis) else client.wmis[0].upper()
-    return (wmi + serial)[:17]
-
-
-def make_csr(cn: str, *, curve: ec.EllipticCurve | None = None
-             ) -> tuple[bytes, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(curve or ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OPCP Suite"),
-                                    x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-           .sign(key, hashes.SHA256()))
-    return csr.public_bytes(serialization.Encoding.DER), key
-
-
-def _b64_lines(der: bytes) -> str:
-    text = base64.b64encode(der).decode()
-    return "\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n"
-
-
-def _enroll(api: OpcpClient, ctx: Scenario, ca: str, body: str, *,
-            content_type: str = "application/pkcs10", accept: str = "application/pkcs7-mime"):
-    return send(api, ctx, f"simpleEnroll-{ca.upper()}", ISO2, content=body.encode(),
-                headers={"Content-Type": content_type, "Accept": accept})
+from v2g.pki.ocsp import OcspError, build_request, verify_response
+from v2g.pki.validate import verify_signed_by
 
 
 def _spec_path(operation: str, path_params: dict) -> str:
@@ -72,21 +37,10 @@ def _spec_path(operation: str, path_params: dict) -> str:
 
 @when(parsers.parse('I enroll at the "{ca}" CA sending Accept "{accept}"'))
 def enroll_accept(api: OpcpClient, scenario_ctx: Scenario, ca: str, accept: str):
-    cn = _scope_cn(api, scenario_ctx, ca)
+    cn = scope_cn(api, scenario_ctx, ca)
     der, key = make_csr(cn)
     scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
-    _enroll(api, scenario_ctx, ca, _b64_lines(der), accept=accept)
-
-
-@when(parsers.parse('I enroll at the "{ca}" CA with a CSR in my scope'))
-def enroll_ok(api: OpcpClient, scenario_ctx: Scenario, ca: str):
-    if not api.target.implements("est"):
-        # Other features (pcp) use enrolment as a source of certificates of the target's PKI.
-        pytest.skip("not applicable: the target declares no EST service")
-    cn = _scope_cn(api, scenario_ctx, ca)
-    der, key = make_csr(cn)
-    scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
-    _enroll(api, scenario_ctx, ca, _b64_lines(der))
+    enroll(api, scenario_ctx, ca, b64_lines(der), accept=accept)
 
 
 @when(parsers.re(r'I enroll at the "(?P<ca>\w+)" CA with (?P<kind>malformed base64|'
@@ -98,18 +52,18 @@ def enroll_bad(api: OpcpClient, scenario_ctx: Scenario, ca: str, kind: str):
     elif kind == "a body that is not DER":
         body = base64.b64encode(b"\x30\x03\x02\x01\x01" * 10).decode()
     elif kind == "a CSR whose signature does not verify":
-        der, _ = make_csr(_scope_cn(api, scenario_ctx, ca))
+        der, _ = make_csr(scope_cn(api, scenario_ctx, ca))
         body = base64.b64encode(der[:-1] + bytes([der[-1] ^ 0x01])).decode()
     elif kind == "a CSR for a CN outside my scope":
-        body = base64.b64encode(make_csr(_scope_cn(api, scenario_ctx, ca, foreign=True))[0]).decode()
+        body = base64.b64encode(make_csr(scope_cn(api, scenario_ctx, ca, foreign=True))[0]).decode()
     elif kind == "a CSR whose CN is not an identifier":
         body = base64.b64encode(make_csr("not an identifier")[0]).decode()
     elif kind == "a CSR with a P-384 key":
-        body = base64.b64encode(make_csr(_scope_cn(api, scenario_ctx, ca),
+        body = base64.b64encode(make_csr(scope_cn(api, scenario_ctx, ca),
                                          curve=ec.SECP384R1())[0]).decode()
     else:
         raise AssertionError(f"unknown bad CSR kind {kind!r}")
-    _enroll(api, scenario_ctx, ca, body)
+    enroll(api, scenario_ctx, ca, body)
 
 
 @when(parsers.re(r'I ask for the "(?P<ca>\w+)" CA certificates (?P<how>by the role table\'s '
@@ -133,15 +87,6 @@ def cacerts_algorithm(api: OpcpClient, scenario_ctx: Scenario, ca: str, algorith
     send(api, scenario_ctx, f"caCerts-{ca.upper()}", {**ISO2, "algorithm": algorithm})
 
 
-def _certs(scenario_ctx: Scenario) -> list[x509.Certificate]:
-    got = scenario_ctx.response
-    try:
-        return load_certs(got.response.content)
-    except BundleError as exc:
-        raise AssertionError(f"the body is not a base64 PKCS#7 certs-only bundle: {exc}; "
-                             f"{got.response_body[:200]!r}") from None
-
-
 @then("the answer is PKCS#7 certs-only in base64")
 def is_pkcs7(scenario_ctx: Scenario):
     headers = {k.lower(): v for k, v in scenario_ctx.response.response_headers.items()}
@@ -150,49 +95,13 @@ def is_pkcs7(scenario_ctx: Scenario):
         f"Content-Type is {ctype!r}, expected {PKCS7}; smime-type=certs-only")
     cte = headers.get("content-transfer-encoding", "")
     assert cte.lower() == "base64", f"Content-Transfer-Encoding is {cte!r}, expected base64"
-    assert _certs(scenario_ctx), "the bundle holds no certificate"
-
-
-@then("the certificate is for my CSR")
-def cert_for_csr(scenario_ctx: Scenario):
-    certs = _certs(scenario_ctx)
-    assert len(certs) == 1, f"simpleenroll answered {len(certs)} certificates, expected one"
-    cert = certs[0]
-    mine = scenario_ctx.saved["key"].public_key().public_numbers()
-    assert cert.public_key().public_numbers() == mine, "the certificate is not for the CSR's key"
-    attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    got = str(attrs[0].value) if attrs else None
-    wanted = scenario_ctx.saved["cn"]
-    if scenario_ctx.saved["ca"] == "mo" and got:
-        # An EMAID may be normalised (upper case, no hyphens) by the CA.
-        got, wanted = ids.normalise_emaid(got, check=False), ids.normalise_emaid(wanted)
-    assert got == wanted, f"the certificate's CN is {got!r}, the CSR asked for {wanted!r}"
-    scenario_ctx.saved["issued"] = cert
-
-
-@then(parsers.parse('it chains to the "{ca}" CA certificates and a root of the pool'))
-def chains_to_cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str):
-    issued = scenario_ctx.saved["issued"]
-    role = scenario_ctx.role
-    got = api.op(f"caCerts-{ca.upper()}", CACERTS, role=role, party=scenario_ctx.party)
-    assert got.status == 200, f"cacerts answered {got.status}: {got.response_body[:300]}"
-    chain = order_chain([issued, *load_certs(got.response.content)])
-    roots = api.op("getAllRootCerts", role=role, party=scenario_ctx.party)
-    anchors = [base64.b64decode(r["caCertificate"])
-               for r in roots.json()["RootCertificateCollection"]["rootCertificates"]]
-    try:
-        validate_chain(chain, anchors)
-    except ChainError as exc:
-        raise AssertionError(f"the issued certificate does not chain to a root of the pool "
-                             f"through the {ca} CA certificates: {exc}") from None
-    scenario_ctx.saved["issuer"] = chain[1]
-    scenario_ctx.saved["chain"] = chain
+    assert answered_certs(scenario_ctx), "the bundle holds no certificate"
 
 
 @then(parsers.parse("the bundle is a CA chain ending in a root of the pool"))
 def cacerts_chain(api: OpcpClient, scenario_ctx: Scenario):
     try:
-        chain = order_chain(_certs(scenario_ctx))
+        chain = order_chain(answered_certs(scenario_ctx))
     except BundleError as exc:
         raise AssertionError(f"the CA certificates are not one path: {exc}") from None
     roots = api.op("getAllRootCerts", role=scenario_ctx.role, party=scenario_ctx.party)
@@ -228,17 +137,6 @@ def _ocsp_status(api: OpcpClient, ctx: Scenario) -> str:
 def ocsp_status_is(api: OpcpClient, scenario_ctx: Scenario, status: str):
     got = _ocsp_status(api, scenario_ctx)
     assert got == status, f"the OCSP responder says {got!r}, expected {status!r}"
-
-
-@when("the operator revokes it")
-def operator_revokes(api: OpcpClient, scenario_ctx: Scenario):
-    if not api.target.implements("admin") or api.target.client("ADMIN") is None:
-        pytest.skip("not applicable: the target declares no admin extension to revoke with")
-    cert, issuer = scenario_ctx.saved["issued"], scenario_ctx.saved["issuer"]
-    scenario_ctx.last = api.op("revokeCertificate", role="ADMIN", json={
-        "issuerKeyHash": issuer_key_hashes(issuer)["sha256"].hex(),
-        "serialNumber": format(cert.serial_number, "x"), "reason": "keyCompromise"})
-
 
 
 @when(parsers.parse("the operator sends a revocation request {problem}"))

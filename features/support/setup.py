@@ -22,6 +22,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
+from cryptography.x509.oid import NameOID
 from pytest_bdd import given, parsers, then, when
 
 from features.support import certs
@@ -35,6 +36,14 @@ from features.support.contracts import (
     sign,
     signer_roots,
 )
+from features.support.enrollment import (
+    CACERTS,
+    answered_certs,
+    b64_lines,
+    enroll,
+    make_csr,
+    scope_cn,
+)
 from features.support.rules import checks
 from features.support.webhooks import create_endpoint, receiver_url
 from opcp.client import OpcpClient
@@ -45,6 +54,10 @@ from simulators.ev import Vehicle
 from simulators.oem import Oem
 from simulators.party_pki import OemPki, SuiteOcspResponder
 from simulators.webhook_receiver import ReceiverServer
+from v2g import ids
+from v2g.pki.bundle import load_certs, order_chain
+from v2g.pki.ocsp import issuer_key_hashes
+from v2g.pki.validate import ChainError, validate_chain
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -349,6 +362,65 @@ def pool_empty(api: OpcpClient, scenario_ctx: Scenario):
 def gone(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     got = api.op("lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)}, role="MO")
     assert got.status == 404, f"lookupContract answered {got.status}, expected 404"
+
+
+# ----------------------------------------------------------------------------- EST
+
+@when(parsers.parse('I enroll at the "{ca}" CA with a CSR in my scope'))
+def enroll_ok(api: OpcpClient, scenario_ctx: Scenario, ca: str):
+    if not api.target.implements("est"):
+        # Other features (pcp) use enrolment as a source of certificates of the target's PKI.
+        pytest.skip("not applicable: the target declares no EST service")
+    cn = scope_cn(api, scenario_ctx, ca)
+    der, key = make_csr(cn)
+    scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
+    enroll(api, scenario_ctx, ca, b64_lines(der))
+
+
+@then("the certificate is for my CSR")
+def cert_for_csr(scenario_ctx: Scenario):
+    certs = answered_certs(scenario_ctx)
+    assert len(certs) == 1, f"simpleenroll answered {len(certs)} certificates, expected one"
+    cert = certs[0]
+    mine = scenario_ctx.saved["key"].public_key().public_numbers()
+    assert cert.public_key().public_numbers() == mine, "the certificate is not for the CSR's key"
+    attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    got = str(attrs[0].value) if attrs else None
+    wanted = scenario_ctx.saved["cn"]
+    if scenario_ctx.saved["ca"] == "mo" and got:
+        # An EMAID may be normalised (upper case, no hyphens) by the CA.
+        got, wanted = ids.normalise_emaid(got, check=False), ids.normalise_emaid(wanted)
+    assert got == wanted, f"the certificate's CN is {got!r}, the CSR asked for {wanted!r}"
+    scenario_ctx.saved["issued"] = cert
+
+
+@then(parsers.parse('it chains to the "{ca}" CA certificates and a root of the pool'))
+def chains_to_cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str):
+    issued = scenario_ctx.saved["issued"]
+    role = scenario_ctx.role
+    got = api.op(f"caCerts-{ca.upper()}", CACERTS, role=role, party=scenario_ctx.party)
+    assert got.status == 200, f"cacerts answered {got.status}: {got.response_body[:300]}"
+    chain = order_chain([issued, *load_certs(got.response.content)])
+    roots = api.op("getAllRootCerts", role=role, party=scenario_ctx.party)
+    anchors = [base64.b64decode(r["caCertificate"])
+               for r in roots.json()["RootCertificateCollection"]["rootCertificates"]]
+    try:
+        validate_chain(chain, anchors)
+    except ChainError as exc:
+        raise AssertionError(f"the issued certificate does not chain to a root of the pool "
+                             f"through the {ca} CA certificates: {exc}") from None
+    scenario_ctx.saved["issuer"] = chain[1]
+    scenario_ctx.saved["chain"] = chain
+
+
+@when("the operator revokes it")
+def operator_revokes(api: OpcpClient, scenario_ctx: Scenario):
+    if not api.target.implements("admin") or api.target.client("ADMIN") is None:
+        pytest.skip("not applicable: the target declares no admin extension to revoke with")
+    cert, issuer = scenario_ctx.saved["issued"], scenario_ctx.saved["issuer"]
+    scenario_ctx.last = api.op("revokeCertificate", role="ADMIN", json={
+        "issuerKeyHash": issuer_key_hashes(issuer)["sha256"].hex(),
+        "serialNumber": format(cert.serial_number, "x"), "reason": "keyCompromise"})
 
 
 # ----------------------------------------------------------------------------- webhooks
