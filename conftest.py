@@ -13,6 +13,7 @@ pytest_plugins = [
     "features.support.runner",
     "opcp_reference.suite_plugin",  # the embedded target when no --target is given
     "opcp_cli.wire_plugin",  # --wire-variant: a conformant variant played by a proxy
+    "features.support.setup",  # shared fixtures, setup and the steps several features speak
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
@@ -21,7 +22,7 @@ pytest_plugins = [
     "features.steps.clients_steps",
     "features.steps.cps_steps",
     "features.steps.ccp_steps",
-    "features.steps.webhook_steps",  # after the CCP steps it builds contracts with
+    "features.steps.webhook_steps",
     "features.steps.isolation_steps",
     "features.steps.story_steps",
     "features.steps.ctl_steps",

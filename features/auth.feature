@@ -17,7 +17,7 @@ Feature: OAuth2 client credentials and protected endpoints
   @normal @rule:AUTH-API-KEY-AND-BEARER
   Scenario: An API key sent beside a valid bearer token is ignored
     Given I am "CPO"
-    When I GET "/v1/root/rootCerts" of the rcp service with the header "x-api-key: some-client-api-key"
+    When I call "getAllRootCerts" with the header "x-api-key: some-client-api-key"
     Then the status is 200
 
   @critical @rule:AUTH-REFUSE
@@ -72,7 +72,7 @@ Feature: OAuth2 client credentials and protected endpoints
   @blocker @rule:AUTH-REFUSE
   Scenario: A protected endpoint refuses a request without a token
     Given I present no token
-    When I GET "/v1/root/rootCerts" of the rcp service
+    When I call "getAllRootCerts"
     Then the status is 401
     And the body is the spec's Error with a traceId
 
@@ -80,7 +80,7 @@ Feature: OAuth2 client credentials and protected endpoints
   Scenario Outline: A protected endpoint refuses a <kind> token
     Given I am "CPO"
     And I present a "<kind>" token
-    When I GET "/v1/root/rootCerts" of the rcp service
+    When I call "getAllRootCerts"
     Then the status is 401
     And the body is the spec's Error with a traceId
 
@@ -98,14 +98,14 @@ Feature: OAuth2 client credentials and protected endpoints
   @normal @rule:API-ERROR
   Scenario: An unknown resource is answered with the Error body
     Given I am "CPO"
-    When I GET "/v1/root/no-such-resource/at-all" of the rcp service
+    When I GET an unknown resource beside "getCertificateTrustList"
     Then the status is 404
     And the body is the spec's Error with a traceId
 
   @normal @rule:API-ERROR
   Scenario: A wrong method is answered with the Error body
     Given I am "CPO"
-    When I PUT "/v1/root/ctl" of the rcp service with the body:
+    When I PUT the path of "getCertificateTrustList" with the body:
       """
       {}
       """
@@ -116,7 +116,7 @@ Feature: OAuth2 client credentials and protected endpoints
   Scenario: A token signed with HMAC over the public key is refused
     Given I am "CPO"
     And I present a "hs256-with-public-key" token
-    When I GET "/v1/root/rootCerts" of the rcp service
+    When I call "getAllRootCerts"
     Then the status is 401
     And the body is the spec's Error with a traceId
 

@@ -134,7 +134,7 @@ Feature: Root Certificate Pool
   @normal
   Scenario: The certificate trust list is published or not found
     Given I am "CPO"
-    When I GET "/v1/root/ctl" of the rcp service
+    When I call "getCertificateTrustList"
     Then the status is one of 200, 404
 
   @blocker @rule:ROLE-TABLE

@@ -35,15 +35,14 @@ class CpoBackend:
     party: int = 0
     attempts: int = 3
     retry_pause: float = 0.2
+    role: str = "CPO"
 
     def certificate_installation(self, exi_request: bytes,
                                  namespace: str = ISO2_NAMESPACE) -> bytes:
         """The EXI CertificateInstallationRes for `exi_request`, or CcpUnavailable."""
-        body = {"certificateInstallationReq": base64.b64encode(exi_request).decode(),
-                "xsdMsgDefNamespace": namespace}
         last: Exchange | None = None
         for attempt in range(self.attempts):
-            last = self.client.op("getSignedContractData", role="CPO", party=self.party, json=body)
+            last = self.request_exchange(exi_request, namespace)
             if last.status == 200:
                 return self._first_contract(last)
             if last.status < 500:
@@ -51,6 +50,16 @@ class CpoBackend:
             time.sleep(self.retry_pause * (attempt + 1))
         raise CcpUnavailable(f"the CCP answered {last.status if last else 'nothing'}", last,
                              self._failed_res(last))
+
+    def request_exchange(self, exi_request: bytes | str, namespace: str = ISO2_NAMESPACE,
+                         headers: dict | None = None) -> Exchange:
+        """One getSignedContractData call, answered as it was: `exi_request` as EXI bytes (sent
+        in base64) or as the base64 text itself, `headers` such as alwaysReturnEXI."""
+        encoded = (exi_request if isinstance(exi_request, str)
+                   else base64.b64encode(exi_request).decode())
+        return self.client.op("getSignedContractData", role=self.role, party=self.party,
+                              headers=headers, json={"certificateInstallationReq": encoded,
+                                                     "xsdMsgDefNamespace": namespace})
 
     @staticmethod
     def _failed_res(exchange: Exchange | None) -> bytes | None:

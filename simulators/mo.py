@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from opcp.client import OpcpClient
+from opcp.client import Exchange, OpcpClient
 from opcp.models.errata import read_field
 from simulators.common import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.webhook_receiver import Receiver
@@ -124,20 +124,36 @@ class MoOwnPki(_Mo):
     def sign_contract(self, pcid: str, emaid: str, provisioning_cert: bytes) -> Contract:
         """Issue the contract certificate, encrypt its key to the (validated) provisioning
         certificate, and have the CPS sign it into the CCP."""
-        assert self.sub2 is not None and self.sub1 is not None
-        key = new_key()
-        leaf = issue("contract_leaf", emaid, self.sub2, key=key)
-        data = encrypt_for_vehicle(key, provisioning_cert, emaid, [leaf.der, self.sub2.der, self.sub1.der])
-        body = {"contractData": {
-                    "contractCertificate": b64(leaf.der), "contractSubCa2Certificate": b64(self.sub2.der),
-                    "contractSubCa1Certificate": b64(self.sub1.der),
-                    "contractSignatureEncryptedPrivateKey": b64(data.encrypted_private_key),
-                    "dHpublickey": b64(data.dh_public_key)},
-                "pcid": pcid, "xsdMsgDefNamespace": ISO2}
-        got = self.client.op("signContractData", role=self.role, party=self.party, json=body)
+        got = self.sign_exchange(self.sign_body(emaid, provisioning_cert, pcid))
         contract = Contract(emaid, pcid, answer=expect(got, f"sign {emaid}", 200, 201).json())
         self.contracts[(emaid, pcid)] = contract
         return contract
+
+    def contract_data(self, emaid: str, provisioning_cert: bytes) -> dict:
+        """ContractData for `emaid`: a fresh contract certificate from the MO's Sub-CA 2, its
+        key encrypted to the vehicle's provisioning certificate."""
+        if self.sub2 is None or self.sub1 is None:
+            raise ValueError("an MO with its own PKI needs sub2 and sub1")
+        key = new_key()
+        leaf = issue("contract_leaf", emaid, self.sub2, key=key)
+        data = encrypt_for_vehicle(key, provisioning_cert, emaid, [leaf.der, self.sub2.der, self.sub1.der])
+        return {"contractCertificate": b64(leaf.der), "contractSubCa2Certificate": b64(self.sub2.der),
+                "contractSubCa1Certificate": b64(self.sub1.der),
+                "contractSignatureEncryptedPrivateKey": b64(data.encrypted_private_key),
+                "dHpublickey": b64(data.dh_public_key)}
+
+    def sign_body(self, emaid: str, provisioning_cert: bytes, pcid: str | None) -> dict:
+        """The signContractData request; without `pcid` the CPS signs but the CCP stores nothing."""
+        body: dict = {"contractData": self.contract_data(emaid, provisioning_cert),
+                      "xsdMsgDefNamespace": ISO2}
+        if pcid is not None:
+            body["pcid"] = pcid
+        return body
+
+    def sign_exchange(self, body: dict, operation: str = "signContractData") -> Exchange:
+        """One signing call with `body` as it is (or a deprecated one by its `operation` name:
+        createSignedContractData, createAndForwardSignedContractData), answered as it was."""
+        return self.client.op(operation, role=self.role, party=self.party, json=body)
 
 
 @dataclass
@@ -146,18 +162,27 @@ class MoV2gPki(_Mo):
 
     def generate_contract(self, pcid: str, emaid: str, begins: dt.datetime | None = None,
                           ends: dt.datetime | None = None) -> Contract:
-        begins = begins or dt.datetime.now(dt.UTC)
-        ends = ends or begins + dt.timedelta(days=365)
-        body = {"emaid": emaid, "pcid": pcid, "xsdMsgDefNamespace": ISO2,
-                "contractBegins": begins.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                "contractEnds": ends.isoformat(timespec="seconds").replace("+00:00", "Z")}
-        got = self.client.op("generateSignedContractData", role=self.role, party=self.party,
-                             json=body)
+        got = self.generate_exchange(self.generate_body(pcid, emaid, begins, ends))
         if got.status not in (200, 201):
             raise ActorError(f"generate {emaid}", got)
         contract = Contract(emaid, pcid, answer=got.json() if got.response_body else {})
         self.contracts[(emaid, pcid)] = contract
         return contract
+
+    @staticmethod
+    def generate_body(pcid: str, emaid: str, begins: dt.datetime | None = None,
+                      ends: dt.datetime | None = None) -> dict:
+        """The generateSignedContractData request (default: valid from now for a year)."""
+        begins = begins or dt.datetime.now(dt.UTC)
+        ends = ends or begins + dt.timedelta(days=365)
+        return {"emaid": emaid, "pcid": pcid, "xsdMsgDefNamespace": ISO2,
+                "contractBegins": begins.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                "contractEnds": ends.isoformat(timespec="seconds").replace("+00:00", "Z")}
+
+    def generate_exchange(self, body: dict) -> Exchange:
+        """One generateSignedContractData call with `body`, answered as it was."""
+        return self.client.op("generateSignedContractData", role=self.role, party=self.party,
+                              json=body)
 
 
 def _plain(emaid: object) -> str | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from faker import Faker
 
-from opcp.client import OpcpClient
+from opcp.client import Exchange, OpcpClient
 from opcp.id_faker import PnCIdProvider
 from simulators.common import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.ev import Vehicle
@@ -59,25 +60,47 @@ class Oem:
         """A vehicle with a fresh provisioning key and certificate, trusting the RCP's V2G roots."""
         pcid = pcid or self._faker.pcid(wmi=self.wmi, check_digit=False)
         key = new_key()
-        assert self.source is not None
-        chain = self.source.certify(pcid, key)
+        chain = self.certify(pcid, key)
         roots = trusted_roots(self.client, self.role, self.party, "v2g")
         vehicle = Vehicle(pcid, chain[0], key, roots)
         self.vehicles[pcid] = vehicle
-        self.chains[pcid] = chain
         return vehicle
 
-    def publish(self, vehicle: Vehicle) -> dict:
-        chain = self.chains.get(vehicle.pcid)
-        if chain is None:  # a vehicle made elsewhere under this OEM's own Sub-CA
-            assert self.sub2 is not None and self.sub1 is not None
+    def certify(self, pcid: str, key: ec.EllipticCurvePrivateKey | None = None) -> list[bytes]:
+        """A provisioning certificate for `pcid` (of `key`, or a fresh one) from the OEM's source,
+        with its sub-CAs; the chain is what `provisioning_body` publishes for the PCID."""
+        assert self.source is not None
+        chain = self.source.certify(pcid, key or new_key())
+        self.chains[pcid] = chain
+        return chain
+
+    def provisioning_body(self, pcid: str) -> dict:
+        """The addOemProvCert request for a PCID the OEM certified (or a vehicle made under its
+        own Sub-CA elsewhere, whose certificate it was given)."""
+        chain = self.chains.get(pcid)
+        if chain is None:
+            vehicle = self.vehicles.get(pcid)
+            if vehicle is None or self.sub2 is None or self.sub1 is None:
+                raise KeyError(f"the OEM has no provisioning certificate for {pcid}")
             chain = [vehicle.provisioning_cert, self.sub2.der, self.sub1.der]
         body = {"vehicleCertificate": b64(chain[0]), "subCA1Certificate": b64(chain[-1]),
                 "xsdMsgDefNamespace": ISO2}
         if len(chain) == 3:
             body["subCA2Certificate"] = b64(chain[1])
-        got = self.client.op("addOemProvCert", role=self.role, party=self.party, json=body)
+        return body
+
+    def publish(self, vehicle: Vehicle) -> dict:
+        self.vehicles.setdefault(vehicle.pcid, vehicle)
+        got = self.put_provisioning(self.provisioning_body(vehicle.pcid))
         return expect(got, f"publish {vehicle.pcid}").json()
+
+    def put_provisioning(self, body: dict) -> Exchange:
+        """One addOemProvCert call with `body` as it is, answered as it was."""
+        return self.client.op("addOemProvCert", role=self.role, party=self.party, json=body)
+
+    def withdraw(self, pcid: str) -> Exchange:
+        """One deleteOemProvCert call, answered as it was."""
+        return self.client.op("deleteOemProvCert", {"pcid": pcid}, role=self.role, party=self.party)
 
     def contracts(self, pcid: str) -> list[dict]:
         """getContracts: the vehicle's contracts (XMLContracts: emaid, defaultContract, ...)."""
@@ -103,8 +126,7 @@ class Oem:
                               role=self.role, party=self.party), f"default {emaid}")
 
     def factory_reset(self, pcid: str) -> None:
-        expect(self.client.op("deleteOemProvCert", {"pcid": pcid}, role=self.role, party=self.party),
-               f"factory reset {pcid}", 200, 204)
+        expect(self.withdraw(pcid), f"factory reset {pcid}", 200, 204)
         self.vehicles.pop(pcid, None)
 
 

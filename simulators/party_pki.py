@@ -104,7 +104,7 @@ class SuiteOcspResponder:
 class OemPki:
     """One OEM hierarchy of the suite: root, Sub-CA 1, Sub-CA 2, and leaves issued on demand."""
 
-    responder: SuiteOcspResponder
+    responder: SuiteOcspResponder | None  # None: the certificates name no OCSP responder
     root: Issued
     sub1: Issued
     sub2: Issued
@@ -112,11 +112,12 @@ class OemPki:
     role: str = "oem"
 
     @classmethod
-    def build(cls, responder: SuiteOcspResponder, name: str, *,
+    def build(cls, responder: SuiteOcspResponder | None, name: str, *,
               expired_sub1: bool = False, role: str = "oem") -> OemPki:
         """`role` "oem" makes an OEM hierarchy (provisioning leaves), "mo" an MO hierarchy
-        (contract leaves: `leaf` takes an EMAID then)."""
-        url = responder.url
+        (contract leaves: `leaf` takes an EMAID then). Without a `responder` no certificate
+        names an OCSP URL (and none can be revoked)."""
+        url = responder.url if responder is not None else None
         now = dt.datetime.now(dt.UTC)
         label = role.upper()
         root = issue(f"{role}_root", f"Suite {label} Root {name}", organization="OPCP Suite")
@@ -131,10 +132,11 @@ class OemPki:
         sub2 = issue(f"{role}_sub2", f"Suite {label} Sub2 {name}", sub1, ocsp_url=url,
                      not_before=now - dt.timedelta(hours=1),
                      not_after=now + dt.timedelta(days=365), organization="OPCP Suite")
-        for ca in (root, sub1, sub2):
-            responder.add_ca(ca)
-        responder.add_issued(sub1.cert, root.cert)
-        responder.add_issued(sub2.cert, sub1.cert)
+        if responder is not None:
+            for ca in (root, sub1, sub2):
+                responder.add_ca(ca)
+            responder.add_issued(sub1.cert, root.cert)
+            responder.add_issued(sub2.cert, sub1.cert)
         return cls(responder, root, sub1, sub2, role=role)
 
     def leaf(self, pcid: str, key=None) -> Issued:
@@ -142,10 +144,12 @@ class OemPki:
         (MO), with `key` when the caller made it."""
         now = dt.datetime.now(dt.UTC)
         profile = "oem_prov_leaf" if self.role == "oem" else "contract_leaf"
-        made = issue(profile, pcid, self.sub2, key=key, ocsp_url=self.responder.url,
+        url = self.responder.url if self.responder is not None else None
+        made = issue(profile, pcid, self.sub2, key=key, ocsp_url=url,
                      not_before=now - dt.timedelta(hours=1),
                      not_after=now + dt.timedelta(days=300), organization="OPCP Suite")
-        self.responder.add_issued(made.cert, self.sub2.cert)
+        if self.responder is not None:
+            self.responder.add_issued(made.cert, self.sub2.cert)
         self.leaves[pcid] = made
         return made
 
@@ -155,4 +159,6 @@ class OemPki:
         return [self.leaf(pcid, key).der, self.sub2.der, self.sub1.der]
 
     def revoke(self, pcid: str) -> None:
+        if self.responder is None:
+            raise ValueError("this PKI has no OCSP responder to revoke at")
         self.responder.revoke(self.leaves[pcid].cert, self.sub2.cert)

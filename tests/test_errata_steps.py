@@ -9,7 +9,7 @@ import hashlib
 import pytest
 import respx
 
-from features.steps.cps_steps import v2g_root_der
+from features.support.contracts import v2g_root_der
 from opcp.client import OpcpClient
 from opcp.target import Client, Target
 from tests.conftest import make_root

@@ -11,40 +11,21 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.http_steps import json_body
+from features.support.calls import json_body
 from features.support.context import Scenario
 from features.support.rules import checks
+from features.support.setup import token_client
 from opcp.client import OpcpClient
-
-
-def _client(api: OpcpClient, ctx: Scenario):
-    client = api.target.client(ctx.role or "CPO", ctx.party)
-    if client is None:
-        pytest.skip(f"not applicable: the target file has no {ctx.role} client")
-    return client
 
 
 @when("I request a token with my credentials")
 def request_token(api: OpcpClient, scenario_ctx: Scenario):
-    scenario_ctx.last = api.token_request(api.credentials_body(_client(api, scenario_ctx)))
-
-
-@when("I request a token with my credentials form-encoded")
-def request_token_form(api: OpcpClient, scenario_ctx: Scenario):
-    scenario_ctx.last = api.token_request(api.credentials_body(_client(api, scenario_ctx)),
-                                          form=True)
+    scenario_ctx.last = api.token_request(api.credentials_body(token_client(api, scenario_ctx)))
 
 
 @when(parsers.parse('I request a token with "{field}" set to "{value}"'))
 def request_token_with(api: OpcpClient, scenario_ctx: Scenario, field: str, value: str):
-    body = api.credentials_body(_client(api, scenario_ctx), **{field: value})
-    scenario_ctx.last = api.token_request(body)
-
-
-@when(parsers.parse('I request a token without "{field}"'))
-def request_token_without(api: OpcpClient, scenario_ctx: Scenario, field: str):
-    body = api.credentials_body(_client(api, scenario_ctx))
-    body.pop(field)
+    body = api.credentials_body(token_client(api, scenario_ctx), **{field: value})
     scenario_ctx.last = api.token_request(body)
 
 
@@ -166,7 +147,7 @@ def retry_after(scenario_ctx: Scenario):
 
 @given("I hold a token issued before the key rotation")
 def token_before_rotation(api: OpcpClient, scenario_ctx: Scenario):
-    client = _client(api, scenario_ctx)
+    client = token_client(api, scenario_ctx)
     got = api.token_request(api.credentials_body(client))
     assert got.status == 200, got.response_body
     scenario_ctx.saved["old_token"] = got.json()["access_token"]
@@ -176,15 +157,15 @@ def token_before_rotation(api: OpcpClient, scenario_ctx: Scenario):
 def rotate(api: OpcpClient, scenario_ctx: Scenario):
     if api.target.client("ADMIN") is None or not api.target.implements("admin"):
         pytest.skip("not applicable: the target declares no admin extension to rotate keys")
-    got = api.call("POST", "admin", "/v1/admin/signingKeys/rotate", role="ADMIN",
-                   json={"reason": "conformance suite: key rotation scenario"})
+    got = api.op("rotateSigningKey", role="ADMIN",
+                 json={"reason": "conformance suite: key rotation scenario"})
     assert got.status == 200, f"key rotation failed: {got.status} {got.response_body}"
 
 
 @then("a token issued now names another key")
 @checks("SEC-KEY-ROTATION")
 def new_kid(api: OpcpClient, scenario_ctx: Scenario):
-    got = api.token_request(api.credentials_body(_client(api, scenario_ctx)))
+    got = api.token_request(api.credentials_body(token_client(api, scenario_ctx)))
     assert got.status == 200, got.response_body
     new = jwt.get_unverified_header(got.json()["access_token"]).get("kid")
     old = jwt.get_unverified_header(scenario_ctx.saved["old_token"]).get("kid")
@@ -195,7 +176,7 @@ def new_kid(api: OpcpClient, scenario_ctx: Scenario):
 @then("the token issued before the rotation is still accepted")
 @checks("SEC-KEY-ROTATION")
 def old_token_ok(api: OpcpClient, scenario_ctx: Scenario):
-    got = api.call("GET", "rcp", "/v1/root/rootCerts", token=scenario_ctx.saved["old_token"])
+    got = api.op("getAllRootCerts", token=scenario_ctx.saved["old_token"])
     assert got.status == 200, (
         f"a token issued before the rotation was refused ({got.status}): tokens of the previous "
         f"key must stay valid until they expire")

@@ -1,4 +1,5 @@
-"""Steps of the Contract Certificate Pool feature (contract machinery: `cps_steps`)."""
+"""Steps of the Contract Certificate Pool feature (contract work: `features.support.contracts`;
+the steps the CPS and webhook features share: `features.support.setup`)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,25 @@ import re
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.cps_steps import (
-    ISO2,
+from features.support.calls import json_body, send
+from features.support.context import Scenario
+from features.support.contracts import (
     ORDINALS,
-    _sign,
-    b64,
     installation_res,
     installs,
-    new_emaid,
+    pool_signed,
     signer_roots,
+    v2g_root_der,
 )
-from features.steps.http_steps import json_body, send
-from features.support.context import Scenario
 from features.support.rules import checks
+from features.support.setup import cpo_of, emaid_of, oem_as
 from opcp.client import OpcpClient
+from simulators.common import b64
 from simulators.cpo import CcpUnavailable, CpoBackend
 from v2g import exi
 from v2g.contract_data import build_installation_req
 from v2g.messages import CertificateInstallationRes, from_element
 from v2g.pki.builder import new_key
-
-CCP = "/v1/ccp/signedContractData"
-PROV = "/v1/oem/provCerts"
-
-
-def _emaid(ctx: Scenario, ordinal: str) -> str:
-    return ctx.saved["emaids"][ORDINALS[ordinal]]
 
 
 def _pcid(ctx: Scenario) -> str:
@@ -41,24 +35,17 @@ def _pcid(ctx: Scenario) -> str:
 
 
 def _ask(api: OpcpClient, ctx: Scenario, request: bytes | str, headers: dict | None = None):
-    encoded = request if isinstance(request, str) else b64(request)
-    send(api, ctx, "POST", "ccp", CCP, headers=headers,
-         json={"certificateInstallationReq": encoded, "xsdMsgDefNamespace": ISO2})
+    ctx.last = cpo_of(api, ctx).request_exchange(request, headers=headers)
 
 
-@given(parsers.parse('the MO signed {count:d} contracts for the vehicle'))
-def mo_signed(api: OpcpClient, scenario_ctx: Scenario, count: int):
-    for _ in range(count):
-        scenario_ctx.role, scenario_ctx.party = "MO", 0
-        _sign(api, scenario_ctx, new_emaid(api, "MO", 0))
-        assert scenario_ctx.response.status == 201, (
-            f"the MO could not sign contract data: {scenario_ctx.response.status} "
-            f"{scenario_ctx.response.response_body[:300]}")
-
-
-@when("the vehicle's CertificateInstallationReq is sent")
-def vehicle_request(api: OpcpClient, scenario_ctx: Scenario):
-    _ask(api, scenario_ctx, scenario_ctx.saved["vehicle"].installation_req())
+@given(parsers.parse("the vehicle trusts only the {ordinal} CPS signer's V2G root"))
+def vehicle_trusts_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
+    roots = signer_roots(api, scenario_ctx)
+    index = ORDINALS[ordinal]
+    if len(roots) <= index:
+        pytest.skip(f"not applicable: the target has CPS signers under {len(roots)} V2G root(s)")
+    scenario_ctx.saved["vehicle"].trusted_v2g_roots = [v2g_root_der(api, roots[index])]
+    scenario_ctx.saved["trusted_root_id"] = roots[index]
 
 
 @when(parsers.parse('the vehicle\'s CertificateInstallationReq is sent with the header'
@@ -84,54 +71,25 @@ def unknown_vehicle(api: OpcpClient, scenario_ctx: Scenario):
     # The published vehicle's certificate is withdrawn first: the same request then names an
     # unknown PCID.
     vehicle = scenario_ctx.saved["vehicle"]
-    got = api.call("DELETE", "pcp", f"{PROV}/{vehicle.pcid}", role="OEM")
+    got = oem_as(scenario_ctx, "OEM", 0).withdraw(vehicle.pcid)
     assert got.status == 200, f"the OEM could not withdraw the vehicle: {got.status}"
     _ask(api, scenario_ctx, vehicle.installation_req())
 
 
 @when(parsers.parse("I set the {ordinal} contract as the default"))
 def set_default(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
-    send(api, scenario_ctx, "POST", "ccp",
-         f"{CCP}/{_pcid(scenario_ctx)}/{_emaid(scenario_ctx, ordinal)}/default")
-
-
-@when("I list the vehicle's contracts")
-def list_contracts(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "ccp", f"{CCP}/{_pcid(scenario_ctx)}")
-
-
-@when(parsers.parse("I pull the {ordinal} contract"))
-def pull(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
-    send(api, scenario_ctx, "GET", "ccp", f"/v1/ccp/provideSignedContractData/"
-         f"{_emaid(scenario_ctx, ordinal)}/{_pcid(scenario_ctx)}")
-
-
-@when(parsers.parse("I delete the {ordinal} contract"))
-def delete(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
-    send(api, scenario_ctx, "DELETE", "ccp", f"{CCP}/{_emaid(scenario_ctx, ordinal)}")
+    send(api, scenario_ctx, "setDefaultContract",
+         {"pcid": _pcid(scenario_ctx), "emaid": emaid_of(scenario_ctx, ordinal)})
 
 
 @when(parsers.parse("I look up the {ordinal} contract"))
 def look_up(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
-    send(api, scenario_ctx, "GET", "ccp", f"/v1/ccp/lookupContract/{_emaid(scenario_ctx, ordinal)}")
-
-
-@when("the first \"OEM\" deletes the vehicle's provisioning certificate")
-def oem_deletes(api: OpcpClient, scenario_ctx: Scenario):
-    got = api.call("DELETE", "pcp", f"{PROV}/{_pcid(scenario_ctx)}", role="OEM")
-    assert got.status == 200, f"the OEM could not delete the vehicle: {got.status}"
-
-
-def _pool(api: OpcpClient, ctx: Scenario, signed_xml: str) -> None:
-    signed = ctx.saved["signed"]
-    send(api, ctx, "PUT", "ccp", CCP, json={
-        "xsdMsgDefNamespace": ISO2, "emaid": signed["emaid"], "pcid": _pcid(ctx),
-        "signedContractDataXML": b64(signed_xml.encode())})
+    send(api, scenario_ctx, "lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)})
 
 
 @when("I pool the signed data")
 def pool(api: OpcpClient, scenario_ctx: Scenario):
-    _pool(api, scenario_ctx, base64.b64decode(scenario_ctx.saved["signed"]["signedData"]).decode())
+    pool_signed(api, scenario_ctx, base64.b64decode(scenario_ctx.saved["signed"]["signedData"]).decode())
 
 
 @when("I pool the signed data with another signature value")
@@ -140,7 +98,7 @@ def pool_tampered(api: OpcpClient, scenario_ctx: Scenario):
     forged = b64(bytes(64))
     tampered, count = re.subn(r"(SignatureValue[^>]*>)[^<]+(<)", rf"\g<1>{forged}\g<2>", xml)
     assert count == 1, "the signed data has no SignatureValue to change"
-    _pool(api, scenario_ctx, tampered)
+    pool_signed(api, scenario_ctx, tampered)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -161,9 +119,9 @@ def signed_under(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
 def is_default(scenario_ctx: Scenario, ordinal: str):
     listed = json_body(scenario_ctx)["XMLContracts"]
     defaults = sorted({c["emaid"] for c in listed if c.get("defaultContract")})
-    assert defaults == [_emaid(scenario_ctx, ordinal)], (
+    assert defaults == [emaid_of(scenario_ctx, ordinal)], (
         f"the default contracts are {defaults}, expected the {ordinal} "
-        f"{_emaid(scenario_ctx, ordinal)}")
+        f"{emaid_of(scenario_ctx, ordinal)}")
 
 
 @then(parsers.parse("a CPO reading only the first emaidContent installs the {ordinal} contract"))
@@ -177,7 +135,7 @@ def cpo_first_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     except CcpUnavailable as exc:
         raise AssertionError(f"the CPO got no contract: {exc}") from None
     installed = installs(vehicle, data)
-    assert installed.emaid.replace("-", "").upper() == _emaid(scenario_ctx, ordinal), (
+    assert installed.emaid.replace("-", "").upper() == emaid_of(scenario_ctx, ordinal), (
         f"the first emaidContent holds {installed.emaid}, not the default contract")
 
 
@@ -191,28 +149,10 @@ def failed_res(scenario_ctx: Scenario):
         f"the CertificateInstallationRes says {res.response_code}, expected a FAILED code")
 
 
-@then("the pool holds no contract for the vehicle")
-@checks("NO-PARTIAL-WRITE")
-def pool_empty(api: OpcpClient, scenario_ctx: Scenario):
-    got = api.call("GET", "ccp", f"{CCP}/{_pcid(scenario_ctx)}", role="OEM")
-    assert got.status == 200, f"getContracts answered {got.status}"
-    listed = got.json().get("XMLContracts", [])
-    assert listed == [], f"a refused request left contracts in the pool: {listed}"
-
-
-@then(parsers.parse("the MO finds the {ordinal} contract no more"))
-@checks("CCP-LIFECYCLE")
-def gone(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
-    got = api.call("GET", "ccp", f"/v1/ccp/lookupContract/{_emaid(scenario_ctx, ordinal)}",
-                   role="MO")
-    assert got.status == 404, f"lookupContract answered {got.status}, expected 404"
-
-
 @then(parsers.parse("the MO still finds the {ordinal} contract"))
 @checks("CCP-EMAID-OWNER")
 def still_there(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
-    got = api.call("GET", "ccp", f"/v1/ccp/lookupContract/{_emaid(scenario_ctx, ordinal)}",
-                   role="MO")
+    got = api.op("lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)}, role="MO")
     assert got.status == 200, f"lookupContract answered {got.status}: the contract is gone"
 
 

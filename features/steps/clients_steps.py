@@ -13,6 +13,10 @@ from features.support.context import Scenario
 from features.support.rules import checks
 from opcp.client import OpcpClient, path_of
 
+# What CitrineOS sends with its cacerts request.
+CLIENT_CACERTS_HEADERS = {"Accept": "application/pkcs10, application/pkcs7",
+                          "Content-Transfer-Encoding": "application/pkcs10"}
+
 
 def _call(api: OpcpClient, ctx: Scenario, method: str, service: str, path: str, **kwargs):
     ctx.last = api.call(method, service, path, role=ctx.role, party=ctx.party, **kwargs)
@@ -38,9 +42,14 @@ def token_opens_rcp(api: OpcpClient, scenario_ctx: Scenario):
 @when(parsers.parse('I ask for the "{ca}" CA certificates at "{path}"'))
 def cacerts_at(api: OpcpClient, scenario_ctx: Scenario, ca: str, path: str):
     scenario_ctx.saved["ca"] = ca
-    _call(api, scenario_ctx, "GET", "est", path.format(ca=ca), headers={
-        "Accept": "application/pkcs10, application/pkcs7",
-        "Content-Transfer-Encoding": "application/pkcs10"})
+    _call(api, scenario_ctx, "GET", "est", path.format(ca=ca), headers=CLIENT_CACERTS_HEADERS)
+
+
+@when(parsers.parse('I ask for the "{ca}" CA certificates at the role table\'s path'))
+def cacerts_at_table_path(api: OpcpClient, scenario_ctx: Scenario, ca: str):
+    scenario_ctx.saved["ca"] = ca
+    scenario_ctx.last = api.op(f"caCerts-{ca.upper()}", SPEC_CACERTS, role=scenario_ctx.role,
+                               party=scenario_ctx.party, headers=CLIENT_CACERTS_HEADERS)
 
 
 @when(parsers.parse('I enroll a CSR of my station at "{path}"'))

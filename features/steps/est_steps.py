@@ -4,82 +4,43 @@ certs-only in base64, possibly with line breaks, re-ordered leaf first)."""
 from __future__ import annotations
 
 import base64
-import uuid
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pytest_bdd import parsers, then, when
 
-from features.steps.http_steps import send
+from features.support.calls import send, send_path
 from features.support.context import Scenario
-from opcp.client import OpcpClient
-from v2g import ids
-from v2g.pki.bundle import BundleError, load_certs, order_chain
+from features.support.enrollment import (
+    CACERTS,
+    ISO2,
+    PKCS7,
+    answered_certs,
+    b64_lines,
+    enroll,
+    make_csr,
+    scope_cn,
+)
+from opcp.client import OpcpClient, path_of
+from v2g.pki.bundle import BundleError, order_chain
 from v2g.pki.certinfo import read_cert
-from v2g.pki.ocsp import OcspError, build_request, issuer_key_hashes, verify_response
-from v2g.pki.validate import ChainError, validate_chain, verify_signed_by
-
-PREFIX = "/.well-known/est"
-PKCS7 = "application/pkcs7-mime"
+from v2g.pki.ocsp import OcspError, build_request, verify_response
+from v2g.pki.validate import verify_signed_by
 
 
-def _scope_cn(api: OpcpClient, ctx: Scenario, ca: str, *, foreign: bool = False) -> str:
-    """A CN of the CA's identifier kind, in the caller's scope (or outside it)."""
-    client = api.target.client(ctx.role, ctx.party)
-    serial = uuid.uuid4().hex.upper()
-    if ca == "cpo":
-        return f"DE*SUI*E{serial[:10]}"
-    if ca == "cps":
-        return f"OPCP Suite CPS {serial[:6]}"
-    if ca == "mo":
-        prefix = ("ZZ999" if foreign or not (client and client.emaid_prefixes)
-                  else client.emaid_prefixes[0].upper())
-        return ids.emaid_with_check_digit(prefix + serial[:9])
-    wmi = "ZZZ" if foreign or not (client and client.wmis) else client.wmis[0].upper()
-    return (wmi + serial)[:17]
-
-
-def make_csr(cn: str, *, curve: ec.EllipticCurve | None = None
-             ) -> tuple[bytes, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(curve or ec.SECP256R1())
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "OPCP Suite"),
-                                    x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-           .sign(key, hashes.SHA256()))
-    return csr.public_bytes(serialization.Encoding.DER), key
-
-
-def _b64_lines(der: bytes) -> str:
-    text = base64.b64encode(der).decode()
-    return "\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n"
-
-
-def _enroll(api: OpcpClient, ctx: Scenario, ca: str, body: str, *, prefix: str = PREFIX,
-            content_type: str = "application/pkcs10", accept: str = "application/pkcs7-mime"):
-    return send(api, ctx, "POST", "est", f"{prefix}/{ca}/simpleenroll/ISO15118-2",
-                content=body.encode(), headers={"Content-Type": content_type, "Accept": accept})
+def _spec_path(operation: str, path_params: dict) -> str:
+    """est.v1.json's form of an EST path: the role table's without its /.well-known/est
+    prefix (erratum: the spec's cacerts path lacks it), with a trailing slash."""
+    return "/" + path_of(operation, path_params).split("/", 3)[3] + "/"
 
 
 @when(parsers.parse('I enroll at the "{ca}" CA sending Accept "{accept}"'))
 def enroll_accept(api: OpcpClient, scenario_ctx: Scenario, ca: str, accept: str):
-    cn = _scope_cn(api, scenario_ctx, ca)
+    cn = scope_cn(api, scenario_ctx, ca)
     der, key = make_csr(cn)
     scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
-    _enroll(api, scenario_ctx, ca, _b64_lines(der), accept=accept)
-
-
-@when(parsers.parse('I enroll at the "{ca}" CA with a CSR in my scope'))
-def enroll_ok(api: OpcpClient, scenario_ctx: Scenario, ca: str):
-    if not api.target.implements("est"):
-        # Other features (pcp) use enrolment as a source of certificates of the target's PKI.
-        pytest.skip("not applicable: the target declares no EST service")
-    cn = _scope_cn(api, scenario_ctx, ca)
-    der, key = make_csr(cn)
-    scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
-    _enroll(api, scenario_ctx, ca, _b64_lines(der))
+    enroll(api, scenario_ctx, ca, b64_lines(der), accept=accept)
 
 
 @when(parsers.re(r'I enroll at the "(?P<ca>\w+)" CA with (?P<kind>malformed base64|'
@@ -91,47 +52,39 @@ def enroll_bad(api: OpcpClient, scenario_ctx: Scenario, ca: str, kind: str):
     elif kind == "a body that is not DER":
         body = base64.b64encode(b"\x30\x03\x02\x01\x01" * 10).decode()
     elif kind == "a CSR whose signature does not verify":
-        der, _ = make_csr(_scope_cn(api, scenario_ctx, ca))
+        der, _ = make_csr(scope_cn(api, scenario_ctx, ca))
         body = base64.b64encode(der[:-1] + bytes([der[-1] ^ 0x01])).decode()
     elif kind == "a CSR for a CN outside my scope":
-        body = base64.b64encode(make_csr(_scope_cn(api, scenario_ctx, ca, foreign=True))[0]).decode()
+        body = base64.b64encode(make_csr(scope_cn(api, scenario_ctx, ca, foreign=True))[0]).decode()
     elif kind == "a CSR whose CN is not an identifier":
         body = base64.b64encode(make_csr("not an identifier")[0]).decode()
     elif kind == "a CSR with a P-384 key":
-        body = base64.b64encode(make_csr(_scope_cn(api, scenario_ctx, ca),
+        body = base64.b64encode(make_csr(scope_cn(api, scenario_ctx, ca),
                                          curve=ec.SECP384R1())[0]).decode()
     else:
         raise AssertionError(f"unknown bad CSR kind {kind!r}")
-    _enroll(api, scenario_ctx, ca, body)
+    enroll(api, scenario_ctx, ca, body)
 
 
 @when(parsers.re(r'I ask for the "(?P<ca>\w+)" CA certificates (?P<how>by the role table\'s '
                  r'path|by the spec\'s path|with the Content-Transfer-Encoding request header)$'))
 def cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str, how: str):
     how = how.strip()
-    prefix, slash, headers = PREFIX, "", {}
+    operation = f"caCerts-{ca.upper()}"
     if how == "by the spec's path":
-        prefix, slash = "", "/"
+        send_path(api, scenario_ctx, "GET", "est", _spec_path(operation, CACERTS), headers={})
     elif how == "with the Content-Transfer-Encoding request header":
-        headers["Content-Transfer-Encoding"] = "application/pkcs10"
-    elif how != "by the role table's path":
+        send(api, scenario_ctx, operation, CACERTS,
+             headers={"Content-Transfer-Encoding": "application/pkcs10"})
+    elif how == "by the role table's path":
+        send(api, scenario_ctx, operation, CACERTS, headers={})
+    else:
         raise AssertionError(f"unknown variant {how!r}")
-    send(api, scenario_ctx, "GET", "est", f"{prefix}/{ca}/cacerts/ISO15118-2/secp256r1{slash}",
-         headers=headers)
 
 
 @when(parsers.parse('I ask for the "{ca}" CA certificates for algorithm "{algorithm}"'))
 def cacerts_algorithm(api: OpcpClient, scenario_ctx: Scenario, ca: str, algorithm: str):
-    send(api, scenario_ctx, "GET", "est", f"{PREFIX}/{ca}/cacerts/ISO15118-2/{algorithm}")
-
-
-def _certs(scenario_ctx: Scenario) -> list[x509.Certificate]:
-    got = scenario_ctx.response
-    try:
-        return load_certs(got.response.content)
-    except BundleError as exc:
-        raise AssertionError(f"the body is not a base64 PKCS#7 certs-only bundle: {exc}; "
-                             f"{got.response_body[:200]!r}") from None
+    send(api, scenario_ctx, f"caCerts-{ca.upper()}", {**ISO2, "algorithm": algorithm})
 
 
 @then("the answer is PKCS#7 certs-only in base64")
@@ -142,54 +95,16 @@ def is_pkcs7(scenario_ctx: Scenario):
         f"Content-Type is {ctype!r}, expected {PKCS7}; smime-type=certs-only")
     cte = headers.get("content-transfer-encoding", "")
     assert cte.lower() == "base64", f"Content-Transfer-Encoding is {cte!r}, expected base64"
-    assert _certs(scenario_ctx), "the bundle holds no certificate"
-
-
-@then("the certificate is for my CSR")
-def cert_for_csr(scenario_ctx: Scenario):
-    certs = _certs(scenario_ctx)
-    assert len(certs) == 1, f"simpleenroll answered {len(certs)} certificates, expected one"
-    cert = certs[0]
-    mine = scenario_ctx.saved["key"].public_key().public_numbers()
-    assert cert.public_key().public_numbers() == mine, "the certificate is not for the CSR's key"
-    attrs = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    got = str(attrs[0].value) if attrs else None
-    wanted = scenario_ctx.saved["cn"]
-    if scenario_ctx.saved["ca"] == "mo" and got:
-        # An EMAID may be normalised (upper case, no hyphens) by the CA.
-        got, wanted = ids.normalise_emaid(got, check=False), ids.normalise_emaid(wanted)
-    assert got == wanted, f"the certificate's CN is {got!r}, the CSR asked for {wanted!r}"
-    scenario_ctx.saved["issued"] = cert
-
-
-@then(parsers.parse('it chains to the "{ca}" CA certificates and a root of the pool'))
-def chains_to_cacerts(api: OpcpClient, scenario_ctx: Scenario, ca: str):
-    issued = scenario_ctx.saved["issued"]
-    role = scenario_ctx.role
-    got = api.call("GET", "est", f"{PREFIX}/{ca}/cacerts/ISO15118-2/secp256r1", role=role,
-                   party=scenario_ctx.party)
-    assert got.status == 200, f"cacerts answered {got.status}: {got.response_body[:300]}"
-    chain = order_chain([issued, *load_certs(got.response.content)])
-    roots = api.call("GET", "rcp", "/v1/root/rootCerts", role=role, party=scenario_ctx.party)
-    anchors = [base64.b64decode(r["caCertificate"])
-               for r in roots.json()["RootCertificateCollection"]["rootCertificates"]]
-    try:
-        validate_chain(chain, anchors)
-    except ChainError as exc:
-        raise AssertionError(f"the issued certificate does not chain to a root of the pool "
-                             f"through the {ca} CA certificates: {exc}") from None
-    scenario_ctx.saved["issuer"] = chain[1]
-    scenario_ctx.saved["chain"] = chain
+    assert answered_certs(scenario_ctx), "the bundle holds no certificate"
 
 
 @then(parsers.parse("the bundle is a CA chain ending in a root of the pool"))
 def cacerts_chain(api: OpcpClient, scenario_ctx: Scenario):
     try:
-        chain = order_chain(_certs(scenario_ctx))
+        chain = order_chain(answered_certs(scenario_ctx))
     except BundleError as exc:
         raise AssertionError(f"the CA certificates are not one path: {exc}") from None
-    roots = api.call("GET", "rcp", "/v1/root/rootCerts", role=scenario_ctx.role,
-                     party=scenario_ctx.party)
+    roots = api.op("getAllRootCerts", role=scenario_ctx.role, party=scenario_ctx.party)
     anchors = [base64.b64decode(r["caCertificate"])
                for r in roots.json()["RootCertificateCollection"]["rootCertificates"]]
     assert all(read_cert(c).is_ca for c in chain), "the bundle holds a certificate that is no CA"
@@ -224,17 +139,6 @@ def ocsp_status_is(api: OpcpClient, scenario_ctx: Scenario, status: str):
     assert got == status, f"the OCSP responder says {got!r}, expected {status!r}"
 
 
-@when("the operator revokes it")
-def operator_revokes(api: OpcpClient, scenario_ctx: Scenario):
-    if not api.target.implements("admin") or api.target.client("ADMIN") is None:
-        pytest.skip("not applicable: the target declares no admin extension to revoke with")
-    cert, issuer = scenario_ctx.saved["issued"], scenario_ctx.saved["issuer"]
-    scenario_ctx.last = api.call("POST", "admin", "/v1/admin/revocations", role="ADMIN", json={
-        "issuerKeyHash": issuer_key_hashes(issuer)["sha256"].hex(),
-        "serialNumber": format(cert.serial_number, "x"), "reason": "keyCompromise"})
-
-
-
 @when(parsers.parse("the operator sends a revocation request {problem}"))
 def bad_revocation(api: OpcpClient, scenario_ctx: Scenario, problem: str):
     if not api.target.implements("admin") or api.target.client("ADMIN") is None:
@@ -248,5 +152,5 @@ def bad_revocation(api: OpcpClient, scenario_ctx: Scenario, problem: str):
         del body["issuerKeyHash"]
     else:
         raise AssertionError(f"unknown problem {problem!r}")
-    scenario_ctx.last = api.call("POST", "admin", "/v1/admin/revocations", role="ADMIN",
+    scenario_ctx.last = api.op("revokeCertificate", role="ADMIN",
                                  json=body)

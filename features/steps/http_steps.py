@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from pytest_bdd import given, parsers, then, when
 
 from features.support import probes
+from features.support.calls import json_body, send, send_path
 from features.support.context import Scenario
 from features.support.rules import checks
 from opcp.access import ACCESS
-from opcp.client import OpcpClient
+from opcp.client import OpcpClient, path_of
 from opcp.models import check_body, errata
-
-
-@pytest.fixture
-def scenario_ctx(api: OpcpClient):
-    ctx = Scenario()
-    yield ctx
-    for cleanup in reversed(ctx.cleanups):
-        cleanup()
 
 
 def _party(ordinal: str) -> int:
@@ -41,34 +32,32 @@ def no_token(scenario_ctx: Scenario):
     scenario_ctx.anonymous = True
 
 
-def send(api: OpcpClient, ctx: Scenario, method: str, service: str, path: str, **kwargs):
-    if ctx.anonymous:
-        ctx.last = api.call(method, service, path, **kwargs)
-    elif ctx.token is not None:
-        ctx.last = api.call(method, service, path, token=ctx.token, **kwargs)
-    else:
-        ctx.last = api.call(method, service, path, role=ctx.role, party=ctx.party, **kwargs)
-    return ctx.last
+@when(parsers.parse('I call "{operation}"'))
+def call_operation(api: OpcpClient, scenario_ctx: Scenario, operation: str):
+    send(api, scenario_ctx, operation)
 
 
-@when(parsers.re(r'I (?P<method>GET|DELETE) "(?P<path>[^"]+)" of the (?P<service>\w+) service$'))
-def call_path(api: OpcpClient, scenario_ctx: Scenario, method: str, path: str, service: str):
-    send(api, scenario_ctx, method, service, path.format(**scenario_ctx.saved))
+@when(parsers.parse('I call "{operation}" with the header "{name}: {value}"'))
+def call_operation_header(api: OpcpClient, scenario_ctx: Scenario, operation: str, name: str,
+                          value: str):
+    send(api, scenario_ctx, operation, headers={name: value})
 
 
-@when(parsers.re(r'I (?P<method>GET|DELETE) "(?P<path>[^"]+)" of the (?P<service>\w+) service '
-                 r'with the header "(?P<name>[^:"]+): (?P<value>[^"]*)"$'))
-def call_path_header(api: OpcpClient, scenario_ctx: Scenario, method: str, path: str,
-                     service: str, name: str, value: str):
-    send(api, scenario_ctx, method, service, path, headers={name: value})
+@when(parsers.parse('I GET an unknown resource beside "{operation}"'))
+def call_unknown_resource(api: OpcpClient, scenario_ctx: Scenario, operation: str):
+    # The operation's path with its last segment replaced: a resource the service has not.
+    beside = path_of(operation).rsplit("/", 1)[0]
+    send_path(api, scenario_ctx, "GET", ACCESS[operation].service,
+              f"{beside}/no-such-resource/at-all")
 
 
-@when(parsers.re(r'I (?P<method>PUT|POST) "(?P<path>[^"]+)" of the (?P<service>\w+) service '
-                 r'with the body:?$'))
-def call_path_body(api: OpcpClient, scenario_ctx: Scenario, method: str, path: str, service: str,
-                   docstring: str):
-    send(api, scenario_ctx, method, service, path, content=docstring.encode(),
-         headers={"Content-Type": "application/json"})
+@when(parsers.re(r'I (?P<method>PUT|POST|GET|DELETE) the path of "(?P<operation>[^"]+)" with the '
+                 r'body:?$'))
+def call_path_of_with_body(api: OpcpClient, scenario_ctx: Scenario, method: str, operation: str,
+                           docstring: str):
+    # Any method on an operation's path, the table's own or not (a wrong method is refused).
+    send_path(api, scenario_ctx, method, ACCESS[operation].service, path_of(operation),
+              content=docstring.encode(), headers={"Content-Type": "application/json"})
 
 
 @when(parsers.parse('I probe the operation "{operation}"'))
@@ -76,8 +65,8 @@ def probe_operation(api: OpcpClient, scenario_ctx: Scenario, operation: str):
     op = ACCESS[operation]
     scenario_ctx.saved["operation"] = operation
     client = api.target.client(scenario_ctx.role, scenario_ctx.party)
-    send(api, scenario_ctx, op.method, op.service, probes.path_for(op, client),
-         **probes.request_kwargs(op))
+    send_path(api, scenario_ctx, op.method, op.service, probes.path_for(op, client),
+              **probes.request_kwargs(op))
 
 
 @then(parsers.parse("the status is {status:d}"))
@@ -97,19 +86,6 @@ def status_in(scenario_ctx: Scenario, statuses: str):
     assert got.status in allowed, (
         f"expected HTTP {sorted(allowed)}, got {got.status} for {got.method} {got.url}: "
         f"{got.response_body[:500]}")
-
-
-def json_body(scenario_ctx: Scenario):
-    got = scenario_ctx.response
-    ctype = got.response_headers.get("content-type", "")
-    assert "application/json" in ctype, (
-        f"expected a JSON body (Content-Type application/json), got {ctype!r}: "
-        f"{got.response_body[:300]}")
-    try:
-        return json.loads(got.response.content)
-    except ValueError as exc:
-        raise AssertionError(
-            f"the body is not valid JSON ({exc}): {got.response_body[:300]}") from None
 
 
 @then(parsers.parse('the body is a valid "{model}"'))

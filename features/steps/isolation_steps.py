@@ -15,24 +15,15 @@ import uuid
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.ccp_steps import _pool, mo_signed
-from features.steps.cps_steps import (
-    _sign,
-    deprecated_for,
-    generate_for,
-    mo_root_in_pool,
-    new_emaid,
-    vehicle_in_pool,
-)
-from features.steps.pcp_steps import PROV
-from features.steps.webhook_steps import CRUD_URL, ENDPOINTS, _create, _without_secret
 from features.support.context import Scenario
-from features.support.oem_pki import SuiteOcspResponder
+from features.support.contracts import generate, new_emaid, pool_signed, sign
 from features.support.rules import checks
+from features.support.setup import mo_root_in_pool, mo_signed, vehicle_in_pool
+from features.support.webhooks import CRUD_URL, create_endpoint, without_secret
 from opcp.access import ACCESS, Operation
-from opcp.client import OpcpClient
+from opcp.client import OpcpClient, path_of
+from simulators.party_pki import SuiteOcspResponder
 
-CCP = "/v1/ccp"
 # Keys only a body that hands over contract data has: a refusal carrying one carries the object.
 CONTRACT_KEYS = ('"XMLContracts"', '"certificateInstallationRes"', '"signedData"')
 
@@ -47,10 +38,10 @@ def first_owns_endpoint(api: OpcpClient, scenario_ctx: Scenario, role: str):
     _need_second(api, role)
     # A description only the owner knows: if a refusal carries it, it carries the object.
     marker = f"OPCP suite isolation {uuid.uuid4().hex}"
-    got = _create(api, scenario_ctx, {"url": CRUD_URL, "enabledEvents": ["root.cert.added"],
+    got = create_endpoint(api, scenario_ctx, {"url": CRUD_URL, "enabledEvents": ["root.cert.added"],
                                       "description": marker}, role, 0)
     assert got.status == 201, f"the first {role} could not create an endpoint: {got.status}"
-    scenario_ctx.saved["owned"] = ("webhook", role, _without_secret(got.json()))
+    scenario_ctx.saved["owned"] = ("webhook", role, without_secret(got.json()))
 
 
 # ----------------------------------------------------------------------------- contracts
@@ -59,13 +50,14 @@ def _contract_view(api: OpcpClient, ctx: Scenario, role: str) -> list[dict]:
     """The owner's reading of its contracts: the OEM lists its vehicle's, an MO looks up each
     of its EMAIDs. Holds certificates, PCID, default flag and signer root of each."""
     if role == "OEM":
-        reads = [f"{CCP}/signedContractData/{ctx.saved['vehicle'].pcid}"]
+        reads = [("getContracts", {"pcid": ctx.saved["vehicle"].pcid})]
     else:
-        reads = [f"{CCP}/lookupContract/{emaid}" for emaid in ctx.saved["emaids"]]
+        reads = [("lookupContract", {"emaid": emaid}) for emaid in ctx.saved["emaids"]]
     view = []
-    for path in reads:
-        got = api.call("GET", "ccp", path, role=role, party=0)
-        assert got.status == 200, f"the owner ({role}) could not read {path}: {got.status}"
+    for operation, params in reads:
+        got = api.op(operation, params, role=role, party=0)
+        assert got.status == 200, (f"the owner ({role}) could not read "
+                                   f"{path_of(operation, params)}: {got.status}")
         view += got.json()["XMLContracts"]
     return sorted(view, key=lambda c: (c["emaid"], c.get("cpsV2GRootCertificateFingerprint", "")))
 
@@ -80,7 +72,7 @@ def first_owns_contracts(api: OpcpClient, scenario_ctx: Scenario,
     if role == "MO_V2G":
         for _ in range(2):
             scenario_ctx.role, scenario_ctx.party = "MO_V2G", 0
-            generate_for(api, scenario_ctx, new_emaid(api, "MO_V2G", 0))
+            generate(api, scenario_ctx, new_emaid(api, "MO_V2G", 0))
             assert scenario_ctx.response.status == 201, (
                 f"the first MO_V2G could not generate a contract: {scenario_ctx.response.status}"
                 f" {scenario_ctx.response.response_body[:300]}")
@@ -100,21 +92,20 @@ def _call_on_contract(api: OpcpClient, ctx: Scenario, op: Operation, role: str) 
         # Signed data for the owner's EMAID that differs from the pooled one: the owner had it
         # signed without a PCID (so it is not pooled), the intruder tries to pool it.
         ctx.role, ctx.party = "MO", 0
-        _sign(api, ctx, first, pcid=None)
+        sign(api, ctx, first, pcid=None)
         assert ctx.response.status == 201, f"the owner could not sign: {ctx.response.status}"
     ctx.role, ctx.party = role, 1
     if op.name == "addSignedContractData":
-        _pool(api, ctx, base64.b64decode(ctx.saved["signed"]["signedData"]).decode())
-    elif op.name == "signContractData":
-        _sign(api, ctx, first)
-    elif op.name in ("createSignedContractData", "createAndForwardSignedContractData"):
-        deprecated_for(api, ctx, op.name, first)
+        pool_signed(api, ctx, base64.b64decode(ctx.saved["signed"]["signedData"]).decode())
+    elif op.name in ("signContractData", "createSignedContractData",
+                     "createAndForwardSignedContractData"):
+        sign(api, ctx, first, operation=op.name)
     elif op.name == "generateSignedContractData":
-        generate_for(api, ctx, first)
+        generate(api, ctx, first)
     else:
         emaid = second if op.name == "setDefaultContract" else first
-        path = op.path.replace("{emaid}", emaid).replace("{pcid}", ctx.saved["vehicle"].pcid)
-        ctx.last = api.call(op.method, op.service, path, role=role, party=1)
+        params = {"emaid": emaid, "pcid": ctx.saved["vehicle"].pcid}
+        ctx.last = api.op(op.name, params, role=role, party=1)  # the path takes what it names
 
 
 @when(parsers.parse('the second "{role}" calls {operation} on it'))
@@ -127,18 +118,17 @@ def intruder_calls(api: OpcpClient, scenario_ctx: Scenario, role: str, operation
         return
     if kind == "webhook":
         endpoint = scenario_ctx.saved["owned"][2]
-        path = op.path.replace("{id}", endpoint["id"])
+        params = {"id": endpoint["id"]}
         kwargs = {"json": {"url": "https://intruder.example.invalid/hook",
                            "enabledEvents": ["root.cert.revoked"]}} if op.method == "PUT" else {}
         scenario_ctx.saved["secret_markers"] = [endpoint["description"]]
     else:
-        pcid = scenario_ctx.saved["pcid"]
-        path = op.path.replace("{pcid}", pcid)
+        params = {"pcid": scenario_ctx.saved["pcid"]}
         kwargs = {"json": scenario_ctx.saved["body"]} if op.method == "PUT" else {}
         # A GET must not hand over the certificate; a PUT or DELETE sent it or knows nothing.
         scenario_ctx.saved["secret_markers"] = (
             [scenario_ctx.saved["body"]["vehicleCertificate"][-60:]] if op.method == "GET" else [])
-    scenario_ctx.last = api.call(op.method, op.service, path, role=role, party=1, **kwargs)
+    scenario_ctx.last = api.op(op.name, params, role=role, party=1, **kwargs)
 
 
 @then("the intruder gets 403 or 404 and not the object")
@@ -165,14 +155,14 @@ def unchanged(api: OpcpClient, scenario_ctx: Scenario):
             + ("" if len(after) != len(before) else " (certificates or default flags differ)"))
     elif kind == "webhook":
         _, role, endpoint = scenario_ctx.saved["owned"]
-        got = api.call("GET", "webhook", f"{ENDPOINTS}/{endpoint['id']}", role=role, party=0)
+        got = api.op("getWebhook", {"id": endpoint["id"]}, role=role, party=0)
         assert got.status == 200, f"the owner lost its endpoint: {got.status}"
-        now = _without_secret(got.json())
+        now = without_secret(got.json())
         changed = {k for k in endpoint if now.get(k) != endpoint[k] and k not in ("updated",)}
         assert not changed, f"the intruder changed the owner's endpoint: {sorted(changed)}"
     else:
         pcid = scenario_ctx.saved["pcid"]
-        got = api.call("GET", "pcp", f"{PROV}/{pcid}", role="OEM", party=0)
+        got = api.op("getOEMProvCert", {"pcid": pcid}, role="OEM", party=0)
         assert got.status == 200, f"the owner lost its provisioning certificate: {got.status}"
         served = got.json()["OEMMessage"]["vehicleCertificate"]
         assert "".join(served.split()) == scenario_ctx.saved["body"]["vehicleCertificate"], (

@@ -1,105 +1,60 @@
 """Steps of the Provisioning Certificate Pool feature.
 
-The suite publishes as an OEM with its own PKI (`features.support.oem_pki`): a root the
-operator adds to the RCP for the scenario (and deletes after it), sub-CAs and leaves whose
-OCSP URL is the suite's own responder.
+The suite publishes as an OEM with its own PKI: the simulated OEM (`simulators.oem.Oem`) over
+a `simulators.party_pki.OemPki` whose root the operator adds to the RCP for the scenario (and
+deletes after it), and whose sub-CAs and leaves name the suite's own OCSP responder. The
+shared setup (a published vehicle, the suite's OEM) is in `features.support.setup`.
 """
 
 from __future__ import annotations
 
 import base64
-import uuid
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.http_steps import json_body, send
 from features.support import certs
+from features.support.calls import json_body, send
 from features.support.context import Scenario
-from features.support.oem_pki import OemPki, SuiteOcspResponder
+from features.support.setup import (
+    certify,
+    new_pcid,
+    oem_as,
+    publish,
+    suite_oem_pki,
+    wmi_of,
+)
 from opcp.client import OpcpClient
 from opcp.models.errata import read_field
-from v2g.namespaces import ISO2_MSG_DEF
-
-PROV = "/v1/oem/provCerts"
-ROOTS = "/v1/root/rootCerts"
-
-
-@pytest.fixture(scope="session")
-def suite_ocsp() -> SuiteOcspResponder:
-    responder = SuiteOcspResponder().start()
-    yield responder
-    responder.stop()
+from simulators.party_pki import OemPki, SuiteOcspResponder
 
 
 def _b64(der: bytes) -> str:
     return base64.b64encode(der).decode()
 
 
-def _wmi_of(api: OpcpClient, role: str, party: int) -> str:
-    client = api.target.client(role, party)
-    if client is None or not client.wmis:
-        pytest.skip(f"not applicable: the target file names no WMI for {role} number {party + 1}")
-    return client.wmis[0].upper()
-
-
-def _new_pcid(wmi: str) -> str:
-    return (wmi + uuid.uuid4().hex.upper())[:17]
-
-
-def _oem_pki(api: OpcpClient, ctx: Scenario, responder: SuiteOcspResponder, *, in_pool: bool,
-             expired_sub1: bool = False) -> OemPki:
-    pki = OemPki.build(responder, uuid.uuid4().hex[:8], expired_sub1=expired_sub1)
-    ctx.saved["oem_pki"] = pki
-    if in_pool:
-        if api.target.client("ADMIN") is None:
-            pytest.skip("not applicable: the target file has no ADMIN client to add the suite's"
-                        " OEM root to the RCP")
-        got = api.call("PUT", "rcp", ROOTS, role="ADMIN",
-                       json={"caCertificate": _b64(pki.root.der), "rootType": "OEM"})
-        assert got.status in (200, 201), (
-            f"the operator could not add the suite's OEM root: {got.status} {got.response_body}")
-        root_id = got.json()["RootResponse"]["rootCertificateId"]
-        ctx.cleanups.append(lambda: api.call("DELETE", "rcp", f"{ROOTS}/{root_id}", role="ADMIN"))
-    return pki
-
-
 @given("the suite's OEM root is in the pool")
 def oem_root_in_pool(api: OpcpClient, scenario_ctx: Scenario, suite_ocsp: SuiteOcspResponder):
-    _oem_pki(api, scenario_ctx, suite_ocsp, in_pool=True)
+    suite_oem_pki(api, scenario_ctx, suite_ocsp, in_pool=True)
 
 
 @given("the suite's OEM root, whose Sub-CA 1 has expired, is in the pool")
 def oem_root_expired_sub1(api: OpcpClient, scenario_ctx: Scenario,
                           suite_ocsp: SuiteOcspResponder):
-    _oem_pki(api, scenario_ctx, suite_ocsp, in_pool=True, expired_sub1=True)
+    suite_oem_pki(api, scenario_ctx, suite_ocsp, in_pool=True, expired_sub1=True)
 
 
 @given("the suite's OEM root is not in the pool")
 def oem_root_not_in_pool(api: OpcpClient, scenario_ctx: Scenario,
                          suite_ocsp: SuiteOcspResponder):
-    _oem_pki(api, scenario_ctx, suite_ocsp, in_pool=False)
-
-
-def _body(pki: OemPki, pcid: str) -> dict:
-    return {"subCA1Certificate": _b64(pki.sub1.der), "subCA2Certificate": _b64(pki.sub2.der),
-            "vehicleCertificate": _b64(pki.leaves[pcid].der),
-            "xsdMsgDefNamespace": ISO2_MSG_DEF}
-
-
-def _make_leaf(ctx: Scenario, wmi: str) -> str:
-    pcid = _new_pcid(wmi)
-    ctx.saved["oem_pki"].leaf(pcid)
-    ctx.saved["pcid"] = pcid
-    ctx.saved["body"] = _body(ctx.saved["oem_pki"], pcid)
-    return pcid
+    suite_oem_pki(api, scenario_ctx, suite_ocsp, in_pool=False)
 
 
 @given("a provisioning certificate for a vehicle of my WMI")
 def leaf_of_my_wmi(api: OpcpClient, scenario_ctx: Scenario):
-    _make_leaf(scenario_ctx, _wmi_of(api, scenario_ctx.role, scenario_ctx.party))
+    certify(scenario_ctx, wmi_of(api, scenario_ctx.role, scenario_ctx.party))
 
 
 @given("a provisioning certificate for a vehicle of a WMI that is not mine")
@@ -108,69 +63,39 @@ def leaf_of_foreign_wmi(api: OpcpClient, scenario_ctx: Scenario):
     others = [w.upper() for c in api.target.clients_of("OEM") for w in c.wmis
               if w.upper() not in mine]
     foreign = next(iter(others), next(w for w in ("ZZZ", "ZZY") if w not in mine))
-    _make_leaf(scenario_ctx, foreign)
-
-
-def _remember_cleanup(api: OpcpClient, ctx: Scenario, party: int) -> None:
-    pcid = ctx.saved["pcid"]
-    ctx.cleanups.append(lambda: api.call("DELETE", "pcp", f"{PROV}/{pcid}", role="OEM",
-                                         party=party))
-
-
-@given(parsers.re(r'the (?P<ordinal>first|second) "OEM" published a provisioning certificate$'))
-def oem_published(api: OpcpClient, scenario_ctx: Scenario, suite_ocsp: SuiteOcspResponder,
-                  ordinal: str):
-    party = 0 if ordinal == "first" else 1
-    if api.target.client("OEM", party) is None:
-        pytest.skip(f"not applicable: the target file has no OEM client number {party + 1}")
-    if "oem_pki" not in scenario_ctx.saved:
-        _oem_pki(api, scenario_ctx, suite_ocsp, in_pool=True)
-    _make_leaf(scenario_ctx, _wmi_of(api, "OEM", party))
-    got = api.call("PUT", "pcp", PROV, role="OEM", party=party, json=scenario_ctx.saved["body"])
-    assert got.status == 200, (
-        f"the {ordinal} OEM could not publish a good chain: {got.status} {got.response_body}")
-    scenario_ctx.saved["publisher"] = party
-    _remember_cleanup(api, scenario_ctx, party)
+    certify(scenario_ctx, foreign)
 
 
 @when("I publish it")
-def publish(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "PUT", "pcp", PROV, json=scenario_ctx.saved["body"])
-    if scenario_ctx.response.status == 200:
-        _remember_cleanup(api, scenario_ctx, scenario_ctx.party)
+def publish_it(scenario_ctx: Scenario):
+    publish(scenario_ctx, scenario_ctx.saved["body"])
 
 
 @when(parsers.parse("I publish it without {field}"))
-def publish_without(api: OpcpClient, scenario_ctx: Scenario, field: str):
+def publish_without(scenario_ctx: Scenario, field: str):
     body = {k: v for k, v in scenario_ctx.saved["body"].items() if k != field}
-    send(api, scenario_ctx, "PUT", "pcp", PROV, json=body)
+    scenario_ctx.last = oem_as(scenario_ctx, scenario_ctx.role, scenario_ctx.party
+                               ).put_provisioning(body)
 
 
 @when(parsers.parse('I publish it with {field} replaced by "{kind}"'))
-def publish_broken(api: OpcpClient, scenario_ctx: Scenario, field: str, kind: str):
+def publish_broken(scenario_ctx: Scenario, field: str, kind: str):
     body = dict(scenario_ctx.saved["body"])
     body[field] = {"malformed base64": "not*base64*at*all",
                    "not DER": _b64(b"\x30\x03\x02\x01\x01" * 20)}[kind]
-    send(api, scenario_ctx, "PUT", "pcp", PROV, json=body)
+    scenario_ctx.last = oem_as(scenario_ctx, scenario_ctx.role, scenario_ctx.party
+                               ).put_provisioning(body)
 
 
 @when("I publish a chain whose leaf CN is not a PCID")
-def publish_bad_cn(api: OpcpClient, scenario_ctx: Scenario):
+def publish_bad_cn(scenario_ctx: Scenario):
     pki: OemPki = scenario_ctx.saved["oem_pki"]
     der, _ = certs.certificate("NOT-A-PCID", "OEM", ca=False,
                                issuer=(pki.sub2.cert.subject, pki.sub2.key))
     body = {"subCA1Certificate": _b64(pki.sub1.der), "subCA2Certificate": _b64(pki.sub2.der),
             "vehicleCertificate": _b64(der)}
-    send(api, scenario_ctx, "PUT", "pcp", PROV, json=body)
-
-
-@when("I publish the same PCID with a new key pair")
-def publish_new_key(api: OpcpClient, scenario_ctx: Scenario):
-    pki: OemPki = scenario_ctx.saved["oem_pki"]
-    pcid = scenario_ctx.saved["pcid"]
-    pki.leaf(pcid)  # a fresh key under the same CN
-    scenario_ctx.saved["body"] = _body(pki, pcid)
-    send(api, scenario_ctx, "PUT", "pcp", PROV, json=scenario_ctx.saved["body"])
+    scenario_ctx.last = oem_as(scenario_ctx, scenario_ctx.role, scenario_ctx.party
+                               ).put_provisioning(body)
 
 
 @when("its OEM revokes the provisioning certificate at its OCSP responder")
@@ -185,49 +110,45 @@ def revoked_leaf(scenario_ctx: Scenario):
 
 @when("I ask for it")
 def ask(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "pcp", f"{PROV}/{scenario_ctx.saved['pcid']}")
+    send(api, scenario_ctx, "getOEMProvCert", {"pcid": scenario_ctx.saved["pcid"]})
 
 
 @when(parsers.parse('I ask for it with the header broadcast "{value}"'))
 def ask_broadcast(api: OpcpClient, scenario_ctx: Scenario, value: str):
-    send(api, scenario_ctx, "GET", "pcp", f"{PROV}/{scenario_ctx.saved['pcid']}",
+    send(api, scenario_ctx, "getOEMProvCert", {"pcid": scenario_ctx.saved["pcid"]},
          headers={"broadcast": value})
 
 
 @when("I look it up")
 def look_up(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "pcp", f"{PROV}/lookupVehicle/{scenario_ctx.saved['pcid']}")
+    send(api, scenario_ctx, "lookupVehicle", {"pcid": scenario_ctx.saved["pcid"]})
 
 
 @when("I delete it")
 def delete_it(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "DELETE", "pcp", f"{PROV}/{scenario_ctx.saved['pcid']}")
+    send(api, scenario_ctx, "deleteOemProvCert", {"pcid": scenario_ctx.saved["pcid"]})
 
 
 @when("I ask for an unpublished PCID of my WMI")
 def ask_unpublished(api: OpcpClient, scenario_ctx: Scenario):
     client = api.target.client(scenario_ctx.role, scenario_ctx.party)
     wmi = client.wmis[0] if client and client.wmis else "WMA"
-    scenario_ctx.saved["pcid"] = _new_pcid(wmi)
+    scenario_ctx.saved["pcid"] = new_pcid(wmi)
     ask(api, scenario_ctx)
 
 
 @when(parsers.parse('I {action} the PCID "{pcid}"'))
 def act_on_pcid(api: OpcpClient, scenario_ctx: Scenario, action: str, pcid: str):
-    path = {"ask for": f"{PROV}/{pcid}", "look up": f"{PROV}/lookupVehicle/{pcid}",
-            "delete": f"{PROV}/{pcid}"}[action]
-    send(api, scenario_ctx, "DELETE" if action == "delete" else "GET", "pcp", path)
-
-
-def _published(scenario_ctx: Scenario) -> dict:
-    return scenario_ctx.saved["body"]
+    operation = {"ask for": "getOEMProvCert", "look up": "lookupVehicle",
+                 "delete": "deleteOemProvCert"}[action]
+    send(api, scenario_ctx, operation, {"pcid": pcid})
 
 
 @then("the body holds the published chain")
 def holds_chain(scenario_ctx: Scenario):
     body = json_body(scenario_ctx)
     data = body.get("OEMMessage", body)
-    sent = _published(scenario_ctx)
+    sent = scenario_ctx.saved["body"]
     for field in ("vehicleCertificate", "subCA2Certificate", "subCA1Certificate"):
         # E-PCP-2's announced names are read too: the response check reports the form.
         got = "".join(str(read_field("ProvisioningCertificateData", data, field, "")).split())
@@ -241,17 +162,16 @@ def holds_chain(scenario_ctx: Scenario):
         f"the root {root_cn!r}")
 
 
-def _owner_lookup(api: OpcpClient, scenario_ctx: Scenario) -> int:
+def _mo_lookup(api: OpcpClient, scenario_ctx: Scenario) -> int:
     # An MO may look up every PCID, whoever published it.
     if api.target.client("MO") is None:
         pytest.skip("not applicable: the target file has no MO client to look the PCID up")
-    got = api.call("GET", "pcp", f"{PROV}/lookupVehicle/{scenario_ctx.saved['pcid']}", role="MO")
-    return got.status
+    return api.op("lookupVehicle", {"pcid": scenario_ctx.saved["pcid"]}, role="MO").status
 
 
 @then("the pool does not hold it")
 def pool_lacks(api: OpcpClient, scenario_ctx: Scenario):
-    status = _owner_lookup(api, scenario_ctx)
+    status = _mo_lookup(api, scenario_ctx)
     assert status == 404, (
         f"lookupVehicle by an MO answered {status}: the pool holds a certificate "
         f"that was refused or deleted")
@@ -259,7 +179,7 @@ def pool_lacks(api: OpcpClient, scenario_ctx: Scenario):
 
 @then("the pool still holds it")
 def pool_holds(api: OpcpClient, scenario_ctx: Scenario):
-    status = _owner_lookup(api, scenario_ctx)
+    status = _mo_lookup(api, scenario_ctx)
     assert status == 200, f"lookupVehicle by an MO answered {status}, expected 200"
 
 
@@ -272,6 +192,12 @@ def publish_enrolled(api: OpcpClient, scenario_ctx: Scenario):
             "subCA2Certificate": _b64(sub2.public_bytes(der)),
             "subCA1Certificate": _b64(sub1.public_bytes(der))}
     scenario_ctx.saved.update(pcid=scenario_ctx.saved["cn"], body=body)
-    send(api, scenario_ctx, "PUT", "pcp", PROV, json=body)
+    send(api, scenario_ctx, "addOemProvCert", json=body)
     if scenario_ctx.response.status == 200:
-        _remember_cleanup(api, scenario_ctx, scenario_ctx.party)
+        _withdraw_enrolled(api, scenario_ctx)
+
+
+def _withdraw_enrolled(api: OpcpClient, scenario_ctx: Scenario) -> None:
+    pcid, party = scenario_ctx.saved["pcid"], scenario_ctx.party
+    scenario_ctx.cleanups.append(lambda: api.op("deleteOemProvCert", {"pcid": pcid}, role="OEM",
+                                                party=party))

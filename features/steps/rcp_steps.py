@@ -6,56 +6,30 @@ import base64
 import hashlib
 import uuid
 
-import pytest
 from cryptography import x509
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.http_steps import json_body, send
 from features.support import certs
+from features.support.calls import json_body, send
 from features.support.context import Scenario
 from features.support.rules import checks
+from features.support.setup import list_roots, need_admin
 from opcp.client import OpcpClient
 
-ROOTS = "/v1/root/rootCerts"
 
-
-def _as_admin(api: OpcpClient, method: str, path: str, **kwargs):
-    if api.target.client("ADMIN") is None:
-        pytest.skip("not applicable: the target file has no ADMIN client to manage roots")
-    return api.call(method, "rcp", path, role="ADMIN", **kwargs)
-
-
-def _list(api: OpcpClient, query: str = "") -> list[dict]:
-    got = api.call("GET", "rcp", ROOTS + query, role=api.target.clients[0].role)
-    assert got.status == 200, f"getAllRootCerts failed with {got.status}: {got.response_body}"
-    return got.json()["RootCertificateCollection"]["rootCertificates"]
-
-
-@given(parsers.parse('the pool holds a fresh "{root_type}" root added by the operator'))
-def fresh_root(api: OpcpClient, scenario_ctx: Scenario, root_type: str):
-    der, _ = certs.certificate(f"Suite {root_type} Root {uuid.uuid4().hex[:8]}", root_type)
-    got = _as_admin(api, "PUT", ROOTS, json={"caCertificate": certs.b64(der),
-                                             "rootType": root_type})
-    assert got.status in (200, 201), (
-        f"the operator could not add a {root_type} root: {got.status} {got.response_body}")
-    fingerprint = hashlib.sha256(der).hexdigest()
-    match = [r for r in _list(api) if base64.b64decode(r["caCertificate"]) == der]
-    assert match, "the added root does not appear in getAllRootCerts"
-    scenario_ctx.saved.update(root_id=match[0]["rootCertificateId"], root_der=der,
-                              root_type=root_type, fingerprint=fingerprint)
-    scenario_ctx.cleanups.append(
-        lambda: api.call("DELETE", "rcp", f"{ROOTS}/{match[0]['rootCertificateId']}",
-                         role="ADMIN"))
+def _as_admin(api: OpcpClient, operation: str, path_params: dict | None = None, **kwargs):
+    need_admin(api, "manage roots")
+    return api.op(operation, path_params, role="ADMIN", **kwargs)
 
 
 @given("I remember how many roots the pool holds")
 def remember_count(api: OpcpClient, scenario_ctx: Scenario):
-    scenario_ctx.saved["root_count"] = len(_list(api))
+    scenario_ctx.saved["root_count"] = len(list_roots(api))
 
 
 @when(parsers.parse('the operator saves the root "{kind}"'))
 def save_bad_root(api: OpcpClient, scenario_ctx: Scenario, kind: str):
-    scenario_ctx.last = _as_admin(api, "PUT", ROOTS, json={"caCertificate": certs.bad_root(kind),
+    scenario_ctx.last = _as_admin(api, "saveRootCa", json={"caCertificate": certs.bad_root(kind),
                                                            "rootType": "V2G"})
 
 
@@ -65,44 +39,39 @@ def save_root_type(api: OpcpClient, scenario_ctx: Scenario, root_type: str):
     body = {"caCertificate": certs.b64(der)}
     if root_type != "(missing)":
         body["rootType"] = root_type
-    scenario_ctx.last = _as_admin(api, "PUT", ROOTS, json=body)
+    scenario_ctx.last = _as_admin(api, "saveRootCa", json=body)
 
 
 @when("the operator saves the same root again")
 def save_again(api: OpcpClient, scenario_ctx: Scenario):
-    scenario_ctx.last = _as_admin(api, "PUT", ROOTS, json={
+    scenario_ctx.last = _as_admin(api, "saveRootCa", json={
         "caCertificate": certs.b64(scenario_ctx.saved["root_der"]),
         "rootType": scenario_ctx.saved["root_type"]})
 
 
-@when("the operator deletes that root")
-def delete_root(api: OpcpClient, scenario_ctx: Scenario):
-    scenario_ctx.last = _as_admin(api, "DELETE", f"{ROOTS}/{scenario_ctx.saved['root_id']}")
-
-
 @when("I delete that root")
 def i_delete_root(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "DELETE", "rcp", f"{ROOTS}/{scenario_ctx.saved['root_id']}")
+    send(api, scenario_ctx, "deleteRootCa", {"rootCertificateId": scenario_ctx.saved["root_id"]})
 
 
 @when("I ask for that root")
 def get_that_root(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "rcp", f"{ROOTS}/{scenario_ctx.saved['root_id']}")
+    send(api, scenario_ctx, "getRootCert", {"rootCertificateId": scenario_ctx.saved["root_id"]})
 
 
 @when("I ask for a root with an unknown id")
 def get_unknown_root(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "rcp", f"{ROOTS}/{uuid.uuid4()}")
+    send(api, scenario_ctx, "getRootCert", {"rootCertificateId": str(uuid.uuid4())})
 
 
 @when(parsers.parse('I list the roots of type "{root_type}"'))
 def list_type(api: OpcpClient, scenario_ctx: Scenario, root_type: str):
-    send(api, scenario_ctx, "GET", "rcp", f"{ROOTS}?rootType={root_type}")
+    send(api, scenario_ctx, "getAllRootCerts", params={"rootType": root_type})
 
 
 @when("I list all roots")
 def list_all(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "rcp", ROOTS)
+    send(api, scenario_ctx, "getAllRootCerts")
 
 
 def _roots_in_body(scenario_ctx: Scenario) -> list[dict]:
@@ -170,7 +139,7 @@ def _check_root_fields(root: dict) -> None:
 @then("the pool holds as many roots as before")
 @checks("NO-PARTIAL-WRITE")
 def same_count(api: OpcpClient, scenario_ctx: Scenario):
-    now = len(_list(api))
+    now = len(list_roots(api))
     assert now == scenario_ctx.saved["root_count"], (
         f"the pool held {scenario_ctx.saved['root_count']} roots and now holds {now}: "
         f"a refused request changed it")
@@ -179,5 +148,5 @@ def same_count(api: OpcpClient, scenario_ctx: Scenario):
 @then("the fresh root is still in the pool")
 @checks("RCP-OPERATOR-ONLY")
 def still_there(api: OpcpClient, scenario_ctx: Scenario):
-    ids = [r["rootCertificateId"] for r in _list(api)]
+    ids = [r["rootCertificateId"] for r in list_roots(api)]
     assert scenario_ctx.saved["root_id"] in ids, "the root was deleted by a refused request"

@@ -20,23 +20,23 @@ from contextlib import contextmanager
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.cps_steps import installs, new_emaid
-from features.steps.webhook_steps import ARRIVAL_TIMEOUT, _receiver_url
 from features.support.context import Scenario
-from features.support.oem_pki import OemPki, SuiteOcspResponder
+from features.support.contracts import installs, new_emaid
 from features.support.rules import checks
 from features.support.runner import NOT_APPLICABLE
+from features.support.setup import operator_adds_root
+from features.support.webhooks import ARRIVAL_TIMEOUT, delete_after, receiver_url
 from opcp.client import OpcpClient
-from simulators.common import ActorError, b64, trusted_roots
+from simulators.common import ActorError, trusted_roots
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.ev import Vehicle, VehicleRejected
 from simulators.mo import VOIDING_EVENTS, MoOwnPki, MoV2gPki, VehicleRefused
 from simulators.oem import Oem
+from simulators.party_pki import OemPki, SuiteOcspResponder
 from simulators.provisioning import EstEnrollment
 from simulators.station import through_csms
 from simulators.webhook_receiver import ReceiverServer
 
-ROOTS = "/v1/root/rootCerts"
 # The Gherkin names of the two MOs, and the role each plays.
 MOS = {"the MO with its own PKI": "MO", "the MO using the V2G PKI": "MO_V2G"}
 WHICH = "(?P<which>" + "|".join(MOS) + ")"
@@ -89,8 +89,7 @@ def _plain(emaid: str) -> str:
 
 def _forget_contract(api: OpcpClient, ctx: Scenario, role: str, emaid: str) -> None:
     ctx.saved.setdefault("emaids", {})[role] = emaid
-    ctx.cleanups.append(lambda: api.call("DELETE", "ccp", f"/v1/ccp/signedContractData/{emaid}",
-                                         role=role))
+    ctx.cleanups.append(lambda: api.op("deleteSignedContractData", {"emaid": emaid}, role=role))
 
 
 # ----------------------------------------------------------------------------- the parties
@@ -102,14 +101,8 @@ def roots_registered(api: OpcpClient, scenario_ctx: Scenario, suite_ocsp: SuiteO
     scenario_ctx.saved["oem_pki"] = OemPki.build(suite_ocsp, f"Story {name}")
     scenario_ctx.saved["mo_pki"] = OemPki.build(suite_ocsp, f"Story {name}", role="mo")
     for key, root_type in (("oem_pki", "OEM"), ("mo_pki", "MO")):
-        got = api.call("PUT", "rcp", ROOTS, role="ADMIN", json={
-            "caCertificate": b64(scenario_ctx.saved[key].root.der), "rootType": root_type})
-        assert got.status in (200, 201), (
-            f"the operator could not add the story's {root_type} root: {got.status} "
-            f"{got.response_body[:300]}")
-        root_id = got.json()["RootResponse"]["rootCertificateId"]
-        scenario_ctx.cleanups.append(
-            lambda root_id=root_id: api.call("DELETE", "rcp", f"{ROOTS}/{root_id}", role="ADMIN"))
+        operator_adds_root(api, scenario_ctx, scenario_ctx.saved[key].root.der, root_type,
+                           f"the story's {root_type} root")
 
 
 def _produce(api: OpcpClient, ctx: Scenario, source) -> None:
@@ -139,8 +132,8 @@ def published(api: OpcpClient, scenario_ctx: Scenario):
     vehicle = _vehicle(scenario_ctx)
     with _acting("the PCP did not take the vehicle's provisioning certificate"):
         scenario_ctx.saved["oem"].publish(vehicle)
-    scenario_ctx.cleanups.append(
-        lambda: api.call("DELETE", "pcp", f"/v1/oem/provCerts/{vehicle.pcid}", role="OEM"))
+    oem: Oem = scenario_ctx.saved["oem"]
+    scenario_ctx.cleanups.append(lambda: oem.withdraw(vehicle.pcid))
 
 
 # ----------------------------------------------------------------------------- the MOs
@@ -200,10 +193,9 @@ def _listen(api: OpcpClient, ctx: Scenario, server: ReceiverServer, actor, who: 
     _needs(api, "webhook")
     hook = f"story-{kind}-{uuid.uuid4().hex[:12]}"
     with _acting(f"{who} could not subscribe to webhook events"):
-        endpoint = actor.subscribe(server.receiver, hook, _receiver_url(api.target, server, hook))
+        endpoint = actor.subscribe(server.receiver, hook, receiver_url(api.target, server, hook))
     ctx.saved[f"{kind}_hook"] = hook
-    ctx.cleanups.append(lambda: api.call("DELETE", "webhook", f"/v1/webhook/endpoints/{endpoint}",
-                                         role=actor.role, party=actor.party))
+    delete_after(api, ctx, endpoint, actor.role, actor.party)
 
 
 @given(parsers.re(WHICH + " listens to webhook events$"))

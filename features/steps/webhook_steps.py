@@ -26,12 +26,18 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pytest_bdd import given, parsers, then, when
 
-from features.steps.cps_steps import ISO2
-from features.steps.cps_steps import _sign as sign_contract
-from features.steps.http_steps import json_body, send
-from features.steps.rcp_steps import ROOTS, fresh_root
-from features.support import certs
+from features.support.calls import json_body, send
 from features.support.context import Scenario
+from features.support.contracts import ISO2, sign
+from features.support.setup import delete_root_after, events_of, fresh_root, operator_saves_root
+from features.support.webhooks import (
+    ARRIVAL_TIMEOUT,
+    CRUD_URL,
+    create_endpoint,
+    delete_after,
+    pace,
+    without_secret,
+)
 from opcp.client import OpcpClient
 from opcp.models import check_body
 from opcp.models.errata import read_field
@@ -39,48 +45,18 @@ from opcp.target import Target
 from opcp.webhook_signature import verify
 from simulators.webhook_receiver import Receiver, ReceiverServer
 
-ENDPOINTS = "/v1/webhook/endpoints"
-CRUD_URL = "https://webhooks.example.invalid/opcp-suite"
-ARRIVAL_TIMEOUT = 15.0  # seconds a delivery may take to arrive when nothing is retried
-
-
 # --- the receiver and the target's pace -------------------------------------------------
-
-@pytest.fixture(scope="session")
-def webhook_receiver(target: Target) -> ReceiverServer:
-    host = str(target.webhook.get("receiver_host", "127.0.0.1"))
-    port = int(target.webhook.get("receiver_port", 0))
-    server = ReceiverServer(host, port).start()
-    yield server
-    server.stop()
-
-
-def _receiver_url(target: Target, server: ReceiverServer, hook: str) -> str:
-    base = target.webhook.get("receiver_url")
-    if base:
-        return str(base).format(port=server.port).rstrip("/") + f"/hooks/{hook}"
-    return server.url(hook)
-
-
-def _pace(target: Target, key: str) -> float | None:
-    value = target.webhook.get(key)
-    return float(value) if isinstance(value, int | float) else None
-
 
 def _settle(target: Target, ctx: Scenario) -> None:
     """Wait, once per scenario, for whatever else the target would send in the same pass."""
     if ctx.saved.get("settled"):
         return
-    poll = _pace(target, "poll_seconds")
+    poll = pace(target, "poll_seconds")
     time.sleep(float(target.webhook.get("settle_seconds", max(0.25, 6 * poll) if poll else 2.0)))
     ctx.saved["settled"] = True
 
 
 # --- endpoints ----------------------------------------------------------------------------
-
-def _events(text: str) -> list[str]:
-    return [e.strip() for e in text.split(",") if e.strip()]
-
 
 def _subscribed(endpoint: dict) -> object:
     # E-WH-3: payload version 1.0.0 named them enabledEvents; the response check judges the
@@ -88,63 +64,25 @@ def _subscribed(endpoint: dict) -> object:
     return read_field("WebhookEndpoint", endpoint, "events")
 
 
-def _without_secret(endpoint: dict) -> dict:
-    # Scenario state is shown in reports; the secret must not be.
-    return {k: v for k, v in endpoint.items() if k != "secret"}
-
-
-def _create(api: OpcpClient, ctx: Scenario, body: dict, role: str, party: int):
-    got = api.call("POST", "webhook", ENDPOINTS, role=role, party=party, json=body)
-    if got.status == 201:
-        created = got.json()
-        api.remember_secret(created.get("secret", ""))
-        ctx.cleanups.append(lambda: api.call("DELETE", "webhook", f"{ENDPOINTS}/{created['id']}",
-                                             role=role, party=party))
-    return got
-
-
-@given(parsers.re(r'(?:the (?P<ordinal>first |second ))?"(?P<role>[A-Z_0-9]+)" has a'
-                  r'(?P<disabled> disabled)? webhook endpoint "(?P<label>[^"]+)" for '
-                  r'"(?P<events>[^"]+)"$'))
-def endpoint_on_receiver(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: ReceiverServer,
-                         ordinal: str | None, role: str, disabled: str | None, label: str,
-                         events: str):
-    party = 1 if (ordinal or "").strip() == "second" else 0
-    if api.target.client(role, party) is None:
-        pytest.skip(f"not applicable: the target file has no client number {party + 1} "
-                    f"for role {role}")
-    hook = f"{label}-{uuid.uuid4().hex[:12]}"
-    body = {"url": _receiver_url(api.target, webhook_receiver, hook),
-            "enabledEvents": _events(events), "description": f"OPCP suite: {label}",
-            "status": "disabled" if disabled else "enabled"}
-    got = _create(api, scenario_ctx, body, role, party)
-    assert got.status == 201, f"{role} could not create a webhook endpoint: {got.status} " \
-                              f"{got.response_body[:300]}"
-    created = got.json()
-    webhook_receiver.receiver.register(hook, created["secret"])
-    # The secret stays with the receiver: what the scenario keeps shows up in reports.
-    scenario_ctx.saved.setdefault("hooks", {})[label] = {
-        "id": created["id"], "hook": hook, "role": role, "party": party}
-
-
 @given("I have created a webhook endpoint")
 def i_have_an_endpoint(api: OpcpClient, scenario_ctx: Scenario):
-    got = _create(api, scenario_ctx, {"url": CRUD_URL, "enabledEvents": ["root.cert.added"],
-                                      "description": "OPCP suite"},
-                  scenario_ctx.role, scenario_ctx.party)
+    got = create_endpoint(api, scenario_ctx, {"url": CRUD_URL, "description": "OPCP suite",
+                                              "enabledEvents": ["root.cert.added"]},
+                          scenario_ctx.role, scenario_ctx.party)
     assert got.status == 201, f"creating a webhook endpoint failed: {got.status} " \
                               f"{got.response_body[:300]}"
-    scenario_ctx.saved["endpoint"] = _without_secret(got.json())
+    scenario_ctx.saved["endpoint"] = without_secret(got.json())
     scenario_ctx.saved["endpoint_owner"] = (scenario_ctx.role, scenario_ctx.party)
 
 
 @when(parsers.parse('I create a webhook endpoint for "{events}"'))
-def create_endpoint(api: OpcpClient, scenario_ctx: Scenario, events: str):
-    body = {"url": CRUD_URL, "enabledEvents": _events(events), "description": "OPCP suite",
+def i_create_endpoint(api: OpcpClient, scenario_ctx: Scenario, events: str):
+    body = {"url": CRUD_URL, "enabledEvents": events_of(events), "description": "OPCP suite",
             "metadata": {"suite": "opcp"}}
-    scenario_ctx.last = _create(api, scenario_ctx, body, scenario_ctx.role, scenario_ctx.party)
+    scenario_ctx.last = create_endpoint(api, scenario_ctx, body, scenario_ctx.role,
+                                        scenario_ctx.party)
     if scenario_ctx.last.status == 201:
-        scenario_ctx.saved["endpoint"] = _without_secret(scenario_ctx.last.json())
+        scenario_ctx.saved["endpoint"] = without_secret(scenario_ctx.last.json())
         scenario_ctx.saved["endpoint_owner"] = (scenario_ctx.role, scenario_ctx.party)
 
 
@@ -164,60 +102,57 @@ BAD_BODIES: dict[str, dict | str] = {
 }
 
 
-def _send_bad(api: OpcpClient, ctx: Scenario, method: str, path: str, case: str):
+def _send_bad(api: OpcpClient, ctx: Scenario, operation: str, path_params: dict | None,
+              case: str):
     bad = BAD_BODIES[case]
     content = bad.encode() if isinstance(bad, str) else json.dumps(bad).encode()
-    send(api, ctx, method, "webhook", path, content=content,
+    send(api, ctx, operation, path_params, content=content,
          headers={"Content-Type": "application/json"})
 
 
 @when(parsers.parse("I create a webhook endpoint with {case}"))
 def create_bad(api: OpcpClient, scenario_ctx: Scenario, case: str):
-    _send_bad(api, scenario_ctx, "POST", ENDPOINTS, case)
+    _send_bad(api, scenario_ctx, "addWebhook", None, case)
     if scenario_ctx.last.status == 201:  # a wrong answer must not leave litter behind
-        created = scenario_ctx.last.json()
-        role, party = scenario_ctx.role, scenario_ctx.party
-        scenario_ctx.cleanups.append(lambda: api.call(
-            "DELETE", "webhook", f"{ENDPOINTS}/{created['id']}", role=role, party=party))
+        delete_after(api, scenario_ctx, scenario_ctx.last.json()["id"], scenario_ctx.role,
+                     scenario_ctx.party)
 
 
 @when(parsers.parse("I update that endpoint with {case}"))
 def update_bad(api: OpcpClient, scenario_ctx: Scenario, case: str):
-    _send_bad(api, scenario_ctx, "PUT", f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}", case)
+    _send_bad(api, scenario_ctx, "updateWebhook", {"id": scenario_ctx.saved["endpoint"]["id"]}, case)
 
 
 @when(parsers.parse('I update that endpoint to status "{status}" and events "{events}"'))
 def update_endpoint(api: OpcpClient, scenario_ctx: Scenario, status: str, events: str):
     endpoint = scenario_ctx.saved["endpoint"]
-    send(api, scenario_ctx, "PUT", "webhook", f"{ENDPOINTS}/{endpoint['id']}",
-         json={"url": endpoint["url"] + "/v2", "enabledEvents": _events(events),
+    send(api, scenario_ctx, "updateWebhook", {"id": endpoint["id"]},
+         json={"url": endpoint["url"] + "/v2", "enabledEvents": events_of(events),
                "status": status})
 
 
 @when("I read that endpoint")
 def read_endpoint(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "webhook", f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}")
+    send(api, scenario_ctx, "getWebhook", {"id": scenario_ctx.saved["endpoint"]["id"]})
 
 
 @when("I delete that endpoint")
 def delete_endpoint(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "DELETE", "webhook",
-         f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}")
+    send(api, scenario_ctx, "deleteWebhook", {"id": scenario_ctx.saved["endpoint"]["id"]})
 
 
 @when("I read the delivery log of that endpoint")
 def read_log(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "webhook",
-         f"{ENDPOINTS}/{scenario_ctx.saved['endpoint']['id']}/deliveries")
+    send(api, scenario_ctx, "getWebhookDeliveries", {"id": scenario_ctx.saved["endpoint"]["id"]})
 
 
 @when("I list my webhook endpoints")
 def list_endpoints(api: OpcpClient, scenario_ctx: Scenario):
-    send(api, scenario_ctx, "GET", "webhook", ENDPOINTS)
+    send(api, scenario_ctx, "getWebhooks")
 
 
 def _count(api: OpcpClient, ctx: Scenario) -> int:
-    got = api.call("GET", "webhook", ENDPOINTS, role=ctx.role, party=ctx.party)
+    got = api.op("getWebhooks", role=ctx.role, party=ctx.party)
     assert got.status == 200, f"listing webhook endpoints failed: {got.status} {got.response_body}"
     return len(got.json())
 
@@ -255,7 +190,7 @@ def is_that_endpoint(scenario_ctx: Scenario):
 @then(parsers.parse('the body shows status "{status}" and events "{events}"'))
 def shows_update(scenario_ctx: Scenario, status: str, events: str):
     body = json_body(scenario_ctx)
-    assert body["status"] == status and _subscribed(body) == _events(events), (
+    assert body["status"] == status and _subscribed(body) == events_of(events), (
         f"the update was not applied: {body}")
     assert body["url"] == scenario_ctx.saved["endpoint"]["url"] + "/v2", "the url was not updated"
 
@@ -281,7 +216,7 @@ def not_listed(scenario_ctx: Scenario):
 def unchanged(api: OpcpClient, scenario_ctx: Scenario):
     endpoint = scenario_ctx.saved["endpoint"]
     role, party = scenario_ctx.saved["endpoint_owner"]
-    got = api.call("GET", "webhook", f"{ENDPOINTS}/{endpoint['id']}", role=role, party=party)
+    got = api.op("getWebhook", {"id": endpoint["id"]}, role=role, party=party)
     assert got.status == 200, f"the endpoint is gone: {got.status} {got.response_body[:300]}"
     now = got.json()
     for key in ("url", "events", "status"):
@@ -299,20 +234,18 @@ def operator_adds_root(api: OpcpClient, scenario_ctx: Scenario, root_type: str):
 @when(parsers.re(r"the operator adds a root that expires in (?P<seconds>\d+) seconds?$"),
       converters={"seconds": int})
 def operator_adds_short_root(api: OpcpClient, scenario_ctx: Scenario, seconds: int):
-    check = _pace(api.target, "expiry_check_seconds")
+    check = pace(api.target, "expiry_check_seconds")
     if check is None or check > 10:
         pytest.skip("not applicable: the target file's [webhook] expiry_check_seconds is not "
                     "given or longer than 10 s")
     der = _short_lived_root(f"Suite Expiring Root {uuid.uuid4().hex[:8]}", seconds)
-    got = api.call("PUT", "rcp", ROOTS, role="ADMIN", json={"caCertificate": certs.b64(der),
-                                                           "rootType": "V2G"})
+    got = operator_saves_root(api, der, "V2G", "a V2G root")
     assert got.status in (200, 201), f"the operator could not add the root: {got.status} " \
                                      f"{got.response_body[:300]}"
     root_id = got.json()["RootResponse"]["rootCertificateId"]
     scenario_ctx.saved.update(root_id=root_id, expires_in=seconds + check, root_type="V2G",
                               fingerprint=hashlib.sha256(der).hexdigest())
-    scenario_ctx.cleanups.append(lambda: api.call("DELETE", "rcp", f"{ROOTS}/{root_id}",
-                                                  role="ADMIN"))
+    delete_root_after(api, scenario_ctx, root_id)
 
 
 def _short_lived_root(cn: str, seconds: int) -> bytes:
@@ -341,14 +274,14 @@ def receiver_fails(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: Re
 
 @given("the target retries failed deliveries within seconds")
 def fast_retries(api: OpcpClient):
-    interval, retries = _pace(api.target, "retry_seconds"), _pace(api.target, "retries")
+    interval, retries = pace(api.target, "retry_seconds"), pace(api.target, "retries")
     if interval is None or retries is None or interval > 5:
         pytest.skip("not applicable: the target file's [webhook] retry_seconds and retries are "
                     "not given, or retries come more than 5 s apart")
 
 
 # --- what a delivery is about: "that root" (the scenario's root) or "that contract" ------
-# A contract is the scenario's latest EMAID for its vehicle (features/steps/ccp_steps.py).
+# A contract is the scenario's latest EMAID for its vehicle (features/support/contracts.py).
 
 def _subject(ctx: Scenario, kind: str) -> dict:
     if kind == "root":
@@ -385,7 +318,7 @@ def _hook(ctx: Scenario, label: str) -> dict:
 
 def _timeout(target: Target, ctx: Scenario) -> float:
     return ARRIVAL_TIMEOUT + float(ctx.saved.get("expires_in", 0)) + 4 * float(
-        _pace(target, "retry_seconds") or 0)
+        pace(target, "retry_seconds") or 0)
 
 
 COUNTS = {"one": 1, "two": 2, "three": 3}
@@ -510,13 +443,13 @@ def heard_after(scenario_ctx: Scenario, later: str, earlier: str):
 @when("the MO signs that contract again")
 def sign_again(api: OpcpClient, scenario_ctx: Scenario):
     scenario_ctx.role, scenario_ctx.party = "MO", 0
-    sign_contract(api, scenario_ctx, scenario_ctx.saved["emaids"][-1])
+    sign(api, scenario_ctx, scenario_ctx.saved["emaids"][-1])
 
 
 def _log_entry(api: OpcpClient, ctx: Scenario, label: str, event_type: str) -> dict | None:
     hook = _hook(ctx, label)
-    got = api.call("GET", "webhook", f"{ENDPOINTS}/{hook['id']}/deliveries", role=hook["role"],
-                   party=hook["party"])
+    got = api.op("getWebhookDeliveries", {"id": hook["id"]}, role=hook["role"],
+                 party=hook["party"])
     assert got.status == 200, f"reading the delivery log failed: {got.status} {got.response_body}"
     problems = check_body("WebhookDeliveries", got.json())
     assert not problems, "the delivery log is not a valid WebhookDeliveries:\n" + "\n".join(problems)
@@ -529,7 +462,7 @@ def _log_entry(api: OpcpClient, ctx: Scenario, label: str, event_type: str) -> d
                     '{outcome} after {attempts:d} attempts'))
 def log_shows(api: OpcpClient, scenario_ctx: Scenario, label: str, event_type: str, outcome: str,
               attempts: int):
-    interval = _pace(api.target, "retry_seconds") or 0
+    interval = pace(api.target, "retry_seconds") or 0
     deadline = time.monotonic() + ARRIVAL_TIMEOUT + attempts * interval
     entry = _log_entry(api, scenario_ctx, label, event_type)
     while (entry is None or entry["status"] == "pending") and time.monotonic() < deadline:
