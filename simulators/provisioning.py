@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from opcp import media_types
 from opcp.client import Exchange, OpcpClient
 from simulators.common import ActorError, expect
 from v2g.pki.builder import Issued, issue
@@ -106,7 +107,7 @@ def _csr_b64(pcid: str, key: ec.EllipticCurvePrivateKey, organization: str) -> b
 def certs_only(exchange: Exchange, operation: str) -> list[x509.Certificate]:
     """RFC 7030 section 4.1.3 / 4.2.3: application/pkcs7-mime certs-only, base64."""
     ctype = exchange.response.headers.get("content-type", "")
-    if ctype.split(";")[0].strip().lower() != PKCS7:
+    if media_types.media_type(ctype) != PKCS7:
         raise EnrollmentRefused(f"{operation} answered Content-Type {ctype!r}, not {PKCS7}", exchange)
     try:
         certs = load_certs(exchange.response.content)

@@ -22,6 +22,7 @@ from features.support.enrollment import (
     make_csr,
     scope_cn,
 )
+from opcp import media_types
 from opcp.client import OpcpClient, path_of
 from v2g.pki.bundle import BundleError, order_chain
 from v2g.pki.certinfo import read_cert
@@ -91,7 +92,8 @@ def cacerts_algorithm(api: OpcpClient, scenario_ctx: Scenario, ca: str, algorith
 def is_pkcs7(scenario_ctx: Scenario):
     headers = {k.lower(): v for k, v in scenario_ctx.response.response_headers.items()}
     ctype = headers.get("content-type", "")
-    assert ctype.split(";")[0].strip().lower() == PKCS7 and "certs-only" in ctype, (
+    kind, params = media_types.parse(ctype)
+    assert kind == PKCS7 and params.get("smime-type", "").lower() == "certs-only", (
         f"Content-Type is {ctype!r}, expected {PKCS7}; smime-type=certs-only")
     cte = headers.get("content-transfer-encoding", "")
     assert cte.lower() == "base64", f"Content-Transfer-Encoding is {cte!r}, expected base64"

@@ -38,6 +38,7 @@ from features.support.webhooks import (
     pace,
     without_secret,
 )
+from opcp import media_types
 from opcp.client import OpcpClient
 from opcp.models import check_body
 from opcp.models.errata import read_field
@@ -403,7 +404,7 @@ def signed(scenario_ctx: Scenario, webhook_receiver: ReceiverServer, label: str)
                     'that root'))
 def payload_valid(api: OpcpClient, scenario_ctx: Scenario, label: str, model: str):
     delivery = scenario_ctx.saved["received"][label]
-    assert "application/json" in delivery.headers.get("Content-Type", ""), (
+    assert media_types.is_json(delivery.headers.get("Content-Type")), (
         "the delivery's Content-Type is not application/json")
     body = delivery.json()
     problems = check_body(model, body)

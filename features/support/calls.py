@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from features.support.context import Scenario
+from opcp import media_types
 from opcp.client import Exchange, OpcpClient
 
 
@@ -42,7 +43,7 @@ def json_body(ctx: Scenario):
     """The last answer's JSON body; an AssertionError naming what is wrong when it is none."""
     got = ctx.response
     ctype = got.response_headers.get("content-type", "")
-    assert "application/json" in ctype, (
+    assert media_types.is_json(ctype), (
         f"expected a JSON body (Content-Type application/json), got {ctype!r}: "
         f"{got.response_body[:300]}")
     try:
