@@ -1,11 +1,12 @@
-"""Response forms a spec erratum leaves open: the lenient profile's one table (docs/errata.md).
+"""Response forms a spec erratum leaves open: one table of the readings the spec supports
+(docs/errata.md).
 
 Where the spec's text and its schemas disagree, or it announces other names, a third-party
 server may follow the other reading. Each row names the erratum, the current model, and how
 the other form differs from it (properties renamed, or given another schema). Every operation
 that answers that model inherits the alternative, so no operation or step lists errata of its
-own. `--profile strict` fails a body that fits only the alternative; `--profile lenient` takes
-it as a warning naming the erratum (rule API-ERRATUM). A body that fits neither fails both.
+own. A body that fits an alternative passes in both profiles: the report notes the erratum
+(rule API-ERRATUM); strict never means "our reading". A body that fits neither fails both.
 
 Invariants: an alternative differs from its model by the row's change only; the alternatives
 of a model are tried in the table's order, and the first that fits is the finding.
