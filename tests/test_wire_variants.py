@@ -1,0 +1,114 @@
+"""The conformant wire variants change only what the standards leave open, and the suite passes
+a target answering through each (opcp_cli/wire_variants.py, --wire-variant)."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import subprocess
+import sys
+
+import pytest
+from multidict import CIMultiDict
+
+from opcp.paths import REPO
+from opcp_cli.wire_variants import VARIANTS, Answer
+from tests.conftest import make_root
+
+BODY = {"id": "e1", "events": ["root.cert.added"], "metadata": {"team": "a"},
+        "created": "2026-01-02T03:04:05Z", "url": "https://x.example/h",
+        "nested": [{"a": 1, "b": {"c": "d/e"}}]}
+
+
+def _json_answer() -> Answer:
+    return Answer(200, CIMultiDict({"Content-Type": "application/json"}), json.dumps(BODY).encode())
+
+
+@pytest.mark.parametrize("name", ["json-key-order", "json-whitespace", "json-escaped-slashes"])
+def test_json_variants_keep_the_value(name):
+    answer = _json_answer()
+    VARIANTS[name].change("/v1/x", answer)
+    assert answer.body != json.dumps(BODY).encode()
+    assert json.loads(answer.body) == BODY
+
+
+def test_extra_members_at_every_level_but_inside_the_clients_own_data():
+    answer = _json_answer()
+    VARIANTS["extra-properties"].change("/v1/x", answer)
+    got = json.loads(answer.body)
+    assert "xVendorExtension" in got and "xVendorExtension" in got["nested"][0]
+    assert "xVendorExtension" in got["nested"][0]["b"]
+    assert got["metadata"] == {"team": "a"}  # metadata is the client's, never extended
+
+
+def test_date_times_get_an_offset_and_fractional_seconds():
+    answer = _json_answer()
+    VARIANTS["date-time-offset"].change("/v1/x", answer)
+    assert json.loads(answer.body)["created"] == "2026-01-02T03:04:05.000+00:00"
+
+
+def test_header_variants():
+    answer = _json_answer()
+    VARIANTS["json-charset"].change("/v1/x", answer)
+    assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
+    VARIANTS["media-type-case"].change("/v1/x", answer)
+    assert answer.headers["Content-Type"].startswith("APPLICATION/JSON")
+    VARIANTS["extra-headers"].change("/v1/x", answer)
+    assert answer.headers["X-Vendor-Request-Id"]
+
+
+def test_token_type_in_lower_case():
+    answer = Answer(200, CIMultiDict({"Content-Type": "application/json"}),
+                    json.dumps({"access_token": "t", "token_type": "Bearer"}).encode())
+    VARIANTS["token-type-case"].change("/oauth/token", answer)
+    assert json.loads(answer.body)["token_type"] == "bearer"
+
+
+def _pkcs7(*names: str) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    certs = [x509.load_der_x509_certificate(make_root(n, "MO")) for n in names]
+    return base64.b64encode(pkcs7.serialize_certificates(certs, Encoding.DER)) + b"\n"
+
+
+def test_est_answers_keep_their_certificates():
+    from v2g.pki.bundle import load_certs
+
+    original = _pkcs7("One", "Two", "Three")
+    for name in ("est-base64-crlf", "pkcs7-certificate-order"):
+        answer = Answer(200, CIMultiDict({"Content-Type": "application/pkcs7-mime"}), original)
+        VARIANTS[name].change("/.well-known/est/cpo/cacerts/ISO15118-2/secp256r1", answer)
+        assert answer.body != original
+        assert {c.subject for c in load_certs(answer.body)} == {c.subject for c in load_certs(original)}
+    answer = Answer(200, CIMultiDict({"Content-Type": "application/pkcs7-mime"}), original)
+    VARIANTS["est-base64-crlf"].change("/.well-known/est/cpo/cacerts/x/y", answer)
+    assert all(len(line) <= 76 for line in answer.body.split(b"\r\n"))
+
+
+def test_gzip_decodes_to_the_same_body():
+    answer = _json_answer()
+    VARIANTS["gzip-content-encoding"].change("/v1/x", answer)
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(answer.body)) == BODY
+
+
+def test_there_are_at_least_twenty_conformant_variants():
+    from opcp_reference.faults import VARIANTS as REFERENCE_VARIANTS
+
+    assert len(VARIANTS) + len(REFERENCE_VARIANTS) >= 20
+
+
+@pytest.mark.parametrize("variant", ["extra-properties", "media-type-case", "pkcs7-certificate-order"])
+def test_the_suite_passes_a_target_answering_through_the_variant(variant):
+    # Judged on the conformance axis: a conformant form may still break a deployed client (a
+    # reversed PKCS#7 breaks CitrineOS, which reads by position): that is a compatibility
+    # finding, which is the point of that axis (features/clients.feature).
+    proc = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "--wire-variant", variant,
+                           "-m", "(rcp or est) and not clients", "-p", "no:cacheprovider",
+                           "--tb=line", "-p", "no:xdist"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    tail = proc.stdout[-3000:]
+    assert proc.returncode == 0, tail
+    assert " passed" in tail and "failed" not in tail.splitlines()[-1]
