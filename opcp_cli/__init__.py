@@ -13,7 +13,7 @@ import importlib
 import sys
 
 # Modules of this package that contribute commands, in the order `opcp --help` lists them.
-GROUPS = ["serve", "up", "demo", "check", "report", "coverage", "selftest", "admin", "exi", "pki"]
+GROUPS = ["serve", "up", "demo", "check", "target", "report", "coverage", "selftest", "admin", "exi", "pki"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,7 @@ import allure
 import pytest
 
 from features.support.rules import rule_of
-from opcp import certsummary, stamp
+from opcp import certsummary, preflight, results, stamp
 from opcp.client import OpcpClient, pretty
 from opcp.models import check_response_profiled, operation_for
 from opcp.rules import COMPATIBILITY, CONFORMANCE, KINDS, RULES
@@ -45,13 +45,39 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def target(request: pytest.FixtureRequest) -> Target:
     path = request.config.getoption("--target")
     if path:
-        yield load(path)
+        yield _preflighted(request.config, load(path))
         return
     embedded = request.config.hook.pytest_opcp_embedded_target(config=request.config)
     if embedded is None:
         raise pytest.UsageError("no --target given and no embedded deployment is available")
     with embedded as target_file:
-        yield load(target_file)
+        yield _preflighted(request.config, load(target_file))
+
+
+_PREFLIGHT_FAILED = pytest.StashKey[preflight.Preflight]()
+
+
+def _preflighted(config: pytest.Config, target: Target) -> Target:
+    """Before the first scenario: the preflight. When it fails, its one verdict is recorded
+    (Allure result, JUnit entry) and the run stops with exit code 2: one root cause must not
+    show as one failure per scenario."""
+    report = preflight.run(target)
+    results_dir = getattr(config.option, "allure_report_dir", None)
+    if results_dir:
+        results.write_preflight(Path(results_dir), report)
+    if not report.ok:
+        config.stash[_PREFLIGHT_FAILED] = report
+        pytest.exit(report.message(), returncode=2)
+    return target
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """After the JUnit writer: a failed preflight is the run's one JUnit entry."""
+    report = session.config.stash.get(_PREFLIGHT_FAILED, None)
+    junit = getattr(session.config.option, "xmlpath", None)
+    if report is not None and junit:
+        Path(junit).write_text(results.preflight_junit(report))
 
 
 @pytest.fixture(scope="session")
