@@ -116,6 +116,8 @@ def _validate(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    # The suite runs in the repository; paths the user gave are the user's working directory's.
+    args.results, args.junit = args.results.resolve(), args.junit.resolve()
     try:
         target = _validate(args)
     except ValueError as exc:
