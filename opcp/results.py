@@ -64,7 +64,12 @@ def read(results_dir: Path) -> list[Outcome]:
             labels.setdefault(label["name"], label["value"])
             if label["name"] == "tag":
                 tags.append(label["value"])
-        message = ((data.get("statusDetails") or {}).get("message", "") or "").strip()
+        details = data.get("statusDetails") or {}
+        message = (details.get("message", "") or "").strip()
+        replay = [line for line in (details.get("trace") or "").splitlines()
+                  if line.startswith(REPLAY_PREFIXES)]
+        if replay and not any(line.startswith(REPLAY_PREFIXES) for line in message.splitlines()):
+            message = "\n".join([message, *replay])  # tidy() moved them to the trace
         status = data.get("status", "unknown")
         if status == "skipped" and NOT_APPLICABLE in message:
             status = NOT_APPLICABLE
@@ -263,3 +268,48 @@ def publish_score(results_dir: Path, outcomes: list[Outcome], profile: str) -> d
 def read_score(results_dir: Path) -> dict | None:
     path = results_dir / SCORE_FILE
     return json.loads(path.read_text()) if path.exists() else None
+
+
+# Lines of a verdict that say how to replay it, rather than what failed.
+REPLAY_PREFIXES = ("operation:", "reproduce:")
+
+
+def tidy(results_dir: Path) -> int:
+    """Cut each failed result's message to its first line (rule and cause) and move the rest
+    (operation, curl replay, base64 bodies) to the head of its trace: Allure groups a
+    category's failures by message, so this groups them by rule and cause. Idempotent;
+    returns how many results changed. `read` puts the replay lines back together."""
+    changed = 0
+    for path in results_dir.glob("*-result.json"):
+        data = json.loads(path.read_text())
+        details = data.get("statusDetails") or {}
+        message = details.get("message") or ""
+        if data.get("status") not in ("failed", "broken") or "\n" not in message.strip():
+            continue
+        first, rest = message.strip().split("\n", 1)
+        details["message"] = first
+        details["trace"] = rest.strip() + "\n\n" + (details.get("trace") or "")
+        data["statusDetails"] = details
+        path.write_text(json.dumps(data))
+        changed += 1
+    return changed
+
+
+def digest(results_dir: Path) -> str:
+    """SHA-256 that pins the results a summary was made of: over every `*-result.json`, in
+    file-name order, its name then its bytes (each followed by a NUL byte). Attachments are
+    referenced by the results, so changing a verdict or its evidence's name changes it."""
+    import hashlib
+
+    sha = hashlib.sha256()
+    for path in sorted(results_dir.glob("*-result.json")):
+        sha.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def environment(results_dir: Path) -> dict[str, str]:
+    """The run's stamp (`environment.properties`) as a dict."""
+    path = results_dir / "environment.properties"
+    if not path.exists():
+        return {}
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
