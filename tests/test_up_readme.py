@@ -4,11 +4,14 @@ target file's), and the suite must run against it over HTTPS."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
+from features.support.runner import reproducer
+from opcp.client import OpcpClient
 from opcp.target import load
 from tests.conftest import free_port
 
@@ -42,6 +45,20 @@ def test_up_tls_with_a_relative_data_dir_then_check_it(tmp_path, monkeypatch):
         monkeypatch.chdir("/")
         target = load(tmp_path / "data" / "target.toml")
         assert target.tls.ca_bundle == str(tmp_path / "data" / "tls" / "ca.pem")
+        # A reproducer replays over HTTPS as printed: the token request (secret from the
+        # environment, never printed), then the request, both with --cacert.
+        client = OpcpClient(target)
+        try:
+            exchange = client.call("GET", "rcp", "/v1/root/rootCerts", role="CPO")
+        finally:
+            client.close()
+        script = reproducer(exchange, target)
+        secret = target.client("CPO").client_secret
+        assert secret not in script and "--cacert" in script and f"https://127.0.0.1:{port}" in script
+        replayed = subprocess.run(["bash", "-c", "set -e\n" + script.split("# answered")[0]],
+                                  env={**os.environ, "OPCP_CLIENT_SECRET": secret},
+                                  capture_output=True, text=True, timeout=60)
+        assert replayed.stdout.startswith("HTTP/1.1 200"), replayed.stdout + replayed.stderr
         # Preflight alone, then a few scenarios, both from the directory `up` ran in.
         checked = subprocess.run([sys.executable, "-m", "opcp_cli", "target", "check", "data/target.toml"],
                                  cwd=tmp_path, capture_output=True, text=True, timeout=120)
