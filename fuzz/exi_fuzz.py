@@ -31,10 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from opcp.paths import spec_dir  # noqa: E402 - after the path set-up above
 from v2g import exi
 from v2g.errors import ExiError
 
-SPEC = Path("/work/shared/spec/opcp-1.0.0/reference/ccp.v1.json")
+SPEC = spec_dir() / "reference" / "ccp.v1.json"
 
 
 @dataclass

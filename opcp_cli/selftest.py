@@ -101,10 +101,11 @@ def run_variant(fault: str | None, workdir: Path) -> VariantResult:
 
 
 def selftest(faults: list[str] | None = None, jobs: int = 2,
-             judged: Callable[[VariantResult], None] | None = None
+             judged: Callable[[VariantResult], None] | None = None, workdir: Path | None = None
              ) -> tuple[VariantResult, list[VariantResult]]:
     """Run the correct reference and every faulty variant; `judged` hears each verdict as
-    soon as it is known. The variants come back in the order asked for."""
+    soon as it is known. The variants come back in the order asked for. Each run's results
+    stay in `workdir/<fault or correct>/` when a workdir is given (else a temporary one)."""
     from opcp_reference.faults import FAULTS
 
     names = faults or sorted(FAULTS)
@@ -114,6 +115,7 @@ def selftest(faults: list[str] | None = None, jobs: int = 2,
 
         raise ValueError("; ".join(unknown_name("fault", f, FAULTS) for f in unknown))
     with tempfile.TemporaryDirectory(prefix="opcp-selftest-") as tmp, ThreadPoolExecutor(jobs) as pool:
+        tmp = str(workdir or tmp)
         futures = {pool.submit(run_variant, None, Path(tmp)): None}
         futures |= {pool.submit(run_variant, f, Path(tmp)): f for f in names}
         done: dict[str | None, VariantResult] = {}
