@@ -121,3 +121,15 @@ def pytest_collection_modifyitems(config, items) -> None:
         oracle = "/tests/oracle/" in path or "/tests/interop/" in path or any(
             name in item.fixturenames for name in ("exificient", "oracle_files", "oracle_xsds"))
         item.add_marker(pytest.mark.xdist_group("oracles" if oracle else item.path.name))
+
+
+def need_tool(tool: str | None, what: str) -> str:
+    """A tool a test needs (chromium, pdftotext, allure): skipped locally when it is missing,
+    failed under CI=true, where .ci/run installs it."""
+    import os
+
+    if tool:
+        return tool
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is missing; .ci/run installs it")
+    pytest.skip(f"{what} is not installed (CI installs it)")

@@ -4,7 +4,6 @@ one-page conformance statement, HTML and PDF, whose content is checked (pdftotex
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,14 +14,7 @@ import pytest
 from opcp import paths, results
 from opcp.paths import REPO
 from opcp_cli.statement import CHROMIUM_FLAGS
-
-
-def _need(tool: str | None, what: str) -> str:
-    if tool:
-        return tool
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is missing; .ci/run installs it")
-    pytest.skip(f"{what} is not installed (CI installs it)")
+from tests.conftest import need_tool
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +33,8 @@ def _text(dom: str) -> str:
 
 
 def test_the_statement_renders_as_html_and_a_one_page_pdf(run, tmp_path):
-    chromium = _need(shutil.which("chromium") or shutil.which("chromium-browser"), "Debian's chromium")
-    pdftotext = _need(shutil.which("pdftotext"), "pdftotext (poppler-utils)")
+    chromium = need_tool(shutil.which("chromium") or shutil.which("chromium-browser"), "Debian's chromium")
+    pdftotext = need_tool(shutil.which("pdftotext"), "pdftotext (poppler-utils)")
     tmp, console = run
     out = tmp_path / "statement"
     proc = subprocess.run([sys.executable, "-m", "opcp_cli", "report", "--statement", "--results",
@@ -71,8 +63,8 @@ def test_the_statement_renders_as_html_and_a_one_page_pdf(run, tmp_path):
 
 
 def test_the_report_is_one_file_that_opens_from_disk_with_the_score(run, tmp_path):
-    chromium = _need(shutil.which("chromium") or shutil.which("chromium-browser"), "Debian's chromium")
-    _need(paths.allure_command(), "the Allure command line")
+    chromium = need_tool(shutil.which("chromium") or shutil.which("chromium-browser"), "Debian's chromium")
+    need_tool(paths.allure_command(), "the Allure command line")
     tmp, _ = run
     html = tmp_path / "html"
     subprocess.run([sys.executable, "-m", "opcp_cli", "report", "--results", str(tmp / "allure"), "--output",
