@@ -52,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--maxfail", type=positive_int, default=None, metavar="N",
                    help="stop after N failed scenarios")
     p.add_argument("--last-failed", "--lf", dest="last_failed", action="store_true",
-                   help="run only the scenarios that failed in the last run (all when none did)")
+                   help="run only the scenarios that failed in the last run with the same --results "
+                        "directory (all when none did)")
     p.add_argument("--quiet", "-q", action="store_true", help="no live progress (for CI logs)")
     p.add_argument("--verbose", "-v", action="store_true", help="show pytest's own output")
     p.set_defaults(func=run)
@@ -79,10 +80,11 @@ def _suite_command(args: argparse.Namespace, events: Path, *, collect_only: bool
     else:
         command += [f"--alluredir={args.results}", "--clean-alluredir", f"--junitxml={args.junit}"]
         command += ["-q"] if args.verbose else ["-q", "--no-header", "--tb=no"]
+    # pytest's own cache (which pyproject's addopts switch off) beside the results, so that
+    # `--last-failed` knows what failed in the last run with these results.
+    command += ["-o", "addopts=", "-o", f"cache_dir={args.results.parent / '.pytest_cache'}"]
     if args.last_failed:
-        # pytest's own cache, kept under reports/ so `--last-failed` remembers across runs.
-        command += ["-p", "cacheprovider", "-o", f"cache_dir={paths.REPORTS / '.pytest_cache'}",
-                    "--last-failed"]
+        command.append("--last-failed")
     if args.maxfail:
         command.append(f"--maxfail={args.maxfail}")
     if args.target is not None:

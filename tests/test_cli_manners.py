@@ -118,3 +118,17 @@ def test_not_applicable_reasons_coverage_and_the_required_tags():
     assert len(results.not_applicable_but_required(outcomes, ["security"])) == 2
     assert len(results.not_applicable_but_required(outcomes, ["est"])) == 1
     assert results.not_applicable_but_required(outcomes, ["story"]) == []
+
+
+def test_last_failed_reruns_only_what_failed(tmp_path):
+    args = ["check", "--quiet", "--reference-fault", "rcp-filter-ignored", "--results", str(tmp_path / "r"),
+            "--junit", str(tmp_path / "j.xml")]
+    first = opcp(*args, "-k", "rootType or obtains")
+    assert first.returncode == 1, first.stdout + first.stderr
+    before = results.read(tmp_path / "r")
+    failed = sorted(o.name for o in before if o.failed)
+    assert failed and len(before) > len(failed)
+    again = opcp(*args, "--last-failed", "--maxfail", "1")
+    assert again.returncode == 1, again.stdout + again.stderr
+    rerun = results.read(tmp_path / "r")
+    assert len(rerun) == 1 and rerun[0].failed and rerun[0].name in failed  # --maxfail 1 stopped it
