@@ -77,3 +77,32 @@ def test_the_report_is_one_file_that_opens_from_disk_with_the_score(run, tmp_pat
     record = results.read_score(tmp / "allure")
     assert "Failed to fetch" not in text
     assert f"score {record['scores']['overall']:.1f}% (strict)" in text, text[:800]
+
+
+def test_report_serve_serves_the_report_until_ctrl_c(run, tmp_path):
+    import signal
+    import time
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    need_tool(paths.allure_command(), "the Allure command line")
+    tmp, _ = run
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "report", "--serve", "--port", str(port),
+                             "--results", str(tmp / "allure"), "--output", str(tmp_path / "served")],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, page = time.monotonic() + 180, ""
+        while time.monotonic() < deadline and not page:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5).read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert "<html" in page.lower()
+        widgets = urllib.request.urlopen(f"http://127.0.0.1:{port}/widgets/summary.json", timeout=5).read()
+        assert b"score" in widgets  # the report's name carries the score
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "serving the report on" in out and "Traceback" not in out
