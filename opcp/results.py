@@ -177,6 +177,8 @@ def summary(outcomes: list[Outcome], profile: str = "strict") -> str:
         lines.append(f"Not applicable ({sum(reasons.values())}), by reason:")
         lines += [f"  {count:4} x {reason}" for reason, count in reasons.most_common()]
     lines.append(score_line(outcomes, profile))
+    lines.append("  (weighted by severity, not-applicable checks left out; Allure's \"pass rate\" "
+                 "is unweighted and counts not applicable as skipped)")
     for axis, title in (("conformance", "Conformance failures"),
                         ("compatibility", "Compatibility findings")):
         found = [o for o in outcomes if o.axis == axis and (o.failed or o.status == WARNING)]
