@@ -50,6 +50,7 @@ class Check:
 class Preflight:
     target: str
     checks: list[Check] = field(default_factory=list)
+    midway: bool = False  # run again during the run, after scenarios failed to reach the target
 
     @property
     def ok(self) -> bool:
@@ -63,7 +64,9 @@ class Preflight:
         """One message for the whole preflight: every root cause once, with URL and role."""
         if self.ok:
             return f"preflight passed: {len(self.checks)} checks against {self.target}"
-        lines = [f"preflight failed against {self.target}: no scenario was run"]
+        lines = [f"preflight failed against {self.target}: "
+                 + ("it stopped answering during the run; the remaining scenarios were not run"
+                    if self.midway else "no scenario was run")]
         lines += [f"  {c.what}{f' (role {c.role})' if c.role else ''}: {c.url}: {c.detail}"
                   for c in self.failures]
         return "\n".join(lines)
@@ -73,9 +76,9 @@ class Preflight:
                 "checks": [asdict(c) for c in self.checks]}
 
 
-def run(target: Target, timeout: float = TIMEOUT_SECONDS) -> Preflight:
+def run(target: Target, timeout: float = TIMEOUT_SECONDS, *, midway: bool = False) -> Preflight:
     report = Preflight(target.name if target.base_url in target.name
-                       else f"{target.name} ({target.base_url})")
+                       else f"{target.name} ({target.base_url})", midway=midway)
     try:
         verify = target.tls.httpx_verify()
         cert = target.tls.httpx_cert()

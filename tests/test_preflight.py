@@ -130,3 +130,30 @@ def test_target_check_names_a_misspelled_key_without_a_traceback(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "did you mean 'jwks_url'?" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_target_that_goes_away_during_the_run_stops_it_with_one_verdict(served, tmp_path):
+    import time
+
+    out = tmp_path / "allure"
+    proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "check", "--quiet", "--target",
+                             str(served.data_dir / "target.toml"), "--results", str(out),
+                             "--junit", str(tmp_path / "junit.xml")],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "preflight.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert json.loads((out / "preflight.json").read_text())["ok"]
+        served.stop()  # the deployment goes away after the preflight passed
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2, stdout + stderr
+    assert "stopped answering during the run" in stderr and "cannot connect" in stderr
+    assert served.base_url in stderr and "Traceback" not in stdout + stderr
+    outcomes = results.read(out)
+    assert [o.rule for o in outcomes if o.rule == "PREFLIGHT"] == ["PREFLIGHT"]
+    unreached = [o.name for o in outcomes if o.failed and o.rule != "PREFLIGHT"]
+    assert 0 < len(unreached) <= 3, unreached  # not one failure per remaining scenario

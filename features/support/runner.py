@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import allure
+import httpx
 import pytest
 
 from features.support.rules import rule_of
@@ -59,11 +60,12 @@ def target(request: pytest.FixtureRequest) -> Target:
 _PREFLIGHT_FAILED = pytest.StashKey[preflight.Preflight]()
 
 
-def _preflighted(config: pytest.Config, target: Target) -> Target:
+def _preflighted(config: pytest.Config, target: Target, *, midway: bool = False) -> Target:
     """Before the first scenario: the preflight. When it fails, its one verdict is recorded
     (Allure result, JUnit entry) and the run stops with exit code 2: one root cause must not
-    show as one failure per scenario."""
-    report = preflight.run(target)
+    show as one failure per scenario. Run again (`midway`) when scenarios in a row could not
+    reach the target: a target that went away stops the run the same way."""
+    report = preflight.run(target, midway=midway)
     results_dir = getattr(config.option, "allure_report_dir", None)
     if results_dir:
         results.write_preflight(Path(results_dir), report)
@@ -210,6 +212,8 @@ def pytest_bdd_after_step(request, feature, scenario, step, step_func, step_func
 
 
 def pytest_bdd_after_scenario(request, feature, scenario) -> None:
+    if not request.node.stash.get(_STEP_FAILED, False):
+        request.config.stash[_UNREACHED] = 0
     _attach_exchanges(request)  # what hooks and cleanups sent after the last step
     exchanges = _scenario_exchanges(request)
     _record_coverage(request, feature, scenario, exchanges)
@@ -231,11 +235,27 @@ def pytest_bdd_after_scenario(request, feature, scenario) -> None:
         pytest.xfail(f"warning: {RULES['API-ERRATUM'].label()}: " + "; ".join(forgiven))
 
 
+_UNREACHED = pytest.StashKey[int]()
+UNREACHED_LIMIT = 3  # scenarios in a row that could not reach the target before it is checked again
+
+
+def _count_unreached(request, exception) -> None:
+    config = request.config
+    if not isinstance(exception, httpx.TransportError):
+        config.stash[_UNREACHED] = 0
+        return
+    config.stash[_UNREACHED] = config.stash.get(_UNREACHED, 0) + 1
+    if config.stash[_UNREACHED] >= UNREACHED_LIMIT:
+        config.stash[_UNREACHED] = 0
+        _preflighted(config, request.getfixturevalue("target"), midway=True)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args,
                           exception) -> None:
     """Name the rule the failed step checks, and how to replay the exchange."""
     request.node.stash[_STEP_FAILED] = True
+    _count_unreached(request, exception)
     _attach_exchanges(request)
     exchanges = _scenario_exchanges(request)
     if not isinstance(exception, AssertionError):
