@@ -12,11 +12,13 @@ import pytest
 pytest_plugins = [
     "features.support.runner",
     "opcp_reference.suite_plugin",  # the embedded target when no --target is given
+    "opcp_cli.wire_plugin",  # --wire-variant: a conformant variant played by a proxy
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",
     "features.steps.pcp_steps",
     "features.steps.est_steps",
+    "features.steps.clients_steps",
     "features.steps.cps_steps",
     "features.steps.ccp_steps",
     "features.steps.webhook_steps",  # after the CCP steps it builds contracts with

@@ -51,7 +51,7 @@ def main() -> int:
 
 def _measure(ref, vehicles: int) -> int:
     from opcp_reference import audit
-    from opcp_reference.domain import auth, ccp
+    from opcp_reference.domain import auth, ccp, rcp_trust
     from opcp_reference.http.common import read_json
     from v2g import exi, xmldsig
     from v2g.pki.validate import Purpose
@@ -74,7 +74,7 @@ def _measure(ref, vehicles: int) -> int:
     loop = asyncio.new_event_loop()
 
     def chain(i: int) -> None:
-        ccp.validate(store, chains[i], Purpose.PROVISIONING, ("OEM", "V2G"), ["chain"] * 5)
+        rcp_trust.validate(store, chains[i], Purpose.PROVISIONING, ("OEM", "V2G"), ["chain"] * 5)
 
     def domain(i: int) -> None:
         ccp.get_for_vehicle(store, {"certificateInstallationReq": bodies[per + i],

@@ -14,13 +14,6 @@ Feature: OAuth2 client credentials and protected endpoints
     And the body is a bearer token that expires within 24 hours
     And the access token is a signed JWT
 
-  @normal @rule:AUTH-FORM
-  Scenario: A client obtains a token with a form-encoded request
-    Given I am "OEM"
-    When I request a token with my credentials form-encoded
-    Then the status is 200
-    And the body is a valid "TokenResponse"
-
   @normal @rule:AUTH-API-KEY-AND-BEARER
   Scenario: An API key sent beside a valid bearer token is ignored
     Given I am "CPO"
@@ -52,7 +45,6 @@ Feature: OAuth2 client credentials and protected endpoints
       | field         |
       | client_id     |
       | client_secret |
-      | audience      |
       | grant_type    |
 
   @normal @rule:AUTH-REFUSE

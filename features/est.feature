@@ -24,14 +24,6 @@ Feature: EST enrollment and CA distribution
       | MO_V2G | cps |
 
   @normal
-  Scenario: MaEVe enrolls by the path without the /.well-known/est prefix
-    Given I am "CPO"
-    When I enroll at the "cpo" CA by the path without the /.well-known/est prefix
-    Then the status is 200
-    And the answer is PKCS#7 certs-only in base64
-    And the certificate is for my CSR
-
-  @normal
   Scenario: CitrineOS enrolls sending Accept application/pkcs10 and still gets PKCS#7
     Given I am "CPO"
     When I enroll at the "cpo" CA sending Accept "application/pkcs10"

@@ -9,7 +9,11 @@ Invariants:
 - `owner` names the ownership rule applied *after* the role check (WMI of a PCID, EMAID
   prefix, creator of an object); a role with access but the wrong ownership also gets 403;
 - the rule binds the roles in `Owner.binds` (`Operation.isolated_roles`); the isolation
-  scenarios are checked against that set, so an owned operation cannot go unexercised.
+  scenarios are checked against that set, so an owned operation cannot go unexercised;
+- `disputed` names the roles for which the spec contradicts itself (erratum E-ROLE-2: the role
+  table of docs/04_authentication.md grants the call and the OpenAPI file's `security` block
+  does not, or the reverse). The reference answers the table; a conformance check accepts
+  either answer for those roles, and enforces every other role as the row says.
 """
 
 from __future__ import annotations
@@ -48,6 +52,12 @@ class Owner(StrEnum):
         contract data for every MO (docs/04_authentication.md grants them without a scope)."""
         return _BINDS[self]
 
+    @property
+    def refusal(self) -> int:
+        """The status a bound party gets for an object it does not own: 403, or 404 where the
+        object is tied to its creator (the ids of other parties' objects stay unknown)."""
+        return 404 if self is Owner.CREATOR else 403
+
 
 _BINDS = {Owner.NONE: frozenset(), Owner.WMI: frozenset({Role.OEM}), Owner.EMAID: MOS,
           Owner.CREATOR: frozenset(Role)}
@@ -63,6 +73,10 @@ class Operation:
     owner: Owner = Owner.NONE
     deprecated: bool = False
     spec_ref: str = ""  # where the spec defines it
+    disputed: frozenset[Role] = frozenset()  # E-ROLE-2: granted in one part of the spec, denied in another
+
+    def __post_init__(self) -> None:
+        assert self.disputed <= frozenset(Role), self.disputed
 
     def allows(self, role: Role | str) -> bool:
         return Role(role) in self.roles
@@ -73,8 +87,9 @@ class Operation:
         return self.roles & self.owner.binds
 
 
-def _op(name, service, method, path, roles, owner=Owner.NONE, deprecated=False, ref=""):
-    return Operation(name, service, method, path, frozenset(roles), owner, deprecated, ref)
+def _op(name, service, method, path, roles, owner=Owner.NONE, deprecated=False, ref="", disputed=()):
+    return Operation(name, service, method, path, frozenset(roles), owner, deprecated, ref,
+                     frozenset(disputed))
 
 
 _RCP = "reference/rcp.v1.json"
@@ -98,12 +113,15 @@ OPERATIONS: tuple[Operation, ...] = (
     _op("addOemProvCert", "pcp", "PUT", "/v1/oem/provCerts", {Role.OEM}, Owner.WMI, ref=_PCP),
     _op("deleteOemProvCert", "pcp", "DELETE", "/v1/oem/provCerts/{pcid}", {Role.OEM}, Owner.WMI,
         ref=_PCP),
+    # pcp.v1.json's security names MO and OEM only: CPS is disputed (E-ROLE-2).
     _op("getOEMProvCert", "pcp", "GET", "/v1/oem/provCerts/{pcid}",
-        {Role.OEM, Role.MO, Role.MO_V2G, Role.CPS}, Owner.WMI, ref=_PCP),
+        {Role.OEM, Role.MO, Role.MO_V2G, Role.CPS}, Owner.WMI, ref=_PCP, disputed={Role.CPS}),
     _op("lookupVehicle", "pcp", "GET", "/v1/oem/provCerts/lookupVehicle/{pcid}",
-        {Role.OEM, Role.MO, Role.MO_V2G, Role.CPS}, Owner.WMI, ref=_PCP),
+        {Role.OEM, Role.MO, Role.MO_V2G, Role.CPS}, Owner.WMI, ref=_PCP, disputed={Role.CPS}),
     # CPS
-    _op("getAllCpsSigners", "cps", "GET", "/cps/signer", ALL_PARTIES, ref=_CPS),
+    # cps.v1.json's security names the two kinds of MO only (E-ROLE-2).
+    _op("getAllCpsSigners", "cps", "GET", "/cps/signer", ALL_PARTIES, ref=_CPS,
+        disputed={Role.OEM, Role.CPO, Role.CPS}),
     _op("signContractData", "cps", "PUT", "/v1/cps/contractData/signed", {Role.MO}, Owner.EMAID,
         ref=_CPS),
     _op("createSignedContractData", "cps", "PUT", "/v1/cps/signedContractData", {Role.MO},
@@ -115,12 +133,14 @@ OPERATIONS: tuple[Operation, ...] = (
     # CCP. Erratum E-ROLE-1: the role table's "signedContractData: OEM POST, CPS PUT" row
     # contradicts ccp.v1.json, where POST is the CPO's getSignedContractData and PUT adds data.
     _op("getSignedContractData", "ccp", "POST", "/v1/ccp/signedContractData", {Role.CPO}, ref=_CCP),
+    # ccp.v1.json's security names CPS only (E-ROLE-2).
     _op("addSignedContractData", "ccp", "PUT", "/v1/ccp/signedContractData",
-        {Role.MO, Role.CPS}, Owner.EMAID, ref=_CCP),
+        {Role.MO, Role.CPS}, Owner.EMAID, ref=_CCP, disputed={Role.MO}),
     _op("deleteSignedContractData", "ccp", "DELETE", "/v1/ccp/signedContractData/{emaid}", MOS,
         Owner.EMAID, ref=_CCP),
+    # ccp.v1.json's security names OEM and CPO, the role table the MOs (E-ROLE-2).
     _op("lookupContract", "ccp", "GET", "/v1/ccp/lookupContract/{emaid}", MOS, Owner.EMAID,
-        ref=_CCP),
+        ref=_CCP, disputed={Role.MO, Role.MO_V2G, Role.OEM, Role.CPO}),
     _op("provideSignedContractData", "ccp", "GET", "/v1/ccp/provideSignedContractData/{emaid}/{pcid}",
         {Role.OEM}, Owner.WMI, ref=_CCP),
     _op("setDefaultContract", "ccp", "POST", "/v1/ccp/signedContractData/{pcid}/{emaid}/default",
@@ -142,8 +162,9 @@ OPERATIONS: tuple[Operation, ...] = (
         {Role.MO_V2G}, ref=_EST),
     _op("simpleEnroll-CPS", "est", "POST", "/.well-known/est/cps/simpleenroll/{isoVersion}",
         {Role.MO_V2G, Role.CPS}, ref=_EST),
+    # est.v1.json's cacerts security names CPO, MO with V2G PKI and OEM: not CPS (E-ROLE-2).
     _op("caCerts-CPS", "est", "GET", "/.well-known/est/cps/cacerts/{isoVersion}/{algorithm}",
-        {Role.MO_V2G, Role.CPS}, ref=_EST),
+        {Role.MO_V2G, Role.CPS}, ref=_EST, disputed={Role.CPS}),
     # est.v1.json's `ca` enum also has `veh` (OEM: vehicle certificate, ISO 15118-20), which
     # the role table does not list; by analogy with `oem`, only OEMs get access.
     _op("simpleEnroll-VEH", "est", "POST", "/.well-known/est/veh/simpleenroll/{isoVersion}",

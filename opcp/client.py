@@ -11,9 +11,12 @@ import json
 import shlex
 import time
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import httpx
 
+from opcp import media_types
+from opcp.access import ACCESS, Operation
 from opcp.target import Client, Target
 
 MASK = "***"
@@ -103,6 +106,14 @@ class OpcpClient:
         self._secrets.add(value)
 
     # --- requests ---------------------------------------------------------------------
+    def op(self, name: str, path_params: dict[str, str] | None = None, **kwargs) -> Exchange:
+        """Call the operation the role table names `name` (e.g. "getSignedContractData"): its
+        method, service and path come from the same table the reference routes by. Path
+        parameters are filled from `path_params`; everything else is passed to `call`."""
+        operation = ACCESS[name]
+        return self.call(operation.method, operation.service, path_of(operation, path_params),
+                         **kwargs)
+
     def call(self, method: str, service: str, path: str, *, role: str | None = None,
              party: int = 0, token: str | None = None, headers: dict | None = None,
              **kwargs) -> Exchange:
@@ -138,7 +149,7 @@ class OpcpClient:
     def _learn_tokens(self, response: httpx.Response) -> None:
         """Tokens (and webhook signing secrets) the target hands out are secrets from the
         moment they arrive."""
-        if "json" in response.headers.get("content-type", ""):
+        if media_types.is_json(response.headers.get("content-type")):
             try:
                 body = response.json()
             except ValueError:
@@ -162,6 +173,17 @@ class OpcpClient:
             if secret and secret in text:
                 text = text.replace(secret, MASK)
         return text
+
+
+def path_of(operation: Operation | str, path_params: dict[str, str] | None = None) -> str:
+    """The path of an operation with its parameters filled in (each quoted as one segment).
+    A parameter left out is an error naming it, never a literal `{name}` sent to a target."""
+    op = ACCESS[operation] if isinstance(operation, str) else operation
+    values = {k: quote(str(v), safe="") for k, v in (path_params or {}).items()}
+    try:
+        return op.path.format(**values)
+    except KeyError as exc:
+        raise ValueError(f"{op.name}: path parameter {exc.args[0]} is missing") from None
 
 
 def pretty(body: str) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from opcp import media_types
 from opcp.access import OPERATIONS, Operation
 from opcp.target import Client, Target
 
@@ -223,7 +224,7 @@ def _json(got: httpx.Response):
 
 
 def _is_json(got: httpx.Response) -> bool:
-    return "json" in got.headers.get("content-type", "") and _json(got) is not None
+    return media_types.is_json(got.headers.get("content-type")) and _json(got) is not None
 
 
 def _error_text(got: httpx.Response) -> str:

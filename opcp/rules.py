@@ -60,6 +60,14 @@ _RULES = [
     Rule("AUTH-API-KEY-AND-BEARER", "INTEROP.md (MaEVe sends x-api-key and a bearer token)",
          "an extra x-api-key header beside a valid bearer token is ignored", "auth",
          COMPATIBILITY),
+    Rule("AUTH-AUDIENCE-BASE-URL", "INTEROP.md (CitrineOS: audience = the base URL it calls);"
+         " reference/accessToken.v1.json audience (the ecosystem's audience)",
+         "a token request naming the deployment's own base URL as audience buys a token",
+         "auth", COMPATIBILITY),
+    Rule("AUTH-AUDIENCE-DEFAULT", "INTEROP.md (MaEVe sends no audience);"
+         " reference/accessToken.v1.json (audience required)",
+         "a token request without audience buys a token for the deployment's audience",
+         "auth", COMPATIBILITY),
     Rule("SEC-THROTTLE", "OWASP API Security 2023 API2/API4",
          "repeated wrong secrets are answered 429 with Retry-After", "auth"),
     Rule("SEC-KEY-ROTATION", "RFC 7517 section 4.5 (kid); docs/reference.md",
@@ -69,6 +77,19 @@ _RULES = [
          "auth"),
     Rule("ROLE-TABLE", "docs/04_authentication.md Roles&Rights",
          "each role reaches exactly the operations the table grants it", "auth"),
+    # EST paths and containers as deployed clients use them (features/clients.feature)
+    Rule("EST-WELL-KNOWN-SHORT", "INTEROP.md (CitrineOS since early 2026); reference/est.v1.json"
+         " paths", "/.well-known/{ca}/cacerts and /.well-known/{ca}/simpleenroll (no est/, no"
+         " iso-version) answer as the ISO 15118-2 operations", "business", COMPATIBILITY),
+    Rule("EST-NO-PREFIX", "INTEROP.md (MaEVe); reference/est.v1.json simpleEnroll path",
+         "/{ca}/simpleenroll/{iso-version} (no /.well-known/est) answers as simpleenroll",
+         "business", COMPATIBILITY),
+    Rule("EST-NO-ALGORITHM", "INTEROP.md (MaEVe and its scripts against the operator's QA);"
+         " reference/est.v1.json cacerts path", "/{ca}/cacerts/{iso-version} without {algorithm}"
+         " answers the CA certificates of the CA's curve", "business", COMPATIBILITY),
+    Rule("EST-CHAIN-ORDER", "INTEROP.md (CitrineOS reads cacerts by position); RFC 5652"
+         " section 5.1 (certificates are a SET OF)", "the cacerts container lists Sub-CA 2,"
+         " Sub-CA 1, root in that order", "crypto", COMPATIBILITY),
     # Root Certificate Pool
     Rule("RCP-FILTER", "reference/rcp.v1.json getAllRootCerts rootType",
          "the rootType filter lists only roots of that type"),

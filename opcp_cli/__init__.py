@@ -18,7 +18,8 @@ import os
 import sys
 
 # Modules of this package that contribute commands, in the order `opcp --help` lists them.
-GROUPS = ["serve", "up", "demo", "check", "target", "report", "coverage", "selftest", "admin", "exi", "pki"]
+GROUPS = ["serve", "up", "station", "demo", "check", "target", "report", "coverage", "selftest", "admin", "exi",
+          "pki"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from opcp.models.webhook import EVENTS
 from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.server import open_reference, write_target_file
+from simulators import csms
 from simulators.webhook_receiver import Receiver
 from simulators.webhook_receiver import create_app as receiver_app
 
@@ -32,6 +33,8 @@ class UpSettings:
     port: int = 8080
     receiver_port: int = 8090
     tls: bool = False
+    csms_port: int | None = 9000  # None: no CSMS
+    csms_tls_port: int = 9443
 
 
 def _tls(data_dir: Path):
@@ -55,13 +58,12 @@ def subscribe_parties(target_file: Path, receiver: Receiver, receiver_url: str) 
                 continue
             index = target.clients_of(party.role).index(party)
             url = f"{receiver_url}/hooks/{party.client_id}"
-            listed = client.call("GET", "webhook", "/v1/webhook/endpoints", role=party.role, party=index)
+            listed = client.op("getWebhooks", role=party.role, party=index)
             for old in (listed.json() if listed.status == 200 else []):
                 if isinstance(old, dict) and old.get("url") == url:
-                    client.call("DELETE", "webhook", f"/v1/webhook/endpoints/{old['id']}",
-                                role=party.role, party=index)
-            got = client.call("POST", "webhook", "/v1/webhook/endpoints", role=party.role, party=index,
-                              json={"url": url, "enabledEvents": sorted(EVENTS),
+                    client.op("deleteWebhook", {"id": old["id"]}, role=party.role, party=index)
+            got = client.op("addWebhook", role=party.role, party=index,
+                            json={"url": url, "enabledEvents": sorted(EVENTS),
                                     "description": "opcp up receiver"})
             if got.status == 201:
                 receiver.register(party.client_id, got.json()["secret"])
@@ -69,6 +71,14 @@ def subscribe_parties(target_file: Path, receiver: Receiver, receiver_url: str) 
     finally:
         client.close()
     return subscribed
+
+
+async def _start_csms(settings: UpSettings, target_file: Path, base_url: str) -> csms.RunningCsms:
+    """The CPO's OCPP 2.0.1 CSMS (docs/csms.md), a client of the reference like any other."""
+    client = OpcpClient(load_target(target_file))
+    return await csms.start_local(settings.data_dir, client, host=settings.host,
+                                  port=settings.csms_port or 0, tls_port=settings.csms_tls_port,
+                                  ocsp_responder=f"{base_url}/ocsp")
 
 
 async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
@@ -103,6 +113,12 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
           f"opcp target check {target_file})", flush=True)
     print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
           f"{', '.join(subscribed)})", flush=True)
+    csms_running = None
+    if settings.csms_port is not None:
+        csms_running = await _start_csms(settings, target_file, base_url)
+        for line in csms.connection_help(csms_running):
+            print(line, flush=True)
+        print(f"a station session: opcp station --data-dir {settings.data_dir}", flush=True)
     print("ready; Ctrl-C stops", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,6 +129,9 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     try:
         await stop.wait()
     finally:
+        if csms_running is not None:
+            await csms_running.stop()
+            csms_running.csms.services.client.close()
         for runner in reversed(runners):
             await runner.cleanup()
         ref.store.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from v2g.pki.bundle import BundleError, load_certs, order_chain
 from v2g.pki.certinfo import CertParseError, load_cert
-from v2g.pki.testpki import DEFAULT_OCSP_URL, ManifestError, TestPki
+from v2g.pki.testpki import DEFAULT_OCSP_URL, ManifestError, TestPki, layout_for
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
 
@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("--ocsp-url", default=DEFAULT_OCSP_URL,
                       help=f"OCSP URL put in AIA (default {DEFAULT_OCSP_URL})")
     init.add_argument("--force", action="store_true", help="overwrite an existing manifest")
+    init.add_argument("--iso", action="append", choices=["2", "20"],
+                      help="ISO 15118 part(s) whose hierarchies to make (repeatable; default 2)")
     init.set_defaults(func=_init)
 
     show = sub.add_parser("list", help="list the certificates of a PKI directory")
@@ -36,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="trusted root (PEM/DER file) or a PKI directory (all its roots)")
     val.add_argument("--purpose", choices=[p.value for p in Purpose])
     val.add_argument("--at", help="validation time, ISO 8601 (default now)")
+    val.add_argument("--iso", choices=["2", "20"], default="2",
+                     help="validate as an ISO 15118-2 (default) or -20 chain")
     val.set_defaults(func=_validate)
 
 
@@ -43,7 +47,7 @@ def _init(args: argparse.Namespace) -> int:
     if (args.dir / "manifest.json").exists() and not args.force:
         print(f"{args.dir}/manifest.json exists; use --force to overwrite", file=sys.stderr)
         return 1
-    pki = TestPki.build(ocsp_url=args.ocsp_url)
+    pki = TestPki.build(ocsp_url=args.ocsp_url, layout=layout_for(*(args.iso or ["2"])))
     path = pki.write(args.dir)
     print(f"wrote {len(pki.entries)} certificates and keys; manifest {path}")
     return 0
@@ -79,7 +83,8 @@ def _validate(args: argparse.Namespace) -> int:
         at = dt.datetime.fromisoformat(args.at) if args.at else None
         store = _trust(args.trust)
         certs = [c for p in args.chain for c in load_certs(p.read_bytes())]
-        result = validate_chain(order_chain(certs), store, purpose=args.purpose, at=at)
+        result = validate_chain(order_chain(certs), store, purpose=args.purpose, at=at,
+                                iso=args.iso)
     except ChainError as exc:
         print(json.dumps({"valid": False, "position": exc.position, "subject": exc.subject,
                           "rule": exc.rule, "detail": exc.detail}))

@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--peer", action="append", default=[], type=Path, metavar="FILE",
                    help="target file of another ecosystem to forward provisioning certificate"
                         " lookups to (pool collaboration); repeatable")
+    p.add_argument("--strict", action="store_true", help="refuse deployed clients' habits (docs/clients.md)")
     p.set_defaults(func=run)
 
 
@@ -58,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
         return 2
     webhooks = DeliverySettings(retry=RetryPolicy(interval_seconds=args.webhook_retry_seconds))
     serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
-          args.public_url, args.peer, ssl_context, webhooks)
+          args.public_url, args.peer, ssl_context, webhooks, strict=args.strict)
     return 0

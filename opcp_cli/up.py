@@ -15,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--receiver-port", type=int, default=8090)
     p.add_argument("--tls", action="store_true",
                    help="serve HTTPS with a local CA made on first use (DATA_DIR/tls/ca.pem)")
+    p.add_argument("--csms-port", type=int, default=9000,
+                   help="the CPO's OCPP 2.0.1 CSMS for stations (ws); 0: no CSMS (docs/csms.md)")
+    p.add_argument("--csms-tls-port", type=int, default=9443, help="the CSMS over wss")
     p.set_defaults(func=run)
 
 
@@ -26,5 +29,6 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the actors' own calls are noise here
-    asyncio.run(run_up(UpSettings(args.data_dir, args.host, args.port, args.receiver_port, args.tls)))
+    asyncio.run(run_up(UpSettings(args.data_dir, args.host, args.port, args.receiver_port, args.tls,
+                                  args.csms_port or None, args.csms_tls_port)))
     return 0

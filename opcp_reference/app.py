@@ -21,7 +21,7 @@ from aiohttp import web
 
 from opcp.access import ACCESS, OPERATIONS, Operation
 from opcp.errors import ApiError, BadRequest, Forbidden, NotImplementedYet, OAuthError
-from opcp_reference import audit, webhook_delivery
+from opcp_reference import audit, compat, webhook_delivery
 from opcp_reference.context import Reference
 from opcp_reference.domain import auth
 from opcp_reference.http import (
@@ -92,6 +92,10 @@ async def trace_and_errors(request: web.Request, handler) -> web.StreamResponse:
         principal = request.get(PRINCIPAL)
         if audit.should_record(request.method, status, request.get(OPERATION)):
             _audit(ref, request, principal, status, trace_id)
+        if compat.FINDINGS in request:
+            compat.record(ref, request, client_id=_client_of(request, principal),
+                          role=principal.role.value if principal else None, status=status,
+                          trace_id=trace_id)
         log.info("%s %s -> %s traceId=%s client=%s %.1fms", request.method, request.path_qs,
                  status, trace_id, principal.client_id if principal else "-",
                  (time.perf_counter() - started) * 1000)
@@ -106,6 +110,14 @@ def _audit(ref: Reference, request: web.Request, principal, status: int, trace_i
                      object_ids=ids, status=status, trace_id=trace_id)
     except Exception:  # the answer is already decided; a failed audit write must be seen
         log.exception("audit record failed traceId=%s", trace_id)
+
+
+def _client_of(request: web.Request, principal) -> str | None:
+    """The authenticated client, or the client id a token request claimed."""
+    if principal:
+        return principal.client_id
+    claimed = [i for i in request.get(OBJECT_IDS, []) if i.startswith("client_id=")]
+    return claimed[0].partition("=")[2] if claimed else None
 
 
 def _secured(op: Operation, handler: Handler | None) -> Callable[[web.Request], Awaitable]:
@@ -139,9 +151,11 @@ def create_app(ref: Reference) -> web.Application:
         app.router.add_route(method, path, view)
     for op in OPERATIONS:
         app.router.add_route(op.method, op.path, _secured(op, handlers.get(op.name)))
-    # Further paths some clients use for an operation (e.g. EST without /.well-known/est).
+    # Further paths of an operation: other readings of the spec (docs/errata.md), and paths
+    # only some clients call, which are accommodated as habits (opcp_reference/compat.py).
     for module in SERVICE_MODULES:
-        for method, path, name in getattr(module, "ALIASES", ()):
-            app.router.add_route(method, path, _secured(ACCESS[name], handlers.get(name)))
+        for alias in getattr(module, "ALIASES", ()):
+            app.router.add_route(alias.method, alias.path, _secured(
+                ACCESS[alias.operation], alias.wrap(handlers.get(alias.operation))))
     webhook_delivery.install(app, ref)  # delivers the outbox while the app runs
     return app

@@ -25,3 +25,6 @@ class Reference:
     webhooks: DeliverySettings = field(default_factory=DeliverySettings)
     # Other ecosystems a provisioning certificate lookup is forwarded to (pool collaboration).
     peers: tuple[Target, ...] = ()
+    # Refuse every client habit of opcp_reference.compat instead of accommodating it, with an
+    # error naming the rule it bends (`opcp serve --strict`, for client developers).
+    strict: bool = False

@@ -17,6 +17,7 @@ class Fault:
     breaks: str  # the rule it breaks, in words
     caught_by: str  # the feature file expected to catch it
     opens: str | None = None  # an operation this fault opens to every authenticated role
+    unowned: tuple[str, ...] = ()  # operations whose ownership check this fault lifts
 
 
 FAULTS: dict[str, Fault] = {f.name: f for f in (
@@ -48,7 +49,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "auth.feature"),
     Fault("webhook-foreign-endpoint-visible",
           "webhook endpoints are listed and served to parties that did not create them",
-          "webhook.feature"),
+          "webhook.feature", unowned=("getWebhook", "updateWebhook", "deleteWebhook",
+                                      "getWebhookDeliveries")),
     Fault("webhook-lax-validation", "endpoint requests are stored unchecked (any url, events, "
           "status, metadata, even no JSON)", "webhook.feature"),
     Fault("webhook-secret-shown", "the signing secret is shown again when an endpoint is read",
@@ -72,7 +74,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("webhook-oem-refusal-retried", "an OEM's 400/409 about a contract is retried like a "
           "5xx instead of ending with mo.contract.rejected.by.oem", "webhook.feature"),
     Fault("pcp-skip-wmi-check", "an OEM may publish, read and delete PCIDs of foreign WMIs",
-          "pcp.feature"),
+          "pcp.feature", unowned=("addOemProvCert", "getOEMProvCert", "lookupVehicle",
+                                  "deleteOemProvCert")),
     Fault("pcp-accept-expired-chain", "publishing accepts chains with an expired certificate",
           "pcp.feature"),
     Fault("pcp-skip-ocsp", "the pool never asks OCSP: revoked certificates are published",
@@ -86,7 +89,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("ocsp-revocations-ignored", "the OCSP responder answers good for revoked certificates",
           "pcp.feature"),
     Fault("cps-emaid-prefix-unchecked", "the CPS signs contracts for EMAIDs outside the MO's"
-          " prefixes", "cps.feature"),
+          " prefixes", "cps.feature", unowned=("signContractData", "createSignedContractData",
+                                               "createAndForwardSignedContractData",
+                                               "generateSignedContractData")),
     Fault("cps-untrusted-contract-root", "the CPS signs contract chains that lead to no root in"
           " the RCP", "cps.feature"),
     Fault("ccp-ignores-ev-roots", "the CCP answers contract data signed under a V2G root the"
@@ -96,14 +101,31 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("ccp-accepts-bad-signature", "the CCP accepts requests and signed data whose signature"
           " does not verify", "ccp.feature"),
     Fault("ccp-foreign-delete", "an MO may delete contracts of EMAIDs outside its prefixes",
-          "ccp.feature"),
+          "ccp.feature", unowned=("deleteSignedContractData",)),
     Fault("ccp-skip-emaid-check", "an MO may look up and pool contracts of EMAIDs outside its"
-          " prefixes", "isolation.feature"),
+          " prefixes", "isolation.feature", unowned=("addSignedContractData", "lookupContract")),
     Fault("ccp-skip-wmi-check", "an OEM may list, pull and choose the default of contracts of"
-          " PCIDs outside its WMIs", "isolation.feature"),
+          " PCIDs outside its WMIs", "isolation.feature",
+          unowned=("getContracts", "provideSignedContractData", "setDefaultContract")),
     Fault("ccp-ignores-always-return-exi", "a vehicle the CCP has nothing for gets a plain Error,"
           " not the FAILED CertificateInstallationRes alwaysReturnEXI (default true) asks for",
           "ccp.feature"),
+    # One per client habit of opcp_reference/compat.py: refuses that habit alone, as strict
+    # mode refuses them all.
+    Fault("compat-refuse-audience-base-url", "the token endpoint refuses the deployment's own"
+          " base URL as audience (breaks CitrineOS)", "clients.feature"),
+    Fault("compat-refuse-missing-audience", "the token endpoint refuses a request without"
+          " audience (breaks MaEVe)", "clients.feature"),
+    Fault("compat-refuse-form-token", "the token endpoint takes JSON only (breaks CitrineOS and"
+          " every RFC 6749 client)", "clients.feature"),
+    Fault("compat-refuse-est-well-known-short", "EST answers 404 at /.well-known/{ca}/cacerts"
+          " and /.well-known/{ca}/simpleenroll (breaks CitrineOS)", "clients.feature"),
+    Fault("compat-refuse-est-no-prefix", "EST answers 404 at /{ca}/simpleenroll/{iso} (breaks"
+          " MaEVe)", "clients.feature"),
+    Fault("compat-refuse-est-no-algorithm", "EST answers 404 at /{ca}/cacerts/{iso} without"
+          " the algorithm (breaks MaEVe)", "clients.feature"),
+    Fault("est-chain-root-first", "cacerts lists the root first (CitrineOS takes Sub-CA 2 for"
+          " the V2G root)", "clients.feature"),
     Fault("cps-signs-with-foreign-key", "the CPS signs contract data with a key that is not its"
           " certificate's: no vehicle can verify what it is given", "story.feature"),
     Fault("pcp-delete-no-cascade", "deleting a provisioning certificate leaves its contracts in"
@@ -121,6 +143,9 @@ class Faults:
 
     def opens(self, operation: str) -> bool:
         return any(FAULTS[n].opens == operation for n in self.names)
+
+    def lifts_ownership(self, operation: str) -> bool:
+        return any(operation in FAULTS[n].unowned for n in self.names)
 
     def on(self, name: str) -> bool:
         assert name in FAULTS, name  # a typo here would silently disable a fault

@@ -29,7 +29,7 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
                    audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER,
                    webhooks: DeliverySettings | None = None,
                    public_url: str = DEFAULT_PUBLIC_URL,
-                   peers: list[Path] | tuple[Path, ...] = ()) -> Reference:
+                   peers: list[Path] | tuple[Path, ...] = (), strict: bool = False) -> Reference:
     """Open (and on first use initialise) the reference's state in `data_dir`.
 
     `public_url` is baked into the OCSP URL of the reference's certificates at first start
@@ -41,7 +41,7 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
     return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
                      faults=Faults(faults), data_dir=data_dir,
                      webhooks=webhooks or DeliverySettings(),
-                     peers=tuple(load_target(p) for p in peers))
+                     peers=tuple(load_target(p) for p in peers), strict=strict)
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:
@@ -93,15 +93,18 @@ def probe_tokens(ref: Reference, subject: str = "cpo-1", role: str = "CPO") -> d
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
           public_url: str | None = None, peers: list[Path] | tuple[Path, ...] = (),
           ssl_context: ssl.SSLContext | None = None,
-          webhooks: DeliverySettings | None = None) -> None:
+          webhooks: DeliverySettings | None = None, strict: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheme = "https" if ssl_context else "http"
     ref = open_reference(data_dir, faults, audience=audience, webhooks=webhooks,
-                         public_url=public_url or f"{scheme}://{host}:{port}", peers=peers)
+                         public_url=public_url or f"{scheme}://{host}:{port}", peers=peers,
+                         strict=strict)
     base_url = f"{scheme}://{host}:{port}"
     target = write_target_file(ref, base_url)
     print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
           f"{data_dir / 'clients.json'}  target file: {target}", flush=True)
+    if strict:
+        print("STRICT: client habits are refused (docs/clients.md)", flush=True)
     if faults:
         print(f"FAULT SWITCHES ON: {', '.join(faults)}", flush=True)
     web.run_app(create_app(ref), host=host, port=port, print=None, access_log=None,
@@ -113,8 +116,9 @@ class EmbeddedReference:
 
     def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
                  host: str = "127.0.0.1", webhooks: DeliverySettings | None = None,
-                 peers: list[Path] | tuple[Path, ...] = ()):
-        self.ref = open_reference(data_dir, faults, webhooks=webhooks, peers=peers)
+                 peers: list[Path] | tuple[Path, ...] = (), strict: bool = False):
+        self.ref = open_reference(data_dir, faults, webhooks=webhooks, peers=peers,
+                                  strict=strict)
         self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()

@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import logging
 import time
 
 import aiohttp
 from aiohttp import web
 
-from opcp.models.webhook import LEGACY_SIGNATURE_HEADER, PAYLOAD_SIGNATURE_HEADER, SIGNATURE_HEADER
+from opcp.webhook_signature import signature_headers
 from opcp_reference.context import Reference
 from opcp_reference.domain import events, rcp, webhooks
 
@@ -38,17 +36,6 @@ log = logging.getLogger("opcp.reference.webhooks")
 
 USER_AGENT = "opcp-reference-webhooks/1"
 STOP_GRACE_SECONDS = 2.0  # how long a stopping worker lets attempts in flight finish
-
-
-def sign(secret: str, body: bytes) -> str:
-    """HMAC-SHA256 of the raw body keyed with the endpoint's secret, lower-case hex."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_headers(secret: str, body: bytes) -> dict[str, str]:
-    digest = sign(secret, body)
-    return {SIGNATURE_HEADER: f"sha256={digest}", LEGACY_SIGNATURE_HEADER: f"sha256={digest}",
-            PAYLOAD_SIGNATURE_HEADER: digest}
 
 
 class DeliveryWorker:

@@ -46,22 +46,19 @@ def unb64(text: str) -> bytes:
 
 def trusted_roots(client: OpcpClient, role: str, party: int, root_type: str) -> list[bytes]:
     """The RCP's roots of one type (mo, v2g, oem), as DER."""
-    got = expect(client.call("GET", "rcp", f"/v1/root/rootCerts?rootType={root_type}", role=role,
-                             party=party), f"list {root_type} roots")
+    got = expect(client.op("getAllRootCerts", role=role, party=party,
+                           params={"rootType": root_type}), f"list {root_type} roots")
     return parsed(got, f"list {root_type} roots", lambda body: [
         unb64(r["caCertificate"]) for r in body["RootCertificateCollection"]["rootCertificates"]])
-
-
-WEBHOOK_ENDPOINTS = "/v1/webhook/endpoints"
 
 
 def subscribe(client: OpcpClient, role: str, party: int, receiver: Receiver, hook: str, url: str,
               events: tuple[str, ...], on_event: Callable[[dict], None], description: str) -> str:
     """Create an actor's webhook endpoint at `url` (served by `receiver` as `hook`) and hand
     what arrives there, signature verified, to `on_event`; returns the endpoint id."""
-    got = expect(client.call("POST", "webhook", WEBHOOK_ENDPOINTS, role=role, party=party,
-                             json={"url": url, "enabledEvents": list(events),
-                                   "description": description}),
+    got = expect(client.op("addWebhook", role=role, party=party,
+                           json={"url": url, "enabledEvents": list(events),
+                                 "description": description}),
                  "subscribe to webhook events", 201)
     created = parsed(got, "subscribe to webhook events",
                      lambda body: {"id": str(body["id"]), "secret": str(body["secret"])})
@@ -73,5 +70,5 @@ def subscribe(client: OpcpClient, role: str, party: int, receiver: Receiver, hoo
 
 
 def unsubscribe(client: OpcpClient, role: str, party: int, endpoint_id: str) -> None:
-    expect(client.call("DELETE", "webhook", f"{WEBHOOK_ENDPOINTS}/{endpoint_id}", role=role,
-                       party=party), "delete the webhook endpoint", 200, 204)
+    expect(client.op("deleteWebhook", {"id": endpoint_id}, role=role, party=party),
+           "delete the webhook endpoint", 200, 204)

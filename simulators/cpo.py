@@ -15,7 +15,6 @@ from opcp.client import Exchange, OpcpClient
 from v2g.namespaces import ISO2_MSG_DEF
 
 ISO2_NAMESPACE = ISO2_MSG_DEF
-CCP_PATH = "/v1/ccp/signedContractData"
 
 
 class CcpUnavailable(Exception):
@@ -44,7 +43,7 @@ class CpoBackend:
                 "xsdMsgDefNamespace": namespace}
         last: Exchange | None = None
         for attempt in range(self.attempts):
-            last = self.client.call("POST", "ccp", CCP_PATH, role="CPO", party=self.party, json=body)
+            last = self.client.op("getSignedContractData", role="CPO", party=self.party, json=body)
             if last.status == 200:
                 return self._first_contract(last)
             if last.status < 500:

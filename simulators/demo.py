@@ -66,7 +66,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
         own_roots = [(mo_pki, "MO")] if oem_est else [(oem_pki, "OEM"), (mo_pki, "MO")]
         for pki, root_type in own_roots:
-            got = expect(client.call("PUT", "rcp", "/v1/root/rootCerts", role="ADMIN", json={
+            got = expect(client.op("saveRootCa", role="ADMIN", json={
                 "caCertificate": base64.b64encode(pki.root.der).decode(), "rootType": root_type}),
                 f"register the {root_type} root")
             added_roots.append(got.json()["RootResponse"]["rootCertificateId"])
@@ -116,7 +116,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         return installed.emaid, pcid
     finally:
         for root_id in added_roots:
-            client.call("DELETE", "rcp", f"/v1/root/rootCerts/{root_id}", role="ADMIN")
+            client.op("deleteRootCa", {"rootCertificateId": root_id}, role="ADMIN")
         responder.stop()
         client.close()
 

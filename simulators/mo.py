@@ -51,13 +51,12 @@ class _Mo:
     role: str = "MO"
 
     def lookup_vehicle(self, pcid: str) -> bool:
-        got = self.client.call("GET", "pcp", f"/v1/oem/provCerts/lookupVehicle/{pcid}", role=self.role,
-                               party=self.party)
+        got = self.client.op("lookupVehicle", {"pcid": pcid}, role=self.role, party=self.party)
         return expect(got, f"look up {pcid}", 200, 404).status == 200
 
     def delete_contract(self, emaid: str) -> None:
-        expect(self.client.call("DELETE", "ccp", f"/v1/ccp/signedContractData/{emaid}", role=self.role,
-                                party=self.party), f"delete {emaid}", 200, 204)
+        expect(self.client.op("deleteSignedContractData", {"emaid": emaid}, role=self.role,
+                              party=self.party), f"delete {emaid}", 200, 204)
         for key in [k for k in self.contracts if k[0] == emaid]:
             del self.contracts[key]
 
@@ -90,8 +89,8 @@ class MoOwnPki(_Mo):
     sub1: Issued | None = None
 
     def provisioning_chain(self, pcid: str) -> list[bytes]:
-        got = expect(self.client.call("GET", "pcp", f"/v1/oem/provCerts/{pcid}", role=self.role,
-                                      party=self.party), f"provisioning certificate {pcid}")
+        got = expect(self.client.op("getOEMProvCert", {"pcid": pcid}, role=self.role,
+                                    party=self.party), f"provisioning certificate {pcid}")
 
         def chain_of(body: dict) -> list[bytes]:
             data = body["OEMMessage"]
@@ -135,8 +134,7 @@ class MoOwnPki(_Mo):
                     "contractSignatureEncryptedPrivateKey": b64(data.encrypted_private_key),
                     "dHpublickey": b64(data.dh_public_key)},
                 "pcid": pcid, "xsdMsgDefNamespace": ISO2}
-        got = self.client.call("PUT", "cps", "/v1/cps/contractData/signed", role=self.role,
-                               party=self.party, json=body)
+        got = self.client.op("signContractData", role=self.role, party=self.party, json=body)
         contract = Contract(emaid, pcid, answer=expect(got, f"sign {emaid}", 200, 201).json())
         self.contracts[(emaid, pcid)] = contract
         return contract
@@ -153,8 +151,8 @@ class MoV2gPki(_Mo):
         body = {"emaid": emaid, "pcid": pcid, "xsdMsgDefNamespace": ISO2,
                 "contractBegins": begins.isoformat(timespec="seconds").replace("+00:00", "Z"),
                 "contractEnds": ends.isoformat(timespec="seconds").replace("+00:00", "Z")}
-        got = self.client.call("PUT", "cps", "/v1/cps/generate/signedContractData", role=self.role,
-                               party=self.party, json=body)
+        got = self.client.op("generateSignedContractData", role=self.role, party=self.party,
+                             json=body)
         if got.status not in (200, 201):
             raise ActorError(f"generate {emaid}", got)
         contract = Contract(emaid, pcid, answer=got.json() if got.response_body else {})

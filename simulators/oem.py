@@ -76,14 +76,12 @@ class Oem:
                 "xsdMsgDefNamespace": ISO2}
         if len(chain) == 3:
             body["subCA2Certificate"] = b64(chain[1])
-        got = self.client.call("PUT", "pcp", "/v1/oem/provCerts", role=self.role, party=self.party,
-                               json=body)
+        got = self.client.op("addOemProvCert", role=self.role, party=self.party, json=body)
         return expect(got, f"publish {vehicle.pcid}").json()
 
     def contracts(self, pcid: str) -> list[dict]:
         """getContracts: the vehicle's contracts (XMLContracts: emaid, defaultContract, ...)."""
-        got = self.client.call("GET", "ccp", f"/v1/ccp/signedContractData/{pcid}", role=self.role,
-                               party=self.party)
+        got = self.client.op("getContracts", {"pcid": pcid}, role=self.role, party=self.party)
         if got.status == 404:
             return []
         return parsed(expect(got, f"contracts of {pcid}"), f"contracts of {pcid}",
@@ -96,17 +94,17 @@ class Oem:
 
     def provide(self, emaid: str, pcid: str) -> bytes:
         """The signed CertificateInstallationRes for one contract, as EXI."""
-        got = expect(self.client.call("GET", "ccp", f"/v1/ccp/provideSignedContractData/{emaid}/{pcid}",
-                                      role=self.role, party=self.party), f"contract {emaid}")
+        got = expect(self.client.op("provideSignedContractData", {"emaid": emaid, "pcid": pcid},
+                                    role=self.role, party=self.party), f"contract {emaid}")
         return parsed(got, f"contract {emaid}", lambda body: unb64(_first_res(body)))
 
     def set_default(self, pcid: str, emaid: str) -> None:
-        expect(self.client.call("POST", "ccp", f"/v1/ccp/signedContractData/{pcid}/{emaid}/default",
-                                role=self.role, party=self.party), f"default {emaid}")
+        expect(self.client.op("setDefaultContract", {"pcid": pcid, "emaid": emaid},
+                              role=self.role, party=self.party), f"default {emaid}")
 
     def factory_reset(self, pcid: str) -> None:
-        expect(self.client.call("DELETE", "pcp", f"/v1/oem/provCerts/{pcid}", role=self.role,
-                                party=self.party), f"factory reset {pcid}", 200, 204)
+        expect(self.client.op("deleteOemProvCert", {"pcid": pcid}, role=self.role, party=self.party),
+               f"factory reset {pcid}", 200, 204)
         self.vehicles.pop(pcid, None)
 
 

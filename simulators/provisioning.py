@@ -25,7 +25,6 @@ from simulators.common import ActorError, expect
 from v2g.pki.builder import Issued, issue
 from v2g.pki.bundle import BundleError, load_certs, order_chain
 
-EST_PREFIX = "/.well-known/est"
 PKCS7 = "application/pkcs7-mime"
 
 
@@ -63,11 +62,11 @@ class EstEnrollment:
     _ca_certs: list[x509.Certificate] | None = field(default=None, repr=False)
 
     def certify(self, pcid: str, key: ec.EllipticCurvePrivateKey) -> list[bytes]:
-        got = self.client.call(
-            "POST", "est", f"{EST_PREFIX}/{self.ca}/simpleenroll/{self.iso_version}",
+        got = self.client.op(
+            f"simpleEnroll-{self.ca.upper()}", {"isoVersion": self.iso_version},
             role=self.role, party=self.party, content=_csr_b64(pcid, key, self.organization),
             headers={"Content-Type": "application/pkcs10", "Accept": PKCS7})
-        issued = _certs_only(expect(got, f"enroll {pcid} at the EST {self.ca} CA"), "simpleenroll")
+        issued = certs_only(expect(got, f"enroll {pcid} at the EST {self.ca} CA"), "simpleenroll")
         if len(issued) != 1:
             raise EnrollmentRefused(f"simpleenroll answered {len(issued)} certificates, not one", got)
         leaf = issued[0]
@@ -87,10 +86,10 @@ class EstEnrollment:
     def ca_certs(self) -> list[x509.Certificate]:
         """The CA's chain (`cacerts`), asked once: it changes only with the CA."""
         if self._ca_certs is None:
-            got = self.client.call("GET", "est",
-                                   f"{EST_PREFIX}/{self.ca}/cacerts/{self.iso_version}/secp256r1",
+            got = self.client.op(f"caCerts-{self.ca.upper()}",
+                                 {"isoVersion": self.iso_version, "algorithm": "secp256r1"},
                                    role=self.role, party=self.party)
-            self._ca_certs = _certs_only(expect(got, f"the EST {self.ca} CA certificates"), "cacerts")
+            self._ca_certs = certs_only(expect(got, f"the EST {self.ca} CA certificates"), "cacerts")
         return self._ca_certs
 
 
@@ -104,7 +103,7 @@ def _csr_b64(pcid: str, key: ec.EllipticCurvePrivateKey, organization: str) -> b
     return ("\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n").encode()
 
 
-def _certs_only(exchange: Exchange, operation: str) -> list[x509.Certificate]:
+def certs_only(exchange: Exchange, operation: str) -> list[x509.Certificate]:
     """RFC 7030 section 4.1.3 / 4.2.3: application/pkcs7-mime certs-only, base64."""
     ctype = exchange.response.headers.get("content-type", "")
     if ctype.split(";")[0].strip().lower() != PKCS7:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -28,16 +26,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-SIGNATURE_HEADER = "X-Operator-Signature"
+from opcp.webhook_signature import SIGNATURE_HEADER, verify
+
 log = logging.getLogger("opcp.webhook_receiver")
-
-
-def verify(secret: str, body: bytes, header: str | None) -> bool:
-    """True when `header` is `sha256=<hex>` of the HMAC-SHA256 of `body` under `secret`."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header[len("sha256="):].strip().lower().encode())
 
 
 @dataclass

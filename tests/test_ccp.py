@@ -12,14 +12,14 @@ from cryptography import x509
 
 from opcp.access import Role
 from opcp.errors import BadRequest, Forbidden, NotFound
-from opcp_reference.domain import ccp, cps, demo, pcp, rcp
+from opcp_reference.domain import ccp, cps, demo, pcp, rcp, rcp_trust
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from simulators.ev import Vehicle, VehicleRejected
 from tests.test_pcp import FakeChecker
 from v2g import exi
-from v2g.contract_data import encrypt_for_vehicle, read_installation_res
+from v2g.contract_data import encrypt_for_vehicle, read_installation_res, session_id_slot, with_session_id
 from v2g.messages import from_element
 from v2g.pki.builder import issue, new_key
 
@@ -316,10 +316,10 @@ def test_the_vehicles_session_id_is_spliced_in_and_the_signature_holds(world, se
     car = vehicle(world)
     answer = cps.sign_contract_data(world["store"], MO, contract_body(world, car, emaid()), NO)
     signed = exi.xml_to_exi(base64.b64decode(answer["signedData"]).decode())
-    stored, bit = ccp.session_slot(signed)
+    stored, bit = session_id_slot(signed)
     assert bit is not None
-    fast = ccp.with_session(stored, session, bit)
-    assert fast == ccp.with_session(stored, session)  # splice = full re-encode
+    fast = with_session_id(stored, session, bit)
+    assert fast == with_session_id(stored, session)  # splice = full re-encode
     message = from_element(exi.decode(fast, "iso2"))
     assert message.header.session_id == session
     assert read_installation_res(fast)[1], "the CPS signature no longer verifies"
@@ -380,7 +380,9 @@ def test_a_chain_that_expired_fails_the_next_request(world, monkeypatch):
         def now(cls, tz=None):
             return ends + dt.timedelta(days=1)
 
-    monkeypatch.setattr(ccp, "dt", type("Clock", (), {"datetime": Later, "UTC": dt.UTC}))
+    clock = type("Clock", (), {"datetime": Later, "UTC": dt.UTC})
+    monkeypatch.setattr(ccp, "dt", clock)
+    monkeypatch.setattr(rcp_trust, "dt", clock)  # where chains are judged
     with pytest.raises(BadRequest, match="validity.expired"):
         _ask(world, car)
 
@@ -399,3 +401,46 @@ def test_a_deleted_or_rekeyed_provisioning_certificate_fails_the_next_request(wo
         "vehicleCertificate": b64(leaf.der)}, NO, FakeChecker()))
     with pytest.raises(BadRequest, match="not the provisioning certificate the pool holds"):
         _ask(world, car)  # the old car's certificate, the pool's new one
+
+
+def _as_contract_data_v1(body: dict, contract_emaid: str) -> dict:
+    """The request in cps.v1.json's shape for the deprecated pair ("contract-data")."""
+    data = body["contractData"]
+    return {**body, "emaid": contract_emaid, "contractData": {
+        "contractSignatureCertChain": {
+            "contractSignatureCertChainCertificate": data["contractCertificate"],
+            "contractSignatureCertChainSubCertificates": [data["contractSubCa2Certificate"],
+                                                          data["contractSubCa1Certificate"]]},
+        "contractSignatureEncryptedPrivateKey": data["contractSignatureEncryptedPrivateKey"],
+        "dHpublickey": data["dHpublickey"], "emaid": contract_emaid}}
+
+
+def test_the_deprecated_pair_takes_the_specs_contract_data_shape(world):
+    car, e = vehicle(world), emaid()
+    body = _as_contract_data_v1(contract_body(world, car, e), e)
+    answer = cps.create_signed(world["store"], MO, body, NO)
+    assert answer["emaid"] == e and answer["pcid"] == car.pcid
+    cps.create_and_forward(world["store"], MO, body, NO)
+    assert install(world, car)[1].emaid == e
+
+
+def test_the_contract_data_shape_is_checked_field_by_field(world):
+    car, e = vehicle(world), emaid()
+    body = _as_contract_data_v1(contract_body(world, car, e), e)
+    chain = body["contractData"]["contractSignatureCertChain"]
+    too_many = {**body, "contractData": {**body["contractData"], "contractSignatureCertChain": {
+        **chain, "contractSignatureCertChainSubCertificates": chain[
+            "contractSignatureCertChainSubCertificates"] * 2}}}
+    with pytest.raises(BadRequest, match="contractSignatureCertChainSubCertificates: must list 1 or 2"):
+        cps.create_signed(world["store"], MO, too_many, NO)
+    other = emaid()
+    wrong = {**body, "contractData": {**body["contractData"], "emaid": other}}
+    with pytest.raises(BadRequest, match="contractData.emaid"):
+        cps.create_signed(world["store"], MO, wrong, NO)
+    broken = {**body, "contractData": {**body["contractData"], "contractSignatureCertChain": {
+        **chain, "contractSignatureCertChainCertificate": "bm90IGEgY2VydA=="}}}
+    with pytest.raises(BadRequest, match="contractSignatureCertChainCertificate: is not a DER"):
+        cps.create_signed(world["store"], MO, broken, NO)
+    missing = {**body, "contractData": {k: v for k, v in body["contractData"].items() if k != "dHpublickey"}}
+    with pytest.raises(BadRequest, match="dHpublickey: is required"):
+        cps.create_signed(world["store"], MO, missing, NO)

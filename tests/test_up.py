@@ -1,5 +1,6 @@
 """`opcp up` serves HTTPS with its local CA, subscribes every party's receiver, delivers
-signed events to it, and stops cleanly on Ctrl-C (SIGINT)."""
+signed events to it, runs the CPO's CSMS where `opcp station` completes a Plug&Charge session
+(ws with Basic auth, wss with a station certificate), and stops cleanly on Ctrl-C (SIGINT)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ def _wait_for(path, text: str, timeout: float = 60) -> str:
 
 def test_up_runs_the_ecosystem_until_ctrl_c(tmp_path):
     data, log = tmp_path / "data", tmp_path / "up.log"
-    port, receiver_port = free_port(), free_port()
+    port, receiver_port, csms_port, csms_tls_port = free_port(), free_port(), free_port(), free_port()
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "up", "--data-dir", str(data),
-                                 "--port", str(port), "--receiver-port", str(receiver_port), "--tls"],
+                                 "--port", str(port), "--receiver-port", str(receiver_port), "--tls",
+                                 "--csms-port", str(csms_port), "--csms-tls-port", str(csms_tls_port)],
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     try:
         printed = _wait_for(log, "ready; Ctrl-C stops")
@@ -54,6 +56,15 @@ def test_up_runs_the_ecosystem_until_ctrl_c(tmp_path):
         # The event reaches every party's hook, with a signature the receiver accepts.
         _wait_for(log, "/hooks/oem-1 -> 200")
         _wait_for(log, "/hooks/cps-2 -> 200")
+        assert f"ws://127.0.0.1:{csms_port}/<identity>" in printed
+        for station, url in (("CS-001", f"ws://127.0.0.1:{csms_port}"),
+                             ("CS-003", f"wss://127.0.0.1:{csms_tls_port}")):
+            session = subprocess.run([sys.executable, "-m", "opcp_cli", "station", "--data-dir", str(data),
+                                      "--station", station, "--url", url],
+                                     cwd=REPO, capture_output=True, text=True, timeout=120)
+            assert session.returncode == 0, session.stdout + session.stderr
+            assert "BootNotification: Accepted" in session.stdout
+            assert "session complete" in session.stdout
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         assert "stopped" in log.read_text()

@@ -155,7 +155,7 @@ def _first_endpoint(ref, client) -> str:
 
 def test_the_receiver_runs_standalone(tmp_path):
     """`python -m simulators.webhook_receiver` serves and checks signatures."""
-    from opcp_reference.webhook_delivery import signature_headers
+    from opcp.webhook_signature import signature_headers
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

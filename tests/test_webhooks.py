@@ -17,12 +17,12 @@ from opcp.access import Role
 from opcp.errors import BadRequest, NotFound
 from opcp.models import check_body
 from opcp.models.webhook import EVENTS, Audience
+from opcp.webhook_signature import sign, signature_headers, verify
 from opcp_reference.domain import events, rcp, webhooks
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.server import open_reference
-from opcp_reference.webhook_delivery import sign, signature_headers
-from simulators.webhook_receiver import Receiver, verify
+from simulators.webhook_receiver import Receiver
 from tests.conftest import make_root
 
 NO_FAULTS = Faults()

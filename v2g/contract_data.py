@@ -149,3 +149,66 @@ def install(res: CertificateInstallationRes,
         raise ContractDataError("ContractSignatureEncryptedPrivateKey", "key.match",
                                 "the decrypted key does not belong to the contract certificate")
     return key
+
+
+# ----------------------------------------------------------------------------- session ids
+# A pooled CertificateInstallationRes is answered to many requests, each with its own
+# SessionID. The header is outside the signed elements, so it can be replaced without
+# touching the CPS signature.
+
+SESSION_BYTES = 8  # ISO 15118-2 SessionID: hexBinary of at most 8 bytes; SECCs use 8
+
+
+def _set_session(element, session_id: bytes) -> None:
+    for node in element.iter():
+        if node.tag.endswith("}SessionID"):
+            node.text = session_id.hex().upper()
+
+
+def session_id_slot(res_exi: bytes) -> tuple[bytes, int | None]:
+    """The stored form of a response: its header re-encoded with an 8-byte zero SessionID, and
+    the bit offset of those 64 bits in the stream (None if they are not one contiguous run,
+    which the encoding of equal-length values guarantees, so this is a safety net). A
+    request's 8-byte SessionID is then spliced in without decoding 4 KB of EXI."""
+    element = exi.decode(res_exi, "iso2")
+    _set_session(element, bytes(SESSION_BYTES))
+    zeros = exi.encode(element, "iso2")
+    _set_session(element, b"\xff" * SESSION_BYTES)
+    ones = exi.encode(element, "iso2")
+    if len(zeros) != len(ones):
+        return zeros, None
+    diff = int.from_bytes(zeros, "big") ^ int.from_bytes(ones, "big")
+    width = SESSION_BYTES * 8
+    if diff.bit_count() != width:
+        return zeros, None
+    shift = (diff & -diff).bit_length() - 1  # lowest differing bit, counted from the end
+    if diff != ((1 << width) - 1) << shift:
+        return zeros, None
+    return zeros, len(zeros) * 8 - shift - width
+
+
+def with_session_id(res_exi: bytes, session_id: bytes | None, bit: int | None = None) -> bytes:
+    """The stored response with the vehicle's SessionID: the header is outside the signed
+    elements, so the CPS signature stays valid."""
+    if session_id is None:
+        return res_exi
+    if bit is not None and len(session_id) == SESSION_BYTES:
+        shift = len(res_exi) * 8 - bit - SESSION_BYTES * 8
+        value = int.from_bytes(res_exi, "big") & ~(((1 << SESSION_BYTES * 8) - 1) << shift)
+        value |= int.from_bytes(session_id, "big") << shift
+        return value.to_bytes(len(res_exi), "big")
+    element = exi.decode(res_exi, "iso2")
+    _set_session(element, session_id)
+    return exi.encode(element, "iso2")
+
+
+def failed_response(session_id: bytes) -> bytes:
+    """An ISO 15118-2 CertificateInstallationRes with FAILED_NoCertificateAvailable (the form
+    of the spec's real failed example), for alwaysReturnEXI."""
+    empty = CertificateChain(b"\x00")
+    body = CertificateInstallationRes(
+        response_code="FAILED_NoCertificateAvailable", sa_provisioning_certificate_chain=empty,
+        contract_signature_cert_chain=CertificateChain(b"\x00"), encrypted_private_key=b"\x00",
+        encrypted_private_key_id="0", dh_public_key=b"\x00", dh_public_key_id="0", emaid="0",
+        emaid_id="0")
+    return exi.encode(to_element(V2GMessage(MessageHeader(session_id), body)), "iso2")

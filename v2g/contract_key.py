@@ -33,6 +33,7 @@ __all__ = [
     "OTHER_INFO",
     "ContractKeyError",
     "EncryptedContractKey",
+    "concat_kdf",
     "concat_kdf_sha256",
     "decrypt_contract_key",
     "encrypt_contract_key",
@@ -56,14 +57,20 @@ class EncryptedContractKey:
     encrypted_private_key: bytes  # IV || AES-128-CBC(private value), 48 bytes
 
 
-def concat_kdf_sha256(z: bytes, length: int = KEY_LEN, other_info: bytes = OTHER_INFO) -> bytes:
-    """NIST SP 800-56A single-step KDF with SHA-256 (counter from 1, big-endian 32 bits)."""
+def concat_kdf(z: bytes, length: int, other_info: bytes, hash_name: str) -> bytes:
+    """NIST SP 800-56A single-step (concatenation) KDF: Hash(counter || Z || OtherInfo) for
+    counter = 1, 2, ... (big-endian 32 bits), concatenated and cut to ``length`` bytes."""
     out = b""
     counter = 1
     while len(out) < length:
-        out += hashlib.sha256(counter.to_bytes(4, "big") + z + other_info).digest()
+        out += hashlib.new(hash_name, counter.to_bytes(4, "big") + z + other_info).digest()
         counter += 1
     return out[:length]
+
+
+def concat_kdf_sha256(z: bytes, length: int = KEY_LEN, other_info: bytes = OTHER_INFO) -> bytes:
+    """The ISO 15118-2 KDF: the concatenation KDF with SHA-256."""
+    return concat_kdf(z, length, other_info, "sha256")
 
 
 def _public_key(value: ec.EllipticCurvePublicKey | bytes, field: str) -> ec.EllipticCurvePublicKey:

@@ -82,14 +82,6 @@ def enroll_ok(api: OpcpClient, scenario_ctx: Scenario, ca: str):
     _enroll(api, scenario_ctx, ca, _b64_lines(der))
 
 
-@when(parsers.parse('I enroll at the "{ca}" CA by the path without the /.well-known/est prefix'))
-def enroll_maeve(api: OpcpClient, scenario_ctx: Scenario, ca: str):
-    cn = _scope_cn(api, scenario_ctx, ca)
-    der, key = make_csr(cn)
-    scenario_ctx.saved.update(ca=ca, cn=cn, key=key)
-    _enroll(api, scenario_ctx, ca, base64.b64encode(der).decode(), prefix="")
-
-
 @when(parsers.re(r'I enroll at the "(?P<ca>\w+)" CA with (?P<kind>malformed base64|'
                  r'a body that is not DER|a CSR (?:whose|for|with) .+)$'))
 def enroll_bad(api: OpcpClient, scenario_ctx: Scenario, ca: str, kind: str):

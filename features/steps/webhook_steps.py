@@ -36,7 +36,8 @@ from opcp.client import OpcpClient
 from opcp.models import check_body
 from opcp.models.errata import read_field
 from opcp.target import Target
-from simulators.webhook_receiver import Receiver, ReceiverServer, verify
+from opcp.webhook_signature import verify
+from simulators.webhook_receiver import Receiver, ReceiverServer
 
 ENDPOINTS = "/v1/webhook/endpoints"
 CRUD_URL = "https://webhooks.example.invalid/opcp-suite"

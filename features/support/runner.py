@@ -10,6 +10,7 @@ become Allure severities.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import shlex
@@ -31,7 +32,7 @@ SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")
 NOT_APPLICABLE = "not applicable"
 
 
-class EmbeddedTargetHook:
+class TargetHooks:
     @pytest.hookspec(firstresult=True)
     def pytest_opcp_embedded_target(self, config: pytest.Config):
         """A context manager that starts an embedded deployment and yields its target file.
@@ -39,22 +40,31 @@ class EmbeddedTargetHook:
         Implemented by the reference's plugin (`opcp_reference.suite_plugin`); the suite
         itself never imports the reference."""
 
+    @pytest.hookspec(firstresult=True)
+    def pytest_opcp_wrap_target(self, config: pytest.Config, target_file: Path):
+        """A context manager that puts something between the suite and the target (e.g. a
+        proxy that answers in a conformant variant) and yields the target file to use, or
+        None to talk to the target directly."""
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    pluginmanager.add_hookspecs(EmbeddedTargetHook)
+    pluginmanager.add_hookspecs(TargetHooks)
 
 
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Target:
-    path = request.config.getoption("--target")
-    if path:
+    with contextlib.ExitStack() as stack:
+        path = request.config.getoption("--target")
+        if not path:
+            embedded = request.config.hook.pytest_opcp_embedded_target(config=request.config)
+            if embedded is None:
+                raise pytest.UsageError("no --target given and no embedded deployment is available")
+            path = stack.enter_context(embedded)
+        wrapped = request.config.hook.pytest_opcp_wrap_target(config=request.config,
+                                                              target_file=Path(path))
+        if wrapped is not None:
+            path = stack.enter_context(wrapped)
         yield _preflighted(request.config, load(path))
-        return
-    embedded = request.config.hook.pytest_opcp_embedded_target(config=request.config)
-    if embedded is None:
-        raise pytest.UsageError("no --target given and no embedded deployment is available")
-    with embedded as target_file:
-        yield _preflighted(request.config, load(target_file))
 
 
 _PREFLIGHT_FAILED = pytest.StashKey[preflight.Preflight]()

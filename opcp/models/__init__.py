@@ -13,6 +13,7 @@ from functools import cache
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from opcp import media_types
 from opcp.access import ACCESS, Operation
 from opcp.models import admin, ccp, common, cps, errata, est, pcp, rcp, webhook
 from opcp.models.base import SECURED_ERRORS, OpModel
@@ -102,7 +103,7 @@ def _check_response(method: str, path: str, status: int, content_type: str,
     model = declared[status]
     if model is None:
         return []
-    if "application/json" not in content_type:
+    if not media_types.is_json(content_type):
         return [f"{where}: HTTP {status} must carry application/json, got {content_type!r}"]
     import json
 

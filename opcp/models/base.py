@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,8 @@ class OpModel:
 # Every secured operation may answer 401 and 403 with the Error body, whether or not the
 # spec lists them for that operation (erratum E-STATUS-1 in docs/errata.md).
 SECURED_ERRORS = {401: "Error", 403: "Error"}
+
+
+def iso_z(when: datetime) -> str:
+    """A date-time as OPCP bodies carry it: RFC 3339 in UTC, whole seconds, `Z`."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -29,6 +29,29 @@ CONTRACT_DATA = {
     },
 }
 
+# The deprecated pair's contractData is cps.v1.json's "contract-data" (Contract Data V1): the
+# chain as one object, and the EMAID beside the key.
+CONTRACT_CHAIN_V1 = {
+    "type": "object",
+    "required": ["contractSignatureCertChainCertificate", "contractSignatureCertChainSubCertificates"],
+    "properties": {
+        "contractSignatureCertChainCertificate": {"type": "string", "pattern": B64, "maxLength": 800},
+        "contractSignatureCertChainSubCertificates": {"type": "array", "minItems": 1, "maxItems": 2,
+                                                      "items": {"type": "string"}},
+    },
+}
+CONTRACT_DATA_V1 = {
+    "type": "object",
+    "required": ["contractSignatureCertChain", "contractSignatureEncryptedPrivateKey", "dHpublickey",
+                 "emaid"],
+    "properties": {
+        "contractSignatureCertChain": CONTRACT_CHAIN_V1,
+        "contractSignatureEncryptedPrivateKey": {"type": "string", "minLength": 1},
+        "dHpublickey": {"type": "string", "minLength": 1},
+        "emaid": {"type": "string", "minLength": 1},
+    },
+}
+
 SIGNED_RESPONSE = {
     "type": "object",
     "required": ["emaid", "xsdMsgDefNamespace", "signedData", "cpsV2GRootCertificateFingerprint",
@@ -46,6 +69,8 @@ SIGNED_RESPONSE = {
 
 MODELS = {
     "ContractData": CONTRACT_DATA,
+    "ContractDataV1": CONTRACT_DATA_V1,
+    "ContractSignatureCertChainV1": CONTRACT_CHAIN_V1,
     "SignedContractDataRequest": {
         "type": "object", "required": ["contractData", "xsdMsgDefNamespace"],
         "properties": {"contractData": CONTRACT_DATA, "pcid": {"type": "string", "pattern": PCID},
@@ -56,7 +81,7 @@ MODELS = {
     # The deprecated pair (createSignedContractData, createAndForwardSignedContractData).
     "CreateSignedContractDataRequest": {
         "type": "object", "required": ["xsdMsgDefNamespace", "contractData", "pcid", "emaid"],
-        "properties": {"contractData": CONTRACT_DATA, "pcid": {"type": "string", "pattern": PCID},
+        "properties": {"contractData": CONTRACT_DATA_V1, "pcid": {"type": "string", "pattern": PCID},
                        "emaid": {"type": "string", "pattern": EMAID},
                        "xsdMsgDefNamespace": NAMESPACE, "metaData": {"type": "string"},
                        "cpsV2GRootCertificateFingerprint": FINGERPRINT_IN},

@@ -27,7 +27,15 @@ PROVISIONING_CERTIFICATE_DATA = {
     },
 }
 
+# What an OEM publishes (addOemProvCert's body): the root issuer fields are the pool's to fill.
+PROVISIONING_CERTIFICATE = {
+    **PROVISIONING_CERTIFICATE_DATA,
+    "minProperties": 2,
+    "required": ["subCA1Certificate", "vehicleCertificate"],
+}
+
 MODELS = {
+    "ProvisioningCertificate": PROVISIONING_CERTIFICATE,
     "ProvisioningCertificateData": PROVISIONING_CERTIFICATE_DATA,
     "GetProvisioningCertificateResponse": {
         "type": "object",
@@ -38,7 +46,8 @@ MODELS = {
 
 # 502: a certificate's OCSP responder could not be asked (erratum E-PCP-1, docs/pcp.md).
 OPERATIONS = {
-    "addOemProvCert": OpModel({200: "ProvisioningCertificateData", 400: "Error", 502: "Error"}),
+    "addOemProvCert": OpModel({200: "ProvisioningCertificateData", 400: "Error", 502: "Error"},
+                              request="ProvisioningCertificate"),
     "getOEMProvCert": OpModel({200: "GetProvisioningCertificateResponse", 400: "Error", 404: "Error",
                                502: "Error"}),
     "deleteOemProvCert": OpModel({200: None, 400: "Error", 404: "Error"}),

@@ -56,12 +56,6 @@ ENDPOINT_STATUSES = ("enabled", "disabled")
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
 XSD_NAMESPACES = list(OPCP_MSG_DEF_NAMESPACES)
 
-# The signature headers of a delivery (erratum E-WH-2): the component doc's prose and code
-# name X-Operator-Signature, its example X-Hubject-Signature, and webhook.payload.v1.json
-# declares payload-signature (bare hex) as required. The reference sends all three.
-SIGNATURE_HEADER = "X-Operator-Signature"
-LEGACY_SIGNATURE_HEADER = "X-Hubject-Signature"
-PAYLOAD_SIGNATURE_HEADER = "payload-signature"
 
 _ENDPOINT_PROPERTIES = {
     "id": {"type": "string", "minLength": 1},

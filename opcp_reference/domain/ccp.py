@@ -18,8 +18,6 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import logging
@@ -28,149 +26,28 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
-from opcp.errors import BadRequest, Forbidden, NotFound
-from opcp_reference.domain import events
+from opcp.errors import BadRequest, NotFound
+from opcp.models.base import iso_z
+from opcp_reference.domain import events, inputs, ownership, rcp_trust
 from opcp_reference.domain.auth import Principal
-from opcp_reference.domain.certinfo import display_dn, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import exi, ids, xmldsig
-from v2g.contract_data import read_installation_message
+from v2g.contract_data import read_installation_message, session_id_slot, with_session_id
 from v2g.errors import ExiError, V2GError
 from v2g.messages import (
-    CertificateChain,
     CertificateInstallationRes,
-    MessageHeader,
     RootCertificateId,
-    V2GMessage,
     from_element,
-    to_element,
 )
 from v2g.namespaces import ISO2_MSG_DEF
-from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+from v2g.pki.certinfo import display_dn
+from v2g.pki.validate import Purpose
 
 log = logging.getLogger("opcp.reference.ccp")
 
 ISO2 = ISO2_MSG_DEF
-EMAID_PATTERN = r"^[A-Za-z]{2}[-]?\w{3}[-]?\w{9}[-]?(\w{1})?$"
-PCID_PATTERN = "^[a-zA-Z0-9]{17,18}$"
 NO_CONTRACT = "The contract for the given EMAID not found."
-MAX_B64 = 64 * 1024  # a CertificateInstallationRes/Req is a few KB
-
-
-# ----------------------------------------------------------------------------- identifiers
-
-def check_emaid(value: object, field: str = "emaid") -> str:
-    try:
-        return ids.normalise_emaid(value, check=False)
-    except ids.IdError:
-        raise BadRequest(f'{field} : must match "{EMAID_PATTERN}"') from None
-
-
-def check_pcid(value: object, field: str = "pcid") -> str:
-    try:
-        return ids.normalise_pcid(value)
-    except ids.IdError:
-        raise BadRequest(f'{field} : must match "{PCID_PATTERN}"') from None
-
-
-def check_namespace(value: object, field: str = "xsdMsgDefNamespace") -> str:
-    if value != ISO2:
-        raise BadRequest(f"{field}: must be {ISO2} (the only ISO version this pool serves)")
-    return ISO2
-
-
-def own_emaid(who: Principal, emaid: str, faults: Faults, fault: str = "ccp-skip-emaid-check"
-              ) -> None:
-    """An MO acts only on EMAIDs of its prefixes (403). A CPS signs for every MO. `fault` is
-    the switch that lifts the rule for the calling operation."""
-    if who.role.value not in ("MO", "MO_V2G"):
-        return
-    prefix = ids.emaid_prefix(emaid)
-    if prefix not in {p.replace("-", "").upper() for p in who.emaid_prefixes}:
-        if not faults.on(fault):
-            raise Forbidden(f"emaid: prefix {prefix} of {emaid} is not one of this client's"
-                            " EMAID prefixes")
-
-
-def own_wmi(who: Principal, pcid: str, faults: Faults) -> None:
-    wmi = ids.pcid_wmi(pcid)
-    if who.role.value == "OEM" and wmi not in {w.upper() for w in who.wmis}:
-        if not faults.on("ccp-skip-wmi-check"):
-            raise Forbidden(f"pcid: WMI {wmi} of PCID {pcid} is not one of this client's WMIs")
-
-
-def decode_b64(value: object, field: str) -> bytes:
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"{field}: must be a non-empty base64 string")
-    if len(value) > MAX_B64:
-        raise BadRequest(f"{field}: longer than {MAX_B64} characters")
-    try:
-        return base64.b64decode("".join(value.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest(f"{field}: is not valid base64") from None
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-# ----------------------------------------------------------------------------- trust
-
-# Parsed RCP roots, by the ids the RCP holds: a root's row never changes after it is added,
-# so the set of ids names the state. Saves parsing every root on every vehicle request.
-_ROOTS: dict[tuple, list[tuple[sqlite3.Row, x509.Certificate]]] = {}
-_TRUST: dict[tuple, TrustStore] = {}
-
-
-def _roots(store: Store) -> tuple[tuple, list[tuple[sqlite3.Row, x509.Certificate]]]:
-    ids_ = tuple(r["id"] for r in store.query("SELECT id FROM root_certs ORDER BY id"))
-    key = (id(store), ids_)
-    if key not in _ROOTS:
-        if len(_ROOTS) > 64:
-            _ROOTS.clear()
-        rows = store.query("SELECT * FROM root_certs ORDER BY id")
-        _ROOTS[key] = [(r, x509.load_der_x509_certificate(bytes(r["der"]))) for r in rows]
-    return key, _ROOTS[key]
-
-
-def _trust(key: tuple, roots: list[tuple[sqlite3.Row, x509.Certificate]],
-           types: tuple[str, ...]) -> TrustStore:
-    """The trust store of the RCP roots of `types`, for the state `_roots` returned."""
-    if (key, types) not in _TRUST:
-        if len(_TRUST) > 64:
-            _TRUST.clear()
-        _TRUST[(key, types)] = TrustStore(TrustAnchor.of(cert, row["root_type"].lower())
-                                          for row, cert in roots if row["root_type"] in types)
-    return _TRUST[(key, types)]
-
-
-def rcp_root_of(store: Store, top: x509.Certificate) -> sqlite3.Row | None:
-    """The RCP row of the root that issued `top` (the topmost certificate of a chain)."""
-    for row, root in _roots(store)[1]:
-        if root.subject != top.issuer:
-            continue
-        try:
-            top.verify_directly_issued_by(root)
-        except Exception:  # noqa: BLE001 - another root with the same name
-            continue
-        return row
-    return None
-
-
-def validate(store: Store, chain: list[bytes], purpose: Purpose, types: tuple[str, ...],
-             fields: list[str]) -> sqlite3.Row:
-    """Validate `chain` (leaf first) to a root of `types` in the RCP; its RCP row."""
-    key, roots = _roots(store)
-    try:
-        result = validate_chain(chain, _trust(key, roots, types), purpose=purpose,
-                                at=dt.datetime.now(dt.UTC))
-    except ChainError as exc:
-        field = fields[exc.position] if exc.position < len(fields) else "root"
-        raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to a"
-                         f" {' or '.join(types)} root in the Root Certificate Pool)") from None
-    # The anchor validate_chain found; looked up, not searched for by signature again.
-    return next(row for row, cert in roots if cert == result.anchor.cert)
 
 
 # ----------------------------------------------------------------------------- signed data
@@ -209,12 +86,12 @@ def read_signed_data(store: Store, data: bytes, field: str, faults: Faults) -> S
         raise BadRequest(f"{field}: the CPS signature does not verify: "
                          + "; ".join(verification.reasons))
     sa = res.sa_provisioning_certificate_chain
-    root = validate(store, [sa.certificate, *sa.sub_certificates], Purpose.CPS, ("V2G",),
+    root = rcp_trust.validate(store, [sa.certificate, *sa.sub_certificates], Purpose.CPS, ("V2G",),
                     [f"{field} SAProvisioningCertificateChain"] * 5)
     cc = res.contract_signature_cert_chain
-    validate(store, [cc.certificate, *cc.sub_certificates], Purpose.CONTRACT, ("MO", "V2G"),
+    rcp_trust.validate(store, [cc.certificate, *cc.sub_certificates], Purpose.CONTRACT, ("MO", "V2G"),
              [f"{field} ContractSignatureCertChain"] * 5)
-    emaid = check_emaid(res.emaid, f"{field} eMAID")
+    emaid = inputs.emaid(res.emaid, f"{field} eMAID")
     leaf = x509.load_der_x509_certificate(cc.certificate)
     cn = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     if not cn or not ids.is_valid_emaid(str(cn[0].value), check=False) or \
@@ -223,75 +100,13 @@ def read_signed_data(store: Store, data: bytes, field: str, faults: Faults) -> S
     return SignedData(emaid, exi.encode(element, "iso2"), cc.certificate, root)
 
 
-SESSION_BYTES = 8  # ISO 15118-2 SessionID: hexBinary of at most 8 bytes; SECCs use 8
-
-
-def _set_session(element, session_id: bytes) -> None:
-    for node in element.iter():
-        if node.tag.endswith("}SessionID"):
-            node.text = session_id.hex().upper()
-
-
-def session_slot(res_exi: bytes) -> tuple[bytes, int | None]:
-    """The stored form of a response: its header re-encoded with an 8-byte zero SessionID, and
-    the bit offset of those 64 bits in the stream (None if they are not one contiguous run,
-    which the encoding of equal-length values guarantees, so this is a safety net). A
-    request's 8-byte SessionID is then spliced in without decoding 4 KB of EXI."""
-    element = exi.decode(res_exi, "iso2")
-    _set_session(element, bytes(SESSION_BYTES))
-    zeros = exi.encode(element, "iso2")
-    _set_session(element, b"\xff" * SESSION_BYTES)
-    ones = exi.encode(element, "iso2")
-    if len(zeros) != len(ones):
-        return zeros, None
-    diff = int.from_bytes(zeros, "big") ^ int.from_bytes(ones, "big")
-    width = SESSION_BYTES * 8
-    if diff.bit_count() != width:
-        return zeros, None
-    shift = (diff & -diff).bit_length() - 1  # lowest differing bit, counted from the end
-    if diff != ((1 << width) - 1) << shift:
-        return zeros, None
-    return zeros, len(zeros) * 8 - shift - width
-
-
-def with_session(res_exi: bytes, session_id: bytes | None, bit: int | None = None) -> bytes:
-    """The stored response with the vehicle's SessionID: the header is outside the signed
-    elements, so the CPS signature stays valid."""
-    if session_id is None:
-        return res_exi
-    if bit is not None and len(session_id) == SESSION_BYTES:
-        shift = len(res_exi) * 8 - bit - SESSION_BYTES * 8
-        value = int.from_bytes(res_exi, "big") & ~(((1 << SESSION_BYTES * 8) - 1) << shift)
-        value |= int.from_bytes(session_id, "big") << shift
-        return value.to_bytes(len(res_exi), "big")
-    element = exi.decode(res_exi, "iso2")
-    _set_session(element, session_id)
-    return exi.encode(element, "iso2")
-
-
-def failed_response(session_id: bytes) -> bytes:
-    """An ISO 15118-2 CertificateInstallationRes with FAILED_NoCertificateAvailable (the form
-    of the spec's real failed example), for alwaysReturnEXI."""
-    empty = CertificateChain(b"\x00")
-    body = CertificateInstallationRes(
-        response_code="FAILED_NoCertificateAvailable", sa_provisioning_certificate_chain=empty,
-        contract_signature_cert_chain=CertificateChain(b"\x00"), encrypted_private_key=b"\x00",
-        encrypted_private_key_id="0", dh_public_key=b"\x00", dh_public_key_id="0", emaid="0",
-        emaid_id="0")
-    return exi.encode(to_element(V2GMessage(MessageHeader(session_id), body)), "iso2")
-
-
 # ----------------------------------------------------------------------------- writing
-
-def _stamp(now: dt.datetime | None = None) -> str:
-    return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _events(db: sqlite3.Connection, change: str, emaid: str, pcid: str, faults: Faults,
             contract_der: bytes | None = None, root: sqlite3.Row | None = None) -> None:
     extra: dict = {"faults": faults}
     if contract_der is not None:
-        extra["contract_cert"] = b64(contract_der)
+        extra["contract_cert"] = inputs.b64(contract_der)
     if root is not None:
         extra["signer_root_fingerprint"] = root["id"]
         extra["signer_root_common_name"] = root["common_name"]
@@ -314,10 +129,10 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
     if other is not None:
         raise BadRequest(f"emaid: Invalid Tupple - EMAID {data.emaid} is already used by other"
                          " PCID.")
-    stamp = _stamp()
+    stamp = iso_z(dt.datetime.now(dt.UTC))
     known = db.execute("SELECT 1 FROM contracts WHERE emaid = ?", (data.emaid,)).fetchone()
     first_of_pcid = db.execute("SELECT 1 FROM contracts WHERE pcid = ?", (pcid,)).fetchone() is None
-    stored, bit = session_slot(data.exi)
+    stored, bit = session_id_slot(data.exi)
     db.execute(
         "INSERT INTO contracts (emaid, pcid, root_id, contract_der, res_exi, session_bit,"
         " issuer_ca, xsd_namespace, owner, created_at, updated_at)"
@@ -339,17 +154,12 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
 
 def add(store: Store, who: Principal, body: object, faults: Faults) -> SignedData:
     """addSignedContractData (PUT): an MO or a CPS pools signed contract data."""
-    if not isinstance(body, dict):
-        raise BadRequest("body: must be a JSON object (SignedContractDataRequest)")
-    missing = [f for f in ("xsdMsgDefNamespace", "emaid", "pcid", "signedContractDataXML")
-               if f not in body]
-    if missing:
-        raise BadRequest(*(f"{f}: is required" for f in missing))
-    check_namespace(body["xsdMsgDefNamespace"])
-    emaid = check_emaid(body["emaid"])
-    pcid = check_pcid(body["pcid"])
-    own_emaid(who, emaid, faults)
-    data = read_signed_data(store, decode_b64(body["signedContractDataXML"],
+    body = inputs.body_of(body, "addSignedContractData")
+    inputs.namespace(body["xsdMsgDefNamespace"])
+    emaid = inputs.emaid(body["emaid"])
+    pcid = inputs.pcid(body["pcid"])
+    ownership.check(who, "addSignedContractData", emaid, faults)
+    data = read_signed_data(store, inputs.base64_bytes(body["signedContractDataXML"],
                                               "signedContractDataXML"),
                             "signedContractDataXML", faults)
     if data.emaid != emaid:
@@ -362,8 +172,8 @@ def add(store: Store, who: Principal, body: object, faults: Faults) -> SignedDat
 def delete(store: Store, who: Principal, emaid: str, faults: Faults, *, revoke: bool) -> None:
     """deleteSignedContractData: every pooled entry of the EMAID. A contract certificate the
     reference issued (generate) is revoked in the same transaction unless X-Skip-Revocation."""
-    emaid = check_emaid(emaid)
-    own_emaid(who, emaid, faults, "ccp-foreign-delete")
+    emaid = inputs.emaid(emaid)
+    ownership.check(who, "deleteSignedContractData", emaid, faults)
     with store.tx() as db:
         rows = db.execute("SELECT * FROM contracts WHERE emaid = ?", (emaid,)).fetchall()
         if not rows:
@@ -410,8 +220,8 @@ def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: 
 
 
 def set_default(store: Store, who: Principal, pcid: str, emaid: str, faults: Faults) -> None:
-    pcid, emaid = check_pcid(pcid), check_emaid(emaid)
-    own_wmi(who, pcid, faults)
+    pcid, emaid = inputs.pcid(pcid), inputs.emaid(emaid)
+    ownership.check(who, "setDefaultContract", pcid, faults)
     with store.tx() as db:
         if db.execute("SELECT 1 FROM contracts WHERE pcid = ? AND emaid = ?",
                       (pcid, emaid)).fetchone() is None:
@@ -478,13 +288,9 @@ class NoContract(NotFound):
 def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     """getSignedContractData: the vehicle's signed CertificateInstallationReq in, the default
     contract signed under a V2G root the vehicle trusts out."""
-    if not isinstance(body, dict):
-        raise BadRequest("body: must be a JSON object (GetSignedContractDataRequest)")
-    missing = [f for f in ("certificateInstallationReq", "xsdMsgDefNamespace") if f not in body]
-    if missing:
-        raise BadRequest(*(f"{f}: is required" for f in missing))
-    check_namespace(body["xsdMsgDefNamespace"])
-    raw = decode_b64(body["certificateInstallationReq"], "certificateInstallationReq")
+    body = inputs.body_of(body, "getSignedContractData")
+    inputs.namespace(body["xsdMsgDefNamespace"])
+    raw = inputs.base64_bytes(body["certificateInstallationReq"], "certificateInstallationReq")
     try:
         message, verification = read_installation_message(raw)
     except ExiError as exc:
@@ -497,7 +303,7 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
                          " OEMProvisioningCert: " + "; ".join(verification.reasons))
     leaf = x509.load_der_x509_certificate(req.oem_provisioning_cert)
     cn = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
-    pcid = check_pcid(str(cn[0].value) if cn else "", "OEMProvisioningCert CN (PCID)")
+    pcid = inputs.pcid(str(cn[0].value) if cn else "", "OEMProvisioningCert CN (PCID)")
     prov = store.query_one("SELECT * FROM prov_certs WHERE pcid = ?", (pcid,))
     if prov is None:
         raise NoContract(session_id, f"pcid: no provisioning certificate for PCID {pcid} in"
@@ -506,11 +312,11 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
         raise BadRequest(f"OEMProvisioningCert: not the provisioning certificate the pool holds"
                          f" for PCID {pcid}")
     chain = [bytes(prov[c]) for c in ("leaf_der", "sub2_der", "sub1_der") if prov[c] is not None]
-    validate(store, chain, Purpose.PROVISIONING, ("OEM", "V2G"), ["OEMProvisioningCert"] * 5)
+    rcp_trust.validate(store, chain, Purpose.PROVISIONING, ("OEM", "V2G"), ["OEMProvisioningCert"] * 5)
     rows = store.query("SELECT * FROM contracts WHERE pcid = ?", (pcid,))
     if not rows:
         raise NoContract(session_id, NO_CONTRACT, f"pcid: no contract for PCID {pcid}")
-    in_rcp = {row["id"]: cert for row, cert in _roots(store)[1]}
+    in_rcp = {row["id"]: cert for row, cert in rcp_trust.roots(store)[1]}
     eligible = []
     for row in rows:
         root = in_rcp.get(row["root_id"])
@@ -526,15 +332,15 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=chosen["emaid"],
                               pcid=pcid, faults=faults)
     return Delivery(chosen["emaid"], chosen["root_id"],
-                    with_session(bytes(chosen["res_exi"]), session_id, chosen["session_bit"]))
+                    with_session_id(bytes(chosen["res_exi"]), session_id, chosen["session_bit"]))
 
 
 def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
             faults: Faults) -> Delivery:
     """provideSignedContractData: the OEM backend pulls a contract without an EV request."""
-    emaid, pcid = check_emaid(emaid), check_pcid(pcid)
-    own_wmi(who, pcid, faults)
-    check_namespace(query.get("xsdMsgDefNamespace", ISO2))
+    emaid, pcid = inputs.emaid(emaid), inputs.pcid(pcid)
+    ownership.check(who, "provideSignedContractData", pcid, faults)
+    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
                                  "cpsV2GRootCertificateFingerprint")
     session = query.get("sessionID")
@@ -556,13 +362,13 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=emaid, pcid=pcid,
                               faults=faults)
     return Delivery(emaid, row["root_id"],
-                    with_session(bytes(row["res_exi"]), session_id, row["session_bit"]))
+                    with_session_id(bytes(row["res_exi"]), session_id, row["session_bit"]))
 
 
 def _xml_contract(store: Store, row: sqlite3.Row, default: str | None) -> dict:
     cert = x509.load_der_x509_certificate(bytes(row["contract_der"]))
     out = {"pcid": row["pcid"], "emaid": row["emaid"], "xsdMsgDefNamespace": row["xsd_namespace"],
-           "contractCertificate": b64(bytes(row["contract_der"])),
+           "contractCertificate": inputs.b64(bytes(row["contract_der"])),
            "defaultContract": row["emaid"] == default,
            "certValidFrom": iso_z(cert.not_valid_before_utc),
            "certValidTo": iso_z(cert.not_valid_after_utc),
@@ -581,9 +387,9 @@ def _listing(store: Store, rows: list[sqlite3.Row]) -> dict:
 
 
 def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults) -> dict:
-    emaid = check_emaid(emaid)
-    own_emaid(who, emaid, faults)
-    check_namespace(query.get("xsdMsgDefNamespace", ISO2))
+    emaid = inputs.emaid(emaid)
+    ownership.check(who, "lookupContract", emaid, faults)
+    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
                                  "cpsV2GRootCertificateFingerprint")
     rows = [r for r in store.query("SELECT * FROM contracts WHERE emaid = ? ORDER BY seq",
@@ -595,9 +401,9 @@ def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults
 
 
 def contracts_of(store: Store, who: Principal, pcid: str, query: dict, faults: Faults) -> dict:
-    pcid = check_pcid(pcid)
-    own_wmi(who, pcid, faults)
-    check_namespace(query.get("xsdMsgDefNamespace", ISO2))
+    pcid = inputs.pcid(pcid)
+    ownership.check(who, "getContracts", pcid, faults)
+    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
     return _listing(store, store.query("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq",
                                        (pcid,)))
 

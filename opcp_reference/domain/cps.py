@@ -33,15 +33,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from opcp.errors import BadRequest, Forbidden, NotFound
-from opcp_reference.domain import ccp, pki
+from opcp.errors import BadRequest, NotFound
+from opcp.models.base import iso_z
+from opcp_reference.domain import ccp, inputs, ownership, pki, rcp_trust
 from opcp_reference.domain.auth import Principal
-from opcp_reference.domain.certinfo import display_dn, iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import exi, ids
 from v2g.contract_data import ContractData, build_installation_res, encrypt_for_vehicle
+from v2g.namespaces import ISO2_MSG_DEF
 from v2g.pki.builder import issue, new_key
+from v2g.pki.certinfo import display_dn
 from v2g.pki.validate import Purpose
 
 ENCRYPTED_KEY_BYTES = 48  # IV (16) + AES-128-CBC of the 32-byte key (ISO 15118-2 V2G2-818)
@@ -90,9 +92,10 @@ def signers(store: Store) -> list[Signer]:
     out = []
     for row in store.query("SELECT * FROM cps_signers ORDER BY sub2_name"):
         cas = pki.chain_of(store, row["sub2_name"])  # Sub-CA 2, Sub-CA 1, root
-        root = ccp.rcp_root_of(store, cas[-2])
-        if root is None or root["root_type"] != "V2G":
+        found = rcp_trust.root_of(store, cas[-2], ("V2G",))
+        if found is None:
             continue  # its root left the RCP: nobody could trust what it signs
+        root = found[0]
         leaf = x509.load_der_x509_certificate(bytes(row["der"]))
         out.append(Signer(row["sub2_name"], [leaf, *cas[:-1]], root, bytes(row["key_sealed"])))
     return out
@@ -131,16 +134,16 @@ def list_signers(store: Store) -> dict:
         root = x509.load_der_x509_certificate(bytes(s.root["der"]))
         org = s.leaf.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)
         entry = {"cpsDistinguishedName": display_dn(s.leaf.subject),
-                 "cpsCertificate": ccp.b64(_der(s.leaf)),
+                 "cpsCertificate": inputs.b64(_der(s.leaf)),
                  "validFrom": iso_z(s.leaf.not_valid_before_utc),
                  "validTo": iso_z(s.leaf.not_valid_after_utc),
                  "organizationName": str(org[0].value) if org else "OPCP reference",
                  "cpsV2GRootCertificateFingerprint": s.root["id"],
                  "cpsRootDistinguishedName": display_dn(root.subject),
-                 "cpsSubCa1Certificate": ccp.b64(_der(s.chain[-1])),
-                 "xsdMsgDefNamespace": ccp.ISO2}
+                 "cpsSubCa1Certificate": inputs.b64(_der(s.chain[-1])),
+                 "xsdMsgDefNamespace": ISO2_MSG_DEF}
         if len(s.chain) == 3:
-            entry["cpsSubCa2Certificate"] = ccp.b64(_der(s.chain[1]))
+            entry["cpsSubCa2Certificate"] = inputs.b64(_der(s.chain[1]))
         out.append(entry)
     return {"cpsCertificates": out}
 
@@ -156,31 +159,13 @@ def _sign(store: Store, signer: Signer, contract: ContractData, faults: Faults) 
 def _answer(data: ccp.SignedData, pcid: str | None, signer: Signer) -> dict:
     root = x509.load_der_x509_certificate(bytes(signer.root["der"]))
     xml = exi.exi_to_xml(data.exi, "iso2")
-    out = {"emaid": data.emaid, "xsdMsgDefNamespace": ccp.ISO2,
+    out = {"emaid": data.emaid, "xsdMsgDefNamespace": ISO2_MSG_DEF,
            "signedData": base64.b64encode(xml.encode()).decode(),
            "cpsV2GRootCertificateFingerprint": signer.root["id"],
            "cpsRootDistinguishedName": display_dn(root.subject)}
     if pcid is not None:
         out["pcid"] = pcid
     return out
-
-
-def _require(body: object, model: str, fields: tuple[str, ...]) -> dict:
-    if not isinstance(body, dict):
-        raise BadRequest(f"body: must be a JSON object ({model})")
-    missing = [f for f in fields if f not in body]
-    if missing:
-        raise BadRequest(*(f"{f}: is required" for f in missing))
-    return body
-
-
-def _cert(value: object, field: str) -> bytes:
-    der = ccp.decode_b64(value, f"contractData.{field}")
-    try:
-        x509.load_der_x509_certificate(der)
-    except ValueError:
-        raise BadRequest(f"contractData.{field}: is not a DER X.509 certificate") from None
-    return der
 
 
 def _emaid_of(leaf_der: bytes) -> str:
@@ -192,14 +177,6 @@ def _emaid_of(leaf_der: bytes) -> str:
         raise BadRequest("contractData.contractCertificate: its CN is not an EMAID") from None
 
 
-def _own(who: Principal, emaid: str, faults: Faults) -> None:
-    prefix = ids.emaid_prefix(emaid)
-    if prefix not in {p.replace("-", "").upper() for p in who.emaid_prefixes}:
-        if not faults.on("cps-emaid-prefix-unchecked"):
-            raise Forbidden(f"emaid: prefix {prefix} of {emaid} is not one of this client's"
-                            " EMAID prefixes")
-
-
 def _pcid_in_pool(store: Store, pcid: str) -> sqlite3.Row:
     row = store.query_one("SELECT * FROM prov_certs WHERE pcid = ?", (pcid,))
     if row is None:
@@ -207,47 +184,73 @@ def _pcid_in_pool(store: Store, pcid: str) -> sqlite3.Row:
     return row
 
 
+_CHAIN_V1 = "contractData.contractSignatureCertChain."
+
+
+def _contract_data(data: object, operation: str) -> tuple[dict, dict[str, str]]:
+    """The ContractData members of a request's contractData, and the name each has in the
+    request (for errors). signContractData takes cps.v1.json's ContractData; the deprecated
+    pair takes its "contract-data" (Contract Data V1: the chain as one object, the EMAID
+    beside the key). Either shape is read for any of them: the meaning is the same."""
+    if isinstance(data, dict) and "contractSignatureCertChain" in data:
+        data = inputs.body_of(data, operation, "ContractDataV1")
+        chain = inputs.body_of(data["contractSignatureCertChain"], operation,
+                               "ContractSignatureCertChainV1")
+        subs = chain["contractSignatureCertChainSubCertificates"]
+        subs_name = _CHAIN_V1 + "contractSignatureCertChainSubCertificates"
+        if not isinstance(subs, list) or not 1 <= len(subs) <= 2:
+            raise BadRequest(f"{subs_name}: must list 1 or 2 base64 certificates (MO Sub-CA 2,"
+                             " then MO Sub-CA 1)")
+        out = {"contractCertificate": chain["contractSignatureCertChainCertificate"],
+               "contractSubCa1Certificate": subs[-1],
+               "contractSignatureEncryptedPrivateKey": data["contractSignatureEncryptedPrivateKey"],
+               "dHpublickey": data["dHpublickey"], "emaid": data["emaid"]}
+        names = {"contractCertificate": _CHAIN_V1 + "contractSignatureCertChainCertificate",
+                 "contractSubCa1Certificate": f"{subs_name}[{len(subs) - 1}]"}
+        if len(subs) == 2:
+            out["contractSubCa2Certificate"] = subs[0]
+            names["contractSubCa2Certificate"] = f"{subs_name}[0]"
+        return out, names
+    data = inputs.body_of(data, operation, "ContractData")
+    return data, {f: f"contractData.{f}" for f in CONTRACT_FIELDS}
+
+
 def _checked_and_signed(store: Store, who: Principal, body: object, faults: Faults,
-                        model: str, required: tuple[str, ...]
-                        ) -> tuple[dict, ccp.SignedData, Signer]:
+                        operation: str) -> tuple[dict, ccp.SignedData, Signer]:
     """The checks every signing call shares (steps 1-4 of docs/cps.md), then the signature."""
-    body = _require(body, model, required)
-    ccp.check_namespace(body["xsdMsgDefNamespace"])
-    data = _require(body["contractData"], "ContractData",
-                    ("contractCertificate", "contractSubCa1Certificate",
-                     "contractSignatureEncryptedPrivateKey", "dHpublickey"))
+    body = inputs.body_of(body, operation)
+    inputs.namespace(body["xsdMsgDefNamespace"])
+    data, names = _contract_data(body["contractData"], operation)
     fields = [f for f in CONTRACT_FIELDS if data.get(f) is not None]
-    chain = [_cert(data[f], f) for f in fields]
+    chain = [inputs.certificate_der(data[f], names[f], inputs.MAX_B64) for f in fields]
     emaid = _emaid_of(chain[0])
-    if "emaid" in body and ccp.check_emaid(body["emaid"]) != emaid:
-        raise BadRequest(f"emaid: {body['emaid']} is not the contract certificate's CN {emaid}")
-    _own(who, emaid, faults)
+    for where, given in (("emaid", body.get("emaid")), ("contractData.emaid", data.get("emaid"))):
+        if given is not None and inputs.emaid(given, where) != emaid:
+            raise BadRequest(f"{where}: {given} is not the contract certificate's CN {emaid}")
+    ownership.check(who, operation, emaid, faults)
     if not faults.on("cps-untrusted-contract-root"):
-        ccp.validate(store, chain, Purpose.CONTRACT, ("MO", "V2G"),
-                     [f"contractData.{f}" for f in fields])
-    encrypted = ccp.decode_b64(data["contractSignatureEncryptedPrivateKey"],
-                               "contractData.contractSignatureEncryptedPrivateKey")
+        rcp_trust.validate(store, chain, Purpose.CONTRACT, ("MO", "V2G"), [names[f] for f in fields])
+    encrypted = inputs.base64_bytes(data["contractSignatureEncryptedPrivateKey"],
+                                    "contractData.contractSignatureEncryptedPrivateKey")
     if len(encrypted) != ENCRYPTED_KEY_BYTES:
         raise BadRequest(f"contractData.contractSignatureEncryptedPrivateKey: must be"
                          f" {ENCRYPTED_KEY_BYTES} bytes (IV + encrypted P-256 key), got"
                          f" {len(encrypted)}")
-    dh = ccp.decode_b64(data["dHpublickey"], "contractData.dHpublickey")
+    dh = inputs.base64_bytes(data["dHpublickey"], "contractData.dHpublickey")
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), dh)
     except ValueError:
         raise BadRequest("contractData.dHpublickey: must be a point on P-256 (uncompressed,"
                          " 65 bytes)") from None
     if body.get("pcid") is not None:
-        body = {**body, "pcid": ccp.check_pcid(body["pcid"])}
+        body = {**body, "pcid": inputs.pcid(body["pcid"])}
     signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"))
     return body, _sign(store, signer, ContractData(emaid, tuple(chain), encrypted, dh), faults), signer
 
 
 def sign_contract_data(store: Store, who: Principal, body: object, faults: Faults) -> dict:
     """signContractData (MO with its own PKI); pooled when a PCID is given."""
-    body, signed, signer = _checked_and_signed(
-        store, who, body, faults, "SignedContractDataRequest",
-        ("contractData", "xsdMsgDefNamespace"))
+    body, signed, signer = _checked_and_signed(store, who, body, faults, "signContractData")
     pcid = body.get("pcid")
     if pcid is not None:
         _pcid_in_pool(store, pcid)
@@ -256,14 +259,10 @@ def sign_contract_data(store: Store, who: Principal, body: object, faults: Fault
     return _answer(signed, pcid, signer)
 
 
-DEPRECATED_REQUIRED = ("xsdMsgDefNamespace", "contractData", "pcid", "emaid")
-
-
 def create_signed(store: Store, who: Principal, body: object, faults: Faults) -> dict:
     """createSignedContractData (deprecated): signs, stores nothing (the MO may pool it)."""
     body, signed, signer = _checked_and_signed(store, who, body, faults,
-                                               "CreateSignedContractDataRequest",
-                                               DEPRECATED_REQUIRED)
+                                               "createSignedContractData")
     return _answer(signed, body["pcid"], signer)
 
 
@@ -271,7 +270,7 @@ def create_and_forward(store: Store, who: Principal, body: object, faults: Fault
     """createAndForwardSignedContractData (deprecated): signs and pools. The spec declares no
     404 here, so a PCID the PCP does not hold is a 400."""
     body, signed, _ = _checked_and_signed(store, who, body, faults,
-                                          "CreateSignedContractDataRequest", DEPRECATED_REQUIRED)
+                                          "createAndForwardSignedContractData")
     try:
         _pcid_in_pool(store, body["pcid"])
     except NotFound as exc:
@@ -302,12 +301,11 @@ def _mo_sub2(store: Store) -> str:
 
 def generate(store: Store, who: Principal, body: object, faults: Faults) -> dict:
     """generateSignedContractData (MO using the V2G PKI): issue, encrypt, sign, pool."""
-    body = _require(body, "GenerateSignedContractDataRequest",
-                    ("contractBegins", "contractEnds", "emaid", "pcid", "xsdMsgDefNamespace"))
-    ccp.check_namespace(body["xsdMsgDefNamespace"])
-    emaid = ccp.check_emaid(body["emaid"])
-    pcid = ccp.check_pcid(body["pcid"])
-    _own(who, emaid, faults)
+    body = inputs.body_of(body, "generateSignedContractData")
+    inputs.namespace(body["xsdMsgDefNamespace"])
+    emaid = inputs.emaid(body["emaid"])
+    pcid = inputs.pcid(body["pcid"])
+    ownership.check(who, "generateSignedContractData", emaid, faults)
     begins, ends = _instant(body, "contractBegins"), _instant(body, "contractEnds")
     if ends <= begins:
         raise BadRequest("contractEnds: must be after contractBegins")

@@ -2,16 +2,23 @@
 (docs/components/05, reference/est.v1.json).
 
 `simpleenroll` certifies the key of a base64 PKCS#10 request from the Sub-CA 2 of the
-requested CA, after checking the request's signature, its key (secp256r1, the only curve of
-ISO 15118-2 certificates) and its CN: the identifier of that CA's leaves (EVSE or SECC ID
-for `cpo`, EMAID for `mo`, PCID for `oem`/`veh`) and, where the credential names a scope,
-within it (EMAID prefix of an MO, WMI of an OEM; INTEROP item 8). CPO credentials carry no
-operator ID in this reference, so a CPO's CN is checked for its format only.
+requested CA, after checking the request's signature, its key and its CN: the identifier of
+that CA's leaves (EVSE or SECC ID for `cpo`, EMAID for `mo`, PCID for `oem`/`veh`) and, where
+the credential names a scope, within it (EMAID prefix of an MO, WMI of an OEM; INTEROP item
+8). CPO credentials carry no operator ID in this reference, so a CPO's CN is checked for its
+format only.
+
+The `{iso-version}` segment selects the profiles. `ISO15118-2`: secp256r1 keys, the -2
+profiles and CAs (as before -20 support; `veh` then issues the -2 provisioning profile).
+`ISO15118-20`: the request's key selects the -20 hierarchy, secp521r1 ([V2G20-2674]) or
+Ed448 ([V2G20-2319]), and the leaf gets that hierarchy's -20 profile (`veh`: the -20
+vehicle certificate; an Ed448 `oem` request carries its X448 key-agreement key as a
+requested subjectAltPublicKeyInfo extension, [V2G20-2534]); a secp256r1 key is refused.
+cacerts' `{algorithm}` segment selects the chain: secp256r1 for ISO15118-2, secp521r1 or
+ed448 for ISO15118-20; the other combinations are 404.
 
 Both answers are PKCS#7 certs-only in base64 with line breaks every 64 characters, as RFC
-7030 section 4.1.3 / 4.2.3 send them. `veh` (ISO 15118-20 vehicle certificates) issues with
-the ISO 15118-2 provisioning profile from the same OEM Sub-CA 2: the toolkit has no -20
-profiles yet.
+7030 section 4.1.3 / 4.2.3 send them.
 """
 
 from __future__ import annotations
@@ -31,12 +38,22 @@ from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import ids
+from v2g.pki.algorithms import Algorithm, algorithm_of
 from v2g.pki.builder import ProfileError, check_subject_cn, issue_from_csr
 from v2g.pki.profiles import profile as _profile
+from v2g.pki.profiles import profile_name
 
 ISO_VERSIONS = ("ISO15118-2", "ISO15118-20")
 ALGORITHMS = ("secp256r1", "secp521r1", "ed448")  # est.v1.json's enum
-OFFERED_ALGORITHMS = ("secp256r1",)
+# The algorithms each ISO part has CAs for here.
+OFFERED_ALGORITHMS = {"ISO15118-2": ("secp256r1",), "ISO15118-20": ("secp521r1", "ed448")}
+
+
+def default_algorithm(iso_version: str) -> str:
+    """The curve of a CA when a client names none: the first this ecosystem offers for the ISO
+    version (an unknown version falls back to -2's, and is refused by the call it reaches)."""
+    return OFFERED_ALGORITHMS.get(iso_version, OFFERED_ALGORITHMS["ISO15118-2"])[0]
+_PREFIX_20 = {Algorithm.SECP521R1: "p521", Algorithm.ED448: "ed448"}
 PKCS7_CONTENT_TYPE = "application/pkcs7-mime; smime-type=certs-only"
 MAX_CSR = 8 * 1024
 
@@ -55,6 +72,22 @@ CAS: dict[str, EstCa] = {
     "veh": EstCa("v2g1.oem.sub2", "oem_prov_leaf", "wmi"),
     "cps": EstCa("v2g1.cps.sub2", "cps_leaf", None),
 }
+
+# ISO 15118-20: the Sub-CA 2 (after the algorithm's prefix, opcp_reference.domain.pki) and
+# the place of the leaf; `veh` issues the -20 vehicle certificate.
+CAS_20: dict[str, EstCa] = {
+    "cpo": EstCa("cpo.sub2", "secc_leaf", None),
+    "mo": EstCa("mo.sub2", "contract_leaf", "emaid"),
+    "oem": EstCa("oem.sub2", "oem_prov_leaf", "wmi"),
+    "veh": EstCa("oem.sub2", "vehicle_leaf", "wmi"),
+    "cps": EstCa("cps.sub2", "cps_leaf", None),
+}
+
+
+def _est_ca_20(ca: str, algorithm: Algorithm) -> EstCa:
+    base = CAS_20[ca]
+    return EstCa(f"{_PREFIX_20[algorithm]}.{base.issuer}", profile_name(base.profile, algorithm),
+                 base.scope)
 
 
 def _check_iso_version(value: str) -> None:
@@ -130,7 +163,14 @@ def enroll(store: Store, who: Principal, ca: str, iso_version: str, body: bytes,
         raise BadRequest("csr: its key or signature algorithm cannot be read") from None
     if not signature_ok:
         raise BadRequest("csr: the request's signature does not verify with its own key")
-    if not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)):
+    if iso_version == "ISO15118-20":
+        alg = algorithm_of(key)
+        if alg not in _PREFIX_20:
+            raise BadRequest("csr.publicKey: ISO15118-20 certificates have secp521r1 keys"
+                             " ([V2G20-2674]) or Ed448 keys ([V2G20-2319]), not"
+                             f" {alg.value if alg else type(key).__name__}")
+        est_ca = _est_ca_20(ca, alg)
+    elif not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1)):
         raise BadRequest("csr.publicKey: must be an EC key on secp256r1 (P-256)")
     prof = _profile(est_ca.profile)
     try:
@@ -160,8 +200,11 @@ def ca_certs(store: Store, ca: str, iso_version: str, algorithm: str) -> str:
     _check_iso_version(iso_version)
     if algorithm not in ALGORITHMS:
         raise BadRequest(f"algorithm: must be one of {', '.join(ALGORITHMS)}")
-    if algorithm not in OFFERED_ALGORITHMS:
-        raise NotFound(f"algorithm: this ecosystem has no {ca} CA for {algorithm}")
+    if algorithm not in OFFERED_ALGORITHMS[iso_version]:
+        raise NotFound(f"algorithm: this ecosystem has no {ca} CA for {algorithm} in"
+                       f" {iso_version} (it has {', '.join(OFFERED_ALGORITHMS[iso_version])})")
+    if iso_version == "ISO15118-20":
+        est_ca = _est_ca_20(ca, Algorithm(algorithm))
     return certs_only(pki.chain_of(store, est_ca.issuer))
 
 

@@ -27,8 +27,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from opcp.models.base import iso_z
 from opcp.models.webhook import EVENTS, XSD_NAMESPACES, Audience
-from opcp_reference.domain.certinfo import iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 

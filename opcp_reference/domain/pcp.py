@@ -30,24 +30,23 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from opcp.errors import ApiError, BadRequest, Forbidden, NotFound
-from opcp_reference.domain import ccp
+from opcp.errors import ApiError, BadRequest, NotFound
+from opcp_reference.domain import ccp, inputs, ownership, rcp_trust
 from opcp_reference.domain.auth import Principal
-from opcp_reference.domain.certinfo import display_dn
 from opcp_reference.domain.pki import StatusChecker
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import ids
 from v2g.namespaces import ISO2_MSG_DEF
+from v2g.pki.certinfo import display_dn
 from v2g.pki.ocsp import Good, OcspError, Revoked
-from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
+from v2g.pki.validate import Purpose
 
 log = logging.getLogger("opcp.reference.pcp")
 
-PCID_PATTERN = "^[a-zA-Z0-9]{17,18}$"
 XSD_NAMESPACE = ISO2_MSG_DEF
 CERT_FIELDS = ("vehicleCertificate", "subCA2Certificate", "subCA1Certificate")  # leaf first
-MAX_CERT_B64 = 4096  # a certificate of the V2G PKI is < 1 KB DER
+TRUSTED_ROOTS = ("OEM", "V2G")  # a provisioning chain leads to an OEM or a V2G root
 
 
 class BadGateway(ApiError):
@@ -92,38 +91,11 @@ def _delete_contracts_of(db: sqlite3.Connection, pcid: str, cause: str,
 
 # ----------------------------------------------------------------------------- input
 
-def check_pcid(value: str, field: str = "pcid") -> str:
-    try:
-        return ids.normalise_pcid(value)
-    except ids.IdError:
-        raise BadRequest(f'{field} : must match "{PCID_PATTERN}"') from None
-
-
-def _decode_cert(body: dict, field: str) -> x509.Certificate:
-    value = body[field]
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"{field}: must be a non-empty base64 string of a DER certificate")
-    if len(value) > MAX_CERT_B64:
-        raise BadRequest(f"{field}: longer than {MAX_CERT_B64} characters")
-    try:
-        der = base64.b64decode("".join(value.split()), validate=True)
-    except ValueError:
-        raise BadRequest(f"{field}: is not valid base64") from None
-    try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
-        raise BadRequest(f"{field}: is not a DER X.509 certificate") from None
-
-
 def parse_body(body: object) -> tuple[Chain, str, dict]:
     """The chain, the PCID (the leaf's CN) and the optional fields of a ProvisioningCertificate."""
-    if not isinstance(body, dict):
-        raise BadRequest("body: must be a JSON object (ProvisioningCertificate)")
-    missing = [f for f in ("subCA1Certificate", "vehicleCertificate") if f not in body]
-    if missing:
-        raise BadRequest(*(f"{f}: is required" for f in missing))
+    body = inputs.body_of(body, "addOemProvCert")
     fields = [f for f in CERT_FIELDS if body.get(f) is not None]
-    certs = [_decode_cert(body, f) for f in fields]
+    certs = [inputs.certificate(body[f], f) for f in fields]
     extra: dict = {}
     namespace = body.get("xsdMsgDefNamespace", XSD_NAMESPACE)
     if namespace != XSD_NAMESPACE:
@@ -138,35 +110,16 @@ def parse_body(body: object) -> tuple[Chain, str, dict]:
         extra["v2gRootAuthorityKeyIdentifiers"] = akis
     previous = body.get("previousPcid")
     if previous is not None:
-        extra["previousPcid"] = check_pcid(previous if isinstance(previous, str) else "",
+        extra["previousPcid"] = inputs.pcid(previous if isinstance(previous, str) else "",
                                            "previousPcid")
     cns = certs[0].subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     if not cns:
         raise BadRequest("vehicleCertificate: has no CN (the PCID)")
-    pcid = check_pcid(str(cns[0].value), "vehicleCertificate CN (PCID)")
+    pcid = inputs.pcid(str(cns[0].value), "vehicleCertificate CN (PCID)")
     return Chain(certs, fields), pcid, extra
 
 
 # ----------------------------------------------------------------------------- control steps
-
-def _trust(store: Store) -> TrustStore:
-    anchors = []
-    for row in store.query("SELECT der, root_type FROM root_certs WHERE root_type IN ('OEM','V2G')"):
-        anchors.append(TrustAnchor.of(bytes(row["der"]), row["root_type"].lower()))
-    return TrustStore(anchors)
-
-
-def _root_of(chain: Chain, trust: TrustStore) -> x509.Certificate | None:
-    """The RCP root that signed the top of the chain, if any."""
-    top = chain.certs[-1]
-    for anchor in trust.candidates(top.issuer):
-        try:
-            top.verify_directly_issued_by(anchor.cert)
-        except Exception:  # noqa: BLE001 - wrong key, wrong algorithm: not this anchor
-            continue
-        return anchor.cert
-    return None
-
 
 def _step_validity(chain: Chain, root: x509.Certificate | None, now: dt.datetime) -> None:
     named = list(zip(chain.fields, chain.certs)) + ([("root certificate", root)] if root else [])
@@ -198,20 +151,11 @@ async def _step_ocsp(chain: Chain, root: x509.Certificate | None, checker: Statu
             raise BadRequest(f"{field}: its OCSP responder does not know it (status unknown)")
 
 
-def _step_trust(chain: Chain, trust: TrustStore, at: dt.datetime) -> None:
-    try:
-        validate_chain(chain.certs, trust, purpose=Purpose.PROVISIONING, at=at)
-    except ChainError as exc:
-        field = chain.fields[exc.position] if exc.position < len(chain.fields) else "root"
-        raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to an OEM or"
-                         " V2G root in the Root Certificate Pool)") from None
-
-
 async def run_checks(store: Store, chain: Chain, faults: Faults, checker: StatusChecker,
                      now: dt.datetime, *, validity: bool) -> x509.Certificate:
     """Control steps 2-4 (2 only when publishing); returns the trusted root."""
-    trust = _trust(store)
-    root = _root_of(chain, trust)
+    found = rcp_trust.root_of(store, chain.certs[-1], TRUSTED_ROOTS)
+    root = found[1] if found else None
     skip_time = faults.on("pcp-accept-expired-chain")
     if validity and not skip_time:
         _step_validity(chain, root, now)
@@ -223,7 +167,7 @@ async def run_checks(store: Store, chain: Chain, faults: Faults, checker: Status
     if skip_time:
         # The fault's "accepting" an expired chain: judge it at a moment it was valid.
         at = min(c.not_valid_after_utc for c in chain.certs) - dt.timedelta(seconds=1)
-    _step_trust(chain, trust, at)
+    rcp_trust.validate(store, chain.certs, Purpose.PROVISIONING, TRUSTED_ROOTS, chain.fields, at)
     assert root is not None  # validate_chain found an anchor
     return root
 
@@ -240,18 +184,11 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def _own_wmi(who: Principal, pcid: str, faults: Faults) -> None:
-    wmi = ids.pcid_wmi(pcid)
-    if who.role.value == "OEM" and wmi not in {w.upper() for w in who.wmis}:
-        if not faults.on("pcp-skip-wmi-check"):
-            raise Forbidden(f"pcid: WMI {wmi} of PCID {pcid} is not one of this client's WMIs")
-
-
 async def add(store: Store, who: Principal, body: object, faults: Faults,
               checker: StatusChecker, now: dt.datetime | None = None) -> dict:
     now = now or dt.datetime.now(dt.UTC)
     chain, pcid, extra = parse_body(body)
-    _own_wmi(who, pcid, faults)  # step 1
+    ownership.check(who, "addOemProvCert", pcid, faults)  # step 1
     root = await run_checks(store, chain, faults, checker, now, validity=True)  # steps 2-4
     leaf, subs = chain.certs[0], chain.certs[1:]
     sub1 = subs[-1]
@@ -328,8 +265,8 @@ async def get(store: Store, who: Principal, pcid: str, faults: Faults, checker: 
               now: dt.datetime | None = None) -> dict | None:
     """The certificate as ProvisioningCertificateData, or None when this pool lacks it (the
     caller may then ask peer ecosystems). Status and trust are re-checked at delivery."""
-    pcid = check_pcid(pcid)
-    _own_wmi(who, pcid, faults)
+    pcid = inputs.pcid(pcid)
+    ownership.check(who, "getOEMProvCert", pcid, faults)
     row = _row(store, pcid)
     if row is None:
         return None
@@ -362,15 +299,15 @@ async def check_peer_answer(store: Store, pcid: str, data: object, faults: Fault
 
 
 def lookup(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
-    pcid = check_pcid(pcid)
-    _own_wmi(who, pcid, faults)
+    pcid = inputs.pcid(pcid)
+    ownership.check(who, "lookupVehicle", pcid, faults)
     if _row(store, pcid) is None:
         raise NotFound(f"pcid: no provisioning certificate for PCID {pcid} in the pool")
 
 
 def delete(store: Store, who: Principal, pcid: str, faults: Faults) -> None:
-    pcid = check_pcid(pcid)
-    _own_wmi(who, pcid, faults)
+    pcid = inputs.pcid(pcid)
+    ownership.check(who, "deleteOemProvCert", pcid, faults)
     with store.tx() as db:
         if db.execute("DELETE FROM prov_certs WHERE pcid = ?", (pcid,)).rowcount == 0:
             raise NotFound("The OEM provisioning certificate with given PCID is not found.")

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from opcp.client import path_of
 from opcp.models import check_body
 from opcp.target import Target
 
@@ -59,7 +60,7 @@ async def find_prov_cert(peers: tuple[Target, ...], pcid: str, accept: Accept = 
                 token = await _token(http, peer)
                 if token is None:
                     continue
-                resp = await http.get(peer.url("pcp", f"/v1/oem/provCerts/{pcid}"),
+                resp = await http.get(peer.url("pcp", path_of("getOEMProvCert", {"pcid": pcid})),
                                       headers={"Authorization": f"Bearer {token}",
                                                "broadcast": "true"})
             except httpx.HTTPError as exc:

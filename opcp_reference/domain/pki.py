@@ -27,29 +27,25 @@ from dataclasses import dataclass
 import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448
 
 from opcp.errors import BadRequest, Conflict, NotFound
+from opcp.ocsp_client import AsyncOcspClient
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g.pki.builder import Issued
-from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import (
     GOOD,
     UNKNOWN,
     Lookup,
-    OcspError,
-    OcspResult,
     Revoked,
     Signer,
     Status,
-    build_request,
     issuer_key_hashes,
     respond,
-    verify_response,
 )
 from v2g.pki.profiles import profile as _profile
-from v2g.pki.testpki import LAYOUT, TestPki
+from v2g.pki.testpki import LAYOUT, LAYOUT_20, TestPki
 
 log = logging.getLogger("opcp.reference.pki")
 
@@ -61,6 +57,20 @@ OCSP_PATH = "/ocsp"
 REFERENCE_LAYOUT = LAYOUT + [
     ("v2g1.oem.sub1", "oem_sub1", "v2g1.root", "OPCP OEM Sub1 CA V2G 1"),
     ("v2g1.oem.sub2", "oem_sub2", "v2g1.oem.sub1", "OPCP OEM Sub2 CA V2G 1"),
+]
+
+# The ISO 15118-20 CAs EST issues from, per -20 algorithm (prefix `p521.` or `ed448.`): the
+# V2G root with its CPO, CPS and MO Sub-CAs from the toolkit's -20 layout, and an OEM chain
+# under that root for EST `oem` and `veh`. Stored beside the -2 CAs; their roots do not
+# enter the RCP, which tags roots by ISO part elsewhere (issue 19 point 3).
+_EST_20_CAS = ("v2g.root", "cpo.sub1", "cpo.sub2", "cps.sub1", "cps.sub2", "mo.sub1", "mo.sub2")
+REFERENCE_LAYOUT_20 = [row for row in LAYOUT_20 if row[0].split(".", 1)[1] in _EST_20_CAS] + [
+    row
+    for tag, alg in (("p521", "_20"), ("ed448", "_20_ed448"))
+    for row in (
+        (f"{tag}.oem.sub1", f"oem_sub1{alg}", f"{tag}.v2g.root", f"OPCP OEM Sub1 CA V2G 20-{tag}"),
+        (f"{tag}.oem.sub2", f"oem_sub2{alg}", f"{tag}.oem.sub1", f"OPCP OEM Sub2 CA V2G 20-{tag}"),
+    )
 ]
 
 # rootType of each TestPki root in the RCP.
@@ -83,14 +93,16 @@ def ocsp_url(store: Store) -> str:
 
 
 def build(store: Store, base_url: str, now: dt.datetime | None = None) -> TestPki:
-    """Build the PKI once and store it (CAs sealed); returns it so roots can enter the RCP."""
-    pki = TestPki.build(ocsp_url=base_url.rstrip("/") + OCSP_PATH, now=now,
-                        layout=REFERENCE_LAYOUT)
+    """Build the PKI once and store it (CAs sealed); returns its ISO 15118-2 part, whose roots
+    enter the RCP. The ISO 15118-20 CAs (``REFERENCE_LAYOUT_20``) are stored too, for EST."""
+    url = base_url.rstrip("/") + OCSP_PATH
+    pki = TestPki.build(ocsp_url=url, now=now, layout=REFERENCE_LAYOUT)
+    pki20 = TestPki.build(ocsp_url=url, now=now, layout=REFERENCE_LAYOUT_20)
     issued_at = (now or dt.datetime.now(dt.UTC)).isoformat()
     with store.tx() as db:
         db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('public_base_url', ?)",
                    (base_url.rstrip("/"),))
-        for name, entry in pki.entries.items():
+        for name, entry in [*pki.entries.items(), *pki20.entries.items()]:
             issued = entry.issued
             if issued.profile.is_ca or issued.profile.ocsp_signing:
                 hashes_ = issuer_key_hashes(issued.cert)
@@ -157,10 +169,10 @@ def issuer_for_signing(store: Store, name: str) -> Issued:
     return Issued(x509.load_der_x509_certificate(bytes(row["der"])), key, _profile(row["profile"]))
 
 
-def _unseal(store: Store, row) -> ec.EllipticCurvePrivateKey:
+def _unseal(store: Store, row) -> ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey:
     pem = store.sealer.unseal(bytes(row["key_sealed"]), _seal_context(row["name"]))
     key = serialization.load_pem_private_key(pem, None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert isinstance(key, ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey)
     return key
 
 
@@ -274,38 +286,20 @@ def _is_hex(value: str, low: int, high: int) -> bool:
 
 # ------------------------------------------------------------------------ status checks
 
-class StatusChecker:
-    """Asks a certificate's OCSP responder (its AIA URL) for its status, verified.
+class StatusChecker(AsyncOcspClient):
+    """Asks a certificate's OCSP responder (its AIA URL) for its status, verified, through the
+    project's one OCSP client.
 
     URLs under this reference's own public base URL are answered in-process (see the module
     docstring); answers are not cached, so a revocation shows at the next check."""
 
     def __init__(self, store: Store, http: httpx.AsyncClient | None = None,
                  faults: Faults | None = None):
+        super().__init__(http, nonce=False, cache=False, local=self._answer_here)
         self.store = store
-        self.http = http
         self.faults = faults
 
-    async def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> OcspResult:
-        urls = read_cert(cert).ocsp_urls
-        if not urls:
-            raise OcspError("certificate", "aia.missing",
-                            "has no OCSP URL in authorityInformationAccess")
-        url = urls[0]
-        der = build_request(cert, issuer)
-        if url.rstrip("/") == ocsp_url(self.store).rstrip("/"):
-            answer = answer_ocsp(self.store, der, self.faults)
-        else:
-            http = self.http or httpx.AsyncClient(timeout=10)
-            try:
-                resp = await http.post(url, content=der,
-                                       headers={"Content-Type": "application/ocsp-request"})
-            except httpx.HTTPError as exc:
-                raise OcspError("http", "http.transport", f"{url}: {exc}") from exc
-            finally:
-                if self.http is None:
-                    await http.aclose()
-            if resp.status_code != 200:
-                raise OcspError("http", "http.status", f"{url} answered HTTP {resp.status_code}")
-            answer = resp.content
-        return verify_response(answer, cert, issuer)
+    def _answer_here(self, url: str, request: bytes) -> bytes | None:
+        if url.rstrip("/") != ocsp_url(self.store).rstrip("/"):
+            return None
+        return answer_ocsp(self.store, request, self.faults)

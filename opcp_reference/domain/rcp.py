@@ -14,8 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed448
 
 from opcp.errors import BadRequest, NotFound
-from opcp_reference.domain import events
-from opcp_reference.domain.certinfo import CertInfo, decode_base64_der, inspect, iso_z
+from opcp.models.base import iso_z
+from opcp_reference.domain import events, inputs
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -26,18 +26,11 @@ MAX_CERT_B64 = 800  # caCertificate maxLength in rcp.v1.json
 
 def save_root(store: Store, body: object, faults: Faults, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC)
-    if not isinstance(body, dict):
-        raise BadRequest("body: must be a JSON object with caCertificate and rootType")
-    missing = [f for f in ("caCertificate", "rootType") if f not in body]
-    if missing:
-        raise BadRequest(*(f"{f}: is required" for f in missing))
+    body = inputs.body_of(body, "saveRootCa")
     root_type = body["rootType"]
     if root_type not in ROOT_TYPES:
         raise BadRequest(f"rootType: must be one of {', '.join(ROOT_TYPES)}")
-    raw = body["caCertificate"]
-    if isinstance(raw, str) and len(raw) > MAX_CERT_B64:
-        raise BadRequest(f"caCertificate: longer than {MAX_CERT_B64} characters")
-    info = inspect(decode_base64_der(raw, "caCertificate"), "caCertificate")
+    info = inputs.certificate_info(body["caCertificate"], "caCertificate", MAX_CERT_B64)
     if not faults.on("rcp-accept-non-root"):
         if not info.self_signed:
             raise BadRequest("caCertificate: is not a root (not self-signed by its own key)")
@@ -131,12 +124,6 @@ def _event_facts(db, root_id: str) -> dict | None:
             "root_type": row["root_type"], "serial_hex": row["serial_hex"],
             "fingerprint": row["fingerprint"], "curve": _curve_name(bytes(row["der"])),
             "not_after": row["not_after"], "expiry_announced_at": row["expiry_announced_at"]}
-
-
-def trusted_roots(store: Store, types: tuple[str, ...] = ROOT_TYPES) -> list[CertInfo]:
-    marks = ",".join("?" * len(types))
-    rows = store.query(f"SELECT der FROM root_certs WHERE root_type IN ({marks})", types)
-    return [inspect(bytes(r["der"])) for r in rows]
 
 
 def _curve_name(der: bytes) -> str | None:

@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from opcp.errors import BadRequest, NotFound
+from opcp.models.base import iso_z
 from opcp.models.webhook import ENDPOINT_STATUSES, EVENTS
+from opcp_reference.domain import ownership
 from opcp_reference.domain.auth import Principal
-from opcp_reference.domain.certinfo import iso_z
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 
@@ -68,12 +69,12 @@ def list_endpoints(store: Store, who: Principal, faults: Faults) -> list[dict]:
 
 
 def get_endpoint(store: Store, who: Principal, endpoint_id: str, faults: Faults) -> dict:
-    return _render(store, _owned(store, who, endpoint_id, faults), faults)
+    return _render(store, _owned(store, who, endpoint_id, faults, "getWebhook"), faults)
 
 
 def update_endpoint(store: Store, who: Principal, endpoint_id: str, body: object,
                     faults: Faults) -> dict:
-    _owned(store, who, endpoint_id, faults)  # 404 before 400: the id is checked first
+    _owned(store, who, endpoint_id, faults, "updateWebhook")  # 404 before 400: the id is checked first
     fields = _validate(body, creating=False, faults=faults)
     columns = {"url": fields["url"]}
     if "events" in fields:
@@ -95,7 +96,7 @@ def update_endpoint(store: Store, who: Principal, endpoint_id: str, body: object
 
 
 def delete_endpoint(store: Store, who: Principal, endpoint_id: str, faults: Faults) -> None:
-    _owned(store, who, endpoint_id, faults)
+    _owned(store, who, endpoint_id, faults, "deleteWebhook")
     with store.tx() as db:
         # Its pending deliveries and their log go with it (ON DELETE CASCADE).
         db.execute("DELETE FROM webhook_endpoints WHERE id = ?", (endpoint_id,))
@@ -103,7 +104,7 @@ def delete_endpoint(store: Store, who: Principal, endpoint_id: str, faults: Faul
 
 def delivery_log(store: Store, who: Principal, endpoint_id: str, faults: Faults) -> dict:
     """The endpoint's deliveries, newest first, each with its attempts (a project extension)."""
-    _owned(store, who, endpoint_id, faults)
+    _owned(store, who, endpoint_id, faults, "getWebhookDeliveries")
     rows = store.query(
         "SELECT d.*, ev.event_type FROM webhook_deliveries d"
         " JOIN webhook_events ev ON ev.id = d.event_id WHERE d.endpoint_id = ?"
@@ -227,11 +228,13 @@ def _url_problem(url: object) -> str | None:
 
 # --- rows --------------------------------------------------------------------------------
 
-def _owned(store: Store, who: Principal, endpoint_id: str, faults: Faults) -> sqlite3.Row:
+def _owned(store: Store, who: Principal, endpoint_id: str, faults: Faults, operation: str
+           ) -> sqlite3.Row:
     row = store.query_one("SELECT * FROM webhook_endpoints WHERE id = ?", (endpoint_id,))
-    if row is None or (row["owner"] != who.client_id
-                       and not faults.on("webhook-foreign-endpoint-visible")):
-        raise NotFound(f"id: no webhook endpoint with id {endpoint_id}")
+    unknown = f"id: no webhook endpoint with id {endpoint_id}"
+    if row is None:
+        raise NotFound(unknown)
+    ownership.check(who, operation, row["owner"], faults, subject=unknown)
     return row
 
 

@@ -1,4 +1,11 @@
-"""OAuth2 token endpoint and the JWKS of the reference's token signing keys."""
+"""OAuth2 token endpoint and the JWKS of the reference's token signing keys.
+
+The endpoint takes the spec's JSON body. Deployed clients' habits are accommodated here,
+before the grant is checked (opcp_reference/compat.py): a form-encoded body (RFC 6749), an
+audience naming this instance's own URL (its public URL, or the base URL the request was sent
+to), and no audience at all; the last two are read as this instance's audience, so the token
+is the one a spec-conform request buys. Strict, each is refused naming the rule it bends.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,8 @@ from urllib.parse import parse_qsl, unquote
 from aiohttp import web
 
 from opcp.errors import OAuthError
-from opcp_reference.domain import auth
+from opcp_reference import compat
+from opcp_reference.domain import auth, pki
 from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION
 
 
@@ -20,6 +28,7 @@ async def issue_token(request: web.Request) -> web.Response:
     form = await _token_form(request)
     if isinstance(form.get("client_id"), str):
         request[OBJECT_IDS] = [f"client_id={form['client_id'][:64]}"]
+    _read_audience(request, ref, form)
     body = auth.issue_token(ref.store, ref.auth, form, ref.faults, ref.throttle)
     # RFC 6749 5.1: token responses must not be cached.
     return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
@@ -32,6 +41,7 @@ async def _token_form(request: web.Request) -> dict:
     ctype = request.content_type
     try:
         if ctype == "application/x-www-form-urlencoded":
+            compat.accommodate(request.app[CTX], request, "token-form-encoded")
             form = dict(parse_qsl(raw.decode(), keep_blank_values=True))
         elif raw:
             form = json.loads(raw)
@@ -51,6 +61,28 @@ async def _token_form(request: web.Request) -> dict:
         form.setdefault("client_id", unquote(user))
         form.setdefault("client_secret", unquote(password))
     return form
+
+
+def _own_urls(request: web.Request, ref) -> set[str]:
+    return {_url_key(pki.public_url(ref.store)), _url_key(f"{request.scheme}://{request.host}")}
+
+
+def _url_key(url: str) -> str:
+    scheme, sep, rest = url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}".rstrip("/")
+
+
+def _read_audience(request: web.Request, ref, form: dict) -> None:
+    """An audience left out, or naming this instance's own URL, is this instance's audience."""
+    audience = form.get("audience")
+    if audience is None or audience == "":
+        compat.accommodate(ref, request, "token-audience-missing")
+        form["audience"] = ref.auth.audience
+    elif (isinstance(audience, str) and audience != ref.auth.audience
+          and _url_key(audience) in _own_urls(request, ref)):
+        compat.accommodate(ref, request, "token-audience-base-url")
+        form["audience"] = ref.auth.audience
 
 
 async def get_jwks(request: web.Request) -> web.Response:

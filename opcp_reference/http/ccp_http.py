@@ -10,6 +10,7 @@ from opcp_reference.context import Reference
 from opcp_reference.domain import ccp
 from opcp_reference.domain.auth import Principal
 from opcp_reference.http.common import OBJECT_IDS, read_json
+from v2g.contract_data import failed_response
 
 
 def _flag(request: web.Request, name: str, default: bool) -> bool:
@@ -25,7 +26,7 @@ async def get_signed_contract_data(request: web.Request, ref: Reference, who: Pr
             raise
         # alwaysReturnEXI (default true): the CPO gets an ISO 15118 answer to forward even
         # when there is nothing to install (the shape of the spec's 404 example).
-        failed = base64.b64encode(ccp.failed_response(exc.session_id)).decode()
+        failed = base64.b64encode(failed_response(exc.session_id)).decode()
         return web.json_response({"CCPResponse": {"emaidContent": [
             {"messageDef": {"certificateInstallationRes": failed}}]}}, status=404)
     request[OBJECT_IDS] = [f"emaid={found.emaid}"]

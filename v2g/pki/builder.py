@@ -1,8 +1,11 @@
 """Issue certificates by profile.
 
 ``issue(profile, subject_cn, issuer)`` makes one certificate whose extensions, DC,
-validity and CN rule come from ``v2g.pki.profiles``. The key is a fresh secp256r1 key
-unless one is given (or only a public key, for signing a CSR). Sans-I/O: no files here.
+validity and CN rule come from ``v2g.pki.profiles``. The key is a fresh key of the
+profile's algorithm (secp256r1 for ISO 15118-2; secp521r1 or Ed448 for -20) unless one is
+given (or only a public key, for signing a CSR); a key of another algorithm is refused.
+Profiles with ``alt_x448`` (the -20 Ed448 OEM provisioning certificate) also get an X448
+key-agreement key, written as the subjectAltPublicKeyInfo extension. Sans-I/O: no files here.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, x448
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from v2g import ids
 from v2g.errors import FieldRuleError
+from v2g.pki.algorithms import PrivateKey, PublicKey, algorithm_of, key_bits, new_private_key, sign_hash
+from v2g.pki.certinfo import ALT_PUBLIC_KEY_OID, alt_public_key
 from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage
 from v2g.pki.profiles import profile as _profile
 
@@ -33,8 +38,9 @@ class Issued:
     """A certificate with the profile it was made for and, when we hold it, its key."""
 
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey | None
+    key: PrivateKey | None
     profile: Profile
+    alt_key: x448.X448PrivateKey | None = None  # the -20 Ed448 provisioning ECDHE key
 
     @property
     def der(self) -> bytes:
@@ -62,13 +68,12 @@ def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def key_identifier(public_key: ec.EllipticCurvePublicKey) -> bytes:
+def key_identifier(public_key: PublicKey) -> bytes:
     """8-byte key identifier: leftmost bytes of SHA-256 of the subjectPublicKey (RFC 7093 §2
     method 1, truncated). The operator's certificates use 8-byte identifiers too; short ones
-    keep leaves under the size budget."""
-    point = public_key.public_bytes(serialization.Encoding.X962,
-                                    serialization.PublicFormat.UncompressedPoint)
-    return hashlib.sha256(point).digest()[:8]
+    keep leaves under the size budget, and ISO 15118-20 puts the contract certificate's SKI
+    into the key-encryption AAD as 16 hex characters ([V2G20-2492])."""
+    return hashlib.sha256(key_bits(public_key)).digest()[:8]
 
 
 def _ski_of(issuer: Issued) -> bytes:
@@ -116,14 +121,16 @@ def issue(
     subject_cn: str,
     issuer: Issued | None = None,
     *,
-    key: ec.EllipticCurvePrivateKey | None = None,
-    public_key: ec.EllipticCurvePublicKey | None = None,
+    key: PrivateKey | None = None,
+    public_key: PublicKey | None = None,
     ocsp_url: str | None = None,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     organization: str | None = "OPCP Test PKI",
     country: str | None = "DE",
     serial: int | None = None,
+    alt_key: x448.X448PrivateKey | None = None,
+    alt_public_key: x448.X448PublicKey | None = None,
 ) -> Issued:
     """Issue a certificate of profile ``prof`` for ``subject_cn`` signed by ``issuer``.
 
@@ -147,14 +154,14 @@ def issue(
         if issuer.key is None:
             raise ProfileError("issuer", "issuer.key", "issuer's private key is not held")
     if public_key is None:
-        key = key or new_key()
+        key = key or new_private_key(prof.algorithm)
         public_key = key.public_key()
-    elif key is not None and key.public_key().public_numbers() != public_key.public_numbers():
+        if prof.alt_x448 and alt_key is None and alt_public_key is None:
+            alt_key = x448.X448PrivateKey.generate()
+    elif key is not None and _bits(key.public_key()) != _bits(public_key):
         raise ProfileError("public_key", "key.mismatch", "public_key does not belong to key")
-    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
-        public_key.curve, ec.SECP256R1
-    ):
-        raise ProfileError("public_key", "key.curve", "ISO 15118-2 certificates use secp256r1")
+    check_key_algorithm(prof, public_key, "public_key")
+    alt_public_key = _alt_key(prof, alt_key, alt_public_key)
 
     start = not_before or (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     end = not_after or start + dt.timedelta(days=prof.days)
@@ -209,13 +216,57 @@ def issue(
         b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=False)
         # Clients need not check the responder certificate's own status (RFC 6960 §4.2.2.2.1).
         b = b.add_extension(x509.OCSPNoCheck(), critical=False)
-    cert = b.sign(signer_key, hashes.SHA256())
+    if alt_public_key is not None:
+        spki = alt_public_key.public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+        b = b.add_extension(x509.UnrecognizedExtension(ALT_PUBLIC_KEY_OID, spki), critical=False)
+    cert = b.sign(signer_key, sign_hash(signer_key))  # type: ignore[arg-type]
     if prof.kind is Kind.LEAF:
         size = len(cert.public_bytes(serialization.Encoding.DER))
         if size > LEAF_MAX_DER:
             raise ProfileError("certificate", "size.leaf",
                                f"leaf DER is {size} bytes, the budget is {LEAF_MAX_DER}")
-    return Issued(cert, key, prof)
+    return Issued(cert, key, prof, alt_key)
+
+
+def _bits(public_key: object) -> bytes:
+    try:
+        return key_bits(public_key)
+    except ValueError:
+        return b""
+
+
+def check_key_algorithm(prof: Profile, public_key: object, field: str) -> None:
+    """Refuse a key that is not of the profile's algorithm, naming the ISO rule."""
+    found = algorithm_of(public_key)
+    if found is not prof.algorithm:
+        rule = {"secp256r1": "ISO 15118-2 certificates use secp256r1",
+                "secp521r1": "ISO 15118-20 [V2G20-2674] certificates of this hierarchy use"
+                             " secp521r1",
+                "ed448": "ISO 15118-20 [V2G20-2319] certificates of this hierarchy use Ed448"}
+        raise ProfileError(field, "key.curve",
+                           f"{rule[prof.algorithm.value]} ({prof.name}); the key is"
+                           f" {found.value if found else type(public_key).__name__}")
+
+
+def _alt_key(prof: Profile, alt_key: x448.X448PrivateKey | None,
+             alt_public_key: x448.X448PublicKey | None) -> x448.X448PublicKey | None:
+    """The X448 key-agreement key a profile with ``alt_x448`` carries (made when not given)."""
+    if not prof.alt_x448:
+        if alt_key is not None or alt_public_key is not None:
+            raise ProfileError("alt_key", "alt_key.profile",
+                               f"{prof.name} carries no alternate (X448) public key")
+        return None
+    if alt_public_key is None:
+        if alt_key is None:
+            raise ProfileError("alt_public_key", "alt_key.missing",
+                               f"{prof.name} carries an X448 key for ECDHE as its alternate"
+                               " subject public key ([V2G20-2534]); none was given")
+        return alt_key.public_key()
+    if alt_key is not None and _bits(alt_key.public_key()) != _bits(alt_public_key):
+        raise ProfileError("alt_public_key", "key.mismatch",
+                           "alt_public_key does not belong to alt_key")
+    return alt_public_key
 
 
 def _scope_of(prof: Profile, cn: str) -> str:
@@ -277,8 +328,17 @@ def issue_from_csr(
     if scope is not None and _scope_of(prof, cn).upper() != scope.upper():
         raise ProfileError("csr.subject", "csr.scope",
                            f"CN {cn} is outside the requester's scope {scope}")
-    if not isinstance(public_key, ec.EllipticCurvePublicKey):
-        raise ProfileError("csr.public_key", "key.curve", "ISO 15118-2 certificates use secp256r1")
+    check_key_algorithm(prof, public_key, "csr.public_key")
+    alt = None
+    if prof.alt_x448:
+        try:
+            alt = alt_public_key(req)
+        except ValueError as exc:
+            raise ProfileError("csr.extensions", "csr.alt_key", str(exc)) from exc
+        if alt is None:
+            raise ProfileError("csr.extensions", "csr.alt_key",
+                               f"a {prof.name} request carries its X448 key-agreement key as a"
+                               " requested subjectAltPublicKeyInfo extension ([V2G20-2534])")
     org = organization or (str(orgs[0].value) if orgs else None)
     return issue(prof, cn, issuer, public_key=public_key, ocsp_url=ocsp_url, organization=org,
-                 not_before=not_before, not_after=not_after)
+                 not_before=not_before, not_after=not_after, alt_public_key=alt)

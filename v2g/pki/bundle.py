@@ -12,6 +12,7 @@ import base64
 import binascii
 from collections.abc import Iterable
 
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs7
 
@@ -47,14 +48,28 @@ def load_certs(data: bytes) -> list[x509.Certificate]:
             der = base64.b64decode(b"".join(raw.split()), validate=True)
         except (binascii.Error, ValueError) as exc:
             raise BundleError("bundle.base64", f"neither DER nor base64: {exc}") from exc
-    try:
-        return pkcs7.load_der_pkcs7_certificates(der)
-    except ValueError:
-        pass
+    found = _pkcs7_certificates(der)
+    if found is not None:
+        return found
     try:
         return [x509.load_der_x509_certificate(der)]
     except ValueError as exc:
         raise BundleError("bundle.encoding", "neither PKCS#7 nor an X.509 certificate") from exc
+
+
+def _pkcs7_certificates(der: bytes) -> list[x509.Certificate] | None:
+    """The certificates of a certs-only PKCS#7 in the order it lists them, or None when `der`
+    is no PKCS#7. Read with asn1crypto, which accepts BER: a SET OF certificates in the order
+    naive clients expect (leaf first) is not sorted as DER requires, and cryptography only
+    warns about that today but may refuse it tomorrow (docs/clients.md)."""
+    try:
+        info = cms.ContentInfo.load(der)
+        if info["content_type"].native != "signed_data":
+            return None
+        choices = info["content"]["certificates"]
+        return [x509.load_der_x509_certificate(c.chosen.dump()) for c in (choices or [])]
+    except Exception:  # noqa: BLE001 - asn1crypto raises many types on non-PKCS#7 bytes
+        return None
 
 
 def order_chain(certs: Iterable[x509.Certificate]) -> list[x509.Certificate]:

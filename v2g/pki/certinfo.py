@@ -7,18 +7,30 @@ the certificate, its key and its signature load fine. ``read_cert`` therefore tr
 ``cryptography`` first and falls back to asn1crypto (which reads BER) for the
 extensions, and says so in ``der_error`` so callers can report a compatibility finding
 instead of crashing or silently accepting.
+
+``alt_public_key`` reads the X448 key-agreement key an ISO 15118-20 Ed448 OEM provisioning
+certificate carries as its "Alternate Subject Public Key" ([V2G20-2534]): the X.509
+subjectAltPublicKeyInfo extension (ITU-T X.509 (2019) 9.8, OID 2.5.29.72), whose value is a
+SubjectPublicKeyInfo.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from asn1crypto import x509 as ax
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x448
+from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, ObjectIdentifier
 
-__all__ = ["CertInfo", "CertParseError", "load_cert", "read_cert"]
+__all__ = ["ALT_PUBLIC_KEY_OID", "CertInfo", "CertParseError", "alt_public_key", "display_dn",
+           "load_cert", "read_cert", "signature_verifies"]
+
+ALT_PUBLIC_KEY_OID = ObjectIdentifier("2.5.29.72")  # id-ce-subjectAltPublicKeyInfo
 
 
 class CertParseError(ValueError):
@@ -53,6 +65,77 @@ class CertInfo:
     @property
     def self_issued(self) -> bool:
         return self.cert.subject == self.cert.issuer
+
+    @property
+    def self_signed(self) -> bool:
+        """Self-issued and signed by its own key (what makes a certificate a root)."""
+        return self.self_issued and signature_verifies(self.cert, self.cert.public_key())
+
+    # The facts the pools record and render, read off the parsed certificate.
+    @property
+    def subject_dn(self) -> str:
+        return display_dn(self.cert.subject)
+
+    @property
+    def issuer_dn(self) -> str:
+        return display_dn(self.cert.issuer)
+
+    @property
+    def common_name(self) -> str | None:
+        return self.cn
+
+    @property
+    def organization(self) -> str | None:
+        found = self.cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        return str(found[0].value) if found else None
+
+    @property
+    def serial_hex(self) -> str:
+        return format(self.cert.serial_number, "x")
+
+    @property
+    def not_before(self) -> datetime:
+        return self.cert.not_valid_before_utc
+
+    @property
+    def not_after(self) -> datetime:
+        return self.cert.not_valid_after_utc
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the DER, lower-case hex."""
+        return hashlib.sha256(self.der).hexdigest()
+
+    @property
+    def fingerprint_sha1(self) -> str:
+        return hashlib.sha1(self.der).hexdigest()
+
+    def valid_at(self, when: datetime) -> bool:
+        return self.not_before <= when <= self.not_after
+
+
+def display_dn(name: x509.Name) -> str:
+    """Most specific attribute first, ", " between them: the form OPCP's distinguishedName
+    fields use (e.g. ``CN=V2G Root CA G2, O=..., C=DE``)."""
+    return ", ".join(rdn.rfc4514_string() for rdn in reversed(name.rdns))
+
+
+def signature_verifies(cert: x509.Certificate, issuer_key: object) -> bool:
+    """Whether `issuer_key` made the signature of `cert`, with the algorithm `cert` names."""
+    try:
+        if isinstance(issuer_key, ec.EllipticCurvePublicKey):
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes,
+                              ec.ECDSA(cert.signature_hash_algorithm))
+        elif isinstance(issuer_key, rsa.RSAPublicKey):
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(),
+                              cert.signature_hash_algorithm)
+        elif isinstance(issuer_key, ed448.Ed448PublicKey | ed25519.Ed25519PublicKey):
+            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes)
+        else:
+            return False
+    except (InvalidSignature, TypeError, ValueError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def load_cert(data: bytes | x509.Certificate) -> x509.Certificate:
@@ -161,3 +244,23 @@ def read_cert(data: bytes | x509.Certificate) -> CertInfo:
         critical=f["critical"],
         der_error=der_error,
     )
+
+
+def alt_public_key(
+    item: x509.Certificate | x509.CertificateSigningRequest,
+) -> x448.X448PublicKey | None:
+    """The X448 key of a certificate's (or a CSR's requested) subjectAltPublicKeyInfo
+    extension; None when there is none. ValueError when it is there but not an X448 key."""
+    try:
+        ext = item.extensions.get_extension_for_oid(ALT_PUBLIC_KEY_OID)
+    except x509.ExtensionNotFound:
+        return None
+    value = ext.value
+    der = value.value if isinstance(value, x509.UnrecognizedExtension) else b""
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"subjectAltPublicKeyInfo is not a SubjectPublicKeyInfo: {exc}") from exc
+    if not isinstance(key, x448.X448PublicKey):
+        raise ValueError(f"subjectAltPublicKeyInfo holds a {type(key).__name__}, not an X448 key")
+    return key

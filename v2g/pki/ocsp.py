@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from v2g.errors import FieldRuleError
+from v2g.pki import algorithms
+from v2g.pki.algorithms import PrivateKey, key_bits, sign_hash
 from v2g.pki.certinfo import read_cert
 
 __all__ = [
@@ -74,7 +76,7 @@ class Signer:
     (issued by that CA, EKU OCSPSigning) or the CA certificate itself."""
 
     cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
+    key: PrivateKey
     ca: x509.Certificate
 
     @property
@@ -87,8 +89,7 @@ SignerFor = Callable[[bytes], Signer | None]
 
 def issuer_key_hashes(ca: x509.Certificate) -> dict[str, bytes]:
     """Hashes of the CA's subjectPublicKey BIT STRING value, as CertID.issuerKeyHash."""
-    point = ca.public_key().public_bytes(serialization.Encoding.X962,
-                                         serialization.PublicFormat.UncompressedPoint)
+    point = key_bits(ca.public_key())
     return {"sha1": hashlib.sha1(point).digest(), "sha256": hashlib.sha256(point).digest()}
 
 
@@ -178,7 +179,10 @@ def _signed(req: ocsp.OCSPRequest, chosen: Signer, name_hash: bytes, key_hash: b
         b = b.add_extension(x509.OCSPNonce(nonce), critical=False)
     except x509.ExtensionNotFound:
         pass
-    return b.sign(chosen.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+    # The responder signs with its key's own algorithm: ECDSA-SHA256 on the -2 P-256 CAs,
+    # ECDSA-SHA512 on -20 P-521 and Ed448 on -20 Ed448 ones.
+    return b.sign(chosen.key, sign_hash(chosen.key)).public_bytes(  # type: ignore[arg-type]
+        serialization.Encoding.DER)
 
 
 # ---------------------------------------------------------------------- client side
@@ -210,6 +214,8 @@ def build_request(cert: x509.Certificate, issuer: x509.Certificate, *, nonce: by
 
 def _verify(cert: x509.Certificate, key: object, signature: bytes, data: bytes,
             alg: hashes.HashAlgorithm | None) -> bool:
+    if isinstance(key, ed448.Ed448PublicKey):
+        return algorithms.verify(key, signature, data)
     if not isinstance(key, ec.EllipticCurvePublicKey) or alg is None:
         return False
     try:

@@ -1,4 +1,4 @@
-"""ISO 15118-2 certificate profiles as one table.
+"""ISO 15118-2 and ISO 15118-20 certificate profiles as one table.
 
 A profile says what a certificate of a given place in the V2G PKI must look like:
 who issues it (``parent``), its basicConstraints, keyUsage, the domain component (DC)
@@ -13,14 +13,27 @@ Sources of the values (see docs/pki.md):
 - Validity days and leaf keyUsage as in the `iso15118` package's PKI script, which puts
   DC=MO/OEM/CPS on sub-CAs where the operator puts DC=V2G: both are accepted
   (``dc_allowed``) and we issue with the operator's choice (``dc``).
+
+ISO 15118-20 rows (docs/pki.md, docs/iso20.md) are the same places of the PKI on the -20
+algorithms: ``<name>_20`` on secp521r1 / ecdsa-with-SHA512 ([V2G20-2674]) and
+``<name>_20_ed448`` on Ed448 ([V2G20-2319]); a hierarchy is of one algorithm throughout, so
+each -20 profile is issued only by a -20 profile of the same algorithm. -20 adds the vehicle
+certificate (``vehicle_leaf``, the EVCC's TLS 1.3 client certificate, EST CA ``veh``). The
+Ed448 OEM provisioning certificate carries an X448 key for ECDHE as its "Alternate Subject
+Public Key" ([V2G20-2534]); keyAgreement is set on every OEM provisioning certificate
+([V2G20-822]) and on no other Ed448 certificate (RFC 8410 section 5 allows it on none).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["LEAF_MAX_DER", "PROFILES", "CnRule", "Kind", "Profile", "Role", "Usage", "profile"]
+from v2g.pki.algorithms import ISO20_ALGORITHMS, Algorithm
+
+__all__ = ["LEAF_MAX_DER", "PROFILES", "CnRule", "Iso", "Kind", "Profile", "Role", "Usage", "profile",
+           "profile_name"]
 
 # ISO 15118-2 [V2G2-010]-style size budget: a leaf must fit the EXI message limits.
 LEAF_MAX_DER = 800
@@ -32,6 +45,11 @@ class Role(enum.StrEnum):
     CPS = "cps"
     MO = "mo"
     OEM = "oem"
+
+
+class Iso(enum.StrEnum):
+    ISO2 = "2"
+    ISO20 = "20"
 
 
 class Kind(enum.StrEnum):
@@ -76,6 +94,14 @@ class Profile:
     ocsp_signing: bool = False  # extendedKeyUsage id-kp-OCSPSigning + id-pkix-ocsp-nocheck
     aia: bool = True  # AIA with the issuer's OCSP URL (roots have no issuer to ask)
     notes: str = field(default="", compare=False)
+    iso: Iso = Iso.ISO2
+    algorithm: Algorithm = Algorithm.SECP256R1
+    base: str = ""  # the place in the PKI, the same for every algorithm ("" = name)
+    alt_x448: bool = False  # carries an X448 key-agreement key as subjectAltPublicKeyInfo
+
+    def __post_init__(self) -> None:
+        if not self.base:
+            object.__setattr__(self, "base", self.name)
 
     @property
     def is_ca(self) -> bool:
@@ -129,6 +155,35 @@ _ROWS += [
     for ca in _CA_NAMES
     for p in [next(r for r in _ROWS if r.name == ca)]
 ]
+
+_SUFFIX = {Algorithm.SECP256R1: "", Algorithm.SECP521R1: "_20", Algorithm.ED448: "_20_ed448"}
+
+
+def profile_name(base: str, algorithm: Algorithm | str = Algorithm.SECP256R1) -> str:
+    """The profile of place ``base`` (e.g. ``contract_leaf``) on ``algorithm``."""
+    return base + _SUFFIX[Algorithm(algorithm)]
+
+
+# ISO 15118-20 adds the vehicle certificate, issued by the OEM Sub-CA 2 next to the
+# provisioning certificate (est.v1.json's `veh` CA: "Vehicle Certificate ... (ISO15118:20)").
+_VEHICLE = Profile("vehicle_leaf", Role.OEM, Kind.LEAF, ("oem_sub2",), 1460, "OEM",
+                   frozenset({"OEM"}), frozenset({Usage.DIGITAL_SIGNATURE}), cn_rule=CnRule.PCID,
+                   notes="ISO 15118-20 only: the EVCC's TLS client certificate")
+
+
+def _iso20(p: Profile, algorithm: Algorithm) -> Profile:
+    usage = p.key_usage
+    alt = algorithm is Algorithm.ED448 and p.base == "oem_prov_leaf"
+    if algorithm is Algorithm.ED448 and not alt:
+        usage = usage - {Usage.KEY_AGREEMENT}
+    parent = tuple(profile_name(n, algorithm) for n in p.parent)
+    return dataclasses.replace(p, name=profile_name(p.base, algorithm), parent=parent,
+                               key_usage=usage, iso=Iso.ISO20, algorithm=algorithm,
+                               alt_x448=alt)
+
+
+_ROWS += [_iso20(p, alg) for alg in ISO20_ALGORITHMS
+          for p in [*_ROWS, _VEHICLE]]
 
 PROFILES: dict[str, Profile] = {p.name: p for p in _ROWS}
 

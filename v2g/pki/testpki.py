@@ -1,12 +1,17 @@
 """A complete multi-root test PKI, and its on-disk form (a directory with manifest.json).
 
 ``TestPki.build()`` makes two V2G roots, one MO root and two OEM roots, every sub-CA and
-leaf of the profile table under them, and an OCSP signer for every CA. ``write(dir)``
-and ``load(dir)`` move it to and from disk; the directory layout is::
+leaf of the ISO 15118-2 profile table under them, and an OCSP signer for every CA.
+``TestPki.build(layout=LAYOUT_20)`` makes the ISO 15118-20 hierarchies beside it: per -20
+algorithm (secp521r1, Ed448) a V2G root with CPO, CPS and MO chains, an MO root and an
+OEM root with provisioning and vehicle certificates (``layout_for("2", "20")`` gives both).
+``write(dir)`` and ``load(dir)`` move it to and from disk; the directory layout is::
 
-    DIR/manifest.json          [{"name", "role", "kind", "issuer", "der", "pem", "key", "profile"}]
+    DIR/manifest.json          [{"name", "role", "kind", "issuer", "der", "pem", "key", "profile",
+                                 "altKey"}]
     DIR/certs/<name>.der|.pem
     DIR/keys/<name>.key.pem    PKCS#8, unencrypted: test material only
+    DIR/keys/<name>.x448.key.pem   the X448 key of an Ed448 provisioning certificate
 
 File I/O is confined to ``write``/``load`` so the rest stays usable on bytes.
 """
@@ -20,16 +25,18 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, x448
 
 from v2g.errors import FieldRuleError
 from v2g.ids import emaid_with_check_digit
+from v2g.pki.algorithms import ISO20_ALGORITHMS, Algorithm
 from v2g.pki.builder import Issued, issue
 from v2g.pki.ocsp import Signer
-from v2g.pki.profiles import PROFILES, Kind, Role
+from v2g.pki.profiles import PROFILES, Kind, Role, profile_name
 from v2g.pki.profiles import profile as _profile
 
-__all__ = ["DEFAULT_OCSP_URL", "LAYOUT", "ManifestError", "PkiEntry", "TestPki"]
+__all__ = ["DEFAULT_OCSP_URL", "LAYOUT", "LAYOUT_20", "ManifestError", "PkiEntry", "TestPki",
+           "layout_for"]
 
 DEFAULT_OCSP_URL = "http://127.0.0.1:8080/ocsp"
 
@@ -65,6 +72,50 @@ LAYOUT: list[tuple[str, str, str | None, str]] = [
     ("oem2.sub2", "oem_sub2", "oem2.sub1", "OPCP OEM Sub2 CA 2"),
     ("oem2.prov", "oem_prov_leaf", "oem2.sub2", "OP2VIN000000000021"),
 ]
+
+
+
+
+def _layout_20(alg: Algorithm) -> list[tuple[str, str, str | None, str]]:
+    """One ISO 15118-20 ecosystem on ``alg``: names are prefixed with the algorithm."""
+    t = {Algorithm.SECP521R1: "p521", Algorithm.ED448: "ed448"}[alg]
+    n = {Algorithm.SECP521R1: "1", Algorithm.ED448: "2"}[alg]
+    rows = [
+        ("v2g.root", "v2g_root", None, f"OPCP V2G Root CA 20-{t}"),
+        ("cpo.sub1", "cpo_sub1", "v2g.root", f"OPCP CPO Sub1 CA 20-{t}"),
+        ("cpo.sub2", "cpo_sub2", "cpo.sub1", f"OPCP CPO Sub2 CA 20-{t}"),
+        ("cpo.secc", "secc_leaf", "cpo.sub2", f"DE*OPC*E20{n}*1"),
+        ("cps.sub1", "cps_sub1", "v2g.root", f"OPCP Prov Sub1 CA 20-{t}"),
+        ("cps.sub2", "cps_sub2", "cps.sub1", f"OPCP Prov Sub2 CA 20-{t}"),
+        ("cps.leaf", "cps_leaf", "cps.sub2", f"OPCP CPS 20-{t}"),
+        ("mo.sub1", "v2g_mo_sub1", "v2g.root", f"OPCP MO Sub1 CA 20-{t}"),
+        ("mo.sub2", "v2g_mo_sub2", "mo.sub1", f"OPCP MO Sub2 CA 20-{t}"),
+        ("mo.contract", "contract_leaf", "mo.sub2", emaid_with_check_digit(f"DEOPCV2G20{n}001")),
+        ("mo1.root", "mo_root", None, f"OPCP MO Root CA 20-{t}"),
+        ("mo1.sub1", "mo_sub1", "mo1.root", f"OPCP MO Sub1 CA M20-{t}"),
+        ("mo1.sub2", "mo_sub2", "mo1.sub1", f"OPCP MO Sub2 CA M20-{t}"),
+        ("mo1.contract", "contract_leaf", "mo1.sub2", emaid_with_check_digit(f"DEOPCMO20{n}0001")),
+        ("oem1.root", "oem_root", None, f"OPCP OEM Root CA 20-{t}"),
+        ("oem1.sub1", "oem_sub1", "oem1.root", f"OPCP OEM Sub1 CA 20-{t}"),
+        ("oem1.sub2", "oem_sub2", "oem1.sub1", f"OPCP OEM Sub2 CA 20-{t}"),
+        ("oem1.prov", "oem_prov_leaf", "oem1.sub2", f"OPCVIN20000000000{n}"),
+        ("oem1.vehicle", "vehicle_leaf", "oem1.sub2", f"OPCVIN20000000000{n}"),
+    ]
+    return [(f"{t}.{name}", profile_name(prof, alg), f"{t}.{issuer}" if issuer else None, cn)
+            for name, prof, issuer, cn in rows]
+
+
+LAYOUT_20: list[tuple[str, str, str | None, str]] = [
+    row for alg in ISO20_ALGORITHMS for row in _layout_20(alg)]
+
+
+def layout_for(*parts: str) -> list[tuple[str, str, str | None, str]]:
+    """The test PKI layout of the ISO 15118 parts named ("2", "20"), in that order."""
+    layouts = {"2": LAYOUT, "20": LAYOUT_20}
+    unknown = [p for p in parts if p not in layouts]
+    if unknown or not parts:
+        raise ManifestError("iso", "iso.part", f"parts are 2 and 20, not {unknown or 'none'}")
+    return [row for p in parts for row in layouts[p]]
 
 
 class ManifestError(FieldRuleError):
@@ -114,7 +165,9 @@ class TestPki:
             entries.append(PkiEntry(name, issuer or name, made[name]))
             if ocsp_signers and made[name].profile.is_ca:
                 signer = f"{name}.ocsp"
-                made[signer] = issue(f"{prof}_ocsp", f"{cn} OCSP Signer", made[name],
+                p = made[name].profile
+                made[signer] = issue(profile_name(f"{p.base}_ocsp", p.algorithm),
+                                     f"{cn} OCSP Signer", made[name],
                                      ocsp_url=ocsp_url, not_before=start)
                 entries.append(PkiEntry(signer, name, made[signer]))
         return cls(entries)
@@ -182,6 +235,13 @@ class TestPki:
                 (d / key).write_bytes(e.issued.key_pem())
                 (d / key).chmod(0o600)
                 row["key"] = key
+            if e.issued.alt_key is not None:
+                alt = f"keys/{name}.x448.key.pem"
+                (d / alt).write_bytes(e.issued.alt_key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption()))
+                (d / alt).chmod(0o600)
+                row["altKey"] = alt
             manifest.append(row)
         path = d / "manifest.json"
         # Written last, so a directory with a manifest is a complete one.
@@ -226,10 +286,16 @@ class TestPki:
             key = None
             if row.get("key"):
                 k = serialization.load_pem_private_key((d / row["key"]).read_bytes(), None)
-                if not isinstance(k, ec.EllipticCurvePrivateKey):
-                    raise ManifestError(f"[{i}].key", "key.type", "not an EC private key")
+                if not isinstance(k, ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey):
+                    raise ManifestError(f"[{i}].key", "key.type", "not an EC or Ed448 private key")
                 key = k
-            entries.append(PkiEntry(row["name"], row["issuer"], Issued(cert, key, p)))
+            alt_key = None
+            if row.get("altKey"):
+                a = serialization.load_pem_private_key((d / row["altKey"]).read_bytes(), None)
+                if not isinstance(a, x448.X448PrivateKey):
+                    raise ManifestError(f"[{i}].altKey", "key.type", "not an X448 private key")
+                alt_key = a
+            entries.append(PkiEntry(row["name"], row["issuer"], Issued(cert, key, p, alt_key)))
         return cls(entries)
 
 

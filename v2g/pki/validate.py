@@ -1,4 +1,4 @@
-"""Chain validation for the ISO 15118-2 PKI.
+"""Chain validation for the ISO 15118-2 and ISO 15118-20 PKIs.
 
 ``validate_chain(chain, trust, purpose=..., at=...)`` checks a leaf-first chain of
 sub-CA certificates against a trust store and raises :class:`ChainError` on the first
@@ -9,13 +9,18 @@ What is accepted but deviates from the profile, or from strict DER, is returned 
 Rules (identifiers in ``RULES``; docs/pki.md has the table):
 
 - shell model: every certificate, the trust anchor included, is valid at ``at``;
-- each certificate names, and is signed (ECDSA-SHA256, secp256r1) by, the next one;
-  the last one by a trust anchor;
+- each certificate names, and is signed by, the next one; the last one by a trust anchor;
+- algorithms: ISO 15118-2 (``iso="2"``, the default) keys are secp256r1 and signatures
+  ecdsa-with-SHA256; an ISO 15118-20 chain (``iso="20"``) is of one algorithm throughout,
+  leaf, sub-CAs and trust anchor: secp521r1 keys with ecdsa-with-SHA512 signatures
+  ([V2G20-2674]) or Ed448 keys and signatures ([V2G20-2319]); a -2 (P-256) certificate in
+  a -20 chain is refused with ``algorithm.curve`` naming the requirement;
 - issuers are CAs (basicConstraints cA) allowed to sign certificates (keyCertSign when
   keyUsage is present) and their pathLen covers the sub-CAs below them; the leaf is no CA;
 - at most two sub-CAs (ISO 15118-2);
 - by purpose: the anchor's role (contract: MO or V2G root; provisioning: OEM or V2G;
-  CPS and SECC: V2G), DC values where present, and the leaf CN (EMAID, PCID, EVSE/SECC ID).
+  CPS and SECC: V2G; -20 vehicle: OEM or V2G), DC values where present, and the leaf CN
+  (EMAID, PCID, EVSE/SECC ID).
 
 A trust anchor need not be self-signed (RFC 5280 §6.1.1 (d): a trust anchor is a name
 and a key): trusting a Sub-CA 1 validates the part of a chain below it, which is how the
@@ -31,14 +36,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import SignatureAlgorithmOID
 
 from v2g import ids
+from v2g.pki import algorithms
+from v2g.pki.algorithms import ISO20_ALGORITHMS, Algorithm, algorithm_of
 from v2g.pki.certinfo import CertInfo, CertParseError, load_cert, read_cert
-from v2g.pki.profiles import PROFILES, CnRule, Role
+from v2g.pki.profiles import PROFILES, CnRule, Iso, Role, profile_name
 
 __all__ = [
     "RULES",
@@ -68,6 +71,7 @@ RULES: dict[str, str] = {
     "validity.expired": "valid at the validation time (time <= notAfter)",
     "algorithm.curve": "the public key is on secp256r1",
     "algorithm.signature": "the signature algorithm is ecdsa-with-SHA256",
+    "purpose.iso": "the purpose exists in the chain's ISO 15118 part",
     "ca.flag": "an issuer has basicConstraints cA TRUE",
     "ca.key_usage": "an issuer's keyUsage has keyCertSign",
     "ca.path_len": "the issuer's pathLenConstraint covers the sub-CAs below it",
@@ -95,6 +99,7 @@ class Purpose(enum.StrEnum):
     PROVISIONING = "provisioning"
     CPS = "cps"
     SECC = "secc"
+    VEHICLE = "vehicle"  # ISO 15118-20 only
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,7 @@ _PURPOSES: dict[Purpose, _PurposeRule] = {
                                        (Role.OEM,)),
     Purpose.CPS: _PurposeRule("cps_leaf", frozenset({Role.V2G}), (Role.CPS,)),
     Purpose.SECC: _PurposeRule("secc_leaf", frozenset({Role.V2G}), (Role.CPO,)),
+    Purpose.VEHICLE: _PurposeRule("vehicle_leaf", frozenset({Role.OEM, Role.V2G}), (Role.OEM,)),
 }
 
 
@@ -192,13 +198,10 @@ def _info(item: bytes | x509.Certificate | CertInfo) -> CertInfo:
 
 
 def verify_signed_by(cert: x509.Certificate, issuer_key: object) -> bool:
-    if not isinstance(issuer_key, ec.EllipticCurvePublicKey):
-        return False
-    try:
-        issuer_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature:
-        return False
-    return True
+    """Whether ``issuer_key`` made ``cert``'s signature, with the signature algorithm of that
+    key (ECDSA-SHA256 on P-256, ECDSA-SHA512 on P-521, Ed448)."""
+    return algorithms.verify(issuer_key, cert.signature, cert.tbs_certificate_bytes,
+                             cert.signature_algorithm_oid)
 
 
 # Whether `child` is signed by the key of `parent`: a pure function of the two certificates,
@@ -218,13 +221,44 @@ def _check_time(pos: int, info: CertInfo, at: dt.datetime) -> None:
                          f"expired {info.cert.not_valid_after_utc.isoformat()}")
 
 
-def _check_algorithms(pos: int, info: CertInfo) -> None:
-    key = info.cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ChainError(pos, info.subject, "algorithm.curve")
-    if info.cert.signature_algorithm_oid != SignatureAlgorithmOID.ECDSA_WITH_SHA256:
+_ISO20_RULE = {Algorithm.SECP521R1: "[V2G20-2674] secp521r1 with ecdsa-with-SHA512",
+               Algorithm.ED448: "[V2G20-2319] Ed448"}
+
+
+def _check_algorithms(pos: int, info: CertInfo, iso: Iso, chain_alg: Algorithm | None) -> Algorithm:
+    """Check one certificate's key and signature algorithm; returns the key's algorithm.
+
+    ``chain_alg`` is the algorithm the certificates before this one have (None for the leaf
+    of a -20 chain, which sets it)."""
+    found = algorithm_of(info.cert.public_key())
+    if iso is Iso.ISO2:
+        if found is not Algorithm.SECP256R1:
+            raise ChainError(pos, info.subject, "algorithm.curve")
+        expected = Algorithm.SECP256R1
+    elif chain_alg is None:
+        if found not in ISO20_ALGORITHMS:
+            raise ChainError(pos, info.subject, "algorithm.curve",
+                             "ISO 15118-20 keys are secp521r1 ([V2G20-2674]) or Ed448"
+                             f" ([V2G20-2319]); this key is {found.value if found else 'neither'}")
+        assert found is not None
+        expected = found
+    else:
+        if found is not chain_alg:
+            raise ChainError(pos, info.subject, "algorithm.curve",
+                             f"an ISO 15118-20 chain of {_ISO20_RULE[chain_alg]} holds that"
+                             f" algorithm throughout; this key is {found.value if found else 'neither'}")
+        expected = chain_alg
+    # Every certificate of the chain is signed by a key of the chain's algorithm, its anchor
+    # included (a -2 root signing a -20 sub-CA is refused here, at the signed certificate).
+    wanted = algorithms.signature_oid(expected)
+    if info.cert.signature_algorithm_oid != wanted:
+        what = ("ecdsa-with-SHA256" if iso is Iso.ISO2
+                else f"the chain's algorithm, {_ISO20_RULE[expected]}")
         raise ChainError(pos, info.subject, "algorithm.signature",
+                         f"signature algorithm is {info.cert.signature_algorithm_oid.dotted_string};"
+                         f" {what} is required" if iso is Iso.ISO20 else
                          f"signature algorithm is {info.cert.signature_algorithm_oid.dotted_string}")
+    return expected
 
 
 def _check_issuer_ca(pos: int, info: CertInfo, subs_below: int, findings: list[Finding]) -> None:
@@ -271,8 +305,11 @@ def validate_chain(
     *,
     purpose: Purpose | str | None = None,
     at: dt.datetime | None = None,
+    iso: Iso | str = Iso.ISO2,
 ) -> ChainResult:
-    """Validate ``chain`` (leaf first, sub-CAs after; a trailing root is allowed)."""
+    """Validate ``chain`` (leaf first, sub-CAs after; a trailing root is allowed) as a chain
+    of the ISO 15118 part ``iso`` ("2" or "20")."""
+    part = Iso(iso)
     store = trust if isinstance(trust, TrustStore) else TrustStore(trust)
     when = at or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
@@ -296,11 +333,12 @@ def validate_chain(
     if len(infos) > MAX_SUB_CAS + 1:
         raise ChainError(len(infos) - 1, infos[-1].subject, "chain.too_long")
 
+    chain_alg: Algorithm | None = None
     for pos, info in enumerate(infos):
         if info.der_error:
             findings.append(Finding(pos, info.subject, "compat.non_der",
                                     f"{RULES['compat.non_der']}: {info.der_error}"))
-        _check_algorithms(pos, info)
+        chain_alg = _check_algorithms(pos, info, part, chain_alg)
         _check_time(pos, info, when)
 
     # Links inside the chain.
@@ -328,6 +366,15 @@ def validate_chain(
         anchor = found
     anchor_info = _info(anchor.cert)
     anchor_pos = len(infos)
+    if anchor_info.cert != infos[0].cert:
+        # The anchor's own signature is not checked (a Sub-CA may be trusted); its key is.
+        found = algorithm_of(anchor_info.cert.public_key())
+        if found is not chain_alg:
+            raise ChainError(anchor_pos, anchor_info.subject, "algorithm.curve",
+                             f"the trust anchor's key is {found.value if found else 'neither'};"
+                             f" the chain is {chain_alg.value if chain_alg else '?'}"
+                             + (f" ({_ISO20_RULE[chain_alg]})" if part is Iso.ISO20
+                                and chain_alg in _ISO20_RULE else ""))
     _check_time(anchor_pos, anchor_info, when)
 
     # CA rules: the certificate at position p has p - 1 sub-CAs between it and the leaf.
@@ -364,7 +411,11 @@ def validate_chain(
                              f"a {purp.value} chain ends in a "
                              f"{' or '.join(sorted(r.value for r in rule.anchors))} root,"
                              f" not {anchor.role.value}")
-        leaf_prof = PROFILES[rule.leaf_profile]
+        if purp is Purpose.VEHICLE and part is not Iso.ISO20:
+            raise ChainError(0, leaf.subject, "purpose.iso",
+                             "vehicle certificates exist in ISO 15118-20 only")
+        assert chain_alg is not None
+        leaf_prof = PROFILES[profile_name(rule.leaf_profile, chain_alg)]
         for dc in leaf.dcs:
             if dc not in leaf_prof.dc_allowed:
                 raise ChainError(0, leaf.subject, "role.dc",
