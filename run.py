@@ -5,8 +5,8 @@
     python3 run.py test  [pytest options]       # every test: unit, scenarios, proofs
 
 `test` runs the tests in parallel (pytest-xdist, one worker per CPU, at least 2; each test
-file stays on one worker, the oracle tests share one) unless the options name `-n`; skipped
-tests are listed with their reasons.
+file stays on one worker, so its module fixtures are made once) unless the options name `-n`;
+skipped tests are listed with their reasons.
 
 Both create `.venv` (once), install the project into it when pyproject.toml changed, and
 install the Allure command line (npm package, into .tools/) when npm is available.
@@ -85,7 +85,8 @@ def main(argv: list[str]) -> int:
 def test_options(rest: list[str]) -> list[str]:
     """pytest's options for `run.py test`: parallel unless the caller chose `-n` itself."""
     chose = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in rest)
-    parallel = [] if chose else ["-n", str(max(2, os.cpu_count() or 1)), "--dist", "loadgroup"]
+    # loadfile, not loadgroup: pytest 9 ignores the node-id suffix xdist 3.8's loadgroup relies on.
+    parallel = [] if chose else ["-n", str(max(2, os.cpu_count() or 1)), "--dist", "loadfile"]
     return [*parallel, "-rs", *rest]
 
 

@@ -110,19 +110,6 @@ def make_root(common_name: str, dc: str, *, days: int = 3650, not_before=None) -
     return issue(profile, common_name, not_before=start, not_after=start + timedelta(days=days)).der
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """Groups for parallel runs (`pytest -n N --dist loadgroup`, as `run.py test` runs): one
-    group per test file, so a file's module fixtures (a suite run, a selftest) are made once
-    and its tests share one worker; and one group for every test of the EXIficient and
-    iso15118 oracles, which share a cache (`.tools/oracle`, the oracle venv) that one worker
-    fills on first use. Without xdist the marks do nothing."""
-    for item in items:
-        path = item.path.as_posix()
-        oracle = "/tests/oracle/" in path or "/tests/interop/" in path or any(
-            name in item.fixturenames for name in ("exificient", "oracle_files", "oracle_xsds"))
-        item.add_marker(pytest.mark.xdist_group("oracles" if oracle else item.path.name))
-
-
 def need_tool(tool: str | None, what: str) -> str:
     """A tool a test needs (chromium, pdftotext, allure): skipped locally when it is missing,
     failed under CI=true, where .ci/run installs it."""
