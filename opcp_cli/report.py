@@ -3,6 +3,7 @@ vendor can hand over.
 
 - `opcp report` renders the Allure results as one self-contained HTML file (Allure's
   single-file mode), `reports/allure-report/index.html`, which opens from disk in any browser;
+- `opcp report --multi-file` writes Allure's directory layout (to publish on a web server);
 - `opcp report --serve` renders the multi-file report and serves it on 127.0.0.1 until Ctrl-C;
 - `opcp report --statement` writes the one-page conformance statement (HTML and PDF) of the
   same results (`opcp_cli.statement`).
@@ -36,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--statement", action="store_true",
                       help="write the one-page conformance statement (statement.html and .pdf)")
     p.add_argument("--port", type=positive_int, default=8000, help="port for --serve")
+    p.add_argument("--multi-file", action="store_true",
+                   help="Allure's directory layout (index.html and data/, to publish on a web server) "
+                        "instead of one file")
     p.set_defaults(func=run)
 
 
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if args.serve:
         code = render(args.results, output, single_file=False)
         return code if code else serve(output, args.port)
-    return render(args.results, output)
+    return render(args.results, output, single_file=not args.multi_file)
 
 
 def report_name(results_dir: Path) -> str:
