@@ -36,11 +36,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from opcp.paths import spec_dir  # noqa: E402 - after the path set-up above
 from v2g import exi
 from v2g.errors import ExiError
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = Path("/work/shared/spec/opcp-1.0.0/reference/ccp.v1.json")
+SPEC = spec_dir() / "reference" / "ccp.v1.json"
 ISO20_VECTORS = ROOT / "tests" / "exi" / "data" / "exificient_vectors_iso20.json"
 
 

@@ -21,10 +21,12 @@ def now() -> str:
 
 
 def stamp(profile: str, target_name: str, target_url: str, started: str,
-          ended: str | None = None) -> dict:
+          ended: str | None = None, services: tuple[str, ...] | list[str] = ()) -> dict:
     values = {"suite.version": suite_version(), "spec.version": SPEC_VERSION,
               "spec.source": SPEC_SOURCE, "profile": profile, "target.name": target_name,
               "target.url": target_url, "run.start": started}
+    if services:
+        values["target.services"] = ",".join(services)
     if ended:
         values["run.end"] = ended
     return values

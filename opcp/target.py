@@ -45,6 +45,7 @@ Relative paths are relative to the target file.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
@@ -56,6 +57,34 @@ SERVICES = ("auth", "rcp", "pcp", "cps", "ccp", "est", "webhook", "admin")
 
 class TargetError(ValueError):
     """The target file is unusable; the message names the key and the rule."""
+
+
+# Every key a target file may hold, per table: anything else is an error (a misspelled
+# `jwks_url` must not silently turn scenarios not applicable).
+KEYS = {
+    "": ("name", "base_url", "token_url", "audience", "jwks_url", "services", "base_urls", "tls",
+         "clients", "clients_file", "probes", "webhook"),
+    "tls": ("verify", "ca_bundle", "client_cert", "client_key"),
+    "clients": ("role", "client_id", "client_secret", "client_secret_env", "name", "wmis",
+                "emaid_prefixes"),
+    "probes": ("expired_token", "wrong_audience_token", "wrong_issuer_token", "not_yet_valid_token"),
+    "webhook": ("retry_seconds", "retries", "expiry_check_seconds", "poll_seconds", "settle_seconds",
+                "receiver_host", "receiver_port", "receiver_url"),
+    "base_urls": (*SERVICES, "ocsp"),
+}
+ROLES = ("ADMIN", "OEM", "MO", "MO_V2G", "CPO", "CPS")
+
+
+def _known_keys(where: str, table: object, kind: str) -> None:
+    if not isinstance(table, dict):
+        raise TargetError(f"{where or 'the file'}: must be a table")
+    allowed = KEYS[kind]
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise TargetError(f"{where + '.' if where else ''}{key}: unknown key{hint} "
+                              f"(known: {', '.join(allowed)})")
 
 
 @dataclass(frozen=True)
@@ -131,10 +160,17 @@ def load(path: Path | str) -> Target:
         raise TargetError(f"{path}: no such target file") from None
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(f"{path}: not valid TOML ({exc})") from None
-    return from_dict(data, path.parent)
+    # Relative paths inside are the target file's, resolved once here, so they mean the same
+    # file whatever directory the suite later runs in.
+    return from_dict(data, path.resolve().parent)
 
 
 def from_dict(data: dict, base_dir: Path) -> Target:
+    _known_keys("", data, "")
+    for table in ("tls", "probes", "webhook", "base_urls"):
+        if table in data:
+            _known_keys(table, data[table], table)
+
     def need(key: str) -> str:
         value = data.get(key)
         if not isinstance(value, str) or not value:
@@ -142,9 +178,15 @@ def from_dict(data: dict, base_dir: Path) -> Target:
         return value
 
     services = data.get("services", list(SERVICES))
-    bad = [s for s in services if s not in SERVICES]
-    if bad:
-        raise TargetError(f"services: unknown {bad}; known: {list(SERVICES)}")
+    if not isinstance(services, list):
+        raise TargetError("services: must be a list of service names")
+    for name in services:
+        if name not in SERVICES:
+            near = difflib.get_close_matches(str(name), SERVICES, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise TargetError(f"services: unknown service {name!r}{hint} (known: {', '.join(SERVICES)})")
+    if not isinstance(data.get("clients", []), list):
+        raise TargetError("clients: must be an array of tables ([[clients]])")
     clients = [_client(c, i) for i, c in enumerate(data.get("clients", []))]
     if "clients_file" in data:
         clients_path = base_dir / data["clients_file"]
@@ -152,7 +194,9 @@ def from_dict(data: dict, base_dir: Path) -> Target:
             listed = json.loads(clients_path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise TargetError(f"clients_file: cannot read {clients_path} ({exc})") from None
-        clients += [_client(c, i) for i, c in enumerate(listed)]
+        if not isinstance(listed, list):
+            raise TargetError(f"clients_file: {clients_path} must hold a JSON list of clients")
+        clients += [_client(c, i, f"clients_file[{i}]") for i, c in enumerate(listed)]
     tls_data = data.get("tls", {})
 
     def rel(value: str | None) -> str | None:
@@ -176,13 +220,18 @@ def from_dict(data: dict, base_dir: Path) -> Target:
     )
 
 
-def _client(entry: dict, index: int) -> Client:
-    where = f"clients[{index}]"
+def _client(entry: dict, index: int, where: str | None = None) -> Client:
+    where = where or f"clients[{index}]"
     if not isinstance(entry, dict):
         raise TargetError(f"{where}: must be a table")
+    _known_keys(where, entry, "clients")
     for key in ("role", "client_id"):
         if not entry.get(key):
             raise TargetError(f"{where}.{key}: is required")
+    if entry["role"] not in ROLES:
+        near = difflib.get_close_matches(str(entry["role"]).upper(), ROLES, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise TargetError(f"{where}.role: unknown role {entry['role']!r}{hint} (known: {', '.join(ROLES)})")
     secret = entry.get("client_secret")
     if secret is None and entry.get("client_secret_env"):
         secret = os.environ.get(entry["client_secret_env"])

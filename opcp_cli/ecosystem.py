@@ -88,8 +88,12 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     ssl_context, ca_path = _tls(settings.data_dir) if settings.tls else (None, None)
     target_file = write_target_file(ref, base_url)
     if ca_path is not None:
+        # The loader resolves paths relative to the target file, so the CA is named that way
+        # (whatever the working directory and however --data-dir was spelled).
+        ca_path = ca_path.resolve()
+        ca_entry = ca_path.relative_to(target_file.resolve().parent).as_posix()
         target_file.write_text(target_file.read_text().replace(
-            "clients_file", f'tls = {{ ca_bundle = "{ca_path}" }}\nclients_file', 1))
+            "clients_file", f'tls = {{ ca_bundle = "{ca_entry}" }}\nclients_file', 1))
     receiver = Receiver()
     runners = [web.AppRunner(create_app(ref), access_log=None),
                web.AppRunner(receiver_app(receiver, echo=True), access_log=None)]
@@ -105,7 +109,8 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
         print(f"local CA:          {ca_path}   (curl --cacert {ca_path} ...)", flush=True)
     print(f"clients:           {settings.data_dir / 'clients.json'}   ({len(clients)} clients, "
           f"audience {ref.auth.audience})", flush=True)
-    print(f"target file:       {target_file}   (opcp check --target {target_file})", flush=True)
+    print(f"target file:       {target_file}   (opcp check --target {target_file}; "
+          f"opcp target check {target_file})", flush=True)
     print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
           f"{', '.join(subscribed)})", flush=True)
     csms_running = None

@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     d = sub.add_parser("decode", help="EXI (raw or base64) to XML on stdout")
     common(d)
+    d.add_argument("--pretty", action="store_true", help="indent the XML, one element per line")
     d.set_defaults(func=cmd_decode)
     e = sub.add_parser("encode", help="XML (or EXI, re-encoded) to EXI on stdout")
     common(e)
@@ -87,6 +88,14 @@ def load_input(raw: bytes) -> tuple[str, bytes | str]:
         raise ExiError("input is neither EXI, base64 nor XML", 0, "EXI header 0x80, base64 or '<'") from exc
 
 
+def indent_xml(xml: str) -> str:
+    """The same XML with one element per line, indented by depth (text content untouched)."""
+    from xml.dom import minidom
+
+    pretty = minidom.parseString(xml.encode()).toprettyxml(indent="  ", encoding="utf-8").decode()
+    return "\n".join(line for line in pretty.splitlines() if line.strip())
+
+
 def _fail(message: str, code: int = EXIT_UNUSABLE) -> int:
     print(f"opcp exi: {message}", file=sys.stderr)
     return code
@@ -98,9 +107,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
         if kind == "xml":
             return _fail("decode takes EXI (raw or base64); this is XML, use 'opcp exi encode'")
         assert isinstance(data, bytes)
-        print(exi.exi_to_xml(data, schema_set(args), args.fragment))
+        xml = exi.exi_to_xml(data, schema_set(args), args.fragment)
     except (ExiError, OSError) as exc:
         return _fail(str(exc))
+    print(indent_xml(xml) if args.pretty else xml)  # a closed pipe is the CLI's to handle
     return EXIT_OK
 
 

@@ -14,11 +14,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from opcp import paths, results
+from opcp_cli.arguments import positive_int
 
 
 @dataclass
@@ -33,8 +35,12 @@ class VariantResult:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("selftest", help="run the suite against every faulty variant of the reference")
     p.add_argument("--fault", action="append", default=None, metavar="NAME",
-                   help="only these faults (repeatable); default: all")
-    p.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+                   help="only these faults (repeatable); default: all (see --list)")
+    p.add_argument("--jobs", type=positive_int, default=max(1, min(4, os.cpu_count() or 1)))
+    p.add_argument("--list", action="store_true",
+                   help="list the faults (the variants of the reference), the rule each breaks "
+                        "and the feature that must catch it; run nothing")
+    p.add_argument("--quiet", "-q", action="store_true", help="only the final verdict")
     p.set_defaults(func=run)
 
 
@@ -68,7 +74,7 @@ def run_variant(fault: str | None, workdir: Path) -> VariantResult:
 
     started = time.perf_counter()
     out = workdir / (fault or "correct")
-    command = [sys.executable, "-m", "opcp_cli", "check", "--results", str(out / "allure"),
+    command = [sys.executable, "-m", "opcp_cli", "check", "--quiet", "--results", str(out / "allure"),
                "--junit", str(out / "junit.xml")]
     if fault:
         command += ["--reference-fault", fault, "--tags", feature_tags(FAULTS[fault].caught_by)]
@@ -94,24 +100,78 @@ def run_variant(fault: str | None, workdir: Path) -> VariantResult:
                          elapsed)
 
 
-def selftest(faults: list[str] | None = None, jobs: int = 2) -> tuple[VariantResult, list[VariantResult]]:
+def selftest(faults: list[str] | None = None, jobs: int = 2,
+             judged: Callable[[VariantResult], None] | None = None, workdir: Path | None = None
+             ) -> tuple[VariantResult, list[VariantResult]]:
+    """Run the correct reference and every faulty variant; `judged` hears each verdict as
+    soon as it is known. The variants come back in the order asked for. Each run's results
+    stay in `workdir/<fault or correct>/` when a workdir is given (else a temporary one)."""
     from opcp_reference.faults import FAULTS
 
     names = faults or sorted(FAULTS)
     unknown = [f for f in names if f not in FAULTS]
     if unknown:
-        raise ValueError(f"unknown fault(s): {unknown}")
+        from opcp_cli.check import unknown_name
+
+        raise ValueError("; ".join(unknown_name("fault", f, FAULTS) for f in unknown))
     with tempfile.TemporaryDirectory(prefix="opcp-selftest-") as tmp, ThreadPoolExecutor(jobs) as pool:
-        clean = pool.submit(run_variant, None, Path(tmp))
-        variants = list(pool.map(lambda f: run_variant(f, Path(tmp)), names))
-        return clean.result(), variants
+        tmp = str(workdir or tmp)
+        futures = {pool.submit(run_variant, None, Path(tmp)): None}
+        futures |= {pool.submit(run_variant, f, Path(tmp)): f for f in names}
+        done: dict[str | None, VariantResult] = {}
+        for future in as_completed(futures):
+            done[futures[future]] = result = future.result()
+            if judged is not None:
+                judged(result)
+        return done[None], [done[f] for f in names]
+
+
+def describe(v: VariantResult) -> str:
+    if v.fault is None:
+        return f"correct reference: {'passes' if v.killed else 'FAILS'} ({v.detail}) [{v.seconds:.1f} s]"
+    return f"  {'killed  ' if v.killed else 'SURVIVED'} {v.fault:36} {v.detail} [{v.seconds:.1f} s]"
+
+
+def list_faults() -> int:
+    from opcp_reference.faults import FAULTS
+
+    for name, fault in sorted(FAULTS.items()):
+        print(f"{name:38} caught by {fault.caught_by:18} {fault.breaks}")
+    print(f"{len(FAULTS)} faults, each a variant of the reference; the correct reference is run too")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    clean, variants = selftest(args.fault, args.jobs)
-    print(f"correct reference: {'passes' if clean.killed else 'FAILS'} ({clean.detail})")
+    if args.list:
+        return list_faults()
+    from opcp_reference.faults import FAULTS
+
+    names = args.fault or sorted(FAULTS)
+    unknown = [f for f in names if f not in FAULTS]
+    if unknown:
+        from opcp_cli.check import unknown_name
+
+        print("opcp selftest: --fault: " + "; ".join(unknown_name("fault", f, FAULTS) for f in unknown),
+              file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"judging {len(names)} faulty variant(s) and the correct reference, {args.jobs} at a time; "
+              "each verdict is shown as it comes", flush=True)
+    count = [0]
+
+    def judged(v: VariantResult) -> None:
+        count[0] += 1
+        if not args.quiet:
+            print(f"[{count[0]}/{len(names) + 1}] {describe(v).strip()}", flush=True)
+
+    try:
+        clean, variants = selftest(args.fault, args.jobs, judged)
+    except ValueError as exc:
+        print(f"opcp selftest: --fault: {exc}", file=sys.stderr)
+        return 2
+    print(describe(clean))
     for v in variants:
-        print(f"  {'killed  ' if v.killed else 'SURVIVED'} {v.fault:32} {v.detail} [{v.seconds:.1f} s]")
+        print(describe(v))
     killed = sum(v.killed for v in variants)
     print(f"killed {killed} of {len(variants)} faulty variants")
     return 0 if clean.killed and killed == len(variants) else 1

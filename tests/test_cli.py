@@ -84,7 +84,7 @@ def test_report_renders_html(tmp_path):
                     str(results), "--junit", str(tmp_path / "j.xml")], cwd=REPO, check=True,
                    capture_output=True, timeout=300)
     output = tmp_path / "html"
-    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "report", "--results", str(results),
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "report", "--multi-file", "--results", str(results),
                            "--output", str(output)], cwd=REPO, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -4,35 +4,25 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
 
-import pytest
-
 from opcp import paths, results
 from opcp.paths import REPO
+from tests.conftest import need_tool
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-quic"]
 
 
-def _need(tool: str | None, what: str) -> str:
-    if tool:
-        return tool
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is missing; .ci/run installs it")
-    pytest.skip(f"{what} is not installed")
-
-
 def test_the_report_renders_the_results_in_chromium(tmp_path):
-    chromium = _need(shutil.which("chromium") or shutil.which("chromium-browser"),
+    chromium = need_tool(shutil.which("chromium") or shutil.which("chromium-browser"),
                      "Debian's chromium")
-    _need(paths.allure_command(), "the Allure command line")
+    need_tool(paths.allure_command(), "the Allure command line")
     raw = tmp_path / "results"
     # One failing feature on purpose, so the report must show failed and passed results.
     subprocess.run([sys.executable, "-m", "opcp_cli", "check", "-k", "rootType or obtains",

@@ -22,6 +22,14 @@ def check(tmp_path, *args: str) -> tuple[int, str, list[results.Outcome]]:
     return proc.returncode, proc.stdout + proc.stderr, results.read(out)
 
 
+def attachments(result: dict) -> list[dict]:
+    """A result's attachments, its steps' included (exchanges sit under the step that made them)."""
+    found = list(result.get("attachments", []))
+    for step in result.get("steps", []):
+        found += attachments(step)
+    return found
+
+
 @pytest.fixture(scope="module")
 def filter_fault_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("filter")
@@ -35,11 +43,10 @@ def test_a_failure_names_its_rule_and_how_to_replay_it(filter_fault_run):
     assert "reproduce: curl -sS -i -X GET" in output and "rootType=" in output
     failed = [o for o in outcomes if o.failed]
     assert failed and all(o.rule == "RCP-FILTER" for o in failed)
-    attachments = [a for p in (tmp / "allure").glob("*-result.json")
-                   for a in json.loads(p.read_text()).get("attachments", [])
-                   if a["name"] == "reproducer"]
-    assert len(attachments) == len(failed)
-    text = (tmp / "allure" / attachments[0]["source"]).read_text()
+    reproducers = [a for p in (tmp / "allure").glob("*-result.json")
+                   for a in attachments(json.loads(p.read_text())) if a["name"] == "reproducer"]
+    assert len(reproducers) == len(failed)
+    text = (tmp / "allure" / reproducers[0]["source"]).read_text()
     assert "curl" in text and "$OPCP_TOKEN" in text
 
 
@@ -127,7 +134,7 @@ def test_a_reproducer_shows_exi_payloads_decoded():
 def test_reports_summarise_the_certificates_exchanged(filter_fault_run):
     tmp, *_ = filter_fault_run
     names = [a["name"] for p in (tmp / "allure").glob("*-result.json")
-             for a in json.loads(p.read_text()).get("attachments", [])]
+             for a in attachments(json.loads(p.read_text()))]
     summaries = [n for n in names if n.startswith("certificates in the response of GET")]
     assert summaries, names[:20]
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-SPEC = Path("/work/shared/spec/opcp-1.0.0/reference")
-if not SPEC.exists():  # a checkout may keep the spec beside the work tree
-    SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "opcp-1.0.0" / "reference"
+from opcp.paths import spec_dir, spec_missing
+
+SPEC = spec_dir() / "reference"
 
 
 def _walk(o: Any) -> Any:
@@ -28,7 +27,7 @@ def _walk(o: Any) -> Any:
 def _load(name: str) -> Any:
     path = SPEC / name
     if not path.exists():
-        pytest.skip(f"spec file {path} not available")
+        pytest.skip(spec_missing(f"reference/{name}"))
     return json.loads(path.read_text())
 
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 from pathlib import Path
-
-from .tooling import REPO_ROOT
 
 
 def spec_dir() -> Path:
-    env = os.environ.get("OPCP_SPEC_DIR")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "spec" / "opcp-1.0.0"
+    from opcp.paths import spec_dir as shared
+
+    return shared()
 
 
 def ccp_examples() -> dict[str, bytes]:

@@ -22,6 +22,7 @@ Every step is idempotent and cheap when its output exists. Failures raise
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import re
@@ -206,9 +207,22 @@ def xsd20_dir() -> Path:
     return tmp
 
 
+@contextlib.contextmanager
+def _cache_lock(cache: Path):
+    """One process at a time fills the cache: parallel test workers (pytest-xdist) share it."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lock").open("w") as handle:
+        if os.name != "nt":
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_xsds() -> Path:
     """Only the ISO 15118-2 XSDs (for the generator): no Java needed."""
-    _, xsd_dir = extract(cache_dir())
+    with _cache_lock(cache_dir()):
+        _, xsd_dir = extract(cache_dir())
     return xsd_dir
 
 
@@ -223,6 +237,8 @@ def ensure() -> OracleFiles:
     if shutil.which("java") is None:
         raise OracleUnavailable("java not found: install Java 17 (e.g. apt-get install openjdk-17-jdk-headless)")
     cache = cache_dir()
-    jar, xsd_dir = extract(cache)
-    classes = compile_driver(cache, jar)
-    return OracleFiles(jar=jar, xsd_dir=xsd_dir, classes=classes, xsd20_dir=xsd20_dir())
+    with _cache_lock(cache):
+        jar, xsd_dir = extract(cache)
+        classes = compile_driver(cache, jar)
+        xsd20 = xsd20_dir()
+    return OracleFiles(jar=jar, xsd_dir=xsd_dir, classes=classes, xsd20_dir=xsd20)

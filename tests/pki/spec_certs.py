@@ -17,16 +17,17 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-REPO = Path(__file__).resolve().parents[2]
-SPEC = REPO.parent / "shared" / "spec" / "opcp-1.0.0"
+from opcp.paths import spec_dir as _spec_dir
+from opcp.paths import spec_missing
 
 _B64_RUN = re.compile(r"(?:[A-Za-z0-9+/=]|\\n|\s){400,}")
 
 
 def spec_dir() -> Path:
-    if not (SPEC / "reference").is_dir():
-        pytest.skip(f"OPCP spec not found at {SPEC} (the tests read its real certificates)")
-    return SPEC
+    spec = _spec_dir()
+    if not (spec / "reference").is_dir():
+        pytest.skip(spec_missing("the real certificates of its examples"))
+    return spec
 
 
 def _certs_in(blob: bytes) -> list[bytes]:
