@@ -108,3 +108,51 @@ def make_root(common_name: str, dc: str, *, days: int = 3650, not_before=None) -
     start = not_before or datetime.now(UTC) - timedelta(minutes=5)
     profile = {"V2G": "v2g_root", "MO": "mo_root", "OEM": "oem_root"}[dc]
     return issue(profile, common_name, not_before=start, not_after=start + timedelta(days=days)).der
+
+
+# --- the store backend: SQLite by default, PostgreSQL with OPCP_TEST_STORE -----------------
+TEST_STORE_ENV = "OPCP_TEST_STORE"
+
+
+def test_store_server() -> str | None:
+    """The PostgreSQL server the store-touching tests run on (OPCP_TEST_STORE), if any."""
+    import os
+
+    return os.environ.get(TEST_STORE_ENV) or None
+
+
+_databases: dict[str, str] = {}
+
+
+def database_for(data_dir: Path) -> str:
+    """One database per data dir, fresh the first time this run sees the dir; a reference
+    reopened on the same dir (restart tests) finds its state again."""
+    import hashlib
+
+    from opcp_reference.store_postgres import database_url
+
+    key = str(Path(data_dir).resolve())
+    if key not in _databases:
+        name = "opcp_t_" + hashlib.sha1(key.encode()).hexdigest()[:20]
+        _databases[key] = database_url(test_store_server(), name, fresh=True)
+    return _databases[key]
+
+
+@pytest.fixture(autouse=True)
+def _store_backend(monkeypatch):
+    """With OPCP_TEST_STORE set, every reference a test opens without naming a store uses a
+    database of its own on that server instead of the SQLite file in its data dir."""
+    if test_store_server():
+        from opcp_reference import server
+
+        monkeypatch.setattr(server, "default_store", database_for)
+    yield
+
+
+@pytest.fixture
+def store_location(tmp_path: Path) -> str:
+    """Where a store-level test opens its store: a fresh database under OPCP_TEST_STORE, else
+    a SQLite file in tmp_path."""
+    if test_store_server():
+        return database_for(tmp_path / "store")
+    return str(tmp_path / "store" / "opcp.sqlite3")
