@@ -123,11 +123,19 @@ _TYPES = [
 ]
 
 
+# Tables read in insertion order by SQLite's implicit rowid (the outbox's events): PostgreSQL
+# has no rowid, so the column is made explicit there, with the same meaning.
+_ROWID_TABLES = ("webhook_events",)
+
+
 def ddl(migration: str | dict[str, str]) -> str:
     """A migration in PostgreSQL's words: SQLite's type names translated."""
     text = migration_text(migration, "postgresql")
     for pattern, replacement in _TYPES:
         text = pattern.sub(replacement, text)
+    for table in _ROWID_TABLES:
+        text = re.sub(rf"(CREATE TABLE {table} \()", r"\1\n        rowid BIGINT GENERATED ALWAYS AS"
+                      r" IDENTITY UNIQUE,", text)
     return text
 
 

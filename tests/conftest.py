@@ -138,15 +138,32 @@ def database_for(data_dir: Path) -> str:
     return _databases[key]
 
 
-@pytest.fixture(autouse=True)
-def _store_backend(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _store_backend():
     """With OPCP_TEST_STORE set, every reference a test opens without naming a store uses a
     database of its own on that server instead of the SQLite file in its data dir."""
-    if test_store_server():
-        from opcp_reference import server
+    if not test_store_server():
+        yield
+        return
+    from opcp_reference import server
 
-        monkeypatch.setattr(server, "default_store", database_for)
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server, "default_store", database_for)
+        yield
+
+
+def open_test_store(data_dir: Path):
+    """The store a test's reference in `data_dir` would open, on the run's backend."""
+    from opcp_reference.server import open_store
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    location = database_for(data_dir) if test_store_server() else str(data_dir / "opcp.sqlite3")
+    return open_store(location, data_dir)
+
+
+sqlite_only = pytest.mark.skipif(
+    bool(__import__("os").environ.get(TEST_STORE_ENV)),
+    reason="reads SQLite's own files or rowid; the PostgreSQL store has tests of its own")
 
 
 @pytest.fixture
