@@ -123,6 +123,10 @@ _TYPES = [
 ]
 
 
+# Columns declared TEXT whose values are sealed bytes (SQLite keeps any type in any column; a
+# webhook secret was plain text before secrets were sealed): bytea on PostgreSQL, where no
+# store predates sealing.
+_SEALED_IN_TEXT = (("webhook_endpoints", "secret"),)
 # Tables read in insertion order by SQLite's implicit rowid (the outbox's events): PostgreSQL
 # has no rowid, so the column is made explicit there, with the same meaning.
 _ROWID_TABLES = ("webhook_events",)
@@ -133,6 +137,8 @@ def ddl(migration: str | dict[str, str]) -> str:
     text = migration_text(migration, "postgresql")
     for pattern, replacement in _TYPES:
         text = pattern.sub(replacement, text)
+    for table, column in _SEALED_IN_TEXT:
+        text = re.sub(rf"(CREATE TABLE {table} \((?:[^;]*?)\b{column}\s+)TEXT\b", r"\1BYTEA", text)
     for table in _ROWID_TABLES:
         text = re.sub(rf"(CREATE TABLE {table} \()", r"\1\n        rowid BIGINT GENERATED ALWAYS AS"
                       r" IDENTITY UNIQUE,", text)
