@@ -98,7 +98,8 @@ MIGRATIONS: list[str | dict[str, str]] = [
     """,
         "postgresql": """
     CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
-        $body$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $body$;
+        $body$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'
+            USING ERRCODE = 'integrity_constraint_violation'; END $body$;
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
         FOR EACH ROW EXECUTE FUNCTION audit_append_only();
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit

@@ -92,6 +92,7 @@ def test_a_vehicle_request_is_a_read_audited_only_when_denied(reference, clients
     assert seen == [(403, "oem-1"), (401, None)]
 
 
+@sqlite_only  # sqlite3.IntegrityError; both backends: tests/test_store_backends.py
 def test_the_audit_trail_is_append_only(reference):
     audit.record(reference.ref.store, client_id="x", role="CPO", operation="op", object_ids=[],
                  status=200, trace_id="t")
