@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="$(mktemp -d /tmp/opcp-fronted.XXXXXX)"
+chmod 755 "$WORK"  # the cluster runs as the postgres user, which must reach $WORK/pg
 UP_PID=""
 cleanup() {
   if [ -n "$UP_PID" ] && kill -0 "$UP_PID" 2>/dev/null; then

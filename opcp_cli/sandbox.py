@@ -87,6 +87,10 @@ class PostgresCluster:
     def start(self) -> PostgresCluster:
         self.directory.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
+            for parent in self.directory.resolve().parents:
+                if not parent.stat().st_mode & 0o001:
+                    raise SandboxError(f"{parent}: the {OS_USER} user cannot enter it (mode"
+                                       f" {parent.stat().st_mode & 0o777:o}); chmod o+x it")
             user = pwd.getpwnam(OS_USER)
             os.chown(self.directory, user.pw_uid, user.pw_gid)
             os.chmod(self.directory, 0o700)

@@ -49,7 +49,9 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
     with store.exclusive("opcp-initialise"):
         if not demo.is_initialised(store) or (data_dir / "clients.json").exists():
             demo.initialise(store, data_dir, public_url)
-    return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
+    # Several instances may share a PostgreSQL store: the throttle of wrong secrets counts in it.
+    shared = {"throttle": auth.SharedThrottle(store)} if store.dialect == "postgresql" else {}
+    return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience), **shared,
                      faults=Faults(faults), data_dir=data_dir,
                      webhooks=webhooks or DeliverySettings(),
                      peers=tuple(load_target(p) for p in peers), strict=strict)

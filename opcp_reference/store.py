@@ -239,6 +239,14 @@ MIGRATIONS: list[str | dict[str, str]] = [
         PRIMARY KEY (event_id, outcome)
     )
     """,
+    # 7: wrong client secrets, counted where every instance of a shared store sees them.
+    """
+    CREATE TABLE auth_failures (
+        client_id TEXT NOT NULL,
+        at        REAL NOT NULL
+    );
+    CREATE INDEX auth_failures_client ON auth_failures (client_id, at)
+    """,
 ]
 
 

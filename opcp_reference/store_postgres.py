@@ -317,8 +317,10 @@ class PostgresStore(Store):
                 readable, _, _ = select.select([listener.fileno()], [], [], 0)
                 if not readable:
                     return
-                tables = {n.channel == CHANNEL and n.payload for n in
-                          listener.notifies(timeout=0.0)} - {False}
+                own = self._conn.info.backend_pid if self._conn is not None else None
+                # Our own commits were counted when they committed (tx); their echo is not news.
+                tables = {n.payload for n in listener.notifies(timeout=0.0)
+                          if n.channel == CHANNEL and n.pid != own}
             except (psycopg.OperationalError, psycopg.InterfaceError, ValueError, OSError):
                 listener.close()
                 self._listener = None

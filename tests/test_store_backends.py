@@ -159,3 +159,23 @@ def test_the_domain_sql_is_portable():
                 found.append(f"{path.name}:{number}: {line.strip()}")
     assert not found, ("SQLite-only SQL in the domain (use ON CONFLICT, ? placeholders, plain"
                        " types; docs/reference.md, store):\n" + "\n".join(found))
+
+
+def test_wrong_secrets_counted_by_one_instance_throttle_the_other(store, store_location):
+    from opcp_reference.domain.auth import SharedThrottle
+
+    other = Store(store_location, Sealer(KEY))
+    try:
+        mine, theirs = SharedThrottle(store, limit=3, window=10), SharedThrottle(other, limit=3,
+                                                                                 window=10)
+        for at in (100.0, 101.0):
+            mine.failed("guessed", at)
+        assert theirs.retry_after("guessed", 102.0) == 0
+        theirs.failed("guessed", 102.0)
+        assert mine.retry_after("guessed", 103.0) == 7  # the first failure leaves the window at 110
+        assert mine.retry_after("someone-else", 103.0) == 0
+        assert theirs.retry_after("guessed", 110.5) == 0  # one failure fewer in the window
+        theirs.failed("late", 200.0)  # failures out of every window are deleted meanwhile
+        assert [r["client_id"] for r in store.query("SELECT client_id FROM auth_failures")] == ["late"]
+    finally:
+        other.close()

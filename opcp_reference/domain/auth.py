@@ -160,6 +160,29 @@ class SecretThrottle:
         self._failures.setdefault(client_id, deque()).append(now)
 
 
+class SharedThrottle(SecretThrottle):
+    """The same rule, counted in the store: with several instances behind a balancer, a
+    guesser's tries land on all of them, and every instance must count them all. Old
+    failures are deleted as new ones come, so the table holds one window's worth."""
+
+    def __init__(self, store: Store, limit: int = 5, window: float = 60.0):
+        super().__init__(limit, window)
+        self.store = store
+
+    def retry_after(self, client_id: str, now: float) -> int:
+        rows = self.store.query("SELECT at FROM auth_failures WHERE client_id = ? AND at > ?"
+                                " ORDER BY at", (client_id, now - self.window))
+        if len(rows) < self.limit:
+            return 0
+        return max(1, math.ceil(rows[0]["at"] + self.window - now))
+
+    def failed(self, client_id: str, now: float) -> None:
+        with self.store.tx() as db:
+            db.execute("DELETE FROM auth_failures WHERE at <= ?", (now - self.window,))
+            db.execute("INSERT INTO auth_failures (client_id, at) VALUES (?, ?)",
+                       (client_id, now))
+
+
 def issue_token(store: Store, config: AuthConfig, form: dict, faults: Faults,
                 throttle: SecretThrottle | None = None, now: float | None = None) -> dict:
     """The client credentials grant. `form` holds the request's fields, whatever the encoding."""
