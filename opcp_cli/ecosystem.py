@@ -70,6 +70,22 @@ def subscribe_parties(target_file: Path, receiver: Receiver, receiver_url: str) 
     return subscribed
 
 
+def announce_ready(target_file: Path, receiver_url: str, subscribed: list[str],
+                   ready: asyncio.Event | None) -> asyncio.Event:
+    """The last lines `opcp up` prints; the event Ctrl-C (or SIGTERM) sets."""
+    print(f"target file:       {target_file}   (opcp check --target {target_file})", flush=True)
+    print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
+          f"{', '.join(subscribed)})", flush=True)
+    print("ready; Ctrl-C stops", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    return stop
+
+
 async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     scheme = "https" if settings.tls else "http"
     base_url = f"{scheme}://{settings.host}:{settings.port}"
@@ -94,16 +110,7 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
         print(f"local CA:          {ca_path}   (curl --cacert {ca_path} ...)", flush=True)
     print(f"clients:           {settings.data_dir / 'clients.json'}   ({len(clients)} clients, "
           f"audience {ref.auth.audience})", flush=True)
-    print(f"target file:       {target_file}   (opcp check --target {target_file})", flush=True)
-    print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
-          f"{', '.join(subscribed)})", flush=True)
-    print("ready; Ctrl-C stops", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    if ready is not None:
-        ready.set()
+    stop = announce_ready(target_file, receiver_url, subscribed, ready)
     try:
         await stop.wait()
     finally:

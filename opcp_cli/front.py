@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 from aiohttp import web
 
-from opcp_cli.ecosystem import UpSettings, subscribe_parties
+from opcp_cli.ecosystem import UpSettings, announce_ready, subscribe_parties
 from opcp_cli.sandbox import NginxFront, free_port
 from simulators.webhook_receiver import Receiver
 from simulators.webhook_receiver import create_app as receiver_app
@@ -91,16 +90,7 @@ async def run(settings: UpSettings, instances: int, store: str,
               f"{', '.join(f'127.0.0.1:{p}' for p in ports)}; store {ref.store.location})", flush=True)
         print(f"clients:           {settings.data_dir / 'clients.json'}   ({len(clients)} clients)",
               flush=True)
-        print(f"target file:       {target_file}   (opcp check --target {target_file})", flush=True)
-        print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
-              f"{', '.join(subscribed)})", flush=True)
-        print("ready; Ctrl-C stops", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        if ready is not None:
-            ready.set()
+        stop = announce_ready(target_file, receiver_url, subscribed, ready)
         reported: set[int] = set()
         while not stop.is_set():
             for index, proc in enumerate(procs, 1):

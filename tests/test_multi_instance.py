@@ -196,12 +196,18 @@ class _FlakyReceiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_deliveries_are_claimed_once_and_survive_sigkill_during_retries(cluster, tmp_path):
-    data = tmp_path / "data"
-    instances = start_instances(cluster, data, 2, "--webhook-retry-seconds", "0.5")
+def _flaky_world(cluster, data: Path, retry_seconds: str):
+    """Two instances retrying every `retry_seconds`, and a fresh flaky receiver."""
+    instances = start_instances(cluster, data, 2, "--webhook-retry-seconds", retry_seconds)
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _FlakyReceiver)
     _FlakyReceiver.seen, _FlakyReceiver.ok = {}, {}
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    return instances, receiver
+
+
+def test_deliveries_are_claimed_once_and_survive_sigkill_during_retries(cluster, tmp_path):
+    data = tmp_path / "data"
+    instances, receiver = _flaky_world(cluster, data, "0.5")
     try:
         clients = _clients(data)
         a, b = instances
@@ -238,10 +244,7 @@ def test_deliveries_are_claimed_once_and_survive_sigkill_during_retries(cluster,
 
 def test_two_live_instances_never_send_one_delivery_twice(cluster, tmp_path):
     data = tmp_path / "data"
-    instances = start_instances(cluster, data, 2, "--webhook-retry-seconds", "0.3")
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _FlakyReceiver)
-    _FlakyReceiver.seen, _FlakyReceiver.ok = {}, {}
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    instances, receiver = _flaky_world(cluster, data, "0.3")
     try:
         clients = _clients(data)
         oem = _bearer(instances[0].base_url, clients["oem-1"])
