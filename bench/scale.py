@@ -89,7 +89,8 @@ def bulk_fill(store, total: int, real: int) -> float:
     if store.dialect == "postgresql":
         # A pool in service has been analysed by autovacuum long ago; right after a bulk
         # load the planner knows nothing of the new rows.
-        store.query_one("ANALYZE")
+        with store.tx() as db:
+            db.execute("ANALYZE")
     else:
         store.query("PRAGMA wal_checkpoint(TRUNCATE)")
         store.query("ANALYZE")
