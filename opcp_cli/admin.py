@@ -33,11 +33,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open(data_dir: Path):
-    from opcp_reference.store import Store
+    """The store of the reference in `data_dir`: OPCP_STORE (a PostgreSQL URL) if set, else
+    the data dir's SQLite file; the data dir's master key opens its secrets."""
+    from opcp_reference.server import default_store, open_store, store_from_environment
 
-    if not (data_dir / "opcp.sqlite3").exists():
+    location = store_from_environment() or default_store(data_dir)
+    if "://" not in location and not Path(location).exists():
         raise SystemExit(f"opcp: {data_dir} holds no reference store (opcp.sqlite3)")
-    return Store(data_dir / "opcp.sqlite3")
+    return open_store(location, data_dir)
 
 
 def run_audit(args: argparse.Namespace) -> int:

@@ -81,6 +81,23 @@ async def _start_csms(settings: UpSettings, target_file: Path, base_url: str) ->
                                   ocsp_responder=f"{base_url}/ocsp")
 
 
+def announce_ready(target_file: Path, receiver_url: str, subscribed: list[str],
+                   ready: asyncio.Event | None) -> asyncio.Event:
+    """The last lines `opcp up` prints; the event Ctrl-C (or SIGTERM) sets."""
+    print(f"target file:       {target_file}   (opcp check --target {target_file}; "
+          f"opcp target check {target_file})", flush=True)
+    print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
+          f"{', '.join(subscribed)})", flush=True)
+    print("ready; Ctrl-C stops", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    return stop
+
+
 async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
     scheme = "https" if settings.tls else "http"
     base_url = f"{scheme}://{settings.host}:{settings.port}"
@@ -126,6 +143,9 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     if ready is not None:
         ready.set()
+
+
+    stop = announce_ready(target_file, receiver_url, subscribed, ready)
     try:
         await stop.wait()
     finally:

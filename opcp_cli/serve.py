@@ -30,13 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="target file of another ecosystem to forward provisioning certificate"
                         " lookups to (pool collaboration); repeatable")
     p.add_argument("--strict", action="store_true", help="refuse deployed clients' habits (docs/clients.md)")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="postgresql://... to share one ecosystem between instances (default:"
+                        " $OPCP_STORE, else DATA_DIR/opcp.sqlite3); instances of one store share"
+                        " the master key (OPCP_MASTER_KEY, OPCP_MASTER_KEY_FILE or the data dir)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from opcp_reference.domain.events import DeliverySettings, RetryPolicy
     from opcp_reference.faults import FAULTS
-    from opcp_reference.server import DEFAULT_AUDIENCE, serve
+    from opcp_reference.server import DEFAULT_AUDIENCE, serve, store_from_environment
 
     unknown = [f for f in args.fault if f not in FAULTS]
     if unknown:
@@ -57,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
     if args.webhook_retry_seconds <= 0:
         print("--webhook-retry-seconds: must be a positive number of seconds")
         return 2
+    store = args.store or store_from_environment()
+    if store is not None and "://" in store and not store.startswith(("postgresql://", "postgres://")):
+        print(f"--store: {store.split('://')[0]}:// is not a store; give postgresql://... or a file")
+        return 2
     webhooks = DeliverySettings(retry=RetryPolicy(interval_seconds=args.webhook_retry_seconds))
     serve(args.data_dir, args.host, args.port, args.fault, args.audience or DEFAULT_AUDIENCE,
-          args.public_url, args.peer, ssl_context, webhooks, strict=args.strict)
+          args.public_url, args.peer, ssl_context, webhooks, strict=args.strict, store=store)
     return 0

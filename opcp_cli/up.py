@@ -18,7 +18,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--csms-port", type=int, default=9000,
                    help="the CPO's OCPP 2.0.1 CSMS for stations (ws); 0: no CSMS (docs/csms.md)")
     p.add_argument("--csms-tls-port", type=int, default=9443, help="the CSMS over wss")
+    register_instances(p)
     p.set_defaults(func=run)
+
+
+def register_instances(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--instances", type=int, default=1, metavar="N",
+                   help="run N reference instances on one --store behind nginx (opcp_cli/front.py)")
+    p.add_argument("--store", default=None, metavar="URL",
+                   help="postgresql://... (needed for --instances > 1; default: SQLite in DATA_DIR)")
+
+
+def run_instances(args: argparse.Namespace) -> int | None:
+    """`--instances N`: the front over N instances; None when one in-process instance runs."""
+    if args.instances == 1 and args.store is None:
+        return None
+    if args.instances < 1:
+        print("--instances: must be 1 or more")
+        return 2
+    if not (args.store or "").startswith(("postgresql://", "postgres://")):
+        print("--store: several instances share one PostgreSQL store: give postgresql://...")
+        return 2
+    if args.tls:
+        print("--tls: not with --instances (terminate TLS in nginx; docs/scale.md)")
+        return 2
+    from opcp_cli.ecosystem import UpSettings
+    from opcp_cli.front import run as run_front
+
+    asyncio.run(run_front(UpSettings(args.data_dir, args.host, args.port, args.receiver_port),
+                          args.instances, args.store))
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the actors' own calls are noise here
+    fronted = run_instances(args)
+    if fronted is not None:
+        return fronted
     asyncio.run(run_up(UpSettings(args.data_dir, args.host, args.port, args.receiver_port, args.tls,
                                   args.csms_port or None, args.csms_tls_port)))
     return 0

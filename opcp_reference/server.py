@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 import threading
 import time
@@ -19,6 +20,7 @@ from opcp_reference.domain.auth import AuthConfig
 from opcp_reference.domain.events import DeliverySettings
 from opcp_reference.domain.pki import DEFAULT_PUBLIC_URL
 from opcp_reference.faults import Faults
+from opcp_reference.sealing import Sealer, check_master_key
 from opcp_reference.store import Store
 
 DEFAULT_AUDIENCE = "https://opcp-reference.local"
@@ -29,19 +31,55 @@ def open_reference(data_dir: Path | str, faults: list[str] | tuple[str, ...] = (
                    audience: str = DEFAULT_AUDIENCE, issuer: str = DEFAULT_ISSUER,
                    webhooks: DeliverySettings | None = None,
                    public_url: str = DEFAULT_PUBLIC_URL,
-                   peers: list[Path] | tuple[Path, ...] = (), strict: bool = False) -> Reference:
+                   peers: list[Path] | tuple[Path, ...] = (), strict: bool = False,
+                   store: str | None = None) -> Reference:
     """Open (and on first use initialise) the reference's state in `data_dir`.
 
     `public_url` is baked into the OCSP URL of the reference's certificates at first start
-    (later starts keep the stored one); `peers` are target files of other ecosystems."""
+    (later starts keep the stored one); `peers` are target files of other ecosystems.
+    `store` is a `postgresql://` URL or a SQLite file (default: `default_store(data_dir)`);
+    instances sharing a PostgreSQL store must share the master key (the data dir's
+    master.key, OPCP_MASTER_KEY or OPCP_MASTER_KEY_FILE)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / "opcp.sqlite3")
-    demo.initialise(store, data_dir, public_url)
-    return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience),
+    store = open_store(store or default_store(data_dir), data_dir)
+    # Instances started together on one empty store: one builds the ecosystem, the others
+    # wait and reuse it. An instance with its own data dir finds no clients.json of its own
+    # (its secrets were shown to the first instance's operator once).
+    with store.exclusive("opcp-initialise"):
+        if not demo.is_initialised(store) or (data_dir / "clients.json").exists():
+            demo.initialise(store, data_dir, public_url)
+    # Several instances may share a PostgreSQL store: the throttle of wrong secrets counts in it.
+    shared = {"throttle": auth.SharedThrottle(store)} if store.dialect == "postgresql" else {}
+    return Reference(store=store, auth=AuthConfig(issuer=issuer, audience=audience), **shared,
                      faults=Faults(faults), data_dir=data_dir,
                      webhooks=webhooks or DeliverySettings(),
                      peers=tuple(load_target(p) for p in peers), strict=strict)
+
+
+def default_store(data_dir: Path) -> str:
+    """Where a reference keeps its state when no store is named: SQLite in its data dir."""
+    return str(data_dir / "opcp.sqlite3")
+
+
+STORE_ENV = "OPCP_STORE"
+
+
+def store_from_environment() -> str | None:
+    """OPCP_STORE, the store `opcp serve` and the operator commands use when none is named."""
+    return os.environ.get(STORE_ENV) or None
+
+
+def open_store(location: str, data_dir: Path) -> Store:
+    """The store at `location`, its secrets sealed with the master key of `data_dir` (or of
+    OPCP_MASTER_KEY / OPCP_MASTER_KEY_FILE); refuses a master key the store was not sealed with."""
+    store = Store(location, Sealer.for_data_dir(data_dir))
+    try:
+        check_master_key(store)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def write_target_file(ref: Reference, base_url: str) -> Path:
@@ -93,15 +131,16 @@ def probe_tokens(ref: Reference, subject: str = "cpo-1", role: str = "CPO") -> d
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
           public_url: str | None = None, peers: list[Path] | tuple[Path, ...] = (),
           ssl_context: ssl.SSLContext | None = None,
-          webhooks: DeliverySettings | None = None, strict: bool = False) -> None:
+          webhooks: DeliverySettings | None = None, strict: bool = False,
+          store: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     scheme = "https" if ssl_context else "http"
     ref = open_reference(data_dir, faults, audience=audience, webhooks=webhooks,
                          public_url=public_url or f"{scheme}://{host}:{port}", peers=peers,
-                         strict=strict)
+                         strict=strict, store=store)
     base_url = f"{scheme}://{host}:{port}"
     target = write_target_file(ref, base_url)
-    print(f"OPCP reference on {base_url}  data: {data_dir}  clients: "
+    print(f"OPCP reference on {base_url}  store: {ref.store.location}  data: {data_dir}  clients: "
           f"{data_dir / 'clients.json'}  target file: {target}", flush=True)
     if strict:
         print("STRICT: client habits are refused (docs/clients.md)", flush=True)
@@ -116,9 +155,10 @@ class EmbeddedReference:
 
     def __init__(self, data_dir: Path, faults: list[str] | tuple[str, ...] = (),
                  host: str = "127.0.0.1", webhooks: DeliverySettings | None = None,
-                 peers: list[Path] | tuple[Path, ...] = (), strict: bool = False):
+                 peers: list[Path] | tuple[Path, ...] = (), strict: bool = False,
+                 store: str | None = None):
         self.ref = open_reference(data_dir, faults, webhooks=webhooks, peers=peers,
-                                  strict=strict)
+                                  strict=strict, store=store)
         self.host = host
         self.port = 0
         self._loop = asyncio.new_event_loop()

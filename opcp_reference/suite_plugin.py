@@ -7,6 +7,9 @@ handing over the target file that instance wrote, exactly as an operator hands a
 target file (base URL, clients, the pace of webhook deliveries and the probe tokens no client
 can obtain over the API). The reference stops and its data dir is removed when the run ends.
 
+With OPCP_TEST_STORE set to a PostgreSQL server URL, the embedded reference keeps its state
+in a fresh database on that server instead of SQLite (the same suite on both backends).
+
 `--reference-fault NAME` (repeatable) switches on a fault of the reference, to prove that the
 suite fails a server that breaks a rule; it only applies to the embedded reference.
 """
@@ -14,6 +17,7 @@ suite fails a server that breaks a rule; it only applies to the embedded referen
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -48,7 +52,12 @@ def _embedded(faults: list[str]) -> Iterator[Path]:
     # make those scenarios wait for hours: the embedded reference runs at test pace.
     webhooks = DeliverySettings(retry=RetryPolicy(retries=3, interval_seconds=0.1),
                                 timeout_seconds=5, poll_seconds=0.02, expiry_check_seconds=0.1)
-    reference = EmbeddedReference(data_dir, faults=faults, webhooks=webhooks)
+    store = None
+    if os.environ.get("OPCP_TEST_STORE"):
+        from opcp_reference.store_postgres import database_url
+
+        store = database_url(os.environ["OPCP_TEST_STORE"], f"opcp_suite_{os.getpid()}", fresh=True)
+    reference = EmbeddedReference(data_dir, faults=faults, webhooks=webhooks, store=store)
     reference.start()
     try:
         yield data_dir / "target.toml"

@@ -10,6 +10,9 @@ opens thousands of connections), and a slot freed by a finished attempt is refil
 not at the next poll: the outbox drains as fast as the receivers answer. The poll only finds
 new events. Due deliveries go out oldest first.
 
+Several instances on one PostgreSQL store share the outbox: each worker claims what it sends
+(`events.claim_due`: row locks and a lease), so no two instances send the same delivery.
+
 Durability: everything the worker knows lives in the outbox (`opcp_reference.domain.events`).
 An attempt's result and the delivery's new state commit together (answers that arrive
 together are recorded in one transaction), so after a restart every pending delivery is sent
@@ -122,12 +125,17 @@ class DeliveryWorker:
         if not events.anything_due(self.ref.store, now):
             return  # the common case: a read, no write transaction
         with self.ref.store.tx() as db:
-            due = events.due_deliveries(db, now, room, set(self._in_flight),
-                                        self.ref.faults)
+            due = events.claim_due(db, now, room, self.lease_seconds(), set(self._in_flight),
+                                   self.ref.faults)
         for item in due:
             task = asyncio.create_task(self._attempt(item), name=f"webhook-{item.delivery_id}")
             self._in_flight[item.delivery_id] = task
             task.add_done_callback(lambda _t, i=item.delivery_id: self._finished(i))
+
+    def lease_seconds(self) -> float:
+        """How long a claimed delivery stays this worker's (events.claim_due): one attempt's
+        timeout twice over, plus the stop grace, so only a dead worker loses its claims."""
+        return 2 * self.settings.timeout_seconds + STOP_GRACE_SECONDS
 
     async def _attempt(self, item: events.Due) -> None:
         assert self._session is not None

@@ -120,3 +120,68 @@ def need_tool(tool: str | None, what: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} is missing; .ci/run installs it")
     pytest.skip(f"{what} is not installed (CI installs it)")
+
+
+# --- the store backend: SQLite by default, PostgreSQL with OPCP_TEST_STORE -----------------
+TEST_STORE_ENV = "OPCP_TEST_STORE"
+
+
+def test_store_server() -> str | None:
+    """The PostgreSQL server the store-touching tests run on (OPCP_TEST_STORE), if any."""
+    import os
+
+    return os.environ.get(TEST_STORE_ENV) or None
+
+
+_databases: dict[str, str] = {}
+
+
+def database_for(data_dir: Path) -> str:
+    """One database per data dir, fresh the first time this run sees the dir; a reference
+    reopened on the same dir (restart tests) finds its state again."""
+    import hashlib
+
+    from opcp_reference.store_postgres import database_url
+
+    key = str(Path(data_dir).resolve())
+    if key not in _databases:
+        name = "opcp_t_" + hashlib.sha1(key.encode()).hexdigest()[:20]
+        _databases[key] = database_url(test_store_server(), name, fresh=True)
+    return _databases[key]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _store_backend():
+    """With OPCP_TEST_STORE set, every reference a test opens without naming a store uses a
+    database of its own on that server instead of the SQLite file in its data dir."""
+    if not test_store_server():
+        yield
+        return
+    from opcp_reference import server
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server, "default_store", database_for)
+        yield
+
+
+def open_test_store(data_dir: Path):
+    """The store a test's reference in `data_dir` would open, on the run's backend."""
+    from opcp_reference.server import open_store
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    location = database_for(data_dir) if test_store_server() else str(data_dir / "opcp.sqlite3")
+    return open_store(location, data_dir)
+
+
+sqlite_only = pytest.mark.skipif(
+    bool(__import__("os").environ.get(TEST_STORE_ENV)),
+    reason="reads SQLite's own files or rowid; the PostgreSQL store has tests of its own")
+
+
+@pytest.fixture
+def store_location(tmp_path: Path) -> str:
+    """Where a store-level test opens its store: a fresh database under OPCP_TEST_STORE, else
+    a SQLite file in tmp_path."""
+    if test_store_server():
+        return database_for(tmp_path / "store")
+    return str(tmp_path / "store" / "opcp.sqlite3")

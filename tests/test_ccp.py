@@ -17,6 +17,7 @@ from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from simulators.ev import Vehicle, VehicleRejected
+from tests.conftest import open_test_store
 from tests.test_pcp import FakeChecker
 from v2g import exi
 from v2g.contract_data import encrypt_for_vehicle, read_installation_res, session_id_slot, with_session_id
@@ -49,7 +50,7 @@ def own_world(tmp_path):
 
 
 def _world(tmp):
-    store = Store(tmp / "opcp.sqlite3")
+    store = open_test_store(tmp)
     demo.initialise(store, tmp)
     yield pki_world(store)
     store.close()

@@ -13,9 +13,10 @@ import time
 import httpx
 
 from features.support import certs
-from tests.conftest import ServedReference, token_for
+from tests.conftest import ServedReference, sqlite_only, token_for
 
 
+@sqlite_only
 def test_acknowledged_writes_survive_sigkill(tmp_path):
     data = tmp_path / "data"
     server = ServedReference(data)

@@ -15,7 +15,7 @@ from opcp.errors import BadRequest, Forbidden, NotFound
 from opcp_reference.domain import demo, est, pki
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
-from opcp_reference.store import Store
+from tests.conftest import open_test_store
 from v2g import ids
 from v2g.pki.algorithms import algorithm_of
 from v2g.pki.bundle import load_certs, order_chain
@@ -31,7 +31,7 @@ CPO = Principal("cpo-1", Role.CPO)
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     d = tmp_path_factory.mktemp("est")
-    s = Store(d / "opcp.sqlite3")
+    s = open_test_store(d)
     demo.initialise(s, d)
     yield s
     s.close()

@@ -17,7 +17,7 @@ from opcp_reference.domain import demo, pcp, pki, rcp
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.sealing import MAGIC
-from opcp_reference.store import Store
+from tests.conftest import open_test_store
 from v2g.pki.builder import issue
 from v2g.pki.ocsp import GOOD, OcspResult, Revoked, build_request, verify_response
 
@@ -41,7 +41,7 @@ class FakeChecker:
 
 @pytest.fixture
 def store(tmp_path):
-    s = Store(tmp_path / "opcp.sqlite3")
+    s = open_test_store(tmp_path)
     demo.initialise(s, tmp_path)
     yield s
     s.close()

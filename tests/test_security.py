@@ -20,9 +20,10 @@ from opcp_reference.faults import Faults
 from opcp_reference.sealing import Sealer, SealingError
 from opcp_reference.server import DEFAULT_AUDIENCE, EmbeddedReference
 from opcp_reference.store import Store
-from tests.conftest import token_for
+from tests.conftest import sqlite_only, token_for
 
 
+@sqlite_only
 def test_private_keys_are_sealed_in_the_store(reference):
     raw = (reference.ref.data_dir / "opcp.sqlite3").read_bytes()
     assert b"PRIVATE KEY" not in raw
@@ -30,6 +31,7 @@ def test_private_keys_are_sealed_in_the_store(reference):
     assert key_file.stat().st_mode & 0o077 == 0
 
 
+@sqlite_only
 def test_a_wrong_master_key_cannot_unseal(tmp_path, monkeypatch):
     with EmbeddedReference(tmp_path / "d"):
         pass
@@ -90,6 +92,7 @@ def test_a_vehicle_request_is_a_read_audited_only_when_denied(reference, clients
     assert seen == [(403, "oem-1"), (401, None)]
 
 
+@sqlite_only  # sqlite3.IntegrityError; both backends: tests/test_store_backends.py
 def test_the_audit_trail_is_append_only(reference):
     audit.record(reference.ref.store, client_id="x", role="CPO", operation="op", object_ids=[],
                  status=200, trace_id="t")
@@ -217,6 +220,7 @@ def test_hostile_bodies_get_400_never_500(reference, clients, body):
     assert got.json()["traceId"]
 
 
+@sqlite_only
 def test_webhook_signing_secrets_are_sealed(reference, clients):
     token = token_for(reference.base_url, clients["oem-1"])
     got = httpx.post(reference.base_url + "/v1/webhook/endpoints",

@@ -160,6 +160,29 @@ class SecretThrottle:
         self._failures.setdefault(client_id, deque()).append(now)
 
 
+class SharedThrottle(SecretThrottle):
+    """The same rule, counted in the store: with several instances behind a balancer, a
+    guesser's tries land on all of them, and every instance must count them all. Old
+    failures are deleted as new ones come, so the table holds one window's worth."""
+
+    def __init__(self, store: Store, limit: int = 5, window: float = 60.0):
+        super().__init__(limit, window)
+        self.store = store
+
+    def retry_after(self, client_id: str, now: float) -> int:
+        rows = self.store.query("SELECT at FROM auth_failures WHERE client_id = ? AND at > ?"
+                                " ORDER BY at", (client_id, now - self.window))
+        if len(rows) < self.limit:
+            return 0
+        return max(1, math.ceil(rows[0]["at"] + self.window - now))
+
+    def failed(self, client_id: str, now: float) -> None:
+        with self.store.tx() as db:
+            db.execute("DELETE FROM auth_failures WHERE at <= ?", (now - self.window,))
+            db.execute("INSERT INTO auth_failures (client_id, at) VALUES (?, ?)",
+                       (client_id, now))
+
+
 def issue_token(store: Store, config: AuthConfig, form: dict, faults: Faults,
                 throttle: SecretThrottle | None = None, now: float | None = None) -> dict:
     """The client credentials grant. `form` holds the request's fields, whatever the encoding."""
@@ -226,6 +249,8 @@ class _Verified:
     kid: str
     not_before: int  # the later of iat and nbf
     expires: int
+    keys_version: tuple = ()  # store.changes_of("signing_keys") when the key was read
+    key_retired_at: str | None = None
 
 
 # Tokens that passed every check of verify_token, by (raw token, config). A client sends the
@@ -234,7 +259,9 @@ class _Verified:
 # verified under the key named by kid, and a kid is the thumbprint of its key, so what can
 # change is the time and the key's state: `_still_valid` checks both as the full path does,
 # and on any doubt the full path runs and gives its own answer. Only strict verifications
-# are kept: what a fault switch let through is checked again every time.
+# are kept: what a fault switch let through is checked again every time. The key's state is
+# read again only when the signing_keys table changed since (`Store.changes_of`, which hears
+# the other instances of a shared store), so a rotation anywhere shows at the next request.
 _VERIFIED: dict[tuple[str, AuthConfig], _Verified] = {}
 VERIFIED_MAX = 4096  # a token per client and day
 _RELAXING = ("auth-ignore-audience", "auth-accept-expired", "auth-ignore-issuer",
@@ -246,6 +273,8 @@ def _still_valid(store: Store, known: _Verified, config: AuthConfig) -> bool:
     now = time.time()
     if known.not_before > now + LEEWAY or known.expires <= now - LEEWAY:
         return False  # PyJWT's rules for nbf/iat and exp
+    if known.keys_version == store.changes_of("signing_keys"):
+        return _usable({"retired_at": known.key_retired_at}, config.token_ttl)
     row = store.query_one("SELECT retired_at FROM signing_keys WHERE kid = ?", (known.kid,))
     return row is not None and _usable(row, config.token_ttl)
 
@@ -269,6 +298,7 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
     faulty = _faulty_principal(store, token, header, faults)
     if faulty is not None:
         return faulty
+    keys_version = store.changes_of("signing_keys")
     row = store.query_one("SELECT kid, private_pem, retired_at FROM signing_keys WHERE kid = ?",
                           (kid,))
     if row is None:
@@ -304,7 +334,8 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
         if len(_VERIFIED) >= VERIFIED_MAX:
             _VERIFIED.clear()
         _VERIFIED[(token, config)] = _Verified(
-            principal, kid, max(int(claims["iat"]), int(claims["nbf"])), int(claims["exp"]))
+            principal, kid, max(int(claims["iat"]), int(claims["nbf"])), int(claims["exp"]),
+            keys_version, row["retired_at"])
     return principal
 
 

@@ -145,7 +145,8 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
          owner, stamp, stamp))
     if first_of_pcid:
         # Spec: the first created contract is always the default.
-        db.execute("INSERT OR REPLACE INTO default_contracts (pcid, emaid) VALUES (?, ?)",
+        db.execute("INSERT INTO default_contracts (pcid, emaid) VALUES (?, ?)"
+                   " ON CONFLICT (pcid) DO UPDATE SET emaid = excluded.emaid",
                    (pcid, data.emaid))
     change = "updated" if known else "created"
     _events(db, change, data.emaid, pcid, faults, data.contract_der, data.root)
@@ -188,8 +189,8 @@ def remove_rows(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults,
         db.execute("DELETE FROM contracts WHERE seq = ?", (row["seq"],))
         if revoke and row["issuer_ca"]:
             cert = x509.load_der_x509_certificate(bytes(row["contract_der"]))
-            db.execute("INSERT OR IGNORE INTO revocations (issuer_name, serial_hex, reason,"
-                       " revoked_at) VALUES (?,?,?,?)",
+            db.execute("INSERT INTO revocations (issuer_name, serial_hex, reason,"
+                       " revoked_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
                        (row["issuer_ca"], format(cert.serial_number, "x"), "cessationOfOperation",
                         dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()))
         key = (row["emaid"], row["pcid"])
@@ -226,7 +227,8 @@ def set_default(store: Store, who: Principal, pcid: str, emaid: str, faults: Fau
         if db.execute("SELECT 1 FROM contracts WHERE pcid = ? AND emaid = ?",
                       (pcid, emaid)).fetchone() is None:
             raise NotFound(NO_CONTRACT, f"emaid: no contract {emaid} for PCID {pcid}")
-        db.execute("INSERT OR REPLACE INTO default_contracts (pcid, emaid) VALUES (?, ?)",
+        db.execute("INSERT INTO default_contracts (pcid, emaid) VALUES (?, ?)"
+                   " ON CONFLICT (pcid) DO UPDATE SET emaid = excluded.emaid",
                    (pcid, emaid))
         _events(db, "updated", emaid, pcid, faults)
 

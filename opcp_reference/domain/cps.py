@@ -82,8 +82,8 @@ def _ensure_signers(store: Store) -> None:
         leaf = issue("cps_leaf", f"OPCP CPS Signer {number}", issuer, ocsp_url=pki.ocsp_url(store))
         sealed = store.sealer.seal(leaf.key_pem(), _seal_context(row["name"]))
         with store.tx() as db:
-            db.execute("INSERT OR IGNORE INTO cps_signers (sub2_name, der, key_sealed, created_at)"
-                       " VALUES (?,?,?,?)", (row["name"], leaf.der, sealed,
+            db.execute("INSERT INTO cps_signers (sub2_name, der, key_sealed, created_at)"
+                       " VALUES (?,?,?,?) ON CONFLICT DO NOTHING", (row["name"], leaf.der, sealed,
                                              dt.datetime.now(dt.UTC).isoformat()))
         pki.record_issued(store, row["name"], leaf.cert, None)
 

@@ -76,6 +76,7 @@ def initialise(store: Store, data_dir: Path, public_url: str = pki.DEFAULT_PUBLI
     with os.fdopen(fd, "w") as fh:
         json.dump(clients, fh, indent=2)
     with store.tx() as db:
-        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('initialised', '1')")
+        db.execute("INSERT INTO settings (key, value) VALUES ('initialised', '1')"
+                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
     return clients
 

@@ -206,14 +206,16 @@ def anything_due(store: Store, now: float) -> bool:
 
 def due_deliveries(db: sqlite3.Connection, now: float, limit: int,
                    skip: set[int] | frozenset[int] = frozenset(),
-                   faults: Faults = NO_FAULTS) -> list[Due]:
-    """Pending deliveries whose time has come; deliveries to disabled endpoints are cancelled."""
+                   faults: Faults = NO_FAULTS, lock: bool = False) -> list[Due]:
+    """Pending deliveries whose time has come; deliveries to disabled endpoints are cancelled.
+    `lock`: the rows are locked for this transaction, skipping rows another worker holds."""
     rows = db.execute(
         "SELECT d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, e.status, ev.body"
         " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
         " JOIN webhook_events ev ON ev.id = d.event_id"
         " WHERE d.status = 'pending' AND d.next_attempt <= ? ORDER BY d.next_attempt, d.id"
-        " LIMIT ?", (now, limit + len(skip))).fetchall()
+        " LIMIT ?" + (" FOR UPDATE OF d SKIP LOCKED" if lock else ""),
+        (now, limit + len(skip))).fetchall()
     due, cancelled = [], []
     for row in rows:
         if row["id"] in skip:
@@ -229,6 +231,26 @@ def due_deliveries(db: sqlite3.Connection, now: float, limit: int,
                        " finished_at = ? WHERE id = ? AND status = 'pending'",
                        [(at, i) for i in cancelled])
     return due[:limit]
+
+
+def claim_due(db: sqlite3.Connection, now: float, limit: int, lease_seconds: float,
+              skip: set[int] | frozenset[int] = frozenset(),
+              faults: Faults = NO_FAULTS) -> list[Due]:
+    """Claim due deliveries for one worker among several (instances sharing the outbox).
+
+    The rows are read with FOR UPDATE SKIP LOCKED and, in the same transaction, their next
+    attempt is moved `lease_seconds` ahead: no other worker sees them as due while this one
+    sends them, so no event goes out twice from two instances. `record_attempt` replaces the
+    lease with the real outcome. If the claiming process dies first, the lease runs out and
+    any worker sends the delivery again: at-least-once across a crash (a receiver that
+    answered 2xx just before the crash sees the event twice, with the same eventId). The
+    lease must outlast one attempt (the worker's timeout) so a slow answer is not overtaken."""
+    due = due_deliveries(db, now, limit, skip, faults, lock=True)
+    if due:
+        db.executemany("UPDATE webhook_deliveries SET next_attempt = ? WHERE id = ?"
+                       " AND status = 'pending'",
+                       [(now + lease_seconds, d.delivery_id) for d in due])
+    return due
 
 
 def retryable(http_status: int | None, event_type: str = "") -> bool:
@@ -314,7 +336,8 @@ def _tell_mo(db: sqlite3.Connection, event_id: str, event_type: str, body: bytes
         follow_up, outcome = "mo.contract.rejected.by.oem", "rejected"
     else:
         return
-    if db.execute("INSERT OR IGNORE INTO webhook_followups (event_id, outcome) VALUES (?, ?)",
+    if db.execute("INSERT INTO webhook_followups (event_id, outcome) VALUES (?, ?)"
+                  " ON CONFLICT DO NOTHING",
                   (event_id, outcome)).rowcount == 0:
         return  # already told
     original = json.loads(body)

@@ -199,9 +199,15 @@ async def add(store: Store, who: Principal, body: object, faults: Faults,
         before = db.execute("SELECT key_hash, created_at FROM prov_certs WHERE pcid = ?",
                             (pcid,)).fetchone()
         db.execute(
-            "INSERT OR REPLACE INTO prov_certs (pcid, wmi, owner, leaf_der, sub2_der, sub1_der,"
+            "INSERT INTO prov_certs (pcid, wmi, owner, leaf_der, sub2_der, sub1_der,"
             " root_der, key_hash, xsd_namespace, v2g_root_akis, previous_pcid, created_at,"
-            " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (pcid) DO UPDATE SET"
+            " wmi = excluded.wmi, owner = excluded.owner, leaf_der = excluded.leaf_der,"
+            " sub2_der = excluded.sub2_der, sub1_der = excluded.sub1_der,"
+            " root_der = excluded.root_der, key_hash = excluded.key_hash,"
+            " xsd_namespace = excluded.xsd_namespace, v2g_root_akis = excluded.v2g_root_akis,"
+            " previous_pcid = excluded.previous_pcid, created_at = excluded.created_at,"
+            " updated_at = excluded.updated_at",
             (pcid, ids.pcid_wmi(pcid), who.client_id, _der(leaf),
              _der(sub2) if sub2 is not None else None, _der(sub1), _der(root), key_hash,
              extra["xsdMsgDefNamespace"],

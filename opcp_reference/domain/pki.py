@@ -103,7 +103,8 @@ def build(store: Store, base_url: str, now: dt.datetime | None = None) -> TestPk
     pki20 = TestPki.build(ocsp_url=url, now=now, layout=REFERENCE_LAYOUT_20)
     issued_at = (now or dt.datetime.now(dt.UTC)).isoformat()
     with store.tx() as db:
-        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('public_base_url', ?)",
+        db.execute("INSERT INTO settings (key, value) VALUES ('public_base_url', ?)"
+                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                    (base_url.rstrip("/"),))
         for name, entry in [*pki.entries.items(), *pki20.entries.items()]:
             issued = entry.issued

@@ -2,9 +2,11 @@
 
 Guarantees:
 - the roots are the ones the RCP holds at the moment of the call: a root added or deleted
-  shows at the very next call of any service;
-- parsed roots and trust stores are kept per RCP state, named by the set of root ids (a root's
-  row never changes after it is added), so a vehicle request parses no root again;
+  shows at the very next call of any service, in any instance sharing the store;
+- parsed roots and trust stores are kept per RCP state, named by the store's version of the
+  root_certs table (`Store.changes_of`: it moves at every commit that wrote the table, by
+  this process or, heard through LISTEN/NOTIFY, by another instance), so a vehicle request
+  neither parses a root nor asks the database which roots there are;
 - a chain through a cross-certificate is accepted exactly when a root of the pool carries
   that cross-certificate in its crossCertificatePair;
 - `validate` raises `BadRequest` naming the field at the failing position of the chain and the
@@ -40,8 +42,7 @@ _KEPT = 64  # states kept before the caches start afresh
 
 def roots(store: Store) -> tuple[tuple, list[Root]]:
     """The RCP's roots, parsed, and the key naming this state of the RCP."""
-    ids_ = tuple(r["id"] for r in store.query("SELECT id FROM root_certs ORDER BY id"))
-    key = (id(store), ids_)
+    key = store.changes_of("root_certs")
     if key not in _ROOTS:
         if len(_ROOTS) > _KEPT:
             _ROOTS.clear()
