@@ -16,7 +16,7 @@ Feature: Webhook endpoints and event delivery
     When I read that endpoint
     Then the status is 200
     And the body is a valid "WebhookEndpoint"
-    And the body is that endpoint without its secret
+    And the body is that endpoint, its secret if shown the one given on create
     When I update that endpoint to status "disabled" and events "root.cert.expired"
     Then the status is 200
     And the body is a valid "WebhookEndpoint"
@@ -24,7 +24,7 @@ Feature: Webhook endpoints and event delivery
     When I list my webhook endpoints
     Then the status is 200
     And the body is a valid "WebhookEndpointList"
-    And that endpoint is listed without its secret
+    And that endpoint is listed, its secret if shown the one given on create
     When I read the delivery log of that endpoint
     Then the status is 200
     And the body is a valid "WebhookDeliveries"

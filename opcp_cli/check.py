@@ -31,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference-fault", action="append", default=[], metavar="NAME",
                    help="switch on a fault in the embedded reference (to see the suite fail); "
                         "`opcp selftest --list` names them")
+    p.add_argument("--wire-variant", default=None, metavar="NAME",
+                   help="talk to the target through a proxy answering in a conformant variant"
+                        " (opcp selftest --list names them)")
     p.add_argument("-k", dest="keyword", default=None, help="only scenarios matching (pytest -k)")
     p.add_argument("--tags", default=None, metavar="EXPR",
                    help="only scenarios whose tags match (pytest -m), e.g. 'ccp and not story'")
@@ -60,9 +63,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def known_faults() -> dict[str, str]:
-    from opcp_reference.faults import FAULTS
+    """Every switch of the reference: the faults and the conformant variants."""
+    from opcp_reference.faults import FAULTS, VARIANTS
 
-    return {name: fault.breaks for name, fault in FAULTS.items()}
+    return {**{name: fault.breaks for name, fault in FAULTS.items()},
+            **{name: variant.reading for name, variant in VARIANTS.items()}}
 
 
 def unknown_name(kind: str, name: str, known) -> str:
@@ -91,6 +96,8 @@ def _suite_command(args: argparse.Namespace, events: Path, *, collect_only: bool
         command.append(f"--target={args.target.resolve()}")
     for fault in args.reference_fault:
         command.append(f"--reference-fault={fault}")
+    if args.wire_variant:
+        command.append(f"--wire-variant={args.wire_variant}")
     if args.keyword:
         command += ["-k", args.keyword]
     if args.tags:

@@ -41,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="list the faults (the variants of the reference), the rule each breaks "
                         "and the feature that must catch it; run nothing")
     p.add_argument("--quiet", "-q", action="store_true", help="only the final verdict")
+    p.add_argument("--variants", action="store_true",
+                   help="also judge the conformant variants (the reference's and the wire's):"
+                        " each must pass with no conformance failure")
+    p.add_argument("--variant", action="append", default=None, metavar="NAME",
+                   help="only these conformant variants (repeatable; implies --variants)")
     p.set_defaults(func=run)
 
 
@@ -126,7 +131,42 @@ def selftest(faults: list[str] | None = None, jobs: int = 2,
         return done[None], [done[f] for f in names]
 
 
+def conformant_names() -> list[str]:
+    from opcp_cli.wire_variants import VARIANTS as WIRE
+    from opcp_reference.faults import VARIANTS as REFERENCE
+
+    return sorted(REFERENCE) + sorted(WIRE)
+
+
+def run_conformant(name: str, workdir: Path) -> VariantResult:
+    """One conformant variant: the reference answering another reading (its feature only), or
+    the whole suite through the transforming proxy. Passed when no conformance check failed
+    and nothing crashed; a compatibility finding is the other axis's business (a conformant
+    form may still break a deployed client)."""
+    from opcp_reference.faults import VARIANTS as REFERENCE
+
+    started = time.perf_counter()
+    out = workdir / f"variant-{name}"
+    command = [sys.executable, "-m", "opcp_cli", "check", "--quiet", "--results", str(out / "allure"),
+               "--junit", str(out / "junit.xml")]
+    if name in REFERENCE:
+        command += ["--reference-fault", name, "--tags", feature_tags(REFERENCE[name].feature)]
+    else:
+        command += ["--wire-variant", name]
+    proc = subprocess.run(command, cwd=paths.REPO, capture_output=True, text=True, timeout=1800,
+                          check=False)
+    outcomes = results.read(out / "allure") if (out / "allure").exists() else []
+    elapsed = time.perf_counter() - started
+    if not outcomes:
+        return VariantResult(name, None, False, f"the suite did not run: {proc.stdout[-500:]}", elapsed)
+    bad = [o.name for o in outcomes if o.status == "broken" or (o.failed and o.axis == "conformance")]
+    detail = f"{len(outcomes)} checks, no conformance failure" if not bad else f"failed: {bad[:3]}"
+    return VariantResult(name, "conformant", not bad, detail, elapsed)
+
+
 def describe(v: VariantResult) -> str:
+    if v.feature == "conformant":
+        return f"  {'passed  ' if v.killed else 'FAILED  '} {v.fault:36} {v.detail} [{v.seconds:.1f} s]"
     if v.fault is None:
         return f"correct reference: {'passes' if v.killed else 'FAILS'} ({v.detail}) [{v.seconds:.1f} s]"
     return f"  {'killed  ' if v.killed else 'SURVIVED'} {v.fault:36} {v.detail} [{v.seconds:.1f} s]"
@@ -138,12 +178,22 @@ def list_faults() -> int:
     for name, fault in sorted(FAULTS.items()):
         print(f"{name:38} caught by {fault.caught_by:18} {fault.breaks}")
     print(f"{len(FAULTS)} faults, each a variant of the reference; the correct reference is run too")
+    from opcp_cli.wire_variants import VARIANTS as WIRE
+    from opcp_reference.faults import VARIANTS
+
+    for name, variant in sorted(VARIANTS.items()):
+        print(f"{name:38} reference  {variant.reading} ({variant.allowed_by})")
+    for name, wire in WIRE.items():
+        print(f"{name:38} wire       {wire.allows}")
+    print(f"{len(VARIANTS) + len(WIRE)} conformant variants (--variants): each must pass")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
         return list_faults()
+    if args.variant and not args.fault:
+        return 0 if judge_conformant(args.variant, args.jobs, args.quiet) else 1
     from opcp_reference.faults import FAULTS
 
     names = args.fault or sorted(FAULTS)
@@ -174,4 +224,28 @@ def run(args: argparse.Namespace) -> int:
         print(describe(v))
     killed = sum(v.killed for v in variants)
     print(f"killed {killed} of {len(variants)} faulty variants")
-    return 0 if clean.killed and killed == len(variants) else 1
+    ok = clean.killed and killed == len(variants)
+    if args.variants or args.variant:
+        ok = judge_conformant(args.variant or conformant_names(), args.jobs, args.quiet) and ok
+    return 0 if ok else 1
+
+
+def judge_conformant(names: list[str], jobs: int, quiet: bool = False) -> bool:
+    known = conformant_names()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        from opcp_cli.check import unknown_name
+
+        print("opcp selftest: --variant: " + "; ".join(unknown_name("variant", n, known) for n in unknown),
+              file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory(prefix="opcp-variants-") as tmp, ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(run_conformant, n, Path(tmp)): n for n in names}
+        done = {}
+        for future in as_completed(futures):
+            done[futures[future]] = v = future.result()
+            if not quiet:
+                print(describe(v), flush=True)
+    passed = sum(v.killed for v in done.values())
+    print(f"passed {passed} of {len(names)} conformant variants")
+    return passed == len(names)

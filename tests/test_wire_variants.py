@@ -112,3 +112,15 @@ def test_the_suite_passes_a_target_answering_through_the_variant(variant):
     tail = proc.stdout[-3000:]
     assert proc.returncode == 0, tail
     assert " passed" in tail and "failed" not in tail.splitlines()[-1]
+
+
+def test_selftest_judges_the_reference_variants():
+    from opcp_reference.faults import VARIANTS as REFERENCE
+
+    names = sorted(REFERENCE)
+    command = [sys.executable, "-m", "opcp_cli", "selftest", "--jobs", "2"]
+    for name in names:
+        command += ["--variant", name]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert f"passed {len(names)} of {len(names)} conformant variants" in proc.stdout

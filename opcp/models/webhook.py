@@ -73,17 +73,18 @@ _ENDPOINT_PROPERTIES = {
     "userName": {"type": "string"},
 }
 
-# Read responses never carry the secret: it is shown once, on create.
+# webhooks.v1.json's EndpointResponse requires id, created, the events and url: not status
+# (E-WH-8). The reference shows the secret once, on create, but docs/components/06 says it
+# "can be retrieved from the backend": a read that carries it is allowed.
 ENDPOINT = {
     "type": "object",
-    "required": ["id", "created", "events", "url", "status"],
-    "properties": _ENDPOINT_PROPERTIES,
-    "not": {"required": ["secret"]},
+    "required": ["id", "created", "events", "url"],
+    "properties": {**_ENDPOINT_PROPERTIES, "secret": {"type": "string", "minLength": 16}},
 }
 
 ENDPOINT_CREATED = {
     "type": "object",
-    "required": ["id", "created", "events", "url", "status", "secret"],
+    "required": ["id", "created", "events", "url", "secret"],
     "properties": {**_ENDPOINT_PROPERTIES, "secret": {"type": "string", "minLength": 16}},
 }
 
@@ -149,9 +150,12 @@ _CONTRACT_PAYLOAD = {
 
 def _payload_variant(kind: str, payload: dict) -> dict:
     names = sorted(n for n, e in EVENTS.items() if e.payload == kind)
+    # webhook.payload.v1.json requires xsdMsgDefNamespace of PCID/EMAID events, not of root
+    # events (E-WH-8).
+    envelope = ["timestamp", "eventId", "eventType", "payload"]
     return {
         "type": "object",
-        "required": ["timestamp", "eventId", "eventType", "xsdMsgDefNamespace", "payload"],
+        "required": envelope if kind == "root" else [*envelope, "xsdMsgDefNamespace"],
         "properties": {
             "timestamp": {"type": "string", "format": "date-time"},
             "eventId": {"type": "string", "pattern": UUID_PATTERN},
