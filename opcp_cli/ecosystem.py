@@ -126,25 +126,12 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
         print(f"local CA:          {ca_path}   (curl --cacert {ca_path} ...)", flush=True)
     print(f"clients:           {settings.data_dir / 'clients.json'}   ({len(clients)} clients, "
           f"audience {ref.auth.audience})", flush=True)
-    print(f"target file:       {target_file}   (opcp check --target {target_file}; "
-          f"opcp target check {target_file})", flush=True)
-    print(f"webhook receiver:  {receiver_url}/hooks/<client_id>   (subscribed: "
-          f"{', '.join(subscribed)})", flush=True)
     csms_running = None
     if settings.csms_port is not None:
         csms_running = await _start_csms(settings, target_file, base_url)
         for line in csms.connection_help(csms_running):
             print(line, flush=True)
         print(f"a station session: opcp station --data-dir {settings.data_dir}", flush=True)
-    print("ready; Ctrl-C stops", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    if ready is not None:
-        ready.set()
-
-
     stop = announce_ready(target_file, receiver_url, subscribed, ready)
     try:
         await stop.wait()

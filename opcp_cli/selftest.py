@@ -74,18 +74,21 @@ def feature_tags(feature_file: str) -> str:
     return " and ".join(tags)
 
 
+def _suite_run(out: Path, extra: list[str], timeout: int) -> tuple[subprocess.CompletedProcess, list]:
+    """`opcp check` with its results in `out`, and the outcomes it recorded."""
+    command = [sys.executable, "-m", "opcp_cli", "check", "--quiet", "--results", str(out / "allure"),
+               "--junit", str(out / "junit.xml"), *extra]
+    proc = subprocess.run(command, cwd=paths.REPO, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+    return proc, results.read(out / "allure") if (out / "allure").exists() else []
+
+
 def run_variant(fault: str | None, workdir: Path) -> VariantResult:
     from opcp_reference.faults import FAULTS
 
     started = time.perf_counter()
-    out = workdir / (fault or "correct")
-    command = [sys.executable, "-m", "opcp_cli", "check", "--quiet", "--results", str(out / "allure"),
-               "--junit", str(out / "junit.xml")]
-    if fault:
-        command += ["--reference-fault", fault, "--tags", feature_tags(FAULTS[fault].caught_by)]
-    proc = subprocess.run(command, cwd=paths.REPO, capture_output=True, text=True, timeout=900,
-                          check=False)
-    outcomes = results.read(out / "allure") if (out / "allure").exists() else []
+    extra = ["--reference-fault", fault, "--tags", feature_tags(FAULTS[fault].caught_by)] if fault else []
+    proc, outcomes = _suite_run(workdir / (fault or "correct"), extra, timeout=900)
     elapsed = time.perf_counter() - started
     if not outcomes:
         return VariantResult(fault, None, False, f"the suite did not run: {proc.stdout[-500:]}", elapsed)
@@ -146,16 +149,9 @@ def run_conformant(name: str, workdir: Path) -> VariantResult:
     from opcp_reference.faults import VARIANTS as REFERENCE
 
     started = time.perf_counter()
-    out = workdir / f"variant-{name}"
-    command = [sys.executable, "-m", "opcp_cli", "check", "--quiet", "--results", str(out / "allure"),
-               "--junit", str(out / "junit.xml")]
-    if name in REFERENCE:
-        command += ["--reference-fault", name, "--tags", feature_tags(REFERENCE[name].feature)]
-    else:
-        command += ["--wire-variant", name]
-    proc = subprocess.run(command, cwd=paths.REPO, capture_output=True, text=True, timeout=1800,
-                          check=False)
-    outcomes = results.read(out / "allure") if (out / "allure").exists() else []
+    extra = (["--reference-fault", name, "--tags", feature_tags(REFERENCE[name].feature)]
+             if name in REFERENCE else ["--wire-variant", name])
+    proc, outcomes = _suite_run(workdir / f"variant-{name}", extra, timeout=1800)
     elapsed = time.perf_counter() - started
     if not outcomes:
         return VariantResult(name, None, False, f"the suite did not run: {proc.stdout[-500:]}", elapsed)
