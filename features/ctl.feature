@@ -1,4 +1,4 @@
-@ctl
+@ctl @rcp
 Feature: Certificate trust list
   The pool publishes the roots its ecosystem trusts as a signed certificate trust list at
   GET /v1/root/ctl (reference/rcp.v1.json). Its inner format is the project's opcp-ctl/1

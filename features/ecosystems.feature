@@ -6,7 +6,7 @@ Feature: Interoperability between ecosystems
   CA per V2G root under prefixed names (est.v1.json: ^(\w+-)?(cpo|mo|oem|cps|veh)$). Targets
   without cross-certificates or prefixed CAs make those scenarios not applicable.
 
-  @critical @rule:MULTIROOT-CROSS
+  @ccp @critical @rule:MULTIROOT-CROSS
   Scenario: A vehicle that trusts only one V2G root installs a contract signed under another
     Given the pool publishes a cross-certificate by which one V2G root vouches for another
     And a vehicle that trusts only the vouching root is in the provisioning certificate pool
@@ -14,7 +14,7 @@ Feature: Interoperability between ecosystems
     And the vehicle asks a CPO for its contract
     Then the vehicle validates the CPS chain through the cross-certificate and installs the contract
 
-  @normal @rule:EST-PREFIXED-CA
+  @est @normal @rule:EST-PREFIXED-CA
   Scenario: Prefixed EST CAs issue under the V2G root each names
     Given I am "CPS"
     When I enroll a CPS certificate at the EST CA "v2g1-cps"
@@ -23,7 +23,7 @@ Feature: Interoperability between ecosystems
     And the certificate chains to a V2G root of the pool through "v2g2-cps"'s CA certificates
     And the CAs "v2g1-cps" and "v2g2-cps" issue under different V2G roots
 
-  @blocker
+  @est @blocker
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"
     When I probe the operation "<operation>"
