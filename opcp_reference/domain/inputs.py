@@ -58,20 +58,24 @@ def base64_bytes(value: object, field: str, limit: int = MAX_B64) -> bytes:
         raise BadRequest(f"{field}: is not valid base64") from None
 
 
-def certificate_der(value: object, field: str, limit: int = MAX_CERT_B64) -> bytes:
-    """Base64 of a DER X.509 certificate to its DER bytes, checked to parse."""
+def _certificate(value: object, field: str, limit: int) -> tuple[bytes, x509.Certificate]:
+    """Base64 of a DER X.509 certificate: its bytes and the certificate, parsed once."""
     if not isinstance(value, str) or not value.strip():
         raise BadRequest(f"{field}: must be a non-empty base64 string of a DER certificate")
     der = base64_bytes(value, field, limit)
     try:
-        x509.load_der_x509_certificate(der)
+        return der, x509.load_der_x509_certificate(der)
     except ValueError:
         raise BadRequest(f"{field}: is not a DER X.509 certificate") from None
-    return der
+
+
+def certificate_der(value: object, field: str, limit: int = MAX_CERT_B64) -> bytes:
+    """Base64 of a DER X.509 certificate to its DER bytes, checked to parse."""
+    return _certificate(value, field, limit)[0]
 
 
 def certificate(value: object, field: str, limit: int = MAX_CERT_B64) -> x509.Certificate:
-    return x509.load_der_x509_certificate(certificate_der(value, field, limit))
+    return _certificate(value, field, limit)[1]
 
 
 def certificate_info(value: object, field: str, limit: int = MAX_CERT_B64) -> CertInfo:
