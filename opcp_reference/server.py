@@ -128,6 +128,12 @@ def probe_tokens(ref: Reference, subject: str = "cpo-1", role: str = "CPO") -> d
     }
 
 
+# How long a stopping server lets requests in flight finish (aiohttp waits 60 s by default):
+# every OPCP operation answers in well under a second, and a front such as nginx retries a
+# request whose instance went away on another instance.
+SHUTDOWN_SECONDS = 5.0
+
+
 def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str,
           public_url: str | None = None, peers: list[Path] | tuple[Path, ...] = (),
           ssl_context: ssl.SSLContext | None = None,
@@ -147,7 +153,7 @@ def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str
     if faults:
         print(f"FAULT SWITCHES ON: {', '.join(faults)}", flush=True)
     web.run_app(create_app(ref), host=host, port=port, print=None, access_log=None,
-                ssl_context=ssl_context)
+                ssl_context=ssl_context, shutdown_timeout=SHUTDOWN_SECONDS)
 
 
 class EmbeddedReference:

@@ -81,7 +81,14 @@ class ServedReference:
         """Stop the server (if running) and return its log."""
         if self.proc.poll() is None:
             self.proc.terminate()
-        self.proc.wait(timeout=10)
+        try:
+            # SIGTERM: requests in flight get opcp_reference.server.SHUTDOWN_SECONDS, webhook
+            # attempts two more; a loaded machine may need longer to schedule the process.
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise
         self._log.close()
         return self.log_path.read_text()
 

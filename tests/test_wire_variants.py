@@ -33,6 +33,26 @@ def test_json_variants_keep_the_value(name):
     assert json.loads(answer.body) == BODY
 
 
+SIGNED = {"signerCertificate": "MIIB", "timeStamp": "2026-01-10T12:00:00Z",
+          "CTL": {"format": "opcp-ctl/1", "thisUpdate": "2026-01-10T12:00:00Z",
+                  "signature": {"algorithm": "ecdsa-with-SHA256", "value": "MEUC"}}}
+
+
+@pytest.mark.parametrize("name", ["extra-properties", "date-time-offset"])
+def test_value_changing_variants_leave_a_signed_body_as_its_signer_made_it(name):
+    # Adding or rewriting members after signing is tampering: the suite must refuse that.
+    answer = Answer(200, CIMultiDict({"Content-Type": "application/json"}), json.dumps(SIGNED).encode())
+    VARIANTS[name].change("/v1/root/ctl", answer)
+    assert json.loads(answer.body) == SIGNED
+
+
+def test_value_keeping_variants_reach_signed_bodies_too():
+    # The signature is over the canonical form of the value, so a re-ordered body still verifies.
+    answer = Answer(200, CIMultiDict({"Content-Type": "application/json"}), json.dumps(SIGNED).encode())
+    VARIANTS["json-key-order"].change("/v1/root/ctl", answer)
+    assert answer.body != json.dumps(SIGNED).encode() and json.loads(answer.body) == SIGNED
+
+
 def test_extra_members_at_every_level_but_inside_the_clients_own_data():
     answer = _json_answer()
     VARIANTS["extra-properties"].change("/v1/x", answer)
