@@ -14,6 +14,7 @@ pytest_plugins = [
     "opcp_reference.suite_plugin",  # the embedded target when no --target is given
     "opcp_cli.wire_plugin",  # --wire-variant: a conformant variant played by a proxy
     "features.support.setup",  # shared fixtures, setup and the steps several features speak
+    "features.support.revocation",  # the CCP's and PCP's revocation steps
     "features.steps.http_steps",
     "features.steps.auth_steps",
     "features.steps.rcp_steps",

@@ -96,6 +96,35 @@ Feature: Contract Certificate Pool
     Then the MO finds the first contract no more
     And the MO finds the second contract no more
 
+  # reference/ccp.v1.json deleteSignedContractData, "Automatic revocation": a contract
+  # certificate issued by an operator MO CA is revoked on delete; on error the contract stays.
+  @critical @rule:CCP-AUTO-REVOCATION
+  Scenario: Deleting a contract the operator's MO CA issued revokes its certificate
+    Given I am "MO_V2G"
+    When I generate signed contract data for a new EMAID of mine for the vehicle
+    Then the status is 201
+    When the vehicle installs its contract through its CPO
+    Then the installed contract certificate's OCSP status is "good"
+    Given I am "MO_V2G"
+    When I delete the first contract
+    Then the status is 200
+    And I find the first contract no more
+    And the installed contract certificate's OCSP status is "revoked"
+
+  # The same section: "This functionality can be turned of by setting the
+  # `X-Skip-Revocation` header to `true`."
+  @normal @rule:CCP-AUTO-REVOCATION
+  Scenario: X-Skip-Revocation deletes a contract without revoking its certificate
+    Given I am "MO_V2G"
+    When I generate signed contract data for a new EMAID of mine for the vehicle
+    Then the status is 201
+    When the vehicle installs its contract through its CPO
+    Given I am "MO_V2G"
+    When I delete the first contract with the header "X-Skip-Revocation: true"
+    Then the status is 200
+    And I find the first contract no more
+    And the installed contract certificate's OCSP status is "good"
+
   @critical
   Scenario: Without a contract the CPO gets a failed CertificateInstallationRes
     Given I am "CPO"

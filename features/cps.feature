@@ -33,16 +33,27 @@ Feature: Certificate Provisioning Service
     And the vehicle installs the first contract
     And the contract certificate is valid from contractBegins to contractEnds
 
-  @normal
+  # reference/cps.v1.json generateSignedContractData: "To update a contractData, the
+  # interface must be called again with the same PCID and EMAID. The system will replace the
+  # old contractData with the new one."
+  @normal @rule:CPS-GENERATE-REPLACES
   Scenario: Generating again for the same PCID and EMAID replaces the contract
     Given a vehicle of the first "OEM" is in the pool
     And I am "MO_V2G"
     When I generate signed contract data for a new EMAID of mine for the vehicle
     Then the status is 201
+    When I generate signed contract data again for that EMAID, valid for 60 days
+    Then the status is 201
     Given I am "OEM"
     When I list the vehicle's contracts
     Then the status is 200
     And the body is a valid "LookupContractResponse"
+    And every listed contract of the first EMAID is valid from contractBegins to contractEnds
+    Given I am "CPO"
+    When the vehicle's CertificateInstallationReq is sent
+    Then the status is 200
+    And the vehicle installs the first contract
+    And the contract certificate is valid from contractBegins to contractEnds
 
   @critical
   Scenario: Signed data without a PCID is not pooled

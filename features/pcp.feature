@@ -225,6 +225,22 @@ Feature: Provisioning Certificate Pool
       | look up | WMA12345678901234567 |
       | delete  | WMA-234567890123456  |
 
+  # reference/pcp.v1.json deleteOEMProvCert: "A successful deletes triggers a call to the
+  # DELETE method of the Contract Certificate Pool for all EMAIDs related to this PCID! In case
+  # of contract certificates issued by one of the Operator owned MO CAs, this also involves
+  # revocation of the same."
+  @critical @rule:PCP-CASCADE-REVOCATION
+  Scenario: Deleting a provisioning certificate revokes the contract certificates issued for it
+    Given a vehicle of the first "OEM" is in the pool
+    And I am "MO_V2G"
+    When I generate signed contract data for a new EMAID of mine for the vehicle
+    Then the status is 201
+    When the vehicle installs its contract through its CPO
+    Then the installed contract certificate's OCSP status is "good"
+    When the first "OEM" deletes the vehicle's provisioning certificate
+    Then I find the first contract no more
+    And the installed contract certificate's OCSP status is "revoked"
+
   @blocker
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"

@@ -141,6 +141,17 @@ _RULES = [
     Rule("CCP-FIRST-EMAIDCONTENT", "INTEROP.md (MaEVe reads only the first emaidContent)",
          "a CPO that reads only the first emaidContent installs the default contract",
          "business", COMPATIBILITY),
+    # Rules of issue 17 point 2 (scenarios a server breaking them fails)
+    Rule("CPS-GENERATE-REPLACES", "reference/cps.v1.json generateSignedContractData (called again"
+         " with the same PCID and EMAID, the old contractData is replaced)",
+         "after generating again, the pool lists and serves only the new contract"),
+    Rule("CCP-AUTO-REVOCATION", "reference/ccp.v1.json deleteSignedContractData (Automatic"
+         " revocation)", "deleting a contract whose certificate the operator's MO CA issued"
+         " revokes that certificate, unless X-Skip-Revocation is true", "crypto"),
+    Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
+         " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
+         " certificate revokes the contract certificates the operator's MO CA issued for it",
+         "crypto"),
     # The Plug&Charge story, end to end (features/story.feature)
     Rule("STORY-PROVISIONING-CHAIN", "docs/02_PnC_business-processes.md (Contract Conclusion"
          " and Vehicle Assignment); reference/pcp.v1.json getProvisioningCertificate",

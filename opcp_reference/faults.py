@@ -137,6 +137,15 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "ecosystems.feature"),
     Fault("est-prefix-ignored", "a prefixed EST CA (v2g2-cpo) issues from the first V2G root's"
           " CA, not the one its prefix and its cacerts name", "ecosystems.feature"),
+    # Issue 17 point 2: rules the reference implements that a scenario now checks.
+    Fault("cps-generate-keeps-old-contract", "generating again with the same PCID and EMAID"
+          " keeps the old contract instead of replacing it", "cps.feature"),
+    Fault("ccp-delete-never-revokes", "deleting a contract the operator's MO CA issued leaves"
+          " its certificate unrevoked", "ccp.feature"),
+    Fault("ccp-skip-revocation-ignored", "X-Skip-Revocation: true is ignored: the deleted"
+          " contract's certificate is revoked anyway", "ccp.feature"),
+    Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
+          " contracts but revokes none of their certificates", "pcp.feature"),
 )}
 
 

@@ -87,6 +87,13 @@ def look_up(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     send(api, scenario_ctx, "lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)})
 
 
+@when(parsers.parse('I delete the {ordinal} contract with the header "{name}: {value}"'))
+def delete_with_header(api: OpcpClient, scenario_ctx: Scenario, ordinal: str, name: str,
+                       value: str):
+    send(api, scenario_ctx, "deleteSignedContractData",
+         {"emaid": emaid_of(scenario_ctx, ordinal)}, headers={name: value})
+
+
 @when("I pool the signed data")
 def pool(api: OpcpClient, scenario_ctx: Scenario):
     pool_signed(api, scenario_ctx, base64.b64decode(scenario_ctx.saved["signed"]["signedData"]).decode())
@@ -154,6 +161,14 @@ def failed_res(scenario_ctx: Scenario):
 def still_there(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     got = api.op("lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)}, role="MO")
     assert got.status == 200, f"lookupContract answered {got.status}: the contract is gone"
+
+
+@then(parsers.parse("I find the {ordinal} contract no more"))
+@checks("CCP-LIFECYCLE")
+def caller_finds_no_more(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
+    got = api.op("lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)},
+                 role=scenario_ctx.role, party=scenario_ctx.party)
+    assert got.status == 404, f"lookupContract answered {got.status} after the delete, expected 404"
 
 
 @then("the EXI error names the bit offset")

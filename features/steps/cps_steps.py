@@ -19,6 +19,7 @@ from pytest_bdd import parsers, then, when
 from features.support.calls import json_body, send
 from features.support.context import Scenario
 from features.support.contracts import (
+    ORDINALS,
     generate,
     installation_res,
     new_emaid,
@@ -73,6 +74,12 @@ def generate_new(api: OpcpClient, scenario_ctx: Scenario):
     generate(api, scenario_ctx, new_emaid(api, scenario_ctx.role, scenario_ctx.party))
 
 
+@when(parsers.parse("I generate signed contract data again for that EMAID, valid for {days:d}"
+                    " days"))
+def generate_again(api: OpcpClient, scenario_ctx: Scenario, days: int):
+    generate(api, scenario_ctx, scenario_ctx.saved["emaids"][-1], days=days)
+
+
 @when(parsers.parse("I call the deprecated {operation} for a new EMAID of mine for the vehicle"))
 def deprecated_call(api: OpcpClient, scenario_ctx: Scenario, operation: str):
     sign(api, scenario_ctx, new_emaid(api, scenario_ctx.role, scenario_ctx.party),
@@ -124,6 +131,22 @@ def signers_chain(api: OpcpClient, scenario_ctx: Scenario):
         chain.append(base64.b64decode(signer["cpsSubCa1Certificate"]))
         validate_chain(chain, _v2g_trust(api, signer["cpsV2GRootCertificateFingerprint"]),
                        purpose=Purpose.CPS)
+
+
+@then(parsers.parse("every listed contract of the {ordinal} EMAID is valid from contractBegins"
+                    " to contractEnds"))
+def listed_validity(scenario_ctx: Scenario, ordinal: str):
+    emaid = scenario_ctx.saved["emaids"][ORDINALS[ordinal]]
+    listed = [c for c in json_body(scenario_ctx)["XMLContracts"]
+              if str(c.get("emaid", "")).replace("-", "").upper() == emaid]
+    assert listed, f"the pool lists no contract of {emaid}"
+    begins, ends = scenario_ctx.saved["validity"]
+    for contract in listed:
+        leaf = x509.load_der_x509_certificate(base64.b64decode(contract["contractCertificate"]))
+        assert (leaf.not_valid_before_utc, leaf.not_valid_after_utc) == (begins, ends), (
+            f"the pool still lists a contract certificate of {emaid} valid "
+            f"{leaf.not_valid_before_utc} .. {leaf.not_valid_after_utc}; the last one generated"
+            f" is valid {begins} .. {ends}")
 
 
 @then("the contract certificate is valid from contractBegins to contractEnds")

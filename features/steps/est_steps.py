@@ -22,11 +22,11 @@ from features.support.enrollment import (
     make_csr,
     scope_cn,
 )
+from features.support.revocation import ocsp_status
 from opcp import media_types
 from opcp.client import OpcpClient, path_of
 from v2g.pki.bundle import BundleError, order_chain
 from v2g.pki.certinfo import read_cert
-from v2g.pki.ocsp import OcspError, build_request, verify_response
 from v2g.pki.validate import verify_signed_by
 
 
@@ -120,19 +120,7 @@ def cacerts_chain(api: OpcpClient, scenario_ctx: Scenario):
 # ------------------------------------------------------------------ OCSP and revocation
 
 def _ocsp_status(api: OpcpClient, ctx: Scenario) -> str:
-    cert, issuer = ctx.saved["issued"], ctx.saved["issuer"]
-    urls = read_cert(cert).ocsp_urls
-    # The target may say where it answers OCSP (the reference bakes a fixed public URL
-    # into its certificates, which an embedded instance on a random port does not serve).
-    url = api.target.base_urls.get("ocsp") or (urls[0] if urls else None)
-    assert url, "the issued certificate names no OCSP responder"
-    got = api.send("POST", url, content=build_request(cert, issuer),
-                   headers={"Content-Type": "application/ocsp-request"})
-    assert got.status == 200, f"the OCSP responder answered HTTP {got.status}"
-    try:
-        return verify_response(got.response.content, cert, issuer).name
-    except OcspError as exc:
-        raise AssertionError(f"the OCSP response does not verify: {exc}") from None
+    return ocsp_status(api, ctx.saved["issued"], ctx.saved["issuer"])
 
 
 @then(parsers.parse('its OCSP status is "{status}"'))

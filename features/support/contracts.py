@@ -85,11 +85,11 @@ def sign(api: OpcpClient, ctx: Scenario, emaid: str, *, pcid: str | None = "vehi
         remember_emaid(ctx, emaid)
 
 
-def generate(api: OpcpClient, ctx: Scenario, emaid: str) -> None:
+def generate(api: OpcpClient, ctx: Scenario, emaid: str, days: int = 30) -> None:
     """generateSignedContractData for `emaid` and the vehicle, as the scenario's caller, valid
-    from an hour ago for 30 days (kept in `saved["validity"]`)."""
+    from an hour ago for `days` days (kept in `saved["validity"]`)."""
     begins = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
-    ends = begins + dt.timedelta(days=30)
+    ends = begins + dt.timedelta(days=days)
     ctx.saved["validity"] = (begins, ends)
     mo = MoV2gPki(api, role=ctx.role or "MO_V2G", party=ctx.party)
     ctx.last = mo.generate_exchange(mo.generate_body(ctx.saved["vehicle"].pcid, emaid, begins, ends))

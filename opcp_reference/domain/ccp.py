@@ -131,6 +131,8 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
                          " PCID.")
     stamp = iso_z(dt.datetime.now(dt.UTC))
     known = db.execute("SELECT 1 FROM contracts WHERE emaid = ?", (data.emaid,)).fetchone()
+    if issuer_ca is not None and known and faults.on("cps-generate-keeps-old-contract"):
+        return "updated"
     first_of_pcid = db.execute("SELECT 1 FROM contracts WHERE pcid = ?", (pcid,)).fetchone() is None
     stored, bit = session_id_slot(data.exi)
     db.execute(
@@ -175,6 +177,8 @@ def delete(store: Store, who: Principal, emaid: str, faults: Faults, *, revoke: 
     reference issued (generate) is revoked in the same transaction unless X-Skip-Revocation."""
     emaid = inputs.emaid(emaid)
     ownership.check(who, "deleteSignedContractData", emaid, faults)
+    if faults.on("ccp-delete-never-revokes") or faults.on("ccp-skip-revocation-ignored"):
+        revoke = faults.on("ccp-skip-revocation-ignored")
     with store.tx() as db:
         rows = db.execute("SELECT * FROM contracts WHERE emaid = ?", (emaid,)).fetchall()
         if not rows:
@@ -215,7 +219,8 @@ def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: 
     oem.contract.deleted to the OEM. pcp.v1.json: the cascade is the CCP's DELETE, which for
     contract certificates of the operator's own MO CA (generate) "also involves revocation"."""
     rows = db.execute("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq", (pcid,)).fetchall()
-    remove_rows(db, rows, faults, revoke=True, causes=causes)
+    remove_rows(db, rows, faults, revoke=not faults.on("pcp-cascade-no-revocation"),
+                causes=causes)
     db.execute("DELETE FROM default_contracts WHERE pcid = ?", (pcid,))
     return sorted({r["emaid"] for r in rows})
 
