@@ -25,12 +25,15 @@ Feature: Contract Certificate Pool
     And the answer is signed under the second CPS signer's V2G root
     And the vehicle installs the first contract
 
+  # reference/ccp.v1.json getSignedContractData, "Default Contract": "The CCP will provide
+  # in the ISO15118-2 just one item back - the Contract which is set to Default!"
   @blocker
   Scenario: The first contract is the default until the OEM chooses another
     Given the MO signed 2 contracts for the vehicle
     And I am "CPO"
     When the vehicle's CertificateInstallationReq is sent
     Then the status is 200
+    And the answer holds exactly one emaidContent
     And the vehicle installs the first contract
     Given I am "OEM"
     When I list the vehicle's contracts
@@ -44,6 +47,7 @@ Feature: Contract Certificate Pool
     Given I am "CPO"
     When the vehicle's CertificateInstallationReq is sent
     Then the status is 200
+    And the answer holds exactly one emaidContent
     And the vehicle installs the second contract
 
   @critical @rule:CCP-FIRST-EMAIDCONTENT

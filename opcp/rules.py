@@ -148,6 +148,9 @@ _RULES = [
     Rule("CCP-AUTO-REVOCATION", "reference/ccp.v1.json deleteSignedContractData (Automatic"
          " revocation)", "deleting a contract whose certificate the operator's MO CA issued"
          " revokes that certificate, unless X-Skip-Revocation is true", "crypto"),
+    Rule("CCP-ONE-EMAIDCONTENT", "reference/ccp.v1.json getSignedContractData (Default"
+         " Contract: for ISO 15118-2 just one item, the default contract)",
+         "an ISO 15118-2 answer holds exactly one emaidContent"),
     Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
          " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
          " certificate revokes the contract certificates the operator's MO CA issued for it",

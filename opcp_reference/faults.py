@@ -144,6 +144,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " its certificate unrevoked", "ccp.feature"),
     Fault("ccp-skip-revocation-ignored", "X-Skip-Revocation: true is ignored: the deleted"
           " contract's certificate is revoked anyway", "ccp.feature"),
+    Fault("ccp-several-emaid-contents", "the ISO 15118-2 answer lists every contract of the"
+          " PCID (default first), not just the default", "ccp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

@@ -146,6 +146,19 @@ def cpo_first_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
         f"the first emaidContent holds {installed.emaid}, not the default contract")
 
 
+@then("the answer holds exactly one emaidContent")
+@checks("CCP-ONE-EMAIDCONTENT")
+def one_emaid_content(scenario_ctx: Scenario):
+    body = json_body(scenario_ctx)
+    try:
+        items = body["CCPResponse"]["emaidContent"]
+    except (KeyError, TypeError):
+        raise AssertionError("the answer holds no CCPResponse.emaidContent") from None
+    assert isinstance(items, list) and len(items) == 1, (
+        f"an ISO 15118-2 answer must hold just the default contract; it holds"
+        f" {len(items) if isinstance(items, list) else 'no list of'} emaidContent items")
+
+
 @then("the answer holds a failed CertificateInstallationRes")
 @checks("CCP-LIFECYCLE")
 def failed_res(scenario_ctx: Scenario):

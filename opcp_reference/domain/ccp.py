@@ -288,6 +288,7 @@ class Delivery:
     emaid: str
     root_id: str
     exi: bytes
+    also: tuple[Delivery, ...] = ()  # only under the fault ccp-several-emaid-contents
 
 
 class NoContract(NotFound):
@@ -344,12 +345,16 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     if not eligible:
         raise NoContract(session_id, NO_CONTRACT, "ListOfRootCertificateIDs: no contract of"
                          f" PCID {pcid} is signed under a V2G root the vehicle trusts")
-    chosen = _ordered(store, eligible, pcid, faults)[0]
+    chosen, *rest = _ordered(store, eligible, pcid, faults)
     with store.tx() as db:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=chosen["emaid"],
                               pcid=pcid, faults=faults)
+    also = tuple(Delivery(r["emaid"], r["root_id"], with_session_id(
+        bytes(r["res_exi"]), session_id, r["session_bit"])) for r in rest
+    ) if faults.on("ccp-several-emaid-contents") else ()
     return Delivery(chosen["emaid"], chosen["root_id"],
-                    with_session_id(bytes(chosen["res_exi"]), session_id, chosen["session_bit"]))
+                    with_session_id(bytes(chosen["res_exi"]), session_id, chosen["session_bit"]),
+                    also)
 
 
 def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,

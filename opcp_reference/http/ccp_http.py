@@ -45,8 +45,9 @@ async def get_signed_contract_data(request: web.Request, ref: Reference, who: Pr
     request[OBJECT_IDS] = [f"emaid={found.emaid}"]
     # ISO 15118-2: exactly one item, the default contract (the array prepares ISO 15118-20).
     return web.json_response({"CCPResponse": {"emaidContent": [{"messageDef": {
-        "certificateInstallationRes": base64.b64encode(found.exi).decode(),
-        "emaid": found.emaid, "cpsV2GRootCertificateFingerprint": found.root_id}}]}})
+        "certificateInstallationRes": base64.b64encode(each.exi).decode(),
+        "emaid": each.emaid, "cpsV2GRootCertificateFingerprint": each.root_id}}
+        for each in (found, *found.also)]}})
 
 
 async def add_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
