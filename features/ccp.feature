@@ -93,6 +93,37 @@ Feature: Contract Certificate Pool
     And the body is the spec's Error with a traceId
     And the MO still finds the first contract
 
+  # docs/05_handling-of-ids.md (EMAID): the optional separators and either case are allowed;
+  # "the system will normalize to the form above (no seperators and captial letters)".
+  @normal @rule:CCP-EMAID-NORMAL
+  Scenario: An EMAID with hyphens and in lower case names the same contract
+    Given the MO signed 1 contracts for the vehicle
+    And I am "MO"
+    When I look up the first contract by its EMAID with hyphens in lower case
+    Then the status is 200
+    And the body lists the first contract's EMAID in its normal form
+    When I delete the first contract by its EMAID with hyphens in lower case
+    Then the status is 200
+    And the MO finds the first contract no more
+
+  # reference/ccp.v1.json: emaid must match ^[A-Za-z]{2}[-]?\w{3}[-]?\w{9}[-]?(\w{1})?$
+  # (deleteSignedContractData's 400 example "emaid : must match"); the EMAIDs start with the
+  # caller's own prefix, so no authorization rule can answer first.
+  @normal @rule:CCP-EMAID-PATTERN
+  Scenario Outline: An EMAID of my prefix <problem> is refused with 400
+    Given I am "MO"
+    When I look up a contract by an EMAID of my prefix <problem>
+    Then the status is 400
+    And the body is the spec's Error with a traceId
+    When I delete a contract by an EMAID of my prefix <problem>
+    Then the status is 400
+    And the body is the spec's Error with a traceId
+
+    Examples:
+      | problem                          |
+      | with 4 instance characters       |
+      | with 13 instance characters      |
+
   @critical
   Scenario: Deleting the vehicle's provisioning certificate deletes its contracts
     Given the MO signed 2 contracts for the vehicle

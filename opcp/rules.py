@@ -151,6 +151,12 @@ _RULES = [
     Rule("CCP-ONE-EMAIDCONTENT", "reference/ccp.v1.json getSignedContractData (Default"
          " Contract: for ISO 15118-2 just one item, the default contract)",
          "an ISO 15118-2 answer holds exactly one emaidContent"),
+    Rule("CCP-EMAID-NORMAL", "docs/05_handling-of-ids.md (EMAID: separators and case are"
+         " allowed, the ecosystem normalises)", "an EMAID with hyphens or in lower case names"
+         " the same contract, listed in the normal form"),
+    Rule("CCP-EMAID-PATTERN", "reference/ccp.v1.json emaid pattern; deleteSignedContractData"
+         " 400 example", "an EMAID that does not match the spec's pattern is answered 400",
+         "schema"),
     Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
          " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
          " certificate revokes the contract certificates the operator's MO CA issued for it",

@@ -146,6 +146,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " contract's certificate is revoked anyway", "ccp.feature"),
     Fault("ccp-several-emaid-contents", "the ISO 15118-2 answer lists every contract of the"
           " PCID (default first), not just the default", "ccp.feature"),
+    Fault("ccp-emaid-not-normalised", "lookupContract takes the EMAID as written: one with"
+          " hyphens or in lower case finds nothing", "ccp.feature"),
+    Fault("ccp-invalid-emaid-not-found", "lookupContract answers 404 for an EMAID that does not"
+          " match the pattern, instead of 400", "ccp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

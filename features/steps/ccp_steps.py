@@ -15,6 +15,7 @@ from features.support.contracts import (
     ORDINALS,
     installation_res,
     installs,
+    new_emaid,
     pool_signed,
     signer_roots,
     v2g_root_der,
@@ -92,6 +93,40 @@ def delete_with_header(api: OpcpClient, scenario_ctx: Scenario, ordinal: str, na
                        value: str):
     send(api, scenario_ctx, "deleteSignedContractData",
          {"emaid": emaid_of(scenario_ctx, ordinal)}, headers={name: value})
+
+
+def _spelt_freely(emaid: str) -> str:
+    """The same EMAID with the separators the spec allows, in lower case."""
+    return f"{emaid[:2]}-{emaid[2:5]}-{emaid[5:]}".lower()
+
+
+@when(parsers.parse("I look up the {ordinal} contract by its EMAID with hyphens in lower case"))
+def look_up_spelt(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
+    send(api, scenario_ctx, "lookupContract",
+         {"emaid": _spelt_freely(emaid_of(scenario_ctx, ordinal))})
+
+
+@when(parsers.parse("I delete the {ordinal} contract by its EMAID with hyphens in lower case"))
+def delete_spelt(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
+    send(api, scenario_ctx, "deleteSignedContractData",
+         {"emaid": _spelt_freely(emaid_of(scenario_ctx, ordinal))})
+
+
+def _malformed(api: OpcpClient, ctx: Scenario, problem: str) -> str:
+    instance = {"with 4 instance characters": "A1B2",
+                "with 13 instance characters": "A1B2C3D4E5F6G"}[problem]
+    return new_emaid(api, ctx.role, ctx.party)[:5] + instance
+
+
+@when(parsers.parse("I look up a contract by an EMAID of my prefix {problem}"))
+def look_up_malformed(api: OpcpClient, scenario_ctx: Scenario, problem: str):
+    send(api, scenario_ctx, "lookupContract", {"emaid": _malformed(api, scenario_ctx, problem)})
+
+
+@when(parsers.parse("I delete a contract by an EMAID of my prefix {problem}"))
+def delete_malformed(api: OpcpClient, scenario_ctx: Scenario, problem: str):
+    send(api, scenario_ctx, "deleteSignedContractData",
+         {"emaid": _malformed(api, scenario_ctx, problem)})
 
 
 @when("I pool the signed data")
@@ -182,6 +217,14 @@ def caller_finds_no_more(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     got = api.op("lookupContract", {"emaid": emaid_of(scenario_ctx, ordinal)},
                  role=scenario_ctx.role, party=scenario_ctx.party)
     assert got.status == 404, f"lookupContract answered {got.status} after the delete, expected 404"
+
+
+@then(parsers.parse("the body lists the {ordinal} contract's EMAID in its normal form"))
+@checks("CCP-EMAID-NORMAL")
+def listed_normal(scenario_ctx: Scenario, ordinal: str):
+    wanted = emaid_of(scenario_ctx, ordinal)
+    listed = sorted({str(c.get("emaid")) for c in json_body(scenario_ctx)["XMLContracts"]})
+    assert listed == [wanted], f"the pool lists the EMAID(s) {listed}, expected {wanted}"
 
 
 @then("the EXI error names the bit offset")

@@ -409,7 +409,15 @@ def _listing(store: Store, rows: list[sqlite3.Row]) -> dict:
 
 
 def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults) -> dict:
-    emaid = inputs.emaid(emaid)
+    as_written = emaid
+    try:
+        emaid = inputs.emaid(emaid)
+    except BadRequest:
+        if faults.on("ccp-invalid-emaid-not-found"):
+            raise NotFound(NO_CONTRACT, f"emaid: {as_written}") from None
+        raise
+    if faults.on("ccp-emaid-not-normalised"):
+        emaid = as_written
     ownership.check(who, "lookupContract", emaid, faults)
     inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
