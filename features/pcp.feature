@@ -165,6 +165,32 @@ Feature: Provisioning Certificate Pool
     And the error message mentions "revoked"
     And the pool does not hold it
 
+  # docs/components/02 (Publish): the control steps run in order (1 WMI, 2 validity, 3 OCSP,
+  # 4 trust chain); "The PCP responds with an corresponding error code for the first occurring
+  # error and stops the processing." Each answer expected is the one the single failure gets
+  # in the scenarios above.
+  @critical @rule:PCP-STEP-ORDER
+  Scenario: A foreign WMI is answered before the chain is judged
+    Given the suite's OEM root is not in the pool
+    And I am the first "OEM"
+    And a provisioning certificate for a vehicle of a WMI that is not mine
+    When I publish it
+    Then the status is 403
+    And the body is the spec's Error with a traceId
+    And the pool does not hold it
+
+  @critical @rule:PCP-STEP-ORDER
+  Scenario: An expired certificate is answered before its OCSP status
+    Given the suite's OEM root, whose Sub-CA 1 has expired, is in the pool
+    And I am "OEM"
+    And a provisioning certificate for a vehicle of my WMI
+    And its OEM revoked the provisioning certificate at its OCSP responder
+    When I publish it
+    Then the status is 400
+    And the error message mentions "subCA1Certificate"
+    And the error message does not mention "revoked"
+    And the pool does not hold it
+
   @blocker
   Scenario: A chain to a root outside the RCP is refused
     Given the suite's OEM root is not in the pool

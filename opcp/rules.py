@@ -157,6 +157,9 @@ _RULES = [
     Rule("CCP-EMAID-PATTERN", "reference/ccp.v1.json emaid pattern; deleteSignedContractData"
          " 400 example", "an EMAID that does not match the spec's pattern is answered 400",
          "schema"),
+    Rule("PCP-STEP-ORDER", "docs/components/02 (Publish: control steps 1-4, the first"
+         " occurring error answers)", "publishing answers the error of the first control step"
+         " that fails"),
     Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
          " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
          " certificate revokes the contract certificates the operator's MO CA issued for it",

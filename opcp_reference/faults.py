@@ -150,6 +150,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " hyphens or in lower case finds nothing", "ccp.feature"),
     Fault("ccp-invalid-emaid-not-found", "lookupContract answers 404 for an EMAID that does not"
           " match the pattern, instead of 400", "ccp.feature"),
+    Fault("pcp-chain-before-wmi", "publishing judges the chain (steps 2-4) before the WMI"
+          " (step 1)", "pcp.feature"),
+    Fault("pcp-ocsp-before-validity", "publishing asks OCSP (step 3) before judging validity"
+          " (step 2)", "pcp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

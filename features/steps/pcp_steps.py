@@ -201,3 +201,11 @@ def _withdraw_enrolled(api: OpcpClient, scenario_ctx: Scenario) -> None:
     pcid, party = scenario_ctx.saved["pcid"], scenario_ctx.party
     scenario_ctx.cleanups.append(lambda: api.op("deleteOemProvCert", {"pcid": pcid}, role="OEM",
                                                 party=party))
+
+
+@then(parsers.parse('the error message does not mention "{text}"'))
+def error_not_mentions(scenario_ctx: Scenario, text: str):
+    body = json_body(scenario_ctx)
+    messages = " | ".join(body.get("errorMessages", [])) if isinstance(body, dict) else ""
+    assert text.lower() not in messages.lower(), (
+        f"the errorMessages name {text!r}, the answer of a later control step: {messages!r}")

@@ -157,6 +157,8 @@ async def run_checks(store: Store, chain: Chain, faults: Faults, checker: Status
     found = rcp_trust.root_of(store, chain.certs[-1], TRUSTED_ROOTS)
     root = found[1] if found else None
     skip_time = faults.on("pcp-accept-expired-chain")
+    if faults.on("pcp-ocsp-before-validity"):
+        await _step_ocsp(chain, root, checker)
     if validity and not skip_time:
         _step_validity(chain, root, now)
     if not faults.on("pcp-skip-ocsp"):
@@ -188,8 +190,11 @@ async def add(store: Store, who: Principal, body: object, faults: Faults,
               checker: StatusChecker, now: dt.datetime | None = None) -> dict:
     now = now or dt.datetime.now(dt.UTC)
     chain, pcid, extra = parse_body(body)
+    if faults.on("pcp-chain-before-wmi"):
+        root = await run_checks(store, chain, faults, checker, now, validity=True)
     ownership.check(who, "addOemProvCert", pcid, faults)  # step 1
-    root = await run_checks(store, chain, faults, checker, now, validity=True)  # steps 2-4
+    if not faults.on("pcp-chain-before-wmi"):
+        root = await run_checks(store, chain, faults, checker, now, validity=True)  # steps 2-4
     leaf, subs = chain.certs[0], chain.certs[1:]
     sub1 = subs[-1]
     sub2 = subs[0] if len(subs) == 2 else None
