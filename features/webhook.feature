@@ -294,6 +294,22 @@ Feature: Webhook endpoints and event delivery
     And endpoint "mo" received nothing else about that contract
     And the MO finds the first contract no more
 
+  # docs/components/02 (Update a Provisioning Certificate): the MOs are notified "if the key
+  # pair has changed"; with the same key pair the vehicle still decrypts its contract data.
+  @critical @rule:PCP-REPUBLISH-SAME-KEY
+  Scenario: Republishing a vehicle with its key pair unchanged tells nobody and keeps its contract
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "MO" has a webhook endpoint "mo" for "mo.prov.cert.updated, mo.prov.cert.deleted, mo.prov.cert.factory.reset"
+    And "OEM" has a webhook endpoint "oem" for "oem.contract.deleted"
+    And the MO signed 1 contracts for the vehicle
+    And I am "OEM"
+    When I publish the same PCID again with its key pair unchanged
+    Then the status is 200
+    And endpoint "mo" receives nothing about that contract
+    And endpoint "oem" receives nothing about that contract
+    And the MO still finds the first contract
+
   @blocker
   Scenario Outline: Role table: <role> on <operation> has <expected>
     Given I am "<role>"

@@ -160,6 +160,9 @@ _RULES = [
     Rule("PCP-STEP-ORDER", "docs/components/02 (Publish: control steps 1-4, the first"
          " occurring error answers)", "publishing answers the error of the first control step"
          " that fails"),
+    Rule("PCP-REPUBLISH-SAME-KEY", "docs/components/02 (Update: MOs are notified if the key"
+         " pair has changed)", "republishing a PCID with its key pair unchanged raises no event"
+         " and keeps its contracts"),
     Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
          " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
          " certificate revokes the contract certificates the operator's MO CA issued for it",

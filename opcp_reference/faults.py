@@ -154,6 +154,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " (step 1)", "pcp.feature"),
     Fault("pcp-ocsp-before-validity", "publishing asks OCSP (step 3) before judging validity"
           " (step 2)", "pcp.feature"),
+    Fault("pcp-republish-always-rekeys", "republishing a PCID with its key pair unchanged is"
+          " taken as a new key pair: its contracts are dropped and its MOs told",
+          "webhook.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

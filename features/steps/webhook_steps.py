@@ -29,7 +29,13 @@ from pytest_bdd import given, parsers, then, when
 from features.support.calls import json_body, send
 from features.support.context import Scenario
 from features.support.contracts import ISO2, sign
-from features.support.setup import delete_root_after, events_of, fresh_root, operator_saves_root
+from features.support.setup import (
+    delete_root_after,
+    events_of,
+    fresh_root,
+    oem_as,
+    operator_saves_root,
+)
 from features.support.webhooks import (
     ARRIVAL_TIMEOUT,
     CRUD_URL,
@@ -512,3 +518,9 @@ def called_times(api: OpcpClient, scenario_ctx: Scenario, webhook_receiver: Rece
     assert len(bodies) == int(events or 1), (
         f"the calls carried {len(bodies)} distinct eventIds, expected {events or 1}: retries "
         "must repeat the same eventId")
+
+
+@when("I publish the same PCID again with its key pair unchanged")
+def publish_same_key(scenario_ctx: Scenario):
+    oem = oem_as(scenario_ctx, scenario_ctx.role, scenario_ctx.party)
+    scenario_ctx.last = oem.put_provisioning(oem.provisioning_body(scenario_ctx.saved["pcid"]))

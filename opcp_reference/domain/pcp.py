@@ -219,7 +219,8 @@ async def add(store: Store, who: Principal, body: object, faults: Faults,
              json.dumps(extra["v2gRootAuthorityKeyIdentifiers"])
              if "v2gRootAuthorityKeyIdentifiers" in extra else None,
              extra.get("previousPcid"), before["created_at"] if before else stamp, stamp))
-        if before is not None and before["key_hash"] != key_hash:
+        if before is not None and (before["key_hash"] != key_hash
+                                   or faults.on("pcp-republish-always-rekeys")):
             # Spec: an update with a new key pair invalidates the PCID's contracts and
             # notifies the MOs subscribed to the WMI.
             _delete_contracts_of(db, pcid, "new-key", faults)
