@@ -168,6 +168,8 @@ Feature: Webhook endpoints and event delivery
     Then the delivery log of endpoint "down" shows the "root.cert.added" event failed after 4 attempts
     And endpoint "down" was called 4 times about that root
 
+  # webhook.payload.v1.json, the PCID EMAID payload: contractCert, cpsSignerRootFingerprint,
+  # cpsSignerRootCommonName (optional; where present, they describe the contract).
   @blocker
   Scenario: A new contract is told to the OEM of its WMI, then to its MO once the OEM accepted it
     Given the suite's MO root is in the pool
@@ -179,6 +181,7 @@ Feature: Webhook endpoints and event delivery
     And the MO signed 1 contracts for the vehicle
     Then endpoint "oem" receives exactly one "oem.contract.created" event about that contract
     And the event endpoint "oem" received is a valid "WebhookPayload" describing that contract
+    And the event endpoint "oem" received names the contract's certificate and its CPS signer's V2G root where it carries them
     And the event endpoint "oem" received is signed with its secret
     And endpoint "mo" receives exactly one "mo.contract.created.sent.to.oem" event about that contract
     And the event endpoint "mo" received is a valid "WebhookPayload" describing that contract

@@ -163,6 +163,9 @@ _RULES = [
     Rule("PCP-REPUBLISH-SAME-KEY", "docs/components/02 (Update: MOs are notified if the key"
          " pair has changed)", "republishing a PCID with its key pair unchanged raises no event"
          " and keeps its contracts"),
+    Rule("WH-CONTRACT-PAYLOAD", "reference/webhook.payload.v1.json (PCID EMAID payload:"
+         " contractCert, cpsSignerRootFingerprint, cpsSignerRootCommonName)", "a contract"
+         " event's optional members, where present, describe the contract it is about"),
     Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
          " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
          " certificate revokes the contract certificates the operator's MO CA issued for it",

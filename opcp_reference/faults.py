@@ -157,6 +157,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("pcp-republish-always-rekeys", "republishing a PCID with its key pair unchanged is"
           " taken as a new key pair: its contracts are dropped and its MOs told",
           "webhook.feature"),
+    Fault("webhook-contract-event-wrong-cert", "contract events carry the CPS signer's V2G root"
+          " as contractCert, not the contract certificate", "webhook.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

@@ -13,6 +13,7 @@ of the target's worker to have arrived too.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -28,7 +29,8 @@ from pytest_bdd import given, parsers, then, when
 
 from features.support.calls import json_body, send
 from features.support.context import Scenario
-from features.support.contracts import ISO2, sign
+from features.support.contracts import ISO2, sign, v2g_root_der
+from features.support.rules import checks
 from features.support.setup import (
     delete_root_after,
     events_of,
@@ -51,6 +53,8 @@ from opcp.models.errata import read_field
 from opcp.target import Target
 from opcp.webhook_signature import verify
 from simulators.webhook_receiver import Receiver, ReceiverServer
+from v2g import exi
+from v2g.contract_data import read_installation_res
 
 # --- the receiver and the target's pace -------------------------------------------------
 
@@ -452,6 +456,47 @@ def contract_payload_valid(scenario_ctx: Scenario, label: str, model: str):
         f"the payload names {body['payload']}, not the contract {subject}")
     assert body["xsdMsgDefNamespace"] == ISO2, (
         f"xsdMsgDefNamespace is {body['xsdMsgDefNamespace']!r}; the contract is ISO 15118-2")
+
+
+def _der_of(value: str) -> bytes:
+    """contractCert: base64 of DER (its pattern) or of PEM (its description)."""
+    raw = base64.b64decode(value, validate=True)
+    if raw.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_certificate(raw).public_bytes(serialization.Encoding.DER)
+    return x509.load_der_x509_certificate(raw).public_bytes(serialization.Encoding.DER)
+
+
+@then(parsers.parse('the event endpoint "{label}" received names the contract\'s certificate'
+                    ' and its CPS signer\'s V2G root where it carries them'))
+@checks("WH-CONTRACT-PAYLOAD")
+def contract_payload_content(api: OpcpClient, scenario_ctx: Scenario, label: str):
+    """webhook.payload.v1.json (PCID EMAID payload): contractCert, cpsSignerRootFingerprint and
+    cpsSignerRootCommonName are optional; present, they describe the contract signed."""
+    payload = scenario_ctx.saved["received"][label].json()["payload"]
+    signed = scenario_ctx.saved["signed"]
+    xml = base64.b64decode(signed["signedData"]).decode("utf-8")
+    res, _ = read_installation_res(exi.xml_to_exi(xml))
+    if "contractCert" in payload:
+        try:
+            got = _der_of(payload["contractCert"])
+        except ValueError as exc:
+            raise AssertionError(f"contractCert is no base64 certificate (DER or PEM): {exc}"
+                                 ) from None
+        assert got == res.contract_signature_cert_chain.certificate, (
+            "contractCert is not the contract certificate of the signed contract data")
+    root_ref = signed["cpsV2GRootCertificateFingerprint"]
+    root = x509.load_der_x509_certificate(v2g_root_der(api, root_ref))
+    if "cpsSignerRootFingerprint" in payload:
+        named = payload["cpsSignerRootFingerprint"].replace(":", "").lower()
+        sha256 = hashlib.sha256(root.public_bytes(serialization.Encoding.DER)).hexdigest()
+        assert named in (sha256, root_ref.replace(":", "").lower()), (
+            f"cpsSignerRootFingerprint {payload['cpsSignerRootFingerprint']!r} names neither the"
+            f" SHA-256 nor the RCP id of the V2G root the contract was signed under ({root_ref})")
+    if "cpsSignerRootCommonName" in payload:
+        cn = root.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        assert payload["cpsSignerRootCommonName"] == cn, (
+            f"cpsSignerRootCommonName is {payload['cpsSignerRootCommonName']!r}, the V2G root the"
+            f" contract was signed under is {cn!r}")
 
 
 @then(parsers.parse('endpoint "{later}" heard it after endpoint "{earlier}" accepted its event'))

@@ -108,6 +108,8 @@ def _events(db: sqlite3.Connection, change: str, emaid: str, pcid: str, faults: 
     if contract_der is not None:
         extra["contract_cert"] = inputs.b64(contract_der)
     if root is not None:
+        if contract_der is not None and faults.on("webhook-contract-event-wrong-cert"):
+            extra["contract_cert"] = inputs.b64(bytes(root["der"]))
         extra["signer_root_fingerprint"] = root["id"]
         extra["signer_root_common_name"] = root["common_name"]
     # The MO hears mo.contract.<change>.sent.to.oem once the OEM accepted this event (the
