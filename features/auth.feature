@@ -95,6 +95,16 @@ Feature: OAuth2 client credentials and protected endpoints
       | wrong-issuer    |
       | not-yet-valid   |
 
+  # docs/04_authentication.md: all endpoints are secured with OAuth2 bearer tokens (RFC 6750
+  # section 3.1: a missing or invalid token is answered 401). Every operation of the role
+  # table whose service the target declares, not only the one above.
+  @blocker @rule:AUTH-REFUSE
+  Scenario: Every secured operation refuses a request without a token and one with a forged token
+    When I call every secured operation without a token
+    Then every one is refused with 401
+    When I call every secured operation with a forged token
+    Then every one is refused with 401
+
   @normal @rule:API-ERROR
   Scenario: An unknown resource is answered with the Error body
     Given I am "CPO"

@@ -159,6 +159,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "webhook.feature"),
     Fault("webhook-contract-event-wrong-cert", "contract events carry the CPS signer's V2G root"
           " as contractCert, not the contract certificate", "webhook.feature"),
+    Fault("auth-cps-signers-unguarded", "getAllCpsSigners answers without checking the token"
+          " (none, or a forged one, is let in)", "auth.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

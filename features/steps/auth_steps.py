@@ -11,10 +11,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from pytest_bdd import given, parsers, then, when
 
+from features.support import probes
 from features.support.calls import json_body
 from features.support.context import Scenario
 from features.support.rules import checks
 from features.support.setup import token_client
+from opcp.access import ACCESS, Operation
 from opcp.client import OpcpClient
 
 
@@ -190,3 +192,58 @@ def jwks_both(api: OpcpClient, scenario_ctx: Scenario):
     kids = {k.get("kid") for k in api.send("GET", api.target.jwks_url).json()["keys"]}
     missing = scenario_ctx.saved["kids"] - kids
     assert not missing, f"the JWKS lacks key(s) {missing}"
+
+
+# --- every secured operation, from the role table -------------------------------------------
+
+def _secured_operations(api: OpcpClient) -> list[Operation]:
+    """Every operation of opcp/access.py the target declares the service of (all are secured:
+    docs/04_authentication.md, "all endpoints shall be secured")."""
+    return [op for op in ACCESS.values() if api.target.implements(op.service)]
+
+
+def _forged_for(api: OpcpClient, op: Operation) -> str:
+    """A token of a role the operation admits, re-signed with a key the target never issued:
+    a server that reads claims without checking the signature lets it in."""
+    role = next((r for r in sorted(op.roles) if api.target.client(r) is not None), None)
+    if role is None:
+        return "forged." + base64.urlsafe_b64encode(b"no client of this role").decode()
+    genuine = api.token(role)
+    try:
+        header, claims = jwt.get_unverified_header(genuine), _claims_of(genuine)
+    except jwt.PyJWTError:  # an opaque token: another opaque value of its length
+        return base64.urlsafe_b64encode(bytes(len(genuine))).decode()[:len(genuine)]
+    return jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256",
+                      headers={k: v for k, v in header.items() if k not in ("alg", "typ")})
+
+
+@when(parsers.parse("I call every secured operation {how}"))
+def call_every_operation(api: OpcpClient, scenario_ctx: Scenario, how: str):
+    answers = []
+    for op in _secured_operations(api):
+        client = next((api.target.client(r) for r in sorted(op.roles)
+                       if api.target.client(r) is not None), None)
+        path = probes.path_for(op, client)
+        if how == "without a token":
+            got = api.call(op.method, op.service, path, **probes.request_kwargs(op))
+        elif how == "with a forged token":
+            token = _forged_for(api, op)
+            api.remember_secret(token)
+            got = api.call(op.method, op.service, path, token=token,
+                           **probes.request_kwargs(op))
+        else:
+            raise ValueError(f"unknown way to call: {how!r}")
+        answers.append((op.name, got))
+    assert answers, "the target declares no service with secured operations"
+    scenario_ctx.saved["answers"] = answers
+    scenario_ctx.last = answers[-1][1]
+
+
+@then("every one is refused with 401")
+@checks("AUTH-REFUSE")
+def every_refused(scenario_ctx: Scenario):
+    wrong = [(name, got) for name, got in scenario_ctx.saved["answers"] if got.status != 401]
+    if wrong:
+        scenario_ctx.last = wrong[0][1]  # the reproducer replays the first one let through
+    assert not wrong, "not refused with 401: " + "; ".join(
+        f"{name} answered {got.status}" for name, got in wrong)
