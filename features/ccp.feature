@@ -160,6 +160,24 @@ Feature: Contract Certificate Pool
     And I find the first contract no more
     And the installed contract certificate's OCSP status is "good"
 
+  # reference/ccp.v1.json getSignedContractData: the CCP answers the vehicle's request with a
+  # certificateInstallationResponse "to be forwarded to the vehicle", which takes it only in
+  # its own session (ISO 15118-2 MessageHeader SessionID), for the PCID of its
+  # OEMProvisioningCert.
+  @critical @rule:CCP-OWN-SESSION
+  Scenario: Each vehicle gets its own contract under the SessionID of its request
+    Given the MO signed 1 contracts for the vehicle
+    And another vehicle of the first "OEM" has a contract of the MO
+    And I am "CPO"
+    When the vehicle's CertificateInstallationReq is sent with the SessionID "1A2B3C4D5E6F7081"
+    Then the status is 200
+    And the answer carries the SessionID "1A2B3C4D5E6F7081"
+    And the vehicle installs the first contract
+    When the other vehicle's CertificateInstallationReq is sent with the SessionID "0102030405060708"
+    Then the status is 200
+    And the answer carries the SessionID "0102030405060708"
+    And the other vehicle installs its own contract
+
   @critical
   Scenario: Without a contract the CPO gets a failed CertificateInstallationRes
     Given I am "CPO"

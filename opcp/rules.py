@@ -166,6 +166,9 @@ _RULES = [
     Rule("WH-CONTRACT-PAYLOAD", "reference/webhook.payload.v1.json (PCID EMAID payload:"
          " contractCert, cpsSignerRootFingerprint, cpsSignerRootCommonName)", "a contract"
          " event's optional members, where present, describe the contract it is about"),
+    Rule("CCP-OWN-SESSION", "reference/ccp.v1.json getSignedContractData (the answer is"
+         " forwarded to the vehicle); ISO 15118-2 MessageHeader SessionID", "the CCP answers a vehicle's request"
+         " with that request's SessionID and that vehicle's own contract"),
     Rule("PCP-CASCADE-REVOCATION", "reference/pcp.v1.json deleteOEMProvCert (the CCP's DELETE"
          " for every EMAID of the PCID, with revocation)", "deleting a provisioning"
          " certificate revokes the contract certificates the operator's MO CA issued for it",

@@ -161,6 +161,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " as contractCert, not the contract certificate", "webhook.feature"),
     Fault("auth-cps-signers-unguarded", "getAllCpsSigners answers without checking the token"
           " (none, or a forged one, is let in)", "auth.feature"),
+    Fault("ccp-ignores-session-id", "the CCP answers with the SessionID of the pooled data"
+          " (all zeros), not the vehicle's request's", "ccp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

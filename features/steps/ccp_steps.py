@@ -21,10 +21,17 @@ from features.support.contracts import (
     v2g_root_der,
 )
 from features.support.rules import checks
-from features.support.setup import cpo_of, emaid_of, oem_as
+from features.support.setup import (
+    cpo_of,
+    emaid_of,
+    mo_signed,
+    oem_as,
+    vehicle_in_pool,
+)
 from opcp.client import OpcpClient
 from simulators.common import b64
 from simulators.cpo import CcpUnavailable, CpoBackend
+from simulators.party_pki import SuiteOcspResponder
 from v2g import exi
 from v2g.contract_data import build_installation_req
 from v2g.messages import CertificateInstallationRes, from_element
@@ -53,6 +60,26 @@ def vehicle_trusts_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
                     ' "{name}: {value}"'))
 def vehicle_request_header(api: OpcpClient, scenario_ctx: Scenario, name: str, value: str):
     _ask(api, scenario_ctx, scenario_ctx.saved["vehicle"].installation_req(), {name: value})
+
+
+@given(parsers.parse('another vehicle of the first "OEM" has a contract of the MO'))
+def other_vehicle(api: OpcpClient, scenario_ctx: Scenario, suite_ocsp: SuiteOcspResponder):
+    saved = scenario_ctx.saved
+    first = {k: saved[k] for k in ("vehicle", "emaids", "pcid", "body")}
+    role, party = scenario_ctx.role, scenario_ctx.party
+    vehicle_in_pool(api, scenario_ctx, suite_ocsp)  # the scenario's vehicle for a moment
+    mo_signed(api, scenario_ctx, 1)
+    saved["other_vehicle"], saved["other_emaid"] = saved["vehicle"], saved["emaids"][0]
+    saved.update(first)
+    scenario_ctx.role, scenario_ctx.party = role, party
+
+
+@when(parsers.parse('the {which} CertificateInstallationReq is sent with the SessionID'
+                    ' "{session}"'))
+def request_with_session(api: OpcpClient, scenario_ctx: Scenario, which: str, session: str):
+    vehicle = {"vehicle's": "vehicle", "other vehicle's": "other_vehicle"}[which]
+    _ask(api, scenario_ctx,
+         scenario_ctx.saved[vehicle].installation_req(bytes.fromhex(session)))
 
 
 @when("a CertificateInstallationReq signed with another key than its certificate's is sent")
@@ -179,6 +206,26 @@ def cpo_first_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     installed = installs(vehicle, data)
     assert installed.emaid.replace("-", "").upper() == emaid_of(scenario_ctx, ordinal), (
         f"the first emaidContent holds {installed.emaid}, not the default contract")
+
+
+@then(parsers.parse('the answer carries the SessionID "{session}"'))
+@checks("CCP-OWN-SESSION")
+def carries_session(scenario_ctx: Scenario, session: str):
+    data, _ = installation_res(scenario_ctx)
+    got = from_element(exi.decode(data, "iso2")).header.session_id
+    assert got == bytes.fromhex(session), (
+        f"the CertificateInstallationRes carries the SessionID {got.hex().upper()}, the"
+        f" vehicle's request had {session}")
+
+
+@then("the other vehicle installs its own contract")
+@checks("CCP-OWN-SESSION")
+def other_installs(scenario_ctx: Scenario):
+    data, _ = installation_res(scenario_ctx)
+    installed = installs(scenario_ctx.saved["other_vehicle"], data)
+    wanted = scenario_ctx.saved["other_emaid"]
+    assert installed.emaid.replace("-", "").upper() == wanted, (
+        f"the other vehicle got the contract {installed.emaid}, its own is {wanted}")
 
 
 @then("the answer holds exactly one emaidContent")

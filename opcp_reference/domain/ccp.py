@@ -314,6 +314,8 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     except V2GError as exc:
         raise BadRequest(f"certificateInstallationReq: {exc}") from None
     req, session_id = message.body, message.header.session_id
+    if faults.on("ccp-ignores-session-id"):
+        session_id = bytes(8)
     if not verification and not faults.on("ccp-accepts-bad-signature"):
         raise BadRequest("certificateInstallationReq: the signature does not verify with its"
                          " OEMProvisioningCert: " + "; ".join(verification.reasons))
