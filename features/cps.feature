@@ -128,6 +128,9 @@ Feature: Certificate Provisioning Service
       | contractSignatureEncryptedPrivateKey | 47 bytes long     |
       | contractCertificate                  | not base64        |
 
+  # reference/cps.v1.json CreateSignedContractDataRequest: contractData is `contract-data`
+  # (contractSignatureCertChain{...}, the key, dHpublickey, emaid); the suite sends that shape
+  # (erratum E-CPS-4: signContractData's ContractData is the other reading).
   @minor
   Scenario: The deprecated createSignedContractData signs without pooling
     Given the suite's MO root is in the pool

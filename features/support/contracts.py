@@ -71,6 +71,7 @@ def sign(api: OpcpClient, ctx: Scenario, emaid: str, *, pcid: str | None = "vehi
                                         vehicle.pcid if pcid == "vehicle" else pcid)
     if operation != "signContractData":
         body["emaid"] = emaid
+        body["contractData"] = deprecated_contract_data(body["contractData"], emaid)
     if signer is not None:
         body["cpsV2GRootCertificateFingerprint"] = signer
     if change is not None:
@@ -83,6 +84,19 @@ def sign(api: OpcpClient, ctx: Scenario, emaid: str, *, pcid: str | None = "vehi
         if operation == "signContractData" and ctx.last.status != 201:
             return
         remember_emaid(ctx, emaid)
+
+
+def deprecated_contract_data(data: dict, emaid: str) -> dict:
+    """signContractData's ContractData in the shape cps.v1.json gives the deprecated pair
+    (createSignedContractData, createAndForwardSignedContractData): `contract-data`, the chain
+    under contractSignatureCertChain (Sub-CA 2 before Sub-CA 1) and the EMAID inside (E-CPS-4)."""
+    subs = [data[k] for k in ("contractSubCa2Certificate", "contractSubCa1Certificate")
+            if k in data]
+    return {"contractSignatureCertChain": {
+                "contractSignatureCertChainCertificate": data["contractCertificate"],
+                "contractSignatureCertChainSubCertificates": subs},
+            "contractSignatureEncryptedPrivateKey": data["contractSignatureEncryptedPrivateKey"],
+            "dHpublickey": data["dHpublickey"], "emaid": emaid}
 
 
 def generate(api: OpcpClient, ctx: Scenario, emaid: str, days: int = 30) -> None:
