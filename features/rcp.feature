@@ -59,6 +59,8 @@ Feature: Root Certificate Pool
     Then the status is 404
     And the body is the spec's Error with a traceId
 
+  # reference/rcp.v1.json deleteRootCa: a deleted root is gone for every read, the listing
+  # included (what a pool lists can be used: issue 17).
   @critical @rule:RCP-LIFECYCLE
   Scenario: The operator adds a root, and every party sees it until it is deleted
     Given the pool holds a fresh "MO" root added by the operator
@@ -69,6 +71,9 @@ Feature: Root Certificate Pool
     Then the status is 200
     When I ask for that root
     Then the status is 404
+    When I list the roots of type "mo"
+    Then the status is 200
+    And the fresh root is no longer listed
     When the operator deletes that root
     Then the status is 404
     And the body is the spec's Error with a traceId

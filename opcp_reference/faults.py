@@ -163,6 +163,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " (none, or a forged one, is let in)", "auth.feature"),
     Fault("ccp-ignores-session-id", "the CCP answers with the SessionID of the pooled data"
           " (all zeros), not the vehicle's request's", "ccp.feature"),
+    Fault("rcp-listing-stale-after-delete", "getAllRootCerts serves a listing cache that a"
+          " delete does not refresh: a deleted root stays listed", "rcp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
 )}

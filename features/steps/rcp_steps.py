@@ -100,6 +100,14 @@ def fresh_not_listed(scenario_ctx: Scenario):
     assert scenario_ctx.saved["root_id"] not in ids, "the list holds a root it should not"
 
 
+@then("the fresh root is no longer listed")
+@checks("RCP-LIFECYCLE")
+def fresh_gone_from_list(scenario_ctx: Scenario):
+    ids = [r["rootCertificateId"] for r in _roots_in_body(scenario_ctx)]
+    assert scenario_ctx.saved["root_id"] not in ids, (
+        "the list still holds the root the operator deleted")
+
+
 @then("every listed root is a self-signed CA certificate whose informative fields match it")
 @checks("RCP-ROOT-FIELDS")
 def roots_match_certificates(scenario_ctx: Scenario):

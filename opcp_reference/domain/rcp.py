@@ -40,6 +40,8 @@ MAX_CERT_B64 = 800  # caCertificate maxLength in rcp.v1.json
 
 def save_root(store: Store, body: object, faults: Faults, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC)
+    for key in [k for k in _STALE_LISTINGS if k[0] == id(store)]:
+        del _STALE_LISTINGS[key]  # the fault's cache is refreshed by saves, never by deletes
     body = inputs.body_of(body, "saveRootCa")
     root_type = body["rootType"]
     if root_type not in ROOT_TYPES:
@@ -156,7 +158,21 @@ def cross_certificates(store: Store) -> list[x509.Certificate]:
     return out
 
 
+# Only under the fault rcp-listing-stale-after-delete: a listing cache that saves refresh and
+# deletes forget to.
+_STALE_LISTINGS: dict[tuple[int, str | None], dict] = {}
+
+
 def list_roots(store: Store, root_type: str | None, faults: Faults) -> dict:
+    if faults.on("rcp-listing-stale-after-delete"):
+        key = (id(store), root_type)
+        if key not in _STALE_LISTINGS:
+            _STALE_LISTINGS[key] = _listing(store, root_type, faults)
+        return _STALE_LISTINGS[key]
+    return _listing(store, root_type, faults)
+
+
+def _listing(store: Store, root_type: str | None, faults: Faults) -> dict:
     sql, params = "SELECT * FROM root_certs", ()
     if root_type is not None:
         if root_type.lower() not in FILTER_TYPES:
