@@ -65,3 +65,14 @@ def test_docs_coverage_lists_every_modelled_operation_and_rule():
         assert "No scenario calls it yet" not in section[1].split("## ", 1)[0], name
     for rule in RULES:
         assert f"| {rule} |" in text, f"docs/coverage.md lacks rule {rule}: run opcp coverage"
+
+
+def test_every_fault_names_a_feature_and_is_read_by_the_reference():
+    """Cheap static half of the proof: a fault whose feature file does not exist, or whose
+    switch no code of the reference reads, could never be caught (or never act)."""
+    sources = "\n".join(p.read_text() for p in (REPO / "opcp_reference").rglob("*.py")
+                        if p.name != "faults.py")
+    for name, fault in FAULTS.items():
+        assert (REPO / "features" / fault.caught_by).is_file(), f"{name}: no {fault.caught_by}"
+        assert f'"{name}"' in sources or fault.opens or fault.unowned, (
+            f"{name}: no code of opcp_reference reads this switch")
