@@ -7,8 +7,8 @@ root's RCP id (the UUID form, as everywhere else: E-CPS-1).
 """
 
 from opcp.models.base import OpModel
-from opcp.models.common import ERROR, UUID_PATTERN
 from opcp.models.cps import B64, DN, EMAID, PCID
+from opcp.models.error import ERROR, UUID_PATTERN
 
 ROOT_ID = {"type": "string", "pattern": UUID_PATTERN}
 EXI_B64 = {"type": "string", "pattern": B64, "minLength": 1}

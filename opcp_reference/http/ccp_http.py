@@ -10,7 +10,7 @@ from opcp.errors import NotFound
 from opcp_reference.context import Reference
 from opcp_reference.domain import ccp, peers
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import OBJECT_IDS, read_json
+from opcp_reference.http.request_scope import OBJECT_IDS, read_json
 from v2g.contract_data import failed_response
 
 
