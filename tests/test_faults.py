@@ -18,6 +18,7 @@ from opcp.models import OPERATION_MODELS
 from opcp.paths import REPO
 from opcp.rules import RULES
 from opcp_cli.selftest import fault_catalogue, selftest
+from opcp_reference.faults import FAULTS
 
 
 @pytest.fixture(scope="module")
