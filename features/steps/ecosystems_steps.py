@@ -1,5 +1,6 @@
 """Steps of the ecosystems feature (features/ecosystems.feature): multi-root trust through
-cross-certificates, prefixed EST CAs, and pool collaboration between peered targets.
+cross-certificates, prefixed EST CAs, and pool collaboration between the target and the peer
+its target file names (features/support/peer_ecosystem.py).
 
 The vehicle, the OEM, the CPO backend and the EST client are the simulated actors; a refusal
 by any of them is an assertion naming what it refused, never a crash.
@@ -8,6 +9,7 @@ by any of them is an assertion naming what it refused, never a crash.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import pytest
@@ -16,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from faker import Faker
 from pytest_bdd import given, parsers, then, when
 
-from features.support import multi_root, trust_lists
+from features.support import multi_root, peer_ecosystem, trust_lists
 from features.support.context import Scenario
 from features.support.rules import checks
 from opcp.client import OpcpClient
@@ -151,3 +153,95 @@ def different_roots(scenario_ctx: Scenario, first: str, second: str):
     assert anchors[first] != anchors[second], (
         f"{first} and {second} both issue under {anchors[first].subject.rfc4514_string()}:"
         " a prefixed CA must issue under the V2G root its prefix names")
+
+
+# ----------------------------------------------------------------------------- pool collaboration
+
+@given("the target names a peer ecosystem")
+def target_names_peer(api: OpcpClient):
+    peer_ecosystem.peer_of(api.target)
+
+
+@given("a vehicle whose contract is in the peer's pool only")
+def vehicle_in_peer(api: OpcpClient, scenario_ctx: Scenario):
+    vehicle, emaid = peer_ecosystem.vehicle_with_contract_in_peer(api, scenario_ctx)
+    scenario_ctx.saved["vehicle"], scenario_ctx.saved["emaid"] = vehicle, emaid
+
+
+@given(parsers.parse("the target's peer is {kind}"))
+def peer_outage(request: pytest.FixtureRequest, scenario_ctx: Scenario, kind: str):
+    outage = request.config.hook.pytest_opcp_peer_outage(config=request.config, kind=kind)
+    if outage is None:
+        pytest.skip(f"not applicable: the suite cannot make the target's peer {kind} (it can"
+                    " for the embedded reference only)")
+    scenario_ctx.saved["peer_name"] = outage.__enter__()
+    scenario_ctx.cleanups.append(lambda: outage.__exit__(None, None, None))
+
+
+def _ask(api: OpcpClient, scenario_ctx: Scenario, headers: dict[str, str]) -> None:
+    vehicle = scenario_ctx.saved["vehicle"]
+    started = time.monotonic()
+    scenario_ctx.last = CpoBackend(api).request_exchange(vehicle.installation_req(),
+                                                         headers=headers)
+    scenario_ctx.saved["elapsed"] = time.monotonic() - started
+
+
+@when("a CPO of the target asks the target's CCP for the vehicle's contract")
+def cpo_asks(api: OpcpClient, scenario_ctx: Scenario):
+    _ask(api, scenario_ctx, {})
+
+
+@when(parsers.parse('a CPO of the target asks the target\'s CCP for the vehicle\'s contract with'
+                    ' the header "{name}: {value}"'))
+def cpo_asks_with(api: OpcpClient, scenario_ctx: Scenario, name: str, value: str):
+    _ask(api, scenario_ctx, {name: value})
+
+
+@then("the target answers the peer's signed contract data, which the vehicle installs")
+@checks("POOL-FORWARD")
+def answers_peer_contract(scenario_ctx: Scenario):
+    got = scenario_ctx.response
+    assert got.status == 200, (f"the target, whose pool lacks the contract its peer holds,"
+                               f" answered {got.status}: {got.response_body[:300]}")
+    try:
+        installed = scenario_ctx.saved["vehicle"].accept(CpoBackend._first_contract(got))
+    except (VehicleRejected, CcpUnavailable) as exc:
+        raise AssertionError(f"the vehicle refused what the target forwarded: {exc}") from None
+    assert installed.emaid.replace("-", "") == scenario_ctx.saved["emaid"].replace("-", ""), (
+        f"the vehicle installed {installed.emaid}, not the peer's contract"
+        f" {scenario_ctx.saved['emaid']}")
+
+
+@then("the target answers that it holds no contract for the vehicle")
+@checks("POOL-FORWARD")
+def answers_no_contract(scenario_ctx: Scenario):
+    got = scenario_ctx.response
+    assert got.status == 404, (f"broadcast: true means \"this call is not forwarded\", and the"
+                               f" target holds no contract for the vehicle; it answered"
+                               f" {got.status}: {got.response_body[:300]}")
+
+
+@then(parsers.parse("the answer is {status:d} naming the peer, within {seconds:d} seconds"))
+@checks("POOL-PEER-DOWN")
+def answer_names_peer(scenario_ctx: Scenario, status: int, seconds: int):
+    got, elapsed = scenario_ctx.response, scenario_ctx.saved["elapsed"]
+    assert elapsed < seconds, f"the target took {elapsed:.1f} s to answer (bound: {seconds} s)"
+    assert got.status == status, (f"a peer that could not answer must be a {status}; the target"
+                                  f" answered {got.status}: {got.response_body[:300]}")
+    messages = " ".join(str(m) for m in got.json().get("errorMessages", []))
+    peer = scenario_ctx.saved["peer_name"]
+    assert peer in messages, f"the errorMessages do not name the peer {peer!r}: {messages}"
+
+
+@when(parsers.parse("an OEM of the target {holding} the vehicle's WMI pulls the vehicle's contract"))
+def oem_pulls(api: OpcpClient, scenario_ctx: Scenario, holding: str):
+    vehicle = scenario_ctx.saved["vehicle"]
+    wmi = vehicle.pcid[:3].upper()
+    wanted = holding == "holding"
+    party = next((i for i, c in enumerate(api.target.clients_of("OEM"))
+                  if (wmi in (w.upper() for w in c.wmis)) == wanted), None)
+    if party is None:
+        pytest.skip(f"not applicable: the target file has no OEM client {holding} WMI {wmi}")
+    scenario_ctx.last = api.op("provideSignedContractData",
+                               {"emaid": scenario_ctx.saved["emaid"], "pcid": vehicle.pcid},
+                               role="OEM", party=party, params={"xsdMsgDefNamespace": ISO2_MSG_DEF})
