@@ -39,7 +39,15 @@ def run(args: argparse.Namespace) -> int:
             return run_embedded_across()
         return run_embedded(oem_est=args.oem_est)
     try:
-        demo.run(load(args.target), oem_est=args.oem_est)
+        target = load(args.target)
+        if args.ecosystems == 2:
+            if target.peer is None:
+                print(f"opcp demo: --ecosystems 2: {args.target} names no peer ecosystem ([peer]"
+                      " with its target_file, or its keys inline)", file=sys.stderr)
+                return 2
+            demo.run_across(target, target.peer)
+        else:
+            demo.run(target, oem_est=args.oem_est)
     except TargetError as exc:
         print(f"opcp demo: {exc}", file=sys.stderr)
         return 2

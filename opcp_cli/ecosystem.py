@@ -224,7 +224,14 @@ async def run_ecosystems(settings: UpSettings, ready: asyncio.Event | None = Non
     opened = [(name, *_open(settings, name, settings.data_dir / name.lower(), settings.port + i,
                             settings.receiver_port + i)) for i, name in enumerate(names)]
     for name, ref, *_ in opened:
-        ref.peers = tuple(load_target(other[3]) for other in opened if other[0] != name)
+        ref.peers = tuple(load_target(other[3], follow_peer=False) for other in opened
+                          if other[0] != name)
+    for i, (_, _, _, target_file, *_) in enumerate(opened):
+        # The suite runs its peer scenarios between this ecosystem and the next one.
+        peer_file = opened[(i + 1) % len(opened)][3]
+        with target_file.open("a") as fh:
+            fh.write("\n[peer]  # pool collaboration: the scenarios between two targets\n"
+                     f'target_file = "../{peer_file.parent.name}/{peer_file.name}"\n')
     servings: list[Serving] = []
     csms_running = None
     try:

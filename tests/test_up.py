@@ -100,6 +100,8 @@ def test_up_with_two_ecosystems_peers_them_across_different_v2g_roots(tmp_path):
         assert roots["A"] != roots["B"], printed
         # A vehicle under contract in B, asking through a CPO of A: A forwards to B.
         assert load(target_a).name.startswith("Ecosystem A")
+        assert load(target_a).peer.name.startswith("Ecosystem B")  # for opcp check's peer scenarios
+        assert load(target_b).peer.name.startswith("Ecosystem A")
         vehicle = _vehicle_with_contract_in(target_b)
         got = _ask(target_a, vehicle)
         assert got.status == 200, got.response_body
