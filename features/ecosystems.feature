@@ -56,6 +56,13 @@ Feature: Interoperability between ecosystems
       | holding     | 200    |
       | not holding | 403    |
 
+  @rcp @critical @rule:RCP-LIFECYCLE
+  Scenario: An expired root leaves the Root Certificate Pool, announced once by root.cert.expired
+    Given "OEM" has a webhook endpoint "oem" for "root.cert.expired"
+    When the operator adds a root that expires in 3 seconds
+    Then endpoint "oem" receives exactly one "root.cert.expired" event about that root
+    And the expired root is no longer in the Root Certificate Pool
+
   @est @normal @rule:EST-PREFIXED-CA
   Scenario: Prefixed EST CAs issue under the V2G root each names
     Given I am "CPS"

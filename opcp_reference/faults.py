@@ -146,6 +146,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("ccp-forward-skips-ownership", "provideSignedContractData for a PCID outside the OEM's"
           " WMIs is forwarded to the peers instead of refused (the peer's OEM answers)",
           "ecosystems.feature"),
+    Fault("rcp-expired-root-kept", "an expired root is announced (root.cert.expired) but stays"
+          " in the RCP instead of leaving it", "ecosystems.feature"),
 )}
 
 

@@ -245,3 +245,18 @@ def oem_pulls(api: OpcpClient, scenario_ctx: Scenario, holding: str):
     scenario_ctx.last = api.op("provideSignedContractData",
                                {"emaid": scenario_ctx.saved["emaid"], "pcid": vehicle.pcid},
                                role="OEM", party=party, params={"xsdMsgDefNamespace": ISO2_MSG_DEF})
+
+
+# ----------------------------------------------------------------------------- expired roots
+
+@then("the expired root is no longer in the Root Certificate Pool")
+@checks("RCP-LIFECYCLE")
+def expired_root_gone(api: OpcpClient, scenario_ctx: Scenario):
+    root_id = scenario_ctx.saved["root_id"]
+    got = api.op("getRootCert", {"rootCertificateId": root_id}, role="CPO")
+    scenario_ctx.last = got
+    assert got.status == 404, (f"root {root_id} expired and was announced, yet the RCP still"
+                               f" serves it ({got.status}); docs/components/01: expired root"
+                               " certificates are deleted")
+    listed = [e["rootCertificateId"] for e in trust_lists.pool_roots(api, "CPO")]
+    assert root_id not in listed, f"getAllRootCerts still lists the expired root {root_id}"
