@@ -63,6 +63,14 @@ Feature: Interoperability between ecosystems
     Then endpoint "oem" receives exactly one "root.cert.expired" event about that root
     And the expired root is no longer in the Root Certificate Pool
 
+  @cps @critical @rule:MULTIROOT-CROSS
+  Scenario: Left to decide, the CPS signs under the V2G root the vehicle trusts
+    Given the CPS signs under at least two V2G roots
+    And a vehicle that trusts only the second signer's V2G root, as its pool entry says, is in the provisioning certificate pool
+    When an MO_V2G has its contract generated without naming a V2G root
+    And the vehicle asks a CPO for its contract
+    Then the contract is signed under the second signer's V2G root and the vehicle installs it
+
   @est @normal @rule:EST-PREFIXED-CA
   Scenario: Prefixed EST CAs issue under the V2G root each names
     Given I am "CPS"

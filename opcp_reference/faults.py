@@ -148,6 +148,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "ecosystems.feature"),
     Fault("rcp-expired-root-kept", "an expired root is announced (root.cert.expired) but stays"
           " in the RCP instead of leaving it", "ecosystems.feature"),
+    Fault("cps-ignores-vehicle-roots", "generating without cpsV2GRootCertificateFingerprint, the"
+          " CPS signs under its first V2G root, not one the vehicle's pool entry"
+          " (v2gRootAuthorityKeyIdentifiers) names", "ecosystems.feature"),
 )}
 
 

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from faker import Faker
 from pytest_bdd import given, parsers, then, when
 
-from features.support import multi_root, peer_ecosystem, trust_lists
+from features.support import contracts, multi_root, peer_ecosystem, trust_lists
 from features.support.context import Scenario
 from features.support.rules import checks
 from opcp.client import OpcpClient
@@ -26,6 +26,7 @@ from opcp.id_faker import PnCIdProvider
 from simulators.common import ActorError
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.ev import VehicleRejected
+from simulators.mo import MoV2gPki
 from simulators.oem import Oem
 from simulators.provisioning import EstEnrollment
 from v2g.namespaces import ISO2_MSG_DEF
@@ -260,3 +261,59 @@ def expired_root_gone(api: OpcpClient, scenario_ctx: Scenario):
                                " certificates are deleted")
     listed = [e["rootCertificateId"] for e in trust_lists.pool_roots(api, "CPO")]
     assert root_id not in listed, f"getAllRootCerts still lists the expired root {root_id}"
+
+
+# ----------------------------------------------------------------------------- the CPS decides
+
+@given("the CPS signs under at least two V2G roots")
+def cps_two_roots(api: OpcpClient, scenario_ctx: Scenario):
+    if len(contracts.signer_roots(api, scenario_ctx)) < 2:
+        pytest.skip("not applicable: the target's CPS signs under one V2G root only")
+
+
+@given("a vehicle that trusts only the second signer's V2G root, as its pool entry says, is in"
+       " the provisioning certificate pool")
+def vehicle_trusting_second_signer_root(api: OpcpClient, scenario_ctx: Scenario):
+    second = contracts.signer_roots(api, scenario_ctx)[1]
+    root = x509.load_der_x509_certificate(contracts.v2g_root_der(api, second))
+    oem = Oem(api, source=EstEnrollment(api))
+    try:
+        vehicle = oem.produce_vehicle()
+    except ActorError as exc:
+        raise AssertionError(f"the OEM could not enroll a vehicle: {exc}") from None
+    # No cross-certificates: the vehicle verifies contract data signed under that root only.
+    vehicle.trusted_v2g_roots, vehicle.cross_certificates = [multi_root.der(root)], []
+    body = {**oem.provisioning_body(vehicle.pcid),
+            "v2gRootAuthorityKeyIdentifiers": [multi_root.key_identifier(root).hex()]}
+    got = oem.put_provisioning(body)
+    assert got.status == 200, (f"addOemProvCert with v2gRootAuthorityKeyIdentifiers answered"
+                               f" {got.status}: {got.response_body[:300]}")
+    scenario_ctx.cleanups.append(lambda: oem.withdraw(vehicle.pcid))
+    scenario_ctx.saved.update(vehicle=vehicle, trusted_root=second)
+
+
+@when("an MO_V2G has its contract generated without naming a V2G root")
+def contract_generated_cps_decides(api: OpcpClient, scenario_ctx: Scenario):
+    emaid = contracts.new_emaid(api, "MO_V2G", 0)
+    got = MoV2gPki(api).generate_exchange(MoV2gPki.generate_body(
+        scenario_ctx.saved["vehicle"].pcid, emaid))
+    scenario_ctx.last = got
+    assert got.status in (200, 201), (f"generateSignedContractData without"
+                                      f" cpsV2GRootCertificateFingerprint answered {got.status}:"
+                                      f" {got.response_body[:300]}")
+    scenario_ctx.saved["emaid"] = emaid
+    scenario_ctx.cleanups.append(lambda: api.op("deleteSignedContractData", {"emaid": emaid},
+                                                role="MO_V2G"))
+
+
+@then("the contract is signed under the second signer's V2G root and the vehicle installs it")
+@checks("MULTIROOT-CROSS")
+def signed_under_trusted_root(scenario_ctx: Scenario):
+    vehicle = scenario_ctx.saved["vehicle"]
+    try:
+        installed = vehicle.accept(scenario_ctx.saved["installation_res"])
+    except VehicleRejected as exc:
+        raise AssertionError(f"the CPS, left to decide, signed under a V2G root the vehicle"
+                             f" does not trust (its pool entry names only"
+                             f" {scenario_ctx.saved['trusted_root']}): {exc}") from None
+    assert installed.emaid.replace("-", "") == scenario_ctx.saved["emaid"].replace("-", "")
