@@ -173,7 +173,11 @@ def _print_serving(serving: Serving) -> None:
           f"audience {serving.ref.auth.audience})", flush=True)
 
 
-async def _stop(servings: list[Serving]) -> None:
+async def _stop(servings: list[Serving], csms_running: csms.RunningCsms | None) -> None:
+    """Stop the CSMS (if it runs), then every ecosystem's servers, and close their stores."""
+    if csms_running is not None:
+        await csms_running.stop()
+        csms_running.csms.services.client.close()
     for serving in reversed(servings):
         for runner in reversed(serving.runners):
             await runner.cleanup()
@@ -200,10 +204,7 @@ async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
         stop = announce_ready(target_file, receiver_url, servings[0].subscribed, ready)
         await stop.wait()
     finally:
-        if csms_running is not None:
-            await csms_running.stop()
-            csms_running.csms.services.client.close()
-        await _stop(servings)
+        await _stop(servings, csms_running)
         if not servings:
             ref.store.close()
         print("stopped", flush=True)
@@ -258,10 +259,7 @@ async def run_ecosystems(settings: UpSettings, ready: asyncio.Event | None = Non
         stop = announce_ready(first.target_file, first.receiver_url, first.subscribed, ready)
         await stop.wait()
     finally:
-        if csms_running is not None:
-            await csms_running.stop()
-            csms_running.csms.services.client.close()
-        await _stop(servings)
+        await _stop(servings, csms_running)
         for _, ref, *_ in opened[len(servings):]:
             ref.store.close()
         print("stopped", flush=True)

@@ -103,15 +103,20 @@ def vehicle_asks(api: OpcpClient, scenario_ctx: Scenario):
 @then("the vehicle validates the CPS chain through the cross-certificate and installs the contract")
 @checks("MULTIROOT-CROSS")
 def vehicle_installs_through_cross(scenario_ctx: Scenario):
-    vehicle = scenario_ctx.saved["vehicle"]
     link: multi_root.CrossLink = scenario_ctx.saved["cross_link"]
+    _installs(scenario_ctx, f"the vehicle, trusting only {link.vouching.get('commonName')} and"
+                            " the cross-certificates the RCP publishes, refused the contract")
+
+
+def _installs(scenario_ctx: Scenario, refused: str) -> None:
+    """The scenario's vehicle installs the contract it was answered (`refused` says what it
+    means when it does not), and it is the scenario's EMAID."""
     try:
-        installed = vehicle.accept(scenario_ctx.saved["installation_res"])
+        installed = scenario_ctx.saved["vehicle"].accept(scenario_ctx.saved["installation_res"])
     except VehicleRejected as exc:
-        raise AssertionError(f"the vehicle, trusting only {link.vouching.get('commonName')} and"
-                             f" the cross-certificates the RCP publishes, refused the contract:"
-                             f" {exc}") from None
-    assert installed.emaid.replace("-", "") == scenario_ctx.saved["emaid"].replace("-", "")
+        raise AssertionError(f"{refused}: {exc}") from None
+    assert installed.emaid.replace("-", "") == scenario_ctx.saved["emaid"].replace("-", ""), (
+        f"the vehicle installed {installed.emaid}, not {scenario_ctx.saved['emaid']}")
 
 
 # ----------------------------------------------------------------------------- prefixed EST CAs
@@ -309,11 +314,6 @@ def contract_generated_cps_decides(api: OpcpClient, scenario_ctx: Scenario):
 @then("the contract is signed under the second signer's V2G root and the vehicle installs it")
 @checks("MULTIROOT-CROSS")
 def signed_under_trusted_root(scenario_ctx: Scenario):
-    vehicle = scenario_ctx.saved["vehicle"]
-    try:
-        installed = vehicle.accept(scenario_ctx.saved["installation_res"])
-    except VehicleRejected as exc:
-        raise AssertionError(f"the CPS, left to decide, signed under a V2G root the vehicle"
-                             f" does not trust (its pool entry names only"
-                             f" {scenario_ctx.saved['trusted_root']}): {exc}") from None
-    assert installed.emaid.replace("-", "") == scenario_ctx.saved["emaid"].replace("-", "")
+    _installs(scenario_ctx, "the CPS, left to decide, signed under a V2G root the vehicle does"
+                            " not trust (its pool entry names only"
+                            f" {scenario_ctx.saved['trusted_root']})")
