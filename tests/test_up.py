@@ -14,6 +14,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from opcp.paths import REPO
 from tests.conftest import free_port, make_root
@@ -75,7 +76,8 @@ def test_up_runs_the_ecosystem_until_ctrl_c(tmp_path):
             proc.kill()
 
 
-def test_up_with_two_ecosystems_peers_them_across_different_v2g_roots(tmp_path):
+@pytest.mark.parametrize("tls", [[], ["--tls"]], ids=["http", "tls"])
+def test_up_with_two_ecosystems_peers_them_across_different_v2g_roots(tmp_path, tls):
     from opcp.target import load
     from tests.test_pool_forwarding import _ask, _vehicle_with_contract_in
 
@@ -87,7 +89,7 @@ def test_up_with_two_ecosystems_peers_them_across_different_v2g_roots(tmp_path):
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "opcp_cli", "up", "--ecosystems", "2",
                                  "--data-dir", str(data), "--port", str(port),
-                                 "--receiver-port", str(receiver_port), "--csms-port", "0"],
+                                 "--receiver-port", str(receiver_port), "--csms-port", "0", *tls],
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     try:
         printed = _wait_for(log, "ready; Ctrl-C stops")
@@ -98,7 +100,8 @@ def test_up_with_two_ecosystems_peers_them_across_different_v2g_roots(tmp_path):
         roots = {name: re.findall(r"SHA-256 ([0-9a-f]{16})", line)[0]
                  for name, line in re.findall(r"ecosystem ([AB]) V2G roots: +(.*)", printed)}
         assert roots["A"] != roots["B"], printed
-        # A vehicle under contract in B, asking through a CPO of A: A forwards to B.
+        # A vehicle under contract in B, asking through a CPO of A: A forwards to B (over TLS
+        # with B's own CA, from B's target file, when --tls).
         assert load(target_a).name.startswith("Ecosystem A")
         assert load(target_a).peer.name.startswith("Ecosystem B")  # for opcp check's peer scenarios
         assert load(target_b).peer.name.startswith("Ecosystem A")
