@@ -37,3 +37,14 @@ def test_demo_across_two_ecosystems_installs_a_contract_of_the_peer():
     assert any("A's pool holds no contract" in line for line in lines)
     assert any("CPO  (of A)" in line and "forwarded to its peer B" in line for line in lines)
     assert any("under a V2G root of B" in line for line in lines)
+
+
+def test_demo_across_ecosystems_needs_a_peer_in_the_target_file(tmp_path):
+    target = tmp_path / "a.toml"
+    target.write_text('base_url = "http://127.0.0.1:9"\naudience = "a"\n[[clients]]\nrole = "CPO"\n'
+                      'client_id = "c"\nclient_secret = "s"\n')
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "demo", "--ecosystems", "2",
+                           "--target", str(target)], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "names no peer ecosystem ([peer]" in proc.stderr

@@ -128,3 +128,15 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--ecosystems", "27"], "--ecosystems: must be 1, or 2 to 26 (got 27)"),
+    (["--ecosystems", "2", "--instances", "2"], "--ecosystems: not with --instances or --store"),
+])
+def test_up_refuses_ecosystems_it_cannot_run(tmp_path, options, message):
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "up", "--data-dir", str(tmp_path),
+                           *options], cwd=REPO, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 2 and message in proc.stdout, proc.stdout + proc.stderr
+    assert not any(tmp_path.iterdir())  # nothing was opened
