@@ -208,11 +208,17 @@ def cpo_first_only(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
         f"the first emaidContent holds {installed.emaid}, not the default contract")
 
 
+def _answered_message(ctx: Scenario):
+    """The V2G message of the answer, decoded without judging its signature (a failed
+    CertificateInstallationRes carries none)."""
+    data, _ = installation_res(ctx)
+    return from_element(exi.decode(data, "iso2"))
+
+
 @then(parsers.parse('the answer carries the SessionID "{session}"'))
 @checks("CCP-OWN-SESSION")
 def carries_session(scenario_ctx: Scenario, session: str):
-    data, _ = installation_res(scenario_ctx)
-    got = from_element(exi.decode(data, "iso2")).header.session_id
+    got = _answered_message(scenario_ctx).header.session_id
     assert got == bytes.fromhex(session), (
         f"the CertificateInstallationRes carries the SessionID {got.hex().upper()}, the"
         f" vehicle's request had {session}")
@@ -244,8 +250,7 @@ def one_emaid_content(scenario_ctx: Scenario):
 @then("the answer holds a failed CertificateInstallationRes")
 @checks("CCP-LIFECYCLE")
 def failed_res(scenario_ctx: Scenario):
-    data, _ = installation_res(scenario_ctx)
-    res = from_element(exi.decode(data, "iso2")).body  # a failed answer carries no signature
+    res = _answered_message(scenario_ctx).body
     assert isinstance(res, CertificateInstallationRes), f"the answer is a {type(res).__name__}"
     assert res.response_code.startswith("FAILED"), (
         f"the CertificateInstallationRes says {res.response_code}, expected a FAILED code")
