@@ -268,7 +268,7 @@ Feature: Webhook endpoints and event delivery
     And endpoint "mo" receives exactly two "mo.contract.delivered.to.oem" events about that contract
     And endpoint "other-mo" receives nothing about that contract
 
-  @critical
+  @critical @rule:WH-FACTORY-RESET
   Scenario: The OEM depublishing a vehicle tells the MO of each contract and the OEM
     Given the suite's MO root is in the pool
     And a vehicle of the first "OEM" is in the pool
@@ -296,6 +296,23 @@ Feature: Webhook endpoints and event delivery
     And endpoint "mo" receives exactly one "mo.prov.cert.updated" event about that contract
     And endpoint "mo" received nothing else about that contract
     And the MO finds the first contract no more
+
+  # docs/components/06: mo.prov.cert.updated.factory.reset is raised when the provisioning
+  # certificate got a different key pair and the PCID's contracts were deleted. It is marked
+  # deprecated, yet webhooks.v1.json still offers it in the Event enum: a server that takes the
+  # subscription delivers it (erratum E-WH-6: beside mo.prov.cert.updated).
+  @normal @rule:WH-FACTORY-RESET
+  Scenario: A new key pair for the vehicle tells an MO subscribed to the deprecated event name
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And "MO" has a webhook endpoint "mo" for "mo.prov.cert.updated.factory.reset"
+    And the MO signed 1 contracts for the vehicle
+    And I am "OEM"
+    When I publish the same PCID with a new key pair
+    Then the status is 200
+    And endpoint "mo" receives exactly one "mo.prov.cert.updated.factory.reset" event about that contract
+    And the event endpoint "mo" received is a valid "WebhookPayload" describing that contract
+    And endpoint "mo" received nothing else about that contract
 
   # docs/components/02 (Update a Provisioning Certificate): the MOs are notified "if the key
   # pair has changed"; with the same key pair the vehicle still decrypts its contract data.

@@ -166,6 +166,11 @@ _RULES = [
     Rule("WH-CONTRACT-PAYLOAD", "reference/webhook.payload.v1.json (PCID EMAID payload:"
          " contractCert, cpsSignerRootFingerprint, cpsSignerRootCommonName)", "a contract"
          " event's optional members, where present, describe the contract it is about"),
+    Rule("WH-FACTORY-RESET", "docs/components/06 (mo.prov.cert.factory.reset; the deprecated"
+         " mo.prov.cert.updated.factory.reset, still in webhooks.v1.json's Event enum); erratum"
+         " E-WH-6", "the MO of each contract hears mo.prov.cert.factory.reset when the OEM"
+         " deletes the vehicle, and mo.prov.cert.updated.factory.reset (if subscribed) when a new"
+         " key pair deleted the contract"),
     Rule("CCP-OWN-SESSION", "reference/ccp.v1.json getSignedContractData (the answer is"
          " forwarded to the vehicle); ISO 15118-2 MessageHeader SessionID", "the CCP answers a vehicle's request"
          " with that request's SessionID and that vehicle's own contract"),

@@ -181,6 +181,11 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " delete does not refresh: a deleted root stays listed", "rcp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
+    Fault("pcp-delete-no-factory-reset", "the OEM's deleteOemProvCert tells the MOs"
+          " mo.prov.cert.deleted but never mo.prov.cert.factory.reset", "webhook.feature"),
+    Fault("pcp-rekey-no-deprecated-event", "a new key pair raises mo.prov.cert.updated but never"
+          " the deprecated mo.prov.cert.updated.factory.reset an MO is subscribed to",
+          "webhook.feature"),
 )}
 
 

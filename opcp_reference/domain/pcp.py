@@ -80,12 +80,20 @@ CAUSES = {
 }
 
 
+# Fault switches that drop one event of a cause (the rest of the cascade stays as it is).
+DROPPED_EVENTS = {"pcp-delete-no-factory-reset": "mo.prov.cert.factory.reset",
+                  "pcp-rekey-no-deprecated-event": "mo.prov.cert.updated.factory.reset"}
+
+
 def _delete_contracts_of(db: sqlite3.Connection, pcid: str, cause: str,
                          faults: Faults | None = None) -> None:
     """The CCP cascade (spec: a changed key pair or a deletion invalidates the PCID's
     contracts): deletes them, and raises the cause's mo.prov.cert.* events toward the MO of
     each EMAID and oem.contract.deleted toward the OEM, in the caller's transaction."""
-    deleted = ccp.cascade(db, pcid, CAUSES[cause], faults or Faults())
+    faults = faults or Faults()
+    dropped = {event for name, event in DROPPED_EVENTS.items() if faults.on(name)}
+    causes = tuple(e for e in CAUSES[cause] if e not in dropped)
+    deleted = ccp.cascade(db, pcid, causes, faults)
     log.info("CCP cascade for PCID %s (%s): %s", pcid, cause, deleted)
 
 
