@@ -14,6 +14,24 @@ Feature: OAuth2 client credentials and protected endpoints
     And the body is a bearer token that expires within 24 hours
     And the access token is a signed JWT
 
+  # docs/04_authentication.md: the JWT "will contain" the role (CPO, MO, OEM, CPS) and which
+  # EMAIDs or PCIDs the client may use (OEM: by WMI; MO: by EMAID prefix). The spec names no
+  # claim, so the value counts wherever in the claims it stands. Opaque tokens: not applicable.
+  @normal @rule:AUTH-CLAIMS
+  Scenario Outline: A <role> token names its role and <what>
+    Given I am "<role>"
+    When I request a token with my credentials
+    Then the status is 200
+    And the token's claims name the role and <what>
+
+    Examples:
+      | role   | what               |
+      | OEM    | its WMIs           |
+      | MO     | its EMAID prefixes |
+      | MO_V2G | its EMAID prefixes |
+      | CPO    | nothing more       |
+      | CPS    | nothing more       |
+
   @normal @rule:AUTH-API-KEY-AND-BEARER
   Scenario: An API key sent beside a valid bearer token is ignored
     Given I am "CPO"

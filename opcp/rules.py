@@ -51,6 +51,10 @@ _RULES = [
          "expires_in is positive and at most 86400 s", "auth"),
     Rule("AUTH-JWT", "docs/04_authentication.md OAuth2 (RFC 7519)",
          "the token is a signed JWT", "auth"),
+    Rule("AUTH-CLAIMS", "docs/04_authentication.md OAuth2 (the token contains the role and"
+         " which EMAIDs or PCIDs the client may use); Roles&Rights (OEM by WMI, MO by EMAID"
+         " prefix)", "a JWT access token names the client's role, an OEM's WMIs and an MO's"
+         " EMAID prefixes", "auth"),
     Rule("AUTH-REFUSE", "docs/04_authentication.md (all endpoints shall be secured)",
          "wrong credentials or a bad token buy nothing", "auth"),
     Rule("AUTH-ALG", "RFC 8725 section 3.1 (JWT best current practice)",

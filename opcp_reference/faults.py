@@ -181,6 +181,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " delete does not refresh: a deleted root stays listed", "rcp.feature"),
     Fault("pcp-cascade-no-revocation", "deleting a provisioning certificate removes its"
           " contracts but revokes none of their certificates", "pcp.feature"),
+    Fault("auth-token-omits-scope-claims", "access tokens (JWTs) name the role but neither the"
+          " OEM's WMIs nor the MO's EMAID prefixes (the server looks them up on use)",
+          "auth.feature"),
     Fault("pcp-delete-no-factory-reset", "the OEM's deleteOemProvCert tells the MOs"
           " mo.prov.cert.deleted but never mo.prov.cert.factory.reset", "webhook.feature"),
     Fault("pcp-rekey-no-deprecated-event", "a new key pair raises mo.prov.cert.updated but never"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import jwt
@@ -57,6 +58,58 @@ def signed_jwt(scenario_ctx: Scenario):
     except jwt.PyJWTError as exc:
         raise AssertionError(f"the access token is not a JWT ({exc})") from None
     assert header.get("alg", "none").lower() != "none", "the access token is not signed"
+
+
+# The role names docs/04_authentication.md gives; an MO with the V2G PKI is an MO.
+ROLE_NAMES = {"OEM": "OEM", "CPO": "CPO", "CPS": "CPS", "MO": "MO", "MO_V2G": "MO"}
+
+
+def _claim_strings(value: object) -> list[str]:
+    """Every string anywhere in the claims (keys' values, lists, nested objects)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _claim_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _claim_strings(v)]
+    return []
+
+
+def _words(claims: dict, separators: str) -> set[str]:
+    return {w.upper() for s in _claim_strings(claims) for w in re.split(separators, s) if w}
+
+
+@then(parsers.parse("the token's claims name the role and {what}"))
+@checks("AUTH-CLAIMS")
+def token_claims(api: OpcpClient, scenario_ctx: Scenario, what: str):
+    token = json_body(scenario_ctx)["access_token"]
+    try:
+        claims = _claims_of(token)
+    except jwt.PyJWTError:
+        pytest.skip("not applicable: the target's access tokens are not JWTs, so they carry"
+                    " no claims a client can read (docs/04 describes the claims of a JWT)")
+    client = token_client(api, scenario_ctx)
+    role = ROLE_NAMES[client.role]
+    # Role names may stand alone or inside a value ("ROLE_OEM", "opcp:mo"): split at anything
+    # that is not a letter or a digit.
+    assert role in _words(claims, r"[^A-Za-z0-9]+"), (
+        f"the token's claims name no role {role} (docs/04: the token contains the role); "
+        f"claims: {sorted(claims)}")
+    wanted = {"its WMIs": ("WMI", client.wmis),
+              "its EMAID prefixes": ("EMAID prefix", client.emaid_prefixes),
+              "nothing more": ("", ())}[what]
+    if wanted[0] and not wanted[1]:
+        pytest.skip(f"not applicable: the target file names no {wanted[0]} for this"
+                    f" {client.role} client")
+    # WMIs and EMAID prefixes may be listed, written in a scope string, with hyphens, or as a
+    # pattern ("WMA*", "DE-ABC-*"): a word of the claims starting with the value counts.
+    words = {w.replace("-", "") for w in _words(claims, r"[\s,;|]+")}
+    missing = [v for v in wanted[1]
+               if not any(w.startswith(v.replace("-", "").upper()) for w in words)]
+    assert not missing, (
+        f"the token's claims do not name the {wanted[0]}(s) {missing} the client may use "
+        f"(docs/04: the token contains which EMAIDs or PCIDs you are allowed to check); "
+        f"claims: {sorted(claims)}")
 
 
 @then("no access token is issued")

@@ -231,6 +231,8 @@ def issue_token(store: Store, config: AuthConfig, form: dict, faults: Faults,
         "client_name": row["name"],
         "scope": SCOPES[role],
     }
+    if faults.on("auth-token-omits-scope-claims"):  # kept server-side, looked up on use
+        del claims["wmis"], claims["emaid_prefixes"]
     kid, key = _active_key(store)
     token = jwt.encode(claims, key, algorithm="ES256", headers={"kid": kid})
     return {"access_token": token, "token_type": "Bearer", "expires_in": config.token_ttl,
@@ -328,6 +330,12 @@ def verify_token(store: Store, config: AuthConfig, header: str | None, faults: F
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
         raise Unauthorized(f"Authorization: the token is invalid ({type(exc).__name__})",
                            headers=challenge) from None
+    if faults.on("auth-token-omits-scope-claims") and "wmis" not in claims:
+        client = store.query_one("SELECT wmis, emaid_prefixes FROM clients WHERE client_id = ?",
+                                 (claims["sub"],))
+        if client is not None:
+            claims = {**claims, "wmis": json.loads(client["wmis"]),
+                      "emaid_prefixes": json.loads(client["emaid_prefixes"])}
     principal = Principal(claims["sub"], role, tuple(claims.get("wmis", ())),
                           tuple(claims.get("emaid_prefixes", ())), claims)
     if not any(faults.on(f) for f in _RELAXING):
