@@ -82,6 +82,18 @@ Feature: Certificate Provisioning Service
     Then the status is 201
     And the signed data verifies with a CPS signer under the V2G root it names
 
+  # What the CPS lists it can use: cps.v1.json generateSignedContractData takes
+  # cpsV2GRootCertificateFingerprint, "the desired V2G root CA which shall be used to sign",
+  # and getAllCpsSigners lists the signers there are. The 201 of generate declares no body
+  # (E-CPS-3), so the contract is judged as the OEM pulls it from the pool.
+  @normal @rule:CPS-LISTED-SIGNER-USABLE
+  Scenario: Every listed CPS signer's V2G root can be named for generating, and signs
+    Given a vehicle of the first "OEM" is in the pool
+    And I am "MO_V2G"
+    When I generate signed contract data for the vehicle under each listed CPS signer's V2G root
+    Then each was answered 201
+    And each generated contract the OEM pulls is signed under the V2G root it named
+
   @critical @rule:CPS-EMAID-OWNER
   Scenario: An MO may not get contracts signed for another MO's EMAID
     Given the suite's MO root is in the pool

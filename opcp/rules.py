@@ -175,6 +175,10 @@ _RULES = [
          " E-WH-6", "the MO of each contract hears mo.prov.cert.factory.reset when the OEM"
          " deletes the vehicle, and mo.prov.cert.updated.factory.reset (if subscribed) when a new"
          " key pair deleted the contract"),
+    Rule("CPS-LISTED-SIGNER-USABLE", "reference/cps.v1.json getAllCpsSigners;"
+         " generateSignedContractData cpsV2GRootCertificateFingerprint (the desired V2G root"
+         " which shall be used to sign)", "the V2G root of every CPS signer the CPS lists can be"
+         " named for generating, and the contract is then signed under it", "crypto"),
     Rule("CCP-OWN-SESSION", "reference/ccp.v1.json getSignedContractData (the answer is"
          " forwarded to the vehicle); ISO 15118-2 MessageHeader SessionID", "the CCP answers a vehicle's request"
          " with that request's SessionID and that vehicle's own contract"),

@@ -184,6 +184,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("auth-token-omits-scope-claims", "access tokens (JWTs) name the role but neither the"
           " OEM's WMIs nor the MO's EMAID prefixes (the server looks them up on use)",
           "auth.feature"),
+    Fault("cps-generate-first-root-only", "generateSignedContractData refuses a V2G root that"
+          " getAllCpsSigners lists, unless it is the first listed", "cps.feature"),
     Fault("pcp-delete-no-factory-reset", "the OEM's deleteOemProvCert tells the MOs"
           " mo.prov.cert.deleted but never mo.prov.cert.factory.reset", "webhook.feature"),
     Fault("pcp-rekey-no-deprecated-event", "a new key pair raises mo.prov.cert.updated but never"

@@ -24,13 +24,14 @@ from features.support.contracts import (
     installation_res,
     new_emaid,
     sign,
+    signer_roots,
     v2g_root_der,
 )
 from features.support.rules import checks
 from opcp.client import OpcpClient
 from v2g import exi
 from v2g.contract_data import read_installation_res
-from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
+from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
 
 def b64(data: bytes) -> str:
@@ -78,6 +79,52 @@ def generate_new(api: OpcpClient, scenario_ctx: Scenario):
                     " days"))
 def generate_again(api: OpcpClient, scenario_ctx: Scenario, days: int):
     generate(api, scenario_ctx, scenario_ctx.saved["emaids"][-1], days=days)
+
+
+@when("I generate signed contract data for the vehicle under each listed CPS signer's V2G root")
+def generate_under_each(api: OpcpClient, scenario_ctx: Scenario):
+    answers = []
+    for root in signer_roots(api, scenario_ctx):
+        emaid = new_emaid(api, scenario_ctx.role, scenario_ctx.party)
+        generate(api, scenario_ctx, emaid, signer=root)
+        answers.append((root, emaid, scenario_ctx.last))
+    assert answers, "the CPS lists no signer"
+    scenario_ctx.saved["generated_under"] = answers
+
+
+@then("each was answered 201")
+@checks("CPS-LISTED-SIGNER-USABLE")
+def each_created(scenario_ctx: Scenario):
+    refused = [(root, got) for root, _, got in scenario_ctx.saved["generated_under"]
+               if got.status != 201]
+    if refused:
+        scenario_ctx.last = refused[0][1]  # the reproducer replays the first refusal
+    assert not refused, "generating under a V2G root getAllCpsSigners lists was refused: " + \
+        "; ".join(f"{root}: {got.status} {got.response_body[:200]}" for root, got in refused)
+
+
+@then("each generated contract the OEM pulls is signed under the V2G root it named")
+@checks("CPS-LISTED-SIGNER-USABLE")
+def each_signed_under(api: OpcpClient, scenario_ctx: Scenario):
+    pcid = scenario_ctx.saved["vehicle"].pcid
+    for root, emaid, _ in scenario_ctx.saved["generated_under"]:
+        scenario_ctx.last = api.op("provideSignedContractData", {"emaid": emaid, "pcid": pcid},
+                                   role="OEM")
+        assert scenario_ctx.last.status == 200, (
+            f"the OEM cannot pull the contract {emaid} generated under {root}: "
+            f"{scenario_ctx.last.status} {scenario_ctx.last.response_body[:200]}")
+        data, _ = installation_res(scenario_ctx)
+        res, verification = read_installation_res(data)
+        assert verification, f"the CPS signature over {emaid} does not verify: " \
+                             f"{verification.reasons}"
+        sa = res.sa_provisioning_certificate_chain
+        try:
+            validate_chain([sa.certificate, *sa.sub_certificates], _v2g_trust(api, root),
+                           purpose=Purpose.CPS)
+        except ChainError as exc:
+            raise AssertionError(f"the contract {emaid} was asked to be signed under the V2G"
+                                 f" root {root}, but its CPS chain does not lead there: {exc}"
+                                 ) from None
 
 
 @when(parsers.parse("I call the deprecated {operation} for a new EMAID of mine for the vehicle"))

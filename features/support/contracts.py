@@ -99,14 +99,19 @@ def deprecated_contract_data(data: dict, emaid: str) -> dict:
             "dHpublickey": data["dHpublickey"], "emaid": emaid}
 
 
-def generate(api: OpcpClient, ctx: Scenario, emaid: str, days: int = 30) -> None:
+def generate(api: OpcpClient, ctx: Scenario, emaid: str, days: int = 30,
+             signer: str | None = None) -> None:
     """generateSignedContractData for `emaid` and the vehicle, as the scenario's caller, valid
-    from an hour ago for `days` days (kept in `saved["validity"]`)."""
+    from an hour ago for `days` days (kept in `saved["validity"]`); `signer` names a CPS
+    signer's V2G root (cpsV2GRootCertificateFingerprint), else the CPS decides."""
     begins = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     ends = begins + dt.timedelta(days=days)
     ctx.saved["validity"] = (begins, ends)
     mo = MoV2gPki(api, role=ctx.role or "MO_V2G", party=ctx.party)
-    ctx.last = mo.generate_exchange(mo.generate_body(ctx.saved["vehicle"].pcid, emaid, begins, ends))
+    body = mo.generate_body(ctx.saved["vehicle"].pcid, emaid, begins, ends)
+    if signer is not None:
+        body["cpsV2GRootCertificateFingerprint"] = signer
+    ctx.last = mo.generate_exchange(body)
     if ctx.last.status == 201:
         remember_emaid(ctx, emaid)
 

@@ -128,8 +128,8 @@ def vehicle_root_keys(prov: sqlite3.Row) -> set[bytes]:
     return out
 
 
-def pick_signer(store: Store, fingerprint: object, vehicle_keys: set[bytes] | frozenset = frozenset()
-                ) -> Signer:
+def pick_signer(store: Store, fingerprint: object, vehicle_keys: set[bytes] | frozenset = frozenset(),
+                faults: Faults | None = None) -> Signer:
     """The signer `fingerprint` names; without it ("the CPS will decide") one under a V2G root
     the vehicle trusts (its PCP key identifiers), else one under a root such a root vouches for
     by a cross-certificate of the RCP, else (no identifiers known) the first."""
@@ -152,6 +152,8 @@ def pick_signer(store: Store, fingerprint: object, vehicle_keys: set[bytes] | fr
     if not isinstance(fingerprint, str):
         raise BadRequest("cpsV2GRootCertificateFingerprint: must be a string")
     wanted = fingerprint.replace(":", "").lower()
+    if faults is not None and faults.on("cps-generate-first-root-only"):
+        available = [s for s in available if s.root["id"] == available[0].root["id"]]
     for signer in available:
         if wanted in (signer.root["id"].lower(), signer.root["fingerprint"].lower()):
             return signer
@@ -355,7 +357,7 @@ def generate(store: Store, who: Principal, body: object, faults: Faults) -> dict
         raise BadRequest("contractEnds: must be in the future")
     prov = _pcid_in_pool(store, pcid)
     trusted = frozenset() if faults.on("cps-ignores-vehicle-roots") else vehicle_root_keys(prov)
-    signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"), trusted)
+    signer = pick_signer(store, body.get("cpsV2GRootCertificateFingerprint"), trusted, faults)
     sub2_name = _mo_sub2(store)
     issuer = pki.issuer_for_signing(store, sub2_name)
     key = new_key()
