@@ -52,6 +52,15 @@ Feature: Root Certificate Pool
     And the body is a valid "GetRootCertResponse"
     And the body describes the fresh root
 
+  # What the pool lists it can use (issue 17): getRootCert serves every root getAllRootCerts
+  # lists, under its rootCertificateId and with the same certificate (reference/rcp.v1.json).
+  @critical @rule:RCP-LISTED-READABLE
+  Scenario: Every listed root is read by its id
+    Given I am "CPO"
+    When I list all roots
+    Then the status is 200
+    And every listed root is served by its id with the same certificate
+
   @normal @rule:RCP-LIFECYCLE
   Scenario: An unknown root id is not found
     Given I am "OEM"

@@ -33,6 +33,9 @@ Feature: Webhook endpoints and event delivery
     When I read that endpoint
     Then the status is 404
     And the body is the spec's Error with a traceId
+    When I list my webhook endpoints
+    Then the status is 200
+    And the deleted endpoint is no longer listed
 
     Examples:
       | role   |

@@ -105,6 +105,8 @@ _RULES = [
          "only the pool operator adds and deletes roots", "auth"),
     Rule("RCP-LIFECYCLE", "reference/rcp.v1.json getRootCert / deleteRootCa",
          "an added root is readable by id until deleted, then 404"),
+    Rule("RCP-LISTED-READABLE", "reference/rcp.v1.json getAllRootCerts / getRootCert",
+         "every root the pool lists is served by its id, with the same certificate and type"),
     Rule("NO-PARTIAL-WRITE", "DESIGN.md conventions (bad input loses nothing)",
          "a refused request changes nothing"),
     # Certificate Provisioning Service
@@ -167,6 +169,8 @@ _RULES = [
     Rule("PCP-REPUBLISH-SAME-KEY", "docs/components/02 (Update: MOs are notified if the key"
          " pair has changed)", "republishing a PCID with its key pair unchanged raises no event"
          " and keeps its contracts"),
+    Rule("WH-LISTING-CURRENT", "reference/webhooks.v1.json getWebhooks / deleteWebhook",
+         "a deleted webhook endpoint is gone from the listing as from every read"),
     Rule("WH-CONTRACT-PAYLOAD", "reference/webhook.payload.v1.json (PCID EMAID payload:"
          " contractCert, cpsSignerRootFingerprint, cpsSignerRootCommonName)", "a contract"
          " event's optional members, where present, describe the contract it is about"),

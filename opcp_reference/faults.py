@@ -186,6 +186,10 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "auth.feature"),
     Fault("cps-generate-first-root-only", "generateSignedContractData refuses a V2G root that"
           " getAllCpsSigners lists, unless it is the first listed", "cps.feature"),
+    Fault("rcp-oem-roots-unreadable", "getAllRootCerts lists the OEM roots, but getRootCert"
+          " answers 404 for their ids", "rcp.feature"),
+    Fault("webhook-listing-keeps-deleted", "getWebhooks serves a listing cache that deleteWebhook"
+          " does not refresh: a deleted endpoint stays listed", "webhook.feature"),
     Fault("pcp-delete-no-factory-reset", "the OEM's deleteOemProvCert tells the MOs"
           " mo.prov.cert.deleted but never mo.prov.cert.factory.reset", "webhook.feature"),
     Fault("pcp-rekey-no-deprecated-event", "a new key pair raises mo.prov.cert.updated but never"

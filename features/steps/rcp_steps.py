@@ -108,6 +108,31 @@ def fresh_gone_from_list(scenario_ctx: Scenario):
         "the list still holds the root the operator deleted")
 
 
+@then("every listed root is served by its id with the same certificate")
+@checks("RCP-LISTED-READABLE")
+def listed_roots_readable(api: OpcpClient, scenario_ctx: Scenario):
+    listed = _roots_in_body(scenario_ctx)
+    assert listed, "the pool lists no root certificate at all"
+    wrong = []
+    for root in listed:
+        root_id = root["rootCertificateId"]
+        got = api.op("getRootCert", {"rootCertificateId": root_id}, role=scenario_ctx.role)
+        if got.status == 404 and root_id not in {r["rootCertificateId"] for r in list_roots(api)}:
+            continue  # deleted since the listing (another scenario's root): nothing to serve
+        if got.status != 200:
+            wrong.append(f"{root_id}: getRootCert answered {got.status}")
+            scenario_ctx.last = got
+            continue
+        served = got.json()["RootResponse"]
+        if served.get("caCertificate") != root["caCertificate"] or \
+                served.get("rootType") != root["rootType"]:
+            wrong.append(f"{root_id}: served as {served.get('rootType')} with another"
+                         " certificate than listed" if served.get("caCertificate")
+                         != root["caCertificate"] else f"{root_id}: listed as"
+                         f" {root['rootType']}, served as {served.get('rootType')}")
+    assert not wrong, "roots listed but not served alike by id: " + "; ".join(wrong)
+
+
 @then("every listed root is a self-signed CA certificate whose informative fields match it")
 @checks("RCP-ROOT-FIELDS")
 def roots_match_certificates(scenario_ctx: Scenario):

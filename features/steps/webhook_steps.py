@@ -239,6 +239,15 @@ def not_listed(scenario_ctx: Scenario):
         "another party's endpoint is listed to me")
 
 
+@then("the deleted endpoint is no longer listed")
+@checks("WH-LISTING-CURRENT")
+def deleted_not_listed(scenario_ctx: Scenario):
+    body = json_body(scenario_ctx)
+    assert isinstance(body, list), f"the list is not a JSON array: {body}"
+    assert scenario_ctx.saved["endpoint"]["id"] not in [e.get("id") for e in body], (
+        "the deleted endpoint is still listed, though reading it answers 404")
+
+
 @then("that endpoint is unchanged")
 def unchanged(api: OpcpClient, scenario_ctx: Scenario):
     endpoint = scenario_ctx.saved["endpoint"]

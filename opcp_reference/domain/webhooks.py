@@ -65,7 +65,16 @@ def list_endpoints(store: Store, who: Principal, faults: Faults) -> list[dict]:
     else:
         rows = store.query("SELECT * FROM webhook_endpoints WHERE owner = ? ORDER BY created, id",
                            (who.client_id,))
-    return [_render(store, r, faults) for r in rows]
+    listed = [_render(store, r, faults) for r in rows]
+    if faults.on("webhook-listing-keeps-deleted"):  # a listing cache deletes never refresh
+        seen = _LISTED.setdefault((id(store), who.client_id), {})
+        seen.update({e["id"]: e for e in listed})
+        return list(seen.values())
+    return listed
+
+
+# Only under the fault webhook-listing-keeps-deleted: every endpoint each party was once shown.
+_LISTED: dict[tuple[int, str], dict[str, dict]] = {}
 
 
 def get_endpoint(store: Store, who: Principal, endpoint_id: str, faults: Faults) -> dict:
