@@ -29,6 +29,7 @@ from opcp_reference.http import (
     auth_http,
     ccp_http,
     cps_http,
+    erratum_readings,
     est_http,
     ocsp_http,
     pcp_http,
@@ -136,7 +137,7 @@ def _secured(op: Operation, handler: Handler | None) -> Callable[[web.Request], 
             raise Forbidden(f"role {principal.role.value} may not call {op.name}")
         if handler is None:
             raise NotImplementedYet(f"{op.name}: not implemented by this reference version")
-        return await handler(request, ref, principal)
+        return erratum_readings.answer(ref, op.name, await handler(request, ref, principal))
 
     route.__name__ = op.name
     return route

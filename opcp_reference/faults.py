@@ -220,6 +220,20 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
             "webhooks.v1.json: status is not a required member of an endpoint", "webhook.feature"),
     Variant("root-event-without-namespace", "root.cert.* events carry no xsdMsgDefNamespace",
             "webhook.payload.v1.json: xsdMsgDefNamespace is not required", "webhook.feature"),
+    # Issue 17 point 3: each erratum's other reading of a response form (opcp_reference/http/
+    # erratum_readings.py rewrites the answers as the row of opcp.models.errata says).
+    Variant("cps-fingerprint-as-sha256", "every cpsV2GRootCertificateFingerprint answered is"
+            " the V2G root's SHA-256 (hex pairs with colons), not its RCP id", "erratum E-CPS-1:"
+            " the field's description names a SHA-256 fingerprint", "cps.feature"),
+    Variant("lookup-contract-swapped-patterns", "LookupContractResponse carries the root's id in"
+            " cpsRootCertificateDN and its DN in cpsV2GRootCertificateFingerprint",
+            "erratum E-CCP-1: ccp.v1.json's patterns of the two fields", "ccp.feature"),
+    Variant("pcp-announced-field-names", "provisioning certificate answers name the chain"
+            " subCa1Certificate, subCa2Certificate, provisioningCertificate", "erratum E-PCP-2:"
+            " the names pcp.v1.json announces", "pcp.feature"),
+    Variant("webhook-foreign-endpoint-403", "another client's webhook endpoint is refused with"
+            " 403, not 404", "erratum E-WH-4 (no rule says who may read an endpoint; 403 and 404"
+            " both refuse); docs/04_authentication.md", "webhook.feature"),
 )}
 SWITCHES = FAULTS.keys() | VARIANTS.keys()
 

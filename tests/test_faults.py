@@ -7,6 +7,9 @@ must report failures (through assertions, not crashes), and the correct referenc
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +17,15 @@ from pathlib import Path
 import pytest
 
 from opcp import coverage, results
-from opcp.models import OPERATION_MODELS
+from opcp.models import OPERATION_MODELS, check_body
+from opcp.models.errata import ALTERNATIVES
 from opcp.paths import REPO
 from opcp.rules import RULES
 from opcp_cli.selftest import fault_catalogue, selftest
-from opcp_reference.faults import FAULTS
+from opcp_reference.domain import rcp
+from opcp_reference.faults import FAULTS, VARIANTS, Faults
+from opcp_reference.http import erratum_readings
+from v2g.pki.builder import issue
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +83,49 @@ def test_every_fault_names_a_feature_and_is_read_by_the_reference():
         assert (REPO / "features" / fault.caught_by).is_file(), f"{name}: no {fault.caught_by}"
         assert f'"{name}"' in sources or fault.opens or fault.unowned, (
             f"{name}: no code of opcp_reference reads this switch")
+
+
+def test_every_variant_names_a_feature_and_is_read_by_the_reference():
+    sources = "\n".join(p.read_text() for p in (REPO / "opcp_reference").rglob("*.py")
+                        if p.name != "faults.py")
+    errata = (REPO / "docs" / "errata.md").read_text()
+    for name, variant in VARIANTS.items():
+        assert (REPO / "features" / variant.feature).is_file(), f"{name}: no {variant.feature}"
+        assert f'"{name}"' in sources, f"{name}: no code of opcp_reference reads this variant"
+        for erratum in re.findall(r"E-[A-Z0-9]+-\d+", variant.allowed_by):
+            assert f"| {erratum} |" in errata, f"{name}: {erratum} has no row in docs/errata.md"
+
+
+@pytest.mark.parametrize("alt", [a for a in ALTERNATIVES
+                                 if a.erratum in erratum_readings.ERRATUM_OF_VARIANT.values()],
+                         ids=lambda a: a.name)
+def test_an_erratum_variant_answers_the_other_form_of_its_row(alt, tmp_path):
+    """The variant's rewrite turns a body of the current model into one the erratum's row
+    accepts and the current model does not: the variant answers a reading, not nonsense."""
+    from aiohttp import web
+
+    from tests.conftest import open_test_store
+    from tests.test_errata import SAMPLES, UUID
+
+    store = open_test_store(tmp_path)
+    try:
+        root = issue("v2g_root", "Variant Test V2G Root")
+        saved = rcp.save_root(store, {"caCertificate": base64.b64encode(root.der).decode(),
+                                      "rootType": "V2G"}, Faults())
+        root_id = saved["RootResponse"]["rootCertificateId"]
+        sample = json.loads(json.dumps(SAMPLES[alt.model]).replace(UUID, root_id))
+        assert check_body(alt.model, sample) == []
+        operation, status = next((name, code) for name, op in OPERATION_MODELS.items()
+                                 for code, model in op.responses.items() if model == alt.model)
+        variant = next(v for v, e in erratum_readings.ERRATUM_OF_VARIANT.items()
+                       if e == alt.erratum)
+        answered = erratum_readings.rewritten(store, Faults([variant]), operation,
+                                              web.json_response(sample, status=status))
+        body = json.loads(answered.body)
+        assert check_body(alt.name, body) == [], check_body(alt.name, body)
+        assert check_body(alt.model, body), "the variant answered the current form"
+        untouched = erratum_readings.rewritten(store, Faults(), operation,
+                                               web.json_response(sample, status=status))
+        assert json.loads(untouched.body) == sample
+    finally:
+        store.close()

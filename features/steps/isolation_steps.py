@@ -22,6 +22,7 @@ from features.support.setup import mo_root_in_pool, mo_signed, vehicle_in_pool
 from features.support.webhooks import CRUD_URL, create_endpoint, without_secret
 from opcp.access import ACCESS, Operation
 from opcp.client import OpcpClient, path_of
+from opcp.models.errata import read_field
 from simulators.party_pki import SuiteOcspResponder
 
 # Keys only a body that hands over contract data has: a refusal carrying one carries the object.
@@ -164,6 +165,8 @@ def unchanged(api: OpcpClient, scenario_ctx: Scenario):
         pcid = scenario_ctx.saved["pcid"]
         got = api.op("getOEMProvCert", {"pcid": pcid}, role="OEM", party=0)
         assert got.status == 200, f"the owner lost its provisioning certificate: {got.status}"
-        served = got.json()["OEMMessage"]["vehicleCertificate"]
+        # Read under either name (erratum E-PCP-2: provisioningCertificate is announced).
+        served = str(read_field("ProvisioningCertificateData", got.json()["OEMMessage"],
+                                "vehicleCertificate", ""))
         assert "".join(served.split()) == scenario_ctx.saved["body"]["vehicleCertificate"], (
             "the intruder replaced the owner's provisioning certificate")

@@ -48,4 +48,7 @@ def check(who: Principal, operation: str, value: str, faults: Faults, *, subject
                    " client's EMAID prefixes")
     else:
         message = subject or "not found"
-    raise (NotFound if owner.refusal == 404 else Forbidden)(message)
+    refusal = owner.refusal
+    if owner is Owner.CREATOR and faults.on("webhook-foreign-endpoint-403"):  # E-WH-4's other
+        refusal, message = 403, f"{message}: it is another client's"  # reading (a variant)
+    raise (NotFound if refusal == 404 else Forbidden)(message)
