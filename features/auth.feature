@@ -12,6 +12,7 @@ Feature: OAuth2 client credentials and protected endpoints
     Then the status is 200
     And the body is a valid "TokenResponse"
     And the body is a bearer token that expires within 24 hours
+    And the token answer may not be cached
     And the access token is a signed JWT
 
   # docs/04_authentication.md: the JWT "will contain" the role (CPO, MO, OEM, CPS) and which

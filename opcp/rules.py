@@ -49,6 +49,8 @@ _RULES = [
          "client credentials buy a bearer token", "auth"),
     Rule("AUTH-TOKEN-24H", "reference/accessToken.v1.json (a token is valid for 24h)",
          "expires_in is positive and at most 86400 s", "auth"),
+    Rule("AUTH-TOKEN-NO-STORE", "RFC 6749 section 5.1 (docs/04_authentication.md: OAuth2)",
+         "an answer holding a token says Cache-Control: no-store", "auth"),
     Rule("AUTH-JWT", "docs/04_authentication.md OAuth2 (RFC 7519)",
          "the token is a signed JWT", "auth"),
     Rule("AUTH-CLAIMS", "docs/04_authentication.md OAuth2 (the token contains the role and"

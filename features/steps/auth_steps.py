@@ -44,9 +44,27 @@ def bearer_token(scenario_ctx: Scenario):
     body = json_body(scenario_ctx)
     assert str(body.get("token_type", "")).lower() == "bearer", (
         f"token_type must be Bearer, got {body.get('token_type')!r}")
+    # RFC 6749 section 5.1 and appendix A.14: expires_in is a number of seconds (a JSON
+    # number; a string or a boolean is not one).
+    assert isinstance(body.get("expires_in"), int | float) and \
+        not isinstance(body["expires_in"], bool), (
+        f"expires_in must be a JSON number of seconds, got {body.get('expires_in')!r}")
     assert 0 < body["expires_in"] <= 24 * 3600, (
         f"expires_in must be positive and at most 86400 s (a token is valid 24 h), got "
         f"{body['expires_in']}")
+
+
+@then("the token answer may not be cached")
+@checks("AUTH-TOKEN-NO-STORE")
+def not_cached(scenario_ctx: Scenario):
+    # RFC 6749 section 5.1: "Cache-Control: no-store" on every answer holding a token. (Its
+    # Pragma: no-cache is left unchecked: RFC 9111 section 5.4 deprecates Pragma.)
+    headers = {k.lower(): v for k, v in scenario_ctx.response.response_headers.items()}
+    directives = {d.strip().lower().partition("=")[0]
+                  for d in headers.get("cache-control", "").split(",")}
+    assert "no-store" in directives, (
+        f"the token answer has Cache-Control {headers.get('cache-control')!r}; RFC 6749 section"
+        " 5.1 requires no-store on an answer holding a token")
 
 
 @then("the access token is a signed JWT")

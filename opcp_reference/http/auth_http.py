@@ -31,6 +31,8 @@ async def issue_token(request: web.Request) -> web.Response:
     _read_audience(request, ref, form)
     body = auth.issue_token(ref.store, ref.auth, form, ref.faults, ref.throttle)
     # RFC 6749 5.1: token responses must not be cached.
+    if ref.faults.on("auth-token-cacheable"):
+        return web.json_response(body, headers={"Cache-Control": "max-age=300"})
     return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
