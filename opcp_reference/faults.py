@@ -236,6 +236,14 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("webhook-foreign-endpoint-403", "another client's webhook endpoint is refused with"
             " 403, not 404", "erratum E-WH-4 (no rule says who may read an endpoint; 403 and 404"
             " both refuse); docs/04_authentication.md", "webhook.feature"),
+    Variant("pcp-foreign-vehicle-404", "another OEM's vehicle is answered 404, not 403, on"
+            " getOEMProvCert, lookupVehicle and deleteOEMProvCert", "pcp.v1.json: those"
+            " operations declare 403 and 404; docs/04_authentication.md: access is denied"
+            " (either status denies it)", "pcp.feature"),
+    Variant("ccp-foreign-contract-404", "another MO's or OEM's contract is answered 404, not 403,"
+            " on lookupContract, deleteSignedContractData and provideSignedContractData",
+            "ccp.v1.json: those operations declare 403 and 404; docs/04_authentication.md",
+            "ccp.feature"),
 )}
 SWITCHES = FAULTS.keys() | VARIANTS.keys()
 

@@ -51,4 +51,15 @@ def check(who: Principal, operation: str, value: str, faults: Faults, *, subject
     refusal = owner.refusal
     if owner is Owner.CREATOR and faults.on("webhook-foreign-endpoint-403"):  # E-WH-4's other
         refusal, message = 403, f"{message}: it is another client's"  # reading (a variant)
+    if any(faults.on(v) and operation in ops for v, ops in FOREIGN_AS_NOT_FOUND.items()):
+        refusal = 404
     raise (NotFound if refusal == 404 else Forbidden)(message)
+
+
+# Conformant variants: another party's existing object answered 404 (as if it did not exist)
+# on the operations whose spec responses declare both 403 and 404.
+FOREIGN_AS_NOT_FOUND = {
+    "pcp-foreign-vehicle-404": ("getOEMProvCert", "lookupVehicle", "deleteOemProvCert"),
+    "ccp-foreign-contract-404": ("lookupContract", "deleteSignedContractData",
+                                 "provideSignedContractData"),
+}
