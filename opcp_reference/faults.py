@@ -186,8 +186,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "auth.feature"),
     Fault("cps-generate-first-root-only", "generateSignedContractData refuses a V2G root that"
           " getAllCpsSigners lists, unless it is the first listed", "cps.feature"),
-    Fault("rcp-oem-roots-unreadable", "getAllRootCerts lists the OEM roots, but getRootCert"
-          " answers 404 for their ids", "rcp.feature"),
+    Fault("rcp-cross-paired-root-unreadable", "getAllRootCerts lists a root that carries a"
+          " crossCertificatePair, but getRootCert answers 404 for its id", "rcp.feature"),
     Fault("webhook-listing-keeps-deleted", "getWebhooks serves a listing cache that deleteWebhook"
           " does not refresh: a deleted endpoint stays listed", "webhook.feature"),
     Fault("auth-token-cacheable", "token answers may be cached (Cache-Control: max-age, not"

@@ -186,7 +186,7 @@ def _listing(store: Store, root_type: str | None, faults: Faults) -> dict:
 
 def get_root(store: Store, root_id: str, faults: Faults) -> dict:
     row = store.query_one("SELECT * FROM root_certs WHERE id = ?", (root_id,))
-    if row is None or (faults.on("rcp-oem-roots-unreadable") and row["root_type"] == "OEM"):
+    if row is None or (faults.on("rcp-cross-paired-root-unreadable") and row["cross_pair"]):
         raise NotFound(f"rootCertificateId: no root certificate with id {root_id}")
     return {"RootResponse": _render(row, faults)}
 
