@@ -52,8 +52,15 @@ def check(who: Principal, operation: str, value: str, faults: Faults, *, subject
     if owner is Owner.CREATOR and faults.on("webhook-foreign-endpoint-403"):  # E-WH-4's other
         refusal, message = 403, f"{message}: it is another client's"  # reading (a variant)
     if any(faults.on(v) and operation in ops for v, ops in FOREIGN_AS_NOT_FOUND.items()):
-        refusal = 404
+        raise RefusedAsNotFound(message)
     raise (NotFound if refusal == 404 else Forbidden)(message)
+
+
+class RefusedAsNotFound(Forbidden):
+    """A refusal answered 404: to the code it is a refusal (a pool does not forward it to its
+    peers as if it held nothing), to the caller the object does not exist."""
+
+    status = 404
 
 
 # Conformant variants: another party's existing object answered 404 (as if it did not exist)
