@@ -82,6 +82,19 @@ Feature: Contract Certificate Pool
     Then the status is 200
     And the vehicle installs the second contract
 
+  # What the pool holds it lists, and what it lists it serves (ccp.v1.json getContracts,
+  # provideSignedContractData): contracts under each CPS signer's V2G root alike.
+  @normal @rule:CCP-LISTING-CONSISTENT
+  Scenario: Every contract of the vehicle is listed to its OEM, and every listed one can be pulled
+    Given the suite's MO root is in the pool
+    And a vehicle of the first "OEM" is in the pool
+    And I am "MO"
+    When the MO signs a contract for the vehicle under each listed CPS signer's V2G root
+    Given I am "OEM"
+    When I list the vehicle's contracts
+    Then the status is 200
+    And every contract signed for the vehicle is listed, and every listed one can be pulled
+
   # ccp.v1.json declares 403 and 404 for both operations: either denies the access
   # (docs/04_authentication.md); conformant variant ccp-foreign-contract-404.
   @critical @rule:CCP-EMAID-OWNER

@@ -185,6 +185,9 @@ _RULES = [
          " generateSignedContractData cpsV2GRootCertificateFingerprint (the desired V2G root"
          " which shall be used to sign)", "the V2G root of every CPS signer the CPS lists can be"
          " named for generating, and the contract is then signed under it", "crypto"),
+    Rule("CCP-LISTING-CONSISTENT", "reference/ccp.v1.json getContracts /"
+         " provideSignedContractData", "the OEM's listing of a vehicle's contracts holds every"
+         " contract the pool holds for it, and each listed one can be pulled"),
     Rule("CCP-OWN-SESSION", "reference/ccp.v1.json getSignedContractData (the answer is"
          " forwarded to the vehicle); ISO 15118-2 MessageHeader SessionID", "the CCP answers a vehicle's request"
          " with that request's SessionID and that vehicle's own contract"),

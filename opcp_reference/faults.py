@@ -192,6 +192,9 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " does not refresh: a deleted endpoint stays listed", "webhook.feature"),
     Fault("auth-token-cacheable", "token answers may be cached (Cache-Control: max-age, not"
           " no-store: RFC 6749 section 5.1)", "auth.feature"),
+    Fault("ccp-listing-one-root-only", "getContracts lists a vehicle's contracts under the V2G"
+          " root of its first contract only, though the pool holds and serves the others",
+          "ccp.feature"),
     Fault("pcp-delete-no-factory-reset", "the OEM's deleteOemProvCert tells the MOs"
           " mo.prov.cert.deleted but never mo.prov.cert.factory.reset", "webhook.feature"),
     Fault("pcp-rekey-no-deprecated-event", "a new key pair raises mo.prov.cert.updated but never"

@@ -17,6 +17,7 @@ from features.support.contracts import (
     installs,
     new_emaid,
     pool_signed,
+    sign,
     signer_roots,
     v2g_root_der,
 )
@@ -170,6 +171,18 @@ def pool_tampered(api: OpcpClient, scenario_ctx: Scenario):
     pool_signed(api, scenario_ctx, tampered)
 
 
+@when("the MO signs a contract for the vehicle under each listed CPS signer's V2G root")
+def sign_under_each(api: OpcpClient, scenario_ctx: Scenario):
+    refused = []
+    for root in signer_roots(api, scenario_ctx):
+        sign(api, scenario_ctx, new_emaid(api, scenario_ctx.role, scenario_ctx.party),
+             signer=root)
+        if scenario_ctx.last.status != 201:
+            refused.append(f"{root}: {scenario_ctx.last.status}")
+    assert not refused, "signing under a listed CPS signer's V2G root failed: " + \
+        "; ".join(refused)
+
+
 # ----------------------------------------------------------------------------- checks
 
 @then(parsers.parse("the answer is signed under the {ordinal} CPS signer's V2G root"))
@@ -181,6 +194,24 @@ def signed_under(api: OpcpClient, scenario_ctx: Scenario, ordinal: str):
     assert named in (None, wanted), (
         f"the answer names the V2G root {named}, but the vehicle trusts only {wanted}")
     installs(scenario_ctx.saved["vehicle"], data)  # the CPS chain must end at a root it trusts
+
+
+@then("every contract signed for the vehicle is listed, and every listed one can be pulled")
+@checks("CCP-LISTING-CONSISTENT")
+def listing_consistent(api: OpcpClient, scenario_ctx: Scenario):
+    listed = json_body(scenario_ctx)["XMLContracts"]
+    names = {str(c.get("emaid", "")).replace("-", "").upper() for c in listed}
+    hidden = [e for e in scenario_ctx.saved["emaids"] if e not in names]
+    assert not hidden, (f"getContracts hides contract(s) {hidden} of the vehicle that the pool"
+                        f" holds; it lists {sorted(names)}")
+    pcid = scenario_ctx.saved["vehicle"].pcid
+    for emaid in sorted(names):
+        got = api.op("provideSignedContractData", {"emaid": emaid, "pcid": pcid},
+                     role=scenario_ctx.role, party=scenario_ctx.party)
+        if got.status != 200:
+            scenario_ctx.last = got
+        assert got.status == 200, (f"the listed contract {emaid} cannot be pulled:"
+                                   f" provideSignedContractData answered {got.status}")
 
 
 @then(parsers.parse("the {ordinal} contract is the vehicle's default"))
