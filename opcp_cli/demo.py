@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--oem-est", action="store_true",
                    help="the OEM enrolls its vehicles' provisioning certificates over EST instead of"
                         " issuing them from its own PKI")
+    p.add_argument("--iso", choices=("2", "20"), default="2",
+                   help="the ISO 15118 part the story speaks: 2 (default) or 20 (two contracts on"
+                        " one vehicle, docs/iso20.md)")
     p.set_defaults(func=run)
 
 
@@ -29,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
     from simulators.common import ActorError
 
     if args.target is None:
-        return run_embedded(oem_est=args.oem_est)
+        return run_embedded(oem_est=args.oem_est, iso=args.iso)
     try:
-        demo.run(load(args.target), oem_est=args.oem_est)
+        demo.run(load(args.target), oem_est=args.oem_est, iso=args.iso)
     except TargetError as exc:
         print(f"opcp demo: {exc}", file=sys.stderr)
         return 2
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> int:
+def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso: str = "2") -> int:
     """The story against an embedded reference with a fresh data dir."""
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
@@ -52,7 +55,7 @@ def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> i
     try:
         with EmbeddedReference(data) as reference:
             out(f"reference: {reference.base_url} (embedded, data in {data})")
-            demo.run(load(data / "target.toml"), out, oem_est)
+            demo.run(load(data / "target.toml"), out, oem_est, iso)
         return 0
     except ActorError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)

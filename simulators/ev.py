@@ -16,6 +16,7 @@ contract it is given, reading RemainingContractCertificateChains to know whether
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -172,9 +173,15 @@ class Vehicle20:
             raise VehicleRejected("cps-chain", str(exc)) from None
         anchors = [TrustAnchor.of(r, Role.MO) for r in self.trusted_mo_roots]
         anchors += [TrustAnchor.of(r, Role.V2G) for r in self.trusted_v2g_roots]
+        chain = list(res.contract_chain)
+        top = x509.load_der_x509_certificate(chain[-1])
+        if not any(a.cert.subject == top.issuer for a in anchors):
+            # An MO root the vehicle does not know: the chain must hang together, each
+            # certificate signed by the next, the topmost sub-CA taken as the anchor (as -2).
+            chain, anchors = chain[:-1], [TrustAnchor.of(chain[-1], Role.MO)]
         try:
-            validate_chain(list(res.contract_chain), TrustStore(anchors), purpose=Purpose.CONTRACT,
-                           at=at, iso="20")
+            validate_chain(chain, TrustStore(anchors), at=at, iso="20",
+                           purpose=Purpose.CONTRACT if len(chain) == len(res.contract_chain) else None)
         except ChainError as exc:
             raise VehicleRejected("contract-chain", str(exc)) from None
         try:
@@ -199,3 +206,15 @@ class Vehicle20:
                                       f" expected {len(answers) - 1 - i}")
             out.append(got)
         return out
+
+
+def installation_answers(body: object) -> list[bytes]:
+    """Every certificateInstallationRes of a CCPResponse (getSignedContractData), in order:
+    for -20 one per contract, each for one exchange with the vehicle."""
+    try:
+        items = body["CCPResponse"]["emaidContent"]  # type: ignore[index]
+        return [base64.b64decode(i["messageDef"]["certificateInstallationRes"], validate=True)
+                for i in items]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VehicleRejected("decode", f"no certificateInstallationRes list in the answer: {exc}"
+                              ) from None
