@@ -19,7 +19,7 @@ from opcp_reference.faults import Faults
 from simulators.ev import Vehicle20, VehicleRejected
 from tests.conftest import open_test_store
 from tests.test_pcp import FakeChecker
-from v2g.contract_data20 import encrypt_for_vehicle20
+from v2g.contract_data20 import decode_installation_res20, encrypt_for_vehicle20
 from v2g.namespaces import ISO20_CANONICAL, ISO20_SPELLINGS
 from v2g.pki.builder import issue
 
@@ -166,3 +166,26 @@ def test_a_2_answer_to_a_20_request_is_refused(world):
     with pytest.raises(VehicleRejected) as rejected:
         car.accept(err.value.failed)
     assert rejected.value.step == "decode"
+
+
+def test_the_pcp_refuses_a_namespace_that_does_not_fit_the_key(world):
+    sub1, sub2 = world["oem"]
+    leaf = issue("oem_prov_leaf_20", f"WMA{next(_counter):015d}", sub2, ocsp_url="http://x/ocsp")
+    body = {"subCA1Certificate": b64(sub1.der), "subCA2Certificate": b64(sub2.der),
+            "vehicleCertificate": b64(leaf.der), "xsdMsgDefNamespace": ccp.ISO2}
+    with pytest.raises(BadRequest) as err:
+        asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
+    assert err.value.messages[0].startswith("xsdMsgDefNamespace:")
+    body["xsdMsgDefNamespace"] = "urn:iso:15118:20:2023:MsgDef"  # no spelling the spec uses
+    with pytest.raises(BadRequest) as err:
+        asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
+    assert all(s in err.value.messages[0] for s in ISO20_SPELLINGS)
+
+
+def test_a_20_vehicle_without_contracts_gets_a_20_answer(world):
+    car = vehicle20(world)
+    with pytest.raises(ccp.NoContract) as err:
+        ask(world, car)
+    res, _ = decode_installation_res20(err.value.failed)
+    assert res.response_code == "WARNING_NoCertificateAvailable"
+    assert res.session_id == bytes(range(1, 9))
