@@ -86,10 +86,8 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
             log.say("RCP", f"operator registered {root_type} root '{_cn(pki.root.der)}' "
                            f"(id {added_roots[-1]})")
 
-        oem_client = target.client("OEM")
-        wmi = oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
         source = EstEnrollment(client) if oem_est else oem_pki
-        oem = Oem(client, wmi=wmi, source=source)
+        oem = Oem(client, wmi=_wmi(target), source=source)
         vehicle = oem.produce_vehicle()
         pcid = vehicle.pcid
         origin = ("enrolled over EST at the V2G PKI's oem CA" if oem_est
@@ -100,9 +98,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         oem.publish(vehicle)
         log.say("PCP", f"OEM published {pcid}: chain checked (WMI, validity, OCSP, trust)")
 
-        mo_client = target.client("MO")
-        prefix = mo_client.emaid_prefixes[0] if mo_client and mo_client.emaid_prefixes else "DEABC"
-        emaid = faker.emaid(prefix=prefix, check_digit=False)
+        emaid = faker.emaid(prefix=_emaid_prefix(target), check_digit=False)
         mo = MoOwnPki(client, sub2=mo_pki.sub2, sub1=mo_pki.sub1)
         assert mo.lookup_vehicle(pcid)
         log.say("MO", f"looked up {pcid}: in the pool")
@@ -135,6 +131,16 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
 
 
 
+def _wmi(target: Target) -> str:
+    oem_client = target.client("OEM")
+    return oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
+
+
+def _emaid_prefix(target: Target) -> str:
+    mo_client = target.client("MO")
+    return mo_client.emaid_prefixes[0] if mo_client and mo_client.emaid_prefixes else "DEABC"
+
+
 def _register_root(client: OpcpClient, log: Transcript, der: bytes, root_type: str,
                    added: list[str]) -> None:
     got = expect(client.op("saveRootCa", role="ADMIN", json={
@@ -156,9 +162,7 @@ def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: 
     _register_root(client, log, oem_pki.root.der, "OEM", added)
     _register_root(client, log, mo_pki.root.der, "MO", added)
 
-    oem_client = target.client("OEM")
-    wmi = oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
-    oem = Oem(client, wmi=wmi, source=oem_pki)
+    oem = Oem(client, wmi=_wmi(target), source=oem_pki)
     vehicle = oem.produce_vehicle20(maximum_chains=2)
     pcid = vehicle.pcid
     log.say("OEM", f"produced ISO 15118-20 vehicle PCID {pcid}: secp521r1 provisioning"
@@ -168,11 +172,9 @@ def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: 
     oem.publish(vehicle)
     log.say("PCP", f"OEM published {pcid} with the -20 namespace: chain checked as ISO 15118-20")
 
-    mo_client = target.client("MO")
-    prefix = mo_client.emaid_prefixes[0] if mo_client and mo_client.emaid_prefixes else "DEABC"
     mo = MoOwnPki(client, sub2=mo_pki.sub2, sub1=mo_pki.sub1)
     for _ in range(2):
-        emaid = faker.emaid(prefix=prefix, check_digit=False)
+        emaid = faker.emaid(prefix=_emaid_prefix(target), check_digit=False)
         signed = mo.issue_contract(pcid, emaid).answer
         log.say("CPS", f"signed -20 contract data for EMAID {emaid} (SECP521 key encryption,"
                        f" AAD {pcid} + contract SKI) under V2G root"

@@ -40,6 +40,17 @@ class VehicleRejected(Exception):
         self.step, self.reason = step, reason
 
 
+def _check_signature(element) -> None:
+    """The CPS signature of a CertificateInstallationRes (-2 or -20) verifies, or the vehicle
+    refuses the answer at the "signature" step."""
+    try:
+        verification = xmldsig.verify(element)
+    except V2GError as exc:
+        raise VehicleRejected("signature", str(exc)) from None
+    if not verification:
+        raise VehicleRejected("signature", "; ".join(verification.reasons))
+
+
 @dataclass(frozen=True)
 class InstalledContract:
     emaid: str
@@ -74,12 +85,7 @@ class Vehicle:
         # A FAILED answer carries no signature (nothing in it to protect): read the code first.
         if res.response_code != "OK":
             raise VehicleRejected("responseCode", res.response_code)
-        try:
-            verification = xmldsig.verify(element)
-        except V2GError as exc:
-            raise VehicleRejected("signature", str(exc)) from None
-        if not verification:
-            raise VehicleRejected("signature", "; ".join(verification.reasons))
+        _check_signature(element)
         sa = res.sa_provisioning_certificate_chain
         v2g_roots = TrustStore((TrustAnchor.of(r, Role.V2G) for r in self.trusted_v2g_roots),
                                cross=self.cross_certificates)
@@ -160,12 +166,7 @@ class Vehicle20:
             raise VehicleRejected("decode", f"not a -20 CertificateInstallationRes: {exc}") from None
         if res.response_code not in ("OK", "OK_CertificateExpiresSoon"):
             raise VehicleRejected("responseCode", res.response_code)
-        try:
-            verification = xmldsig.verify(element)
-        except V2GError as exc:
-            raise VehicleRejected("signature", str(exc)) from None
-        if not verification:
-            raise VehicleRejected("signature", "; ".join(verification.reasons))
+        _check_signature(element)
         v2g_roots = TrustStore(TrustAnchor.of(r, Role.V2G) for r in self.trusted_v2g_roots)
         try:
             validate_chain(list(res.cps_chain), v2g_roots, purpose=Purpose.CPS, at=at, iso="20")
