@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.access import Role
 from opcp.errors import BadRequest
-from opcp_reference.domain import ccp, cps, demo, pcp, rcp
+from opcp_reference.domain import ccp, cps, demo, pcp, rcp, webhooks
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from simulators.ev import Vehicle20, VehicleRejected
@@ -189,3 +189,20 @@ def test_a_20_vehicle_without_contracts_gets_a_20_answer(world):
     res, _ = decode_installation_res20(err.value.failed)
     assert res.response_code == "WARNING_NoCertificateAvailable"
     assert res.session_id == bytes(range(1, 9))
+
+
+def test_events_about_a_20_contract_carry_the_20_namespace(world):
+    import json
+
+    for who, event in ((OEM, "oem.contract.created"), (MO, "mo.contract.delivered.to.oem")):
+        webhooks.create_endpoint(world["store"], who, {
+            "url": f"https://hooks.example.invalid/{who.client_id}", "enabledEvents": [event]}, NO)
+    car = vehicle20(world)
+    contract = emaid()
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, contract), NO)
+    ask(world, car)
+    bodies = [json.loads(r["body"]) for r in world["store"].query(
+        "SELECT body FROM webhook_events WHERE event_type IN"
+        " ('oem.contract.created', 'mo.contract.delivered.to.oem')")]
+    mine = [b for b in bodies if b["payload"].get("emaid") == contract]
+    assert len(mine) == 2 and all(b["xsdMsgDefNamespace"] == ISO20_CANONICAL for b in mine), mine

@@ -148,8 +148,9 @@ def read_signed_data(store: Store, data: bytes, field: str, faults: Faults,
 # ----------------------------------------------------------------------------- writing
 
 def _events(db: sqlite3.Connection, change: str, emaid: str, pcid: str, faults: Faults,
-            contract_der: bytes | None = None, root: sqlite3.Row | None = None) -> None:
-    extra: dict = {"faults": faults}
+            contract_der: bytes | None = None, root: sqlite3.Row | None = None,
+            namespace: str = ISO2_MSG_DEF) -> None:
+    extra: dict = {"faults": faults, "xsd_namespace": namespace}
     if contract_der is not None:
         extra["contract_cert"] = inputs.b64(contract_der)
     if root is not None:
@@ -194,7 +195,7 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
                    " ON CONFLICT (pcid) DO UPDATE SET emaid = excluded.emaid",
                    (pcid, data.emaid))
     change = "updated" if known else "created"
-    _events(db, change, data.emaid, pcid, faults, data.contract_der, data.root)
+    _events(db, change, data.emaid, pcid, faults, data.contract_der, data.root, data.namespace)
     return change
 
 
@@ -244,7 +245,7 @@ def remove_rows(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults,
         done.add(key)
         db.execute("DELETE FROM default_contracts WHERE pcid = ? AND emaid = ?", key[::-1])
         if not causes:
-            _events(db, "deleted", row["emaid"], row["pcid"], faults)
+            _events(db, "deleted", row["emaid"], row["pcid"], faults, namespace=row["xsd_namespace"])
         else:
             for cause in causes:
                 events.contract_event(db, cause, emaid=row["emaid"], pcid=row["pcid"],
@@ -452,7 +453,7 @@ def _get_for_vehicle20(store: Store, raw: bytes, faults: Faults) -> list[Deliver
                                 for_delivery(bytes(row["res_exi"]), session_id=req.session_id,
                                              remaining=remaining), ISO20_CANONICAL))
             events.contract_event(db, "mo.contract.delivered.to.oem", emaid=row["emaid"],
-                                  pcid=pcid, faults=faults)
+                                  pcid=pcid, faults=faults, xsd_namespace=ISO20_CANONICAL)
     return out
 
 
@@ -504,7 +505,7 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
     row = rows[0]
     with store.tx() as db:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=emaid, pcid=pcid,
-                              faults=faults)
+                              faults=faults, xsd_namespace=row["xsd_namespace"])
     if row["xsd_namespace"] == ISO20_CANONICAL:
         if session_id is not None and len(session_id) != 8:
             raise BadRequest("sessionID: an ISO 15118-20 SessionID is 8 bytes in hexadecimal")
