@@ -249,9 +249,10 @@ def remove_rows(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults,
         else:
             for cause in causes:
                 events.contract_event(db, cause, emaid=row["emaid"], pcid=row["pcid"],
-                                      faults=faults)
+                                      faults=faults, xsd_namespace=row["xsd_namespace"])
             events.contract_event(db, "oem.contract.deleted", emaid=row["emaid"],
-                                  pcid=row["pcid"], faults=faults)
+                                  pcid=row["pcid"], faults=faults,
+                                  xsd_namespace=row["xsd_namespace"])
 
 
 def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: Faults
