@@ -74,7 +74,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
     added_roots: list[str] = []
     try:
         if iso == "20":
-            return _run20(target, log, out, client, responder, added_roots, faker)
+            return _run20(target, log, out, client, responder, added_roots, faker, oem_est)
         oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}")
         mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
         own_roots = [(mo_pki, "MO")] if oem_est else [(oem_pki, "OEM"), (mo_pki, "MO")]
@@ -152,21 +152,27 @@ def _register_root(client: OpcpClient, log: Transcript, der: bytes, root_type: s
 
 
 def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: OpcpClient,
-           responder: SuiteOcspResponder, added: list[str], faker: Faker) -> tuple[str, str]:
+           responder: SuiteOcspResponder, added: list[str], faker: Faker,
+           oem_est: bool = False) -> tuple[str, str]:
     v2g_root = iso20_v2g_root(client)
     if v2g_root not in trusted_roots(client, "OEM", 0, "v2g"):
         _register_root(client, log, v2g_root, "V2G", added)
     oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}", algorithm="secp521r1")
     mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo",
                           algorithm="secp521r1")
-    _register_root(client, log, oem_pki.root.der, "OEM", added)
+    if not oem_est:
+        _register_root(client, log, oem_pki.root.der, "OEM", added)
     _register_root(client, log, mo_pki.root.der, "MO", added)
 
-    oem = Oem(client, wmi=_wmi(target), source=oem_pki)
+    source = (EstEnrollment(client, iso_version="ISO15118-20", algorithm="secp521r1") if oem_est
+              else oem_pki)
+    oem = Oem(client, wmi=_wmi(target), source=source)
     vehicle = oem.produce_vehicle20(maximum_chains=2)
     pcid = vehicle.pcid
+    origin = ("enrolled over EST (oem, ISO15118-20/secp521r1)" if oem_est
+              else "from the OEM's own -20 PKI")
     log.say("OEM", f"produced ISO 15118-20 vehicle PCID {pcid}: secp521r1 provisioning"
-                   f" certificate ({len(vehicle.provisioning_cert)} bytes DER), trusts"
+                   f" certificate {origin} ({len(vehicle.provisioning_cert)} bytes DER), trusts"
                    f" {len(vehicle.trusted_v2g_roots)} -20 V2G root(s), takes up to"
                    f" {vehicle.maximum_chains} contracts")
     oem.publish(vehicle)

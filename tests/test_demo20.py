@@ -7,11 +7,14 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from opcp.paths import REPO
 
 
-def test_demo_iso20_installs_two_contracts_on_one_vehicle():
-    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "demo", "--iso", "20"], cwd=REPO,
+@pytest.mark.parametrize("options", [[], ["--oem-est"]], ids=["own-oem-pki", "oem-est"])
+def test_demo_iso20_installs_two_contracts_on_one_vehicle(options):
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "demo", "--iso", "20", *options], cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
@@ -24,3 +27,5 @@ def test_demo_iso20_installs_two_contracts_on_one_vehicle():
     remaining = [int(m[1]) for line in lines
                  if (m := re.search(r"RemainingContractCertificateChains (\d+)", line))]
     assert remaining == [1, 0], lines
+    oem_line = next(line for line in lines if " OEM  produced" in line)
+    assert ("enrolled over EST" in oem_line) == ("--oem-est" in options), oem_line
