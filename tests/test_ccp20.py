@@ -206,3 +206,23 @@ def test_events_about_a_20_contract_carry_the_20_namespace(world):
         " ('oem.contract.created', 'mo.contract.delivered.to.oem')")]
     mine = [b for b in bodies if b["payload"].get("emaid") == contract]
     assert len(mine) == 2 and all(b["xsdMsgDefNamespace"] == ISO20_CANONICAL for b in mine), mine
+
+
+def test_listings_filter_by_namespace_only_when_asked(world):
+    car = vehicle20(world)
+    contract = emaid()
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, contract), NO)
+
+    def listed(query: dict) -> list[str]:
+        return [c["emaid"] for c in ccp.contracts_of(world["store"], OEM, car.pcid, query, NO)
+                ["XMLContracts"]]
+
+    assert listed({}) == [contract]
+    assert listed({"xsdMsgDefNamespace": REAL_NS}) == [contract]
+    assert listed({"xsdMsgDefNamespace": ccp.ISO2}) == []
+    found = ccp.lookup(world["store"], MO, contract, {"xsdMsgDefNamespace": ISO20_SPELLINGS[1]}, NO)
+    assert found["XMLContracts"][0]["xsdMsgDefNamespace"] == ISO20_CANONICAL
+    provided = ccp.provide(world["store"], OEM, contract, car.pcid,
+                           {"sessionID": "0102030405060708"}, NO)
+    assert provided.namespace == ISO20_CANONICAL
+    assert car.accept_all([provided.exi])[0].emaid == contract

@@ -486,7 +486,7 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
     """provideSignedContractData: the OEM backend pulls a contract without an EV request."""
     emaid, pcid = inputs.emaid(emaid), inputs.pcid(pcid)
     ownership.check(who, "provideSignedContractData", pcid, faults)
-    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
+    namespace = _namespace_filter(query)
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
                                  "cpsV2GRootCertificateFingerprint")
     session = query.get("sessionID")
@@ -500,7 +500,8 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
             raise BadRequest("sessionID: must be 1 to 8 bytes in hexadecimal")
     rows = [r for r in store.query("SELECT * FROM contracts WHERE emaid = ? AND pcid = ?"
                                    " ORDER BY seq", (emaid, pcid))
-            if root_id is None or r["root_id"] == root_id]
+            if (root_id is None or r["root_id"] == root_id)
+            and namespace in (None, r["xsd_namespace"])]
     if not rows:
         raise NotFound(NO_CONTRACT, f"emaid: {emaid} for PCID {pcid}")
     row = rows[0]
@@ -540,12 +541,13 @@ def _listing(store: Store, rows: list[sqlite3.Row]) -> dict:
 def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults) -> dict:
     emaid = inputs.emaid(emaid)
     ownership.check(who, "lookupContract", emaid, faults)
-    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
+    namespace = _namespace_filter(query)
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
                                  "cpsV2GRootCertificateFingerprint")
     rows = [r for r in store.query("SELECT * FROM contracts WHERE emaid = ? ORDER BY seq",
                                    (emaid,))
-            if root_id is None or r["root_id"] == root_id]
+            if (root_id is None or r["root_id"] == root_id)
+            and namespace in (None, r["xsd_namespace"])]
     if not rows:
         raise NotFound(NO_CONTRACT, f"emaid: {emaid}")
     return _listing(store, rows)
@@ -554,9 +556,18 @@ def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults
 def contracts_of(store: Store, who: Principal, pcid: str, query: dict, faults: Faults) -> dict:
     pcid = inputs.pcid(pcid)
     ownership.check(who, "getContracts", pcid, faults)
-    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
-    return _listing(store, store.query("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq",
-                                       (pcid,)))
+    namespace = _namespace_filter(query)
+    return _listing(store, [r for r in store.query("SELECT * FROM contracts WHERE pcid = ?"
+                                                   " ORDER BY seq", (pcid,))
+                            if namespace in (None, r["xsd_namespace"])])
+
+
+def _namespace_filter(query: dict) -> str | None:
+    """The ISO part a listing is restricted to: only when the query names one (a client that
+    sends none, as every -2 client does, sees every contract, each with its namespace)."""
+    if "xsdMsgDefNamespace" not in query:
+        return None
+    return inputs.namespace(query["xsdMsgDefNamespace"])
 
 
 def sha256_hex(der: bytes) -> str:
