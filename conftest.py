@@ -37,3 +37,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="target file (TOML); default: an embedded reference")
     group.addoption("--profile", choices=["strict", "lenient"], default="strict",
                     help="how spec errata are judged (see docs/errata.md)")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Say what the default selection of `run.py test` left out, and how to run it."""
+    if (config.option.markexpr or "").strip() == "not slow":
+        left = len(terminalreporter.stats.get("deselected", []))
+        if left:
+            terminalreporter.write_line(
+                f"{left} slow end-to-end proofs were left out (marker 'slow'): `python3 run.py test"
+                " --slow` runs them; CI runs both")

@@ -2,11 +2,15 @@
 """Set up the harness (idempotently) and run it. Needs only Python 3.11+ and pip.
 
     python3 run.py check [opcp check options]   # the suite against an embedded reference
-    python3 run.py test  [pytest options]       # every test: unit, scenarios, proofs
+    python3 run.py test  [pytest options]       # unit tests, scenarios, interop, proofs
+    python3 run.py test --slow                  # the long end-to-end proofs (CI runs both)
+    python3 run.py test --all                   # everything at once
 
 `test` runs the tests in parallel (pytest-xdist, one worker per CPU, at least 2; each test
 file stays on one worker, so its module fixtures are made once) unless the options name `-n`;
-skipped tests are listed with their reasons.
+skipped tests are listed with their reasons. Tests marked `slow` (whole-suite runs per fault
+and per variant, the EXIficient corpus, several servers at once) are left to `--slow` unless the
+options name `-m`: the default run stays a few minutes on two cores.
 
 Both create `.venv` (once), install the project into it when pyproject.toml changed, and
 install the Allure command line (npm package, into .tools/) when npm is available.
@@ -83,11 +87,14 @@ def main(argv: list[str]) -> int:
 
 
 def test_options(rest: list[str]) -> list[str]:
-    """pytest's options for `run.py test`: parallel unless the caller chose `-n` itself."""
+    """pytest's options for `run.py test`: parallel unless the caller chose `-n` itself; the
+    slow tests only with `--slow` (alone) or `--all` (with the rest), unless `-m` is given."""
     chose = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in rest)
     # loadfile, not loadgroup: pytest 9 ignores the node-id suffix xdist 3.8's loadgroup relies on.
     parallel = [] if chose else ["-n", str(max(2, os.cpu_count() or 1)), "--dist", "loadfile"]
-    return [*parallel, "-rs", *rest]
+    selection = [] if "-m" in rest or "--all" in rest else ["-m", "slow" if "--slow" in rest else "not slow"]
+    rest = [a for a in rest if a not in ("--slow", "--all")]
+    return [*parallel, "-rs", *selection, *rest]
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ Feature: Interoperability between ecosystems
   only one of them still installs contracts signed under the other; the EST gateway serves one
   CA per V2G root under prefixed names (est.v1.json: ^(\w+-)?(cpo|mo|oem|cps|veh)$). Targets
   without cross-certificates or prefixed CAs make those scenarios not applicable.
+  Pool collaboration runs between two targets: the target and the peer ecosystem its target
+  file names in [peer] (not applicable without one). The suite puts a vehicle and its contract
+  into the peer's pools with the peer's own clients, then asks the target.
 
   @ccp @critical @rule:MULTIROOT-CROSS
   Scenario: A vehicle that trusts only one V2G root installs a contract signed under another
@@ -13,6 +16,60 @@ Feature: Interoperability between ecosystems
     When an MO_V2G has its contract signed under the vouched-for root
     And the vehicle asks a CPO for its contract
     Then the vehicle validates the CPS chain through the cross-certificate and installs the contract
+
+  @ccp @critical @rule:POOL-FORWARD
+  Scenario: A vehicle whose contract is in the peer's pool gets it through the target's CCP
+    Given the target names a peer ecosystem
+    And a vehicle whose contract is in the peer's pool only
+    When a CPO of the target asks the target's CCP for the vehicle's contract
+    Then the target answers the peer's signed contract data, which the vehicle installs
+
+  @ccp @normal @rule:POOL-FORWARD
+  Scenario: A request that says broadcast true is answered from the target's pool alone
+    Given the target names a peer ecosystem
+    And a vehicle whose contract is in the peer's pool only
+    When a CPO of the target asks the target's CCP for the vehicle's contract with the header "broadcast: true"
+    Then the target answers that it holds no contract for the vehicle
+
+  @ccp @normal @rule:POOL-PEER-DOWN
+  Scenario Outline: A peer that is <outage> is answered <status> naming it within <seconds> seconds
+    Given the target names a peer ecosystem
+    And a vehicle whose contract is in the peer's pool only
+    And the target's peer is <outage>
+    When a CPO of the target asks the target's CCP for the vehicle's contract
+    Then the answer is <status> naming the peer, within <seconds> seconds
+
+    Examples:
+      | outage | status | seconds |
+      | down   | 502    | 10      |
+      | slow   | 504    | 20      |
+
+  @ccp @critical @rule:POOL-FORWARD
+  Scenario Outline: An OEM <holding> the vehicle's WMI pulls the peer's contract through the target: <status>
+    Given the target names a peer ecosystem
+    And a vehicle whose contract is in the peer's pool only
+    When an OEM of the target <holding> the vehicle's WMI pulls the vehicle's contract
+    Then the status is <status>
+
+    Examples:
+      | holding     | status |
+      | holding     | 200    |
+      | not holding | 403    |
+
+  @rcp @critical @rule:RCP-LIFECYCLE
+  Scenario: An expired root leaves the Root Certificate Pool, announced once by root.cert.expired
+    Given "OEM" has a webhook endpoint "oem" for "root.cert.expired"
+    When the operator adds a root that expires in 3 seconds
+    Then endpoint "oem" receives exactly one "root.cert.expired" event about that root
+    And the expired root is no longer in the Root Certificate Pool
+
+  @cps @critical @rule:MULTIROOT-CROSS
+  Scenario: Left to decide, the CPS signs under the V2G root the vehicle trusts
+    Given the CPS signs under at least two V2G roots
+    And a vehicle that trusts only the second signer's V2G root, as its pool entry says, is in the provisioning certificate pool
+    When an MO_V2G has its contract generated without naming a V2G root
+    And the vehicle asks a CPO for its contract
+    Then the contract is signed under the second signer's V2G root and the vehicle installs it
 
   @est @normal @rule:EST-PREFIXED-CA
   Scenario: Prefixed EST CAs issue under the V2G root each names

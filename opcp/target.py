@@ -41,8 +41,14 @@ not declare are reported *not applicable*, never passed.
     receiver_port = 9000          # default: a free port
     receiver_url = "http://10.0.0.5:{port}"   # how the deployment reaches it
 
+    [peer]                 # optional: the ecosystem this deployment forwards to (pool
+    target_file = "peer.toml"   # collaboration, docs/ecosystems.md): its own target file,
+                                # or inline: name, base_url, token_url, audience, clients, ...
+                                # (the keys above); without it, peer scenarios are not applicable
+
 Instead of `[[clients]]`, `clients_file = "clients.json"` reads a reference-style list.
-Relative paths are relative to the target file.
+Relative paths are relative to the target file. A peer's own `[peer]` is not followed (two
+ecosystems may name each other).
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ class TargetError(ValueError):
 # `jwks_url` must not silently turn scenarios not applicable).
 KEYS = {
     "": ("name", "base_url", "token_url", "audience", "jwks_url", "services", "base_urls", "tls",
-         "clients", "clients_file", "probes", "webhook", "iso20"),
+         "clients", "clients_file", "probes", "webhook", "peer", "iso20"),
     "tls": ("verify", "ca_bundle", "client_cert", "client_key"),
     "clients": ("role", "client_id", "client_secret", "client_secret_env", "name", "wmis",
                 "emaid_prefixes"),
@@ -74,6 +80,8 @@ KEYS = {
                 "receiver_host", "receiver_port", "receiver_url"),
     "base_urls": (*SERVICES, "ocsp"),
 }
+# A peer is named by its own target file, or inline by the keys of a target (no [peer] of its own).
+KEYS["peer"] = ("target_file", *(k for k in KEYS[""] if k != "peer"))
 ROLES = ("ADMIN", "OEM", "MO", "MO_V2G", "CPO", "CPS")
 
 
@@ -135,6 +143,7 @@ class Target:
     jwks_url: str | None = None
     webhook: dict[str, object] = field(default_factory=dict)
     iso20: bool = False  # declares ISO 15118-20 support (the @iso20 scenarios apply)
+    peer: Target | None = None  # the peer ecosystem ([peer]), whose clients the suite uses there
 
     def url(self, service: str, path: str) -> str:
         return self.base_urls.get(service, self.base_url).rstrip("/") + path
@@ -152,10 +161,11 @@ class Target:
     def secrets(self) -> list[str]:
         """Every secret value this target holds, so reports can mask them."""
         return [c.client_secret for c in self.clients if c.client_secret] + [
-            v for v in self.probes.values() if v]
+            v for v in self.probes.values() if v] + (self.peer.secrets() if self.peer else [])
 
 
-def load(path: Path | str) -> Target:
+def load(path: Path | str, *, follow_peer: bool = True) -> Target:
+    """The target file at `path`; with `follow_peer`, its [peer] too (one level deep)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text())
@@ -165,10 +175,31 @@ def load(path: Path | str) -> Target:
         raise TargetError(f"{path}: not valid TOML ({exc})") from None
     # Relative paths inside are the target file's, resolved once here, so they mean the same
     # file whatever directory the suite later runs in.
-    return from_dict(data, path.resolve().parent)
+    return from_dict(data, path.resolve().parent, follow_peer=follow_peer)
 
 
-def from_dict(data: dict, base_dir: Path) -> Target:
+def _peer(data: object, base_dir: Path) -> Target:
+    """The [peer] table: `target_file` alone, or the keys of a target inline."""
+    _known_keys("peer", data, "peer")
+    assert isinstance(data, dict)
+    if "target_file" in data:
+        others = sorted(k for k in data if k != "target_file")
+        if others:
+            raise TargetError(f"peer: target_file names the peer's own file; {', '.join(others)}"
+                              " belong in that file, not beside it")
+        if not isinstance(data["target_file"], str) or not data["target_file"]:
+            raise TargetError("peer.target_file: must be a non-empty path")
+        try:
+            return load(base_dir / data["target_file"], follow_peer=False)
+        except TargetError as exc:
+            raise TargetError(f"peer.target_file: {exc}") from None
+    try:
+        return from_dict(data, base_dir, follow_peer=False)
+    except TargetError as exc:
+        raise TargetError(f"peer.{exc}") from None
+
+
+def from_dict(data: dict, base_dir: Path, *, follow_peer: bool = True) -> Target:
     _known_keys("", data, "")
     for table in ("tls", "probes", "webhook", "base_urls"):
         if table in data:
@@ -224,6 +255,7 @@ def from_dict(data: dict, base_dir: Path) -> Target:
         jwks_url=data.get("jwks_url"),
         webhook=dict(data.get("webhook", {})),
         iso20=iso20,
+        peer=_peer(data["peer"], base_dir) if follow_peer and "peer" in data else None,
     )
 
 

@@ -31,9 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference-fault", action="append", default=[], metavar="NAME",
                    help="switch on a fault in the embedded reference (to see the suite fail); "
                         "`opcp selftest --list` names them")
-    p.add_argument("--wire-variant", default=None, metavar="NAME",
-                   help="talk to the target through a proxy answering in a conformant variant"
-                        " (opcp selftest --list names them)")
+    wire = p.add_mutually_exclusive_group()
+    wire.add_argument("--wire-variant", default=None, metavar="NAME",
+                      help="talk to the target through a proxy answering in a conformant variant"
+                           " (opcp selftest --list names them)")
+    wire.add_argument("--wire-fault", default=None, metavar="NAME",
+                      help="talk to the target through a proxy that breaks one rule (to see the"
+                           " suite fail on any target; opcp selftest --list names them)")
     p.add_argument("-k", dest="keyword", default=None, help="only scenarios matching (pytest -k)")
     p.add_argument("--tags", default=None, metavar="EXPR",
                    help="only scenarios whose tags match (pytest -m), e.g. 'ccp and not story'")
@@ -98,6 +102,8 @@ def _suite_command(args: argparse.Namespace, events: Path, *, collect_only: bool
         command.append(f"--reference-fault={fault}")
     if args.wire_variant:
         command.append(f"--wire-variant={args.wire_variant}")
+    if args.wire_fault:
+        command.append(f"--wire-fault={args.wire_fault}")
     if args.keyword:
         command += ["-k", args.keyword]
     if args.tags:
@@ -121,6 +127,12 @@ def _validate(args: argparse.Namespace):
     for fault in args.reference_fault:
         if fault not in faults:
             raise ValueError(f"--reference-fault: {unknown_name('fault', fault, faults)}")
+    from opcp_cli import wire_proxy
+
+    for option, name, known in (("--wire-variant", args.wire_variant, wire_proxy.VARIANTS),
+                                ("--wire-fault", args.wire_fault, wire_proxy.FAULTS)):
+        if name is not None and name not in known:
+            raise ValueError(f"{option}: {unknown_name(option[7:], name, known)}")
     return target
 
 

@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--iso", choices=("2", "20"), default="2",
                    help="the ISO 15118 part the story speaks: 2 (default) or 20 (two contracts on"
                         " one vehicle, docs/iso20.md)")
+    p.add_argument("--ecosystems", type=int, default=1, choices=(1, 2), metavar="N",
+                   help="2: the story across two peered ecosystems (vehicle and CPO of A, MO of"
+                        " B; A's pool forwards to B); with --target, the file's [peer] is B")
     p.set_defaults(func=run)
 
 
@@ -31,10 +34,26 @@ def run(args: argparse.Namespace) -> int:
     from simulators import demo
     from simulators.common import ActorError
 
+    if args.ecosystems == 2 and args.oem_est:
+        print("opcp demo: --oem-est is not part of the two-ecosystem story", file=sys.stderr)
+        return 2
+    if args.ecosystems == 2 and args.iso == "20":
+        print("opcp demo: --iso 20 is not part of the two-ecosystem story", file=sys.stderr)
+        return 2
     if args.target is None:
+        if args.ecosystems == 2:
+            return run_embedded_across()
         return run_embedded(oem_est=args.oem_est, iso=args.iso)
     try:
-        demo.run(load(args.target), oem_est=args.oem_est, iso=args.iso)
+        target = load(args.target)
+        if args.ecosystems == 2:
+            if target.peer is None:
+                print(f"opcp demo: --ecosystems 2: {args.target} names no peer ecosystem ([peer]"
+                      " with its target_file, or its keys inline)", file=sys.stderr)
+                return 2
+            demo.run_across(target, target.peer)
+        else:
+            demo.run(target, oem_est=args.oem_est, iso=args.iso)
     except TargetError as exc:
         print(f"opcp demo: {exc}", file=sys.stderr)
         return 2
@@ -56,6 +75,29 @@ def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso:
         with EmbeddedReference(data) as reference:
             out(f"reference: {reference.base_url} (embedded, data in {data})")
             demo.run(load(data / "target.toml"), out, oem_est, iso)
+        return 0
+    except ActorError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def run_embedded_across(out: Callable[[str], None] = print) -> int:
+    """The two-ecosystem story against two embedded references, each the other's peer."""
+    from opcp.target import load
+    from opcp_reference.server import EmbeddedReference
+    from simulators import demo
+    from simulators.common import ActorError
+
+    data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
+    try:
+        with EmbeddedReference(data / "a") as ref_a, EmbeddedReference(data / "b") as ref_b:
+            ref_a.ref.peers, ref_b.ref.peers = ((load(data / "b" / "target.toml"),),
+                                                (load(data / "a" / "target.toml"),))
+            out(f"ecosystem A: {ref_a.base_url} (embedded, data in {data / 'a'}; peer: B)")
+            out(f"ecosystem B: {ref_b.base_url} (embedded, data in {data / 'b'}; peer: A)")
+            demo.run_across(load(data / "a" / "target.toml"), load(data / "b" / "target.toml"), out)
         return 0
     except ActorError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)

@@ -4,6 +4,10 @@ One event loop serves the reference (HTTP, or HTTPS with a local CA it makes on 
 and one webhook receiver with a hook per party; every party's client subscribes its hook to
 every event, so a developer sees each delivery the ecosystem sends. Ctrl-C (or SIGTERM)
 stops everything cleanly.
+
+`--ecosystems N` runs N such ecosystems side by side (`run_ecosystems`), each with its own
+test PKI (different V2G roots) and each the peer of every other, authenticated with the
+other's own clients (pool collaboration, docs/ecosystems.md); Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from opcp.client import OpcpClient
 from opcp.models.webhook import EVENTS
 from opcp.target import load as load_target
 from opcp_reference.app import create_app
+from opcp_reference.context import Reference
 from opcp_reference.server import open_reference, write_target_file
 from simulators import csms
 from simulators.webhook_receiver import Receiver
@@ -35,6 +40,7 @@ class UpSettings:
     tls: bool = False
     csms_port: int | None = 9000  # None: no CSMS
     csms_tls_port: int = 9443
+    ecosystems: int = 1  # > 1: that many peered ecosystems (run_ecosystems)
 
 
 def _tls(data_dir: Path):
@@ -98,48 +104,162 @@ def announce_ready(target_file: Path, receiver_url: str, subscribed: list[str],
     return stop
 
 
-async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
+@dataclass
+class Serving:
+    """One ecosystem `opcp up` serves: its reference, target file and webhook receiver."""
+
+    name: str
+    base_url: str
+    ref: Reference
+    target_file: Path
+    ca_path: Path | None
+    receiver: Receiver
+    receiver_url: str
+    runners: list[web.AppRunner]
+    subscribed: list[str]
+
+
+def _open(settings: UpSettings, name: str, data_dir: Path, port: int, receiver_port: int
+          ) -> tuple[Reference, str, Path, Path | None, str]:
+    """Open one ecosystem's reference and write its target file (not serving yet)."""
     scheme = "https" if settings.tls else "http"
-    base_url = f"{scheme}://{settings.host}:{settings.port}"
-    ref = open_reference(settings.data_dir, public_url=base_url)
-    ssl_context, ca_path = _tls(settings.data_dir) if settings.tls else (None, None)
+    base_url = f"{scheme}://{settings.host}:{port}"
+    ref = open_reference(data_dir, public_url=base_url)
     target_file = write_target_file(ref, base_url)
-    if ca_path is not None:
+    if name:
+        # Several ecosystems: the name says which one (a peer's errors name it: docs/ecosystems.md).
+        text = target_file.read_text()
+        named = text.replace('name = "OPCP reference (', f'name = "Ecosystem {name}: OPCP reference (', 1)
+        assert named != text, "write_target_file no longer writes the name line opcp up renames"
+        target_file.write_text(named)
+    ca_path = None
+    if settings.tls:
+        _, ca_path = _tls(data_dir)
         # The loader resolves paths relative to the target file, so the CA is named that way
         # (whatever the working directory and however --data-dir was spelled).
         ca_path = ca_path.resolve()
         ca_entry = ca_path.relative_to(target_file.resolve().parent).as_posix()
         target_file.write_text(target_file.read_text().replace(
             "clients_file", f'tls = {{ ca_bundle = "{ca_entry}" }}\nclients_file', 1))
+    return ref, base_url, target_file, ca_path, f"http://{settings.host}:{receiver_port}"
+
+
+async def _serve(settings: UpSettings, name: str, ref: Reference, base_url: str, target_file: Path,
+                 ca_path: Path | None, receiver_url: str, port: int, receiver_port: int) -> Serving:
+    """Serve one opened ecosystem and its receiver; every party subscribed to every event."""
+    ssl_context = _tls(ref.data_dir)[0] if settings.tls else None
     receiver = Receiver()
     runners = [web.AppRunner(create_app(ref), access_log=None),
                web.AppRunner(receiver_app(receiver, echo=True), access_log=None)]
     for runner in runners:
         await runner.setup()
-    await web.TCPSite(runners[0], settings.host, settings.port, ssl_context=ssl_context).start()
-    await web.TCPSite(runners[1], settings.host, settings.receiver_port).start()
-    receiver_url = f"http://{settings.host}:{settings.receiver_port}"
+    await web.TCPSite(runners[0], settings.host, port, ssl_context=ssl_context).start()
+    await web.TCPSite(runners[1], settings.host, receiver_port).start()
     subscribed = await asyncio.to_thread(subscribe_parties, target_file, receiver, receiver_url)
-    clients = json.loads((settings.data_dir / "clients.json").read_text())
-    print(f"OPCP reference:    {base_url}   (OpenAPI: {base_url}/openapi.json)", flush=True)
-    if ca_path is not None:
-        print(f"local CA:          {ca_path}   (curl --cacert {ca_path} ...)", flush=True)
-    print(f"clients:           {settings.data_dir / 'clients.json'}   ({len(clients)} clients, "
-          f"audience {ref.auth.audience})", flush=True)
+    return Serving(name, base_url, ref, target_file, ca_path, receiver, receiver_url, runners,
+                   subscribed)
+
+
+def _print_serving(serving: Serving) -> None:
+    label = f"ecosystem {serving.name} " if serving.name else ""
+    clients_path = serving.ref.data_dir / "clients.json"
+    clients = json.loads(clients_path.read_text())
+    print(f"{label}OPCP reference:    {serving.base_url}   (OpenAPI: {serving.base_url}"
+          "/openapi.json)", flush=True)
+    if serving.ca_path is not None:
+        print(f"{label}local CA:          {serving.ca_path}   (curl --cacert {serving.ca_path}"
+              " ...)", flush=True)
+    print(f"{label}clients:           {clients_path}   ({len(clients)} clients, "
+          f"audience {serving.ref.auth.audience})", flush=True)
+
+
+async def _stop(servings: list[Serving], csms_running: csms.RunningCsms | None) -> None:
+    """Stop the CSMS (if it runs), then every ecosystem's servers, and close their stores."""
+    if csms_running is not None:
+        await csms_running.stop()
+        csms_running.csms.services.client.close()
+    for serving in reversed(servings):
+        for runner in reversed(serving.runners):
+            await runner.cleanup()
+        serving.ref.store.close()
+
+
+async def run(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
+    if settings.ecosystems > 1:
+        await run_ecosystems(settings, ready)
+        return
+    ref, base_url, target_file, ca_path, receiver_url = _open(
+        settings, "", settings.data_dir, settings.port, settings.receiver_port)
+    servings: list[Serving] = []
     csms_running = None
-    if settings.csms_port is not None:
-        csms_running = await _start_csms(settings, target_file, base_url)
-        for line in csms.connection_help(csms_running):
-            print(line, flush=True)
-        print(f"a station session: opcp station --data-dir {settings.data_dir}", flush=True)
-    stop = announce_ready(target_file, receiver_url, subscribed, ready)
     try:
+        servings.append(await _serve(settings, "", ref, base_url, target_file, ca_path,
+                                     receiver_url, settings.port, settings.receiver_port))
+        _print_serving(servings[0])
+        if settings.csms_port is not None:
+            csms_running = await _start_csms(settings, target_file, base_url)
+            for line in csms.connection_help(csms_running):
+                print(line, flush=True)
+            print(f"a station session: opcp station --data-dir {settings.data_dir}", flush=True)
+        stop = announce_ready(target_file, receiver_url, servings[0].subscribed, ready)
         await stop.wait()
     finally:
-        if csms_running is not None:
-            await csms_running.stop()
-            csms_running.csms.services.client.close()
-        for runner in reversed(runners):
-            await runner.cleanup()
-        ref.store.close()
+        await _stop(servings, csms_running)
+        if not servings:
+            ref.store.close()
+        print("stopped", flush=True)
+
+
+def ecosystem_names(count: int) -> list[str]:
+    if not 2 <= count <= 26:
+        raise ValueError(f"--ecosystems: must be 1, or 2 to 26 (got {count})")
+    return [chr(ord("A") + i) for i in range(count)]
+
+
+async def run_ecosystems(settings: UpSettings, ready: asyncio.Event | None = None) -> None:
+    """`opcp up --ecosystems N`: N ecosystems, each with its own test PKI (so different V2G
+    roots), data dir DATA_DIR/<a, b, ...>, port PORT+i and receiver port RECEIVER_PORT+i; each
+    lists every other as a peer by the other's own target file, so every forwarded call
+    authenticates with the peer's own clients. The CPO's CSMS serves ecosystem A."""
+    names = ecosystem_names(settings.ecosystems)
+    opened = [(name, *_open(settings, name, settings.data_dir / name.lower(), settings.port + i,
+                            settings.receiver_port + i)) for i, name in enumerate(names)]
+    for name, ref, *_ in opened:
+        ref.peers = tuple(load_target(other[3], follow_peer=False) for other in opened
+                          if other[0] != name)
+    for i, (_, _, _, target_file, *_) in enumerate(opened):
+        # The suite runs its peer scenarios between this ecosystem and the next one.
+        peer_file = opened[(i + 1) % len(opened)][3]
+        with target_file.open("a") as fh:
+            fh.write("\n[peer]  # pool collaboration: the scenarios between two targets\n"
+                     f'target_file = "../{peer_file.parent.name}/{peer_file.name}"\n')
+    servings: list[Serving] = []
+    csms_running = None
+    try:
+        for i, (name, ref, base_url, target_file, ca_path, receiver_url) in enumerate(opened):
+            servings.append(await _serve(settings, name, ref, base_url, target_file, ca_path,
+                                         receiver_url, settings.port + i, settings.receiver_port + i))
+        for serving in servings:
+            _print_serving(serving)
+            roots = [r for r in serving.ref.store.query(
+                "SELECT common_name, fingerprint FROM root_certs WHERE root_type = 'V2G'"
+                " ORDER BY common_name")]
+            print(f"ecosystem {serving.name} V2G roots:  " + ", ".join(
+                f"{r['common_name']} (SHA-256 {r['fingerprint'][:16]}...)" for r in roots), flush=True)
+            print(f"ecosystem {serving.name} target file: {serving.target_file}   (peers: "
+                  f"{', '.join(p.name for p in serving.ref.peers)})", flush=True)
+            print(f"ecosystem {serving.name} webhook receiver: {serving.receiver_url}"
+                  "/hooks/<client_id>", flush=True)
+        first = servings[0]
+        if settings.csms_port is not None:
+            csms_running = await _start_csms(settings, first.target_file, first.base_url)
+            for line in csms.connection_help(csms_running):
+                print(f"ecosystem A {line}", flush=True)
+        print(f"the story across them: opcp demo --ecosystems {len(names)}", flush=True)
+        stop = announce_ready(first.target_file, first.receiver_url, first.subscribed, ready)
+        await stop.wait()
+    finally:
+        await _stop(servings, csms_running)
+        for _, ref, *_ in opened[len(servings):]:
+            ref.store.close()
         print("stopped", flush=True)

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--csms-port", type=int, default=9000,
                    help="the CPO's OCPP 2.0.1 CSMS for stations (ws); 0: no CSMS (docs/csms.md)")
     p.add_argument("--csms-tls-port", type=int, default=9443, help="the CSMS over wss")
+    p.add_argument("--ecosystems", type=int, default=1, metavar="N",
+                   help="run N peered ecosystems with different V2G roots (DATA_DIR/a, b, ...; "
+                        "ports PORT+i, RECEIVER_PORT+i; docs/ecosystems.md)")
     register_instances(p)
     p.set_defaults(func=run)
 
@@ -58,9 +61,21 @@ def run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the actors' own calls are noise here
+    if args.ecosystems != 1:
+        from opcp_cli.ecosystem import ecosystem_names
+
+        try:
+            ecosystem_names(args.ecosystems)
+        except ValueError as exc:
+            print(exc)
+            return 2
+        if args.instances != 1 or args.store is not None:
+            print("--ecosystems: not with --instances or --store (each ecosystem keeps SQLite in"
+                  " its own data dir)")
+            return 2
     fronted = run_instances(args)
     if fronted is not None:
         return fronted
     asyncio.run(run_up(UpSettings(args.data_dir, args.host, args.port, args.receiver_port, args.tls,
-                                  args.csms_port or None, args.csms_tls_port)))
+                                  args.csms_port or None, args.csms_tls_port, args.ecosystems)))
     return 0

@@ -1,15 +1,19 @@
-"""`--wire-variant NAME`: the suite talks to its target through a proxy that answers in one of
-the conformant variants of `opcp_cli.wire_variants` (a pytest plugin, registered by the root
-conftest).
+"""`--wire-variant NAME` and `--wire-fault NAME`: the suite talks to its target through a proxy
+that answers in one of the conformant variants, or with one of the faults, of
+`opcp_cli.wire_proxy` (a pytest plugin, registered by the root conftest).
 
-Guarantees: without the option nothing changes; with it, every request of the suite goes
+Guarantees: without either option nothing changes; with one, every request of the suite goes
 through the proxy (base URL, token URL, per-service base URLs of the target file), for the
 embedded reference and for a third party's target alike, and the proxy stops with the run.
+When the run writes Allure results, `wire.json` beside them says how many answers the proxy
+forwarded and how many the change altered (`opcp selftest` reads it: a fault that altered
+nothing was not applicable to that target).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -18,37 +22,54 @@ from pathlib import Path
 import pytest
 
 from opcp.target import load
-from opcp_cli.wire_variants import VARIANTS, WireProxy, proxied_target_text
+from opcp_cli.wire_proxy import FAULTS, VARIANTS, Fault, Variant, WireProxy, proxied_target_text
+
+WIRE_COUNTS = "wire.json"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.getgroup("opcp").addoption(
-        "--wire-variant", default=None, metavar="NAME",
-        help=f"answer through a proxy in a conformant variant: {', '.join(VARIANTS)}")
+    group = parser.getgroup("opcp")
+    group.addoption("--wire-variant", default=None, metavar="NAME",
+                    help=f"answer through a proxy in a conformant variant: {', '.join(VARIANTS)}")
+    group.addoption("--wire-fault", default=None, metavar="NAME",
+                    help=f"answer through a proxy that breaks one rule: {', '.join(FAULTS)}")
+
+
+def chosen(config: pytest.Config) -> Variant | Fault | None:
+    variant, fault = config.getoption("--wire-variant"), config.getoption("--wire-fault")
+    if variant is not None and fault is not None:
+        raise pytest.UsageError("--wire-variant and --wire-fault: one proxy at a time")
+    for option, name, known in (("--wire-variant", variant, VARIANTS), ("--wire-fault", fault, FAULTS)):
+        if name is not None and name not in known:
+            raise pytest.UsageError(f"{option} {name}: unknown; known: {', '.join(known)}")
+        if name is not None:
+            return known[name]
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    name = config.getoption("--wire-variant")
-    if name is not None and name not in VARIANTS:
-        raise pytest.UsageError(f"--wire-variant {name}: unknown; known: {', '.join(VARIANTS)}")
+    chosen(config)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_opcp_wrap_target(config: pytest.Config, target_file: Path):
-    name = config.getoption("--wire-variant")
-    return None if name is None else _proxied(name, target_file)
+    change = chosen(config)
+    return None if change is None else _proxied(config, change, target_file)
 
 
 @contextlib.contextmanager
-def _proxied(name: str, target_file: Path) -> Iterator[Path]:
+def _proxied(config: pytest.Config, change: Variant | Fault, target_file: Path) -> Iterator[Path]:
     target = load(target_file)
     upstream = re.match(r"^https?://[^/]+", target.base_url).group(0)
-    with WireProxy(upstream, VARIANTS[name], verify=target.tls.httpx_verify()) as proxy, \
+    with WireProxy(upstream, change, verify=target.tls.httpx_verify()) as proxy, \
             tempfile.TemporaryDirectory(prefix="opcp-wire-") as directory:
-        text = proxied_target_text(target_file.read_text(), upstream, proxy.url)
-        # Relative paths in the target file (clients_file, TLS files) stay where they were.
-        text = re.sub(r'(clients_file|ca_bundle|client_cert|client_key) = "(?!/)([^"]+)"',
-                      lambda m: f'{m.group(1)} = "{target_file.parent / m.group(2)}"', text)
         path = Path(directory) / "target.toml"
-        path.write_text(text)
-        yield path
+        path.write_text(proxied_target_text(target_file, upstream, proxy.url))
+        try:
+            yield path
+        finally:
+            results_dir = getattr(config.option, "allure_report_dir", None)
+            if results_dir:
+                Path(results_dir).mkdir(parents=True, exist_ok=True)
+                (Path(results_dir) / WIRE_COUNTS).write_text(json.dumps(
+                    {"change": change.name, "answers": proxy.answers, "changed": proxy.changed}))

@@ -35,7 +35,7 @@ from opcp_reference.http import (
     rcp_http,
     webhook_http,
 )
-from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION, PRINCIPAL, TRACE_ID
+from opcp_reference.http.request_scope import CTX, OBJECT_IDS, OPERATION, PRINCIPAL, TRACE_ID
 
 log = logging.getLogger("opcp.reference")
 

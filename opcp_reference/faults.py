@@ -137,6 +137,20 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           "ecosystems.feature"),
     Fault("est-prefix-ignored", "a prefixed EST CA (v2g2-cpo) issues from the first V2G root's"
           " CA, not the one its prefix and its cacerts name", "ecosystems.feature"),
+    Fault("ccp-no-forwarding", "the CCP answers from its own pool only: a vehicle whose contract"
+          " is in a peer ecosystem's pool gets nothing", "ecosystems.feature"),
+    Fault("ccp-forwards-despite-broadcast", "a getSignedContractData that says broadcast: true"
+          " is forwarded to the peers anyway", "ecosystems.feature"),
+    Fault("ccp-peer-outage-hidden", "a peer that is down or slow is answered as if it had"
+          " nothing (404), not with 502/504 naming it", "ecosystems.feature"),
+    Fault("ccp-forward-skips-ownership", "provideSignedContractData for a PCID outside the OEM's"
+          " WMIs is forwarded to the peers instead of refused (the peer's OEM answers)",
+          "ecosystems.feature"),
+    Fault("rcp-expired-root-kept", "an expired root is announced (root.cert.expired) but stays"
+          " in the RCP instead of leaving it", "ecosystems.feature"),
+    Fault("cps-ignores-vehicle-roots", "generating without cpsV2GRootCertificateFingerprint, the"
+          " CPS signs under its first V2G root, not one the vehicle's pool entry"
+          " (v2gRootAuthorityKeyIdentifiers) names", "ecosystems.feature"),
     # ISO 15118-20 (issue 19): docs/iso20.md.
     Fault("cps-20-names-wrong-curve", "the CPS writes the other ECDHCurve into -20"
           " SignedInstallationData than the one the key was encrypted on: the vehicle cannot"

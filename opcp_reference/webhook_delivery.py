@@ -109,9 +109,9 @@ class DeliveryWorker:
     async def _expiry_loop(self) -> None:
         while True:
             try:
-                announced = rcp.announce_expired(self.ref.store, self.ref.faults)
-                if announced:
-                    log.info("root.cert.expired raised for %d root(s)", announced)
+                removed = rcp.cleanse_expired(self.ref.store, self.ref.faults)
+                if removed:
+                    log.info("%d expired root(s) left the RCP (root.cert.expired)", removed)
             except Exception:  # noqa: BLE001
                 log.exception("root expiry check failed")
             await asyncio.sleep(self.settings.expiry_check_seconds)

@@ -6,7 +6,8 @@ EST at the ecosystem's V2G PKI, whose root is in the RCP already); the MO (own P
 vehicle up, validates
 its chain, issues a contract and has the CPS sign it into the CCP; the vehicle asks for its
 contract through the CPO backend (CertificateInstallationReq -> CCP -> Res); the vehicle
-checks everything and installs the contract. Every line of the transcript says who called
+checks everything and installs the contract (`run`). `run_across` tells it across two peered
+ecosystems: the contract is in the peer's pool, the CPO's pool forwards. Every line of the transcript says who called
 what and what came back; the last line is `installed: EMAID=<emaid> PCID=<pcid>`.
 
 `iso="20"` tells the same story in ISO 15118-20 (docs/iso20.md): the operator puts the
@@ -30,13 +31,14 @@ from faker import Faker
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from opcp.target import Target
-from simulators.common import expect, trusted_roots
+from simulators.common import ActorError, expect, trusted_roots
 from simulators.cpo import CpoBackend
 from simulators.ev import installation_answers
-from simulators.mo import MoOwnPki
+from simulators.mo import MoOwnPki, MoV2gPki
 from simulators.oem import Oem, iso20_v2g_root
 from simulators.party_pki import OemPki, SuiteOcspResponder
 from simulators.provisioning import EstEnrollment
+from v2g.contract_data import decode_installation_res
 from v2g.namespaces import ISO20_CANONICAL, ISO20_COMMON_MESSAGES
 from v2g.pki.profiles import Role
 from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
@@ -203,3 +205,80 @@ def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: 
                       f" {contract.remaining}")
         out(f"installed: EMAID={contract.emaid} PCID={pcid}")
     return installed[-1].emaid, pcid
+def run_across(home: Target, peer: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
+    """The story across two peered ecosystems: a vehicle of an OEM of `home` (ecosystem A)
+    is under contract with an MO of `peer` (ecosystem B) and charges at a CPO of A. A's CCP
+    holds no contract for it and forwards the request to its peer B, whose answer the vehicle
+    installs. `home` must list `peer` among its peers (`opcp up --ecosystems 2`, or the
+    target file's [peer]). Returns (emaid, pcid)."""
+    log = Transcript(out)
+    faker = Faker()
+    faker.add_provider(PnCIdProvider)
+    client_a, client_b = OpcpClient(home), OpcpClient(peer)
+    responder = SuiteOcspResponder().start()
+    added: list[tuple[OpcpClient, str]] = []
+    try:
+        oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}")
+        # The OEM works with both pools: each operator registers its root.
+        for name, client in (("A", client_a), ("B", client_b)):
+            got = expect(client.op("saveRootCa", role="ADMIN", json={
+                "caCertificate": base64.b64encode(oem_pki.root.der).decode(),
+                "rootType": "OEM"}), f"register the OEM root in ecosystem {name}")
+            added.append((client, got.json()["RootResponse"]["rootCertificateId"]))
+            log.say("RCP", f"operator of {name} registered OEM root '{_cn(oem_pki.root.der)}'")
+
+        oem_client = home.client("OEM")
+        wmi = oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
+        oem = Oem(client_a, wmi=wmi, source=oem_pki)
+        vehicle = oem.produce_vehicle()
+        pcid = vehicle.pcid
+        roots_a = len(vehicle.trusted_v2g_roots)
+        roots_b = trusted_roots(client_b, "OEM", 0, "v2g")
+        # The vehicle's trust list holds the V2G roots of every ecosystem it charges in.
+        vehicle.trusted_v2g_roots = [*vehicle.trusted_v2g_roots,
+                                     *(r for r in roots_b if r not in vehicle.trusted_v2g_roots)]
+        log.say("OEM", f"(of A) produced vehicle PCID {pcid}; it trusts {roots_a} V2G root(s) of A"
+                       f" and {len(roots_b)} of B")
+        oem.publish(vehicle)
+        log.say("PCP", f"OEM published {pcid} in A's pool")
+        expect(Oem(client_b, wmi=wmi, source=oem_pki).put_provisioning(
+            oem.provisioning_body(pcid)), f"publish {pcid} in B's pool")
+        log.say("PCP", f"OEM published {pcid} in B's pool too (B's MOs sign contracts for it)")
+
+        mo_client = peer.client("MO_V2G")
+        if mo_client is None or not mo_client.emaid_prefixes:
+            raise ActorError("ecosystem B's target file has no MO_V2G client with an EMAID prefix")
+        emaid = faker.emaid(prefix=mo_client.emaid_prefixes[0], check_digit=False)
+        mo = MoV2gPki(client_b)
+        mo.generate_contract(pcid, emaid)
+        log.say("MO", f"(of B) had B's CPS generate contract {emaid} for {pcid}: pooled in B's CCP")
+        held = oem.contracts(pcid)
+        if held:
+            raise ActorError(f"A's pool holds contracts for {pcid} already: {held}")
+        log.say("CCP", f"A's pool holds no contract for {pcid} (OEM's getContracts: none)")
+
+        request = vehicle.installation_req()
+        log.say("EV", f"built a signed CertificateInstallationReq ({len(request)} bytes EXI)")
+        response = CpoBackend(client_a).certificate_installation(request)
+        log.say("CPO", f"(of A) asked A's CCP; A forwarded to its peer B and answered a"
+                       f" CertificateInstallationRes ({len(response)} bytes EXI)")
+        installed = vehicle.accept(response)
+        trust_b = TrustStore([TrustAnchor.of(r, Role.V2G) for r in roots_b])
+        res_chain = _cps_chain(response)
+        validate_chain(res_chain, trust_b, purpose=Purpose.CPS)
+        log.say("EV", f"checked the CPS signature and chain ({installed.cps_subject}, under a V2G"
+                      " root of B), the contract chain, decrypted the contract key")
+        out(f"installed: EMAID={installed.emaid} PCID={pcid}")
+        return installed.emaid, pcid
+    finally:
+        for client, root_id in added:
+            client.op("deleteRootCa", {"rootCertificateId": root_id}, role="ADMIN")
+        responder.stop()
+        client_a.close()
+        client_b.close()
+
+
+def _cps_chain(response: bytes) -> list[bytes]:
+    res, _ = decode_installation_res(response)
+    chain = res.sa_provisioning_certificate_chain
+    return [chain.certificate, *chain.sub_certificates]

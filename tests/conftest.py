@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -43,7 +44,6 @@ class ServedReference:
     """`opcp serve` as a child process, the way a user runs it."""
 
     def __init__(self, data_dir: Path, *args: str, scheme: str = "http", verify=None):
-        import subprocess
         import sys
 
         from opcp.paths import REPO

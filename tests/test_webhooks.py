@@ -200,14 +200,15 @@ def test_an_expired_root_is_announced_once(store):
     der = make_root("Short", "V2G", days=1, not_before=now - timedelta(days=2))
     rcp.save_root(store, {"caCertificate": base64.b64encode(der).decode(), "rootType": "V2G"},
                   NO_FAULTS, now=now - timedelta(days=1, hours=12))
-    assert rcp.announce_expired(store, now=now) >= 1
-    assert rcp.announce_expired(store, now=now) == 0
+    assert rcp.cleanse_expired(store, now=now) >= 1
+    assert rcp.cleanse_expired(store, now=now) == 0
     expired = store.query("SELECT body FROM webhook_events WHERE event_type = 'root.cert.expired'")
     assert len(expired) == 1
     assert json.loads(bytes(expired[0]["body"]))["payload"]["commonName"] == "Short"
-    # Deleting it afterwards is its phase-out, not a revocation, and is not announced again.
+    # The expired root left the pool with its event (RCP data cleansing, docs/components/01).
     root_id = json.loads(bytes(expired[0]["body"]))["payload"]["rootCertificateId"]
-    rcp.delete_root(store, root_id, now=now)
+    with pytest.raises(NotFound):
+        rcp.delete_root(store, root_id, now=now)
     assert store.query_one("SELECT COUNT(*) FROM webhook_events")[0] == 1
 
 

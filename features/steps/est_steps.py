@@ -97,6 +97,13 @@ def is_pkcs7(scenario_ctx: Scenario):
         f"Content-Type is {ctype!r}, expected {PKCS7}; smime-type=certs-only")
     cte = headers.get("content-transfer-encoding", "")
     assert cte.lower() == "base64", f"Content-Transfer-Encoding is {cte!r}, expected base64"
+    # RFC 7030 section 4.1.3 and RFC 8951 section 3.2: the body itself is base64, whatever the
+    # header says (line breaks allowed, RFC 2045); binary DER is not an EST answer.
+    try:
+        base64.b64decode(b"".join(scenario_ctx.response.response.content.split()), validate=True)
+    except ValueError:
+        raise AssertionError("the body is not base64 text (RFC 7030 section 4.1.3, RFC 8951"
+                             " section 3.2)") from None
     assert answered_certs(scenario_ctx), "the bundle holds no certificate"
 
 

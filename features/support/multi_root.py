@@ -69,3 +69,12 @@ def der(cert: x509.Certificate) -> bytes:
 
 def root_der(entry: dict) -> bytes:
     return base64.b64decode(entry["caCertificate"])
+
+
+def key_identifier(cert: x509.Certificate) -> bytes:
+    """The subjectKeyIdentifier a vehicle names a trusted root by (the value of
+    v2gRootAuthorityKeyIdentifiers); RFC 5280's method 1 when the root carries none."""
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return x509.SubjectKeyIdentifier.from_public_key(cert.public_key()).digest

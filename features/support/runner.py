@@ -46,6 +46,13 @@ class TargetHooks:
         proxy that answers in a conformant variant) and yields the target file to use, or
         None to talk to the target directly."""
 
+    @pytest.hookspec(firstresult=True)
+    def pytest_opcp_peer_outage(self, config: pytest.Config, kind: str):
+        """A context manager during which the target's peer ecosystem is `down` (refuses
+        connections) or `slow` (never answers) as the target sees it; it yields the peer's
+        name. Implemented for the embedded reference (`opcp_reference.suite_plugin`); None
+        when the suite cannot do that to the target's peer."""
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(TargetHooks)

@@ -15,10 +15,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from opcp import media_types
 from opcp.access import ACCESS, Operation
-from opcp.models import admin, ccp, common, cps, errata, est, pcp, rcp, webhook
+from opcp.models import admin, auth, ccp, cps, errata, error, est, pcp, rcp, webhook
 from opcp.models.base import SECURED_ERRORS, OpModel
 
-MODELS: dict[str, dict] = {**common.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS,
+MODELS: dict[str, dict] = {**error.MODELS, **auth.MODELS, **rcp.MODELS, **admin.MODELS, **webhook.MODELS,
                           **pcp.MODELS, **cps.MODELS, **ccp.MODELS}
 MODELS.update(errata.models(MODELS))
 OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **webhook.OPERATIONS,
@@ -29,10 +29,10 @@ OPERATION_MODELS: dict[str, OpModel] = {**rcp.OPERATIONS, **admin.OPERATIONS, **
 def check_body(model: str, body: object) -> list[str]:
     validator = Draft202012Validator(MODELS[model], format_checker=FormatChecker())
     problems = []
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
+    for found in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
         where = "$" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}"
-                              for p in error.absolute_path)
-        problems.append(f"{where}: {error.message} (rule: {error.validator})")
+                              for p in found.absolute_path)
+        problems.append(f"{where}: {found.message} (rule: {found.validator})")
     return problems
 
 

@@ -7,8 +7,8 @@ root's RCP id (the UUID form, as everywhere else: E-CPS-1).
 """
 
 from opcp.models.base import OpModel
-from opcp.models.common import ERROR, UUID_PATTERN
 from opcp.models.cps import B64, DN, EMAID, PCID
+from opcp.models.error import ERROR, UUID_PATTERN
 
 ROOT_ID = {"type": "string", "pattern": UUID_PATTERN}
 EXI_B64 = {"type": "string", "pattern": B64, "minLength": 1}
@@ -76,14 +76,16 @@ MODELS = {
 }
 
 OPERATIONS = {
+    # E-CCP-4: forwarded to a peer ecosystem that cannot answer: 502 (down) or 504 (slow).
     "getSignedContractData": OpModel({200: "GetSignedContractDataResponse", 400: "Error",
-                                      404: "GetSignedContractDataNotFound"},
+                                      404: "GetSignedContractDataNotFound", 502: "Error",
+                                      504: "Error"},
                                      request="GetSignedContractDataRequest"),
     "addSignedContractData": OpModel({201: None, 400: "Error", 404: "Error"},
                                      request="AddSignedContractDataRequest"),
     "deleteSignedContractData": OpModel({200: None, 400: "Error", 404: "Error"}),
     "provideSignedContractData": OpModel({200: "ProvideContractDataResponse", 400: "Error",
-                                          404: "Error"}),
+                                          404: "Error", 502: "Error", 504: "Error"}),
     # E-CCP-2: setDefaultContract declares no 404; an unknown contract is answered 404 as in
     # every other CCP operation.
     "setDefaultContract": OpModel({200: None, 400: "Error", 404: "Error"}),

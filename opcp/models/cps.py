@@ -6,7 +6,7 @@ RCP), which fits the pattern; requests may give either form.
 """
 
 from opcp.models.base import OpModel
-from opcp.models.common import UUID_PATTERN
+from opcp.models.error import UUID_PATTERN
 from v2g.namespaces import ISO2_MSG_DEF
 
 B64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"

@@ -17,8 +17,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from opcp.models.common import UUID_PATTERN
 from opcp.models.cps import DN
+from opcp.models.error import UUID_PATTERN
 from v2g.namespaces import ACCEPTED_MSG_DEF_NAMESPACES
 
 # The SHA-256 of the DER, as E-CPS-1's description says: hex, with or without colons.

@@ -1,7 +1,7 @@
 """Root Certificate Pool models (rcp.v1.json, RootCertV2 and its envelopes)."""
 
 from opcp.models.base import OpModel
-from opcp.models.common import UUID_PATTERN
+from opcp.models.error import UUID_PATTERN
 from v2g.namespaces import OPCP_MSG_DEF_NAMESPACES
 
 ROOT_CERT = {

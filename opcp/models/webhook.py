@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from opcp.models.base import OpModel
-from opcp.models.common import UUID_PATTERN
+from opcp.models.error import UUID_PATTERN
 from v2g.namespaces import OPCP_MSG_DEF_NAMESPACES
 
 

@@ -36,6 +36,13 @@ log = logging.getLogger("opcp.reference.peers")
 READER_ROLES = ("MO", "MO_V2G", "CPS", "OEM")  # roles that may read provisioning certificates
 
 
+def _http(peer: Target, timeout: httpx.Timeout) -> httpx.AsyncClient:
+    """A client for one peer, with the TLS settings of its target file (its CA, its client
+    certificate)."""
+    return httpx.AsyncClient(timeout=timeout, verify=peer.tls.httpx_verify(),
+                             cert=peer.tls.httpx_cert())
+
+
 async def _token(http: httpx.AsyncClient, peer: Target) -> str | None:
     client = next((c for r in READER_ROLES for c in peer.clients_of(r)), None)
     if client is None:
@@ -71,10 +78,8 @@ async def find_prov_cert(peers: tuple[Target, ...], pcid: str, accept: Accept = 
                          ) -> dict | None:
     """ProvisioningCertificateData from the first peer that has the PCID and whose answer
     `accept` takes, else None."""
-    if not peers:
-        return None
-    async with httpx.AsyncClient(timeout=10) as http:
-        for peer in peers:
+    for peer in peers:
+        async with _http(peer, httpx.Timeout(10)) as http:
             try:
                 token = await _token(http, peer)
                 if token is None:
@@ -142,8 +147,8 @@ async def forward(peers: tuple[Target, ...], operation: str, role: str, model: s
     `PeerUnavailable` when none had it and some could not answer."""
     failures: list[PeerFailure] = []
     op = ACCESS[operation]
-    async with httpx.AsyncClient(timeout=PEER_TIMEOUT) as http:
-        for peer in peers:
+    for peer in peers:
+        async with _http(peer, PEER_TIMEOUT) as http:
             try:
                 token = await _peer_token(http, peer, role)
                 resp = await http.request(

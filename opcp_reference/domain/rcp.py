@@ -198,26 +198,34 @@ def delete_root(store: Store, root_id: str, faults: Faults = events.NO_FAULTS,
             events.root_event(db, "root.cert.expired", facts, faults=faults, now=now)
 
 
-def announce_expired(store: Store, faults: Faults = events.NO_FAULTS,
-                     now: datetime | None = None) -> int:
-    """Raise root.cert.expired once for every root of the pool whose validity has ended.
+def cleanse_expired(store: Store, faults: Faults = events.NO_FAULTS,
+                    now: datetime | None = None) -> int:
+    """RCP data cleansing: every root whose validity has ended leaves the pool
+    (docs/components/01: "The stored root certificates are checked regularly with automated
+    processes and expired, or revoked certificates deleted"), announced by root.cert.expired.
 
-    Called periodically; the mark and the event commit together, so each expiry is
-    announced exactly once, across restarts too. Returns how many roots were announced.
+    Called periodically; the deletion and its event commit together, so each expiry is
+    announced exactly once, across restarts too (a root announced by an earlier version that
+    kept it is deleted without a second event). Returns how many roots left the pool.
     """
     now = now or datetime.now(UTC)
-    if not store.query_one("SELECT 1 FROM root_certs WHERE expiry_announced_at IS NULL"
-                           " AND not_after < ? LIMIT 1", (iso_z(now),)):
+    kept = faults.on("rcp-expired-root-kept")
+    pending = " AND expiry_announced_at IS NULL" if kept else ""
+    if not store.query_one("SELECT 1 FROM root_certs WHERE not_after < ?" + pending + " LIMIT 1",
+                           (iso_z(now),)):
         return 0  # the common case, without a write transaction
     with store.tx() as db:
         ids = [r["id"] for r in db.execute(
-            "SELECT id FROM root_certs WHERE expiry_announced_at IS NULL AND not_after < ?",
-            (iso_z(now),)).fetchall()]
+            "SELECT id FROM root_certs WHERE not_after < ?" + pending, (iso_z(now),)).fetchall()]
         for root_id in ids:
-            db.execute("UPDATE root_certs SET expiry_announced_at = ? WHERE id = ?",
-                       (iso_z(now), root_id))
-            events.root_event(db, "root.cert.expired", _event_facts(db, root_id), faults=faults,
-                              now=now)
+            facts = _event_facts(db, root_id)
+            if kept:
+                db.execute("UPDATE root_certs SET expiry_announced_at = ? WHERE id = ?",
+                           (iso_z(now), root_id))
+            else:
+                db.execute("DELETE FROM root_certs WHERE id = ?", (root_id,))
+            if facts["expiry_announced_at"] is None:
+                events.root_event(db, "root.cert.expired", facts, faults=faults, now=now)
     return len(ids)
 
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from opcp.errors import OAuthError
 from opcp_reference import compat
 from opcp_reference.domain import auth, pki
-from opcp_reference.http.common import CTX, OBJECT_IDS, OPERATION
+from opcp_reference.http.request_scope import CTX, OBJECT_IDS, OPERATION
 
 
 async def issue_token(request: web.Request) -> web.Response:

@@ -6,11 +6,11 @@ import base64
 
 from aiohttp import web
 
-from opcp.errors import NotFound
+from opcp.errors import Forbidden, NotFound
 from opcp_reference.context import Reference
 from opcp_reference.domain import ccp, peers
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import OBJECT_IDS, read_json
+from opcp_reference.http.request_scope import OBJECT_IDS, read_json
 
 
 def _flag(request: web.Request, name: str, default: bool) -> bool:
@@ -21,7 +21,20 @@ def _flag(request: web.Request, name: str, default: bool) -> bool:
 def _forwards(request: web.Request, ref: Reference) -> bool:
     """Pool collaboration: ask the peers unless the caller said `broadcast: true` (ccp.v1.json:
     "if true, this call is not forwarded"), which every forwarded call says."""
-    return bool(ref.peers) and not _flag(request, "broadcast", False)
+    if ref.faults.on("ccp-no-forwarding"):
+        return False
+    return bool(ref.peers) and (not _flag(request, "broadcast", False)
+                                or ref.faults.on("ccp-forwards-despite-broadcast"))
+
+
+async def _forward(ref: Reference, *args, **kwargs) -> dict | None:
+    """peers.forward, whose PeerUnavailable (502/504 naming the peer) reaches the caller."""
+    try:
+        return await peers.forward(ref.peers, *args, **kwargs)
+    except peers.PeerUnavailable:
+        if ref.faults.on("ccp-peer-outage-hidden"):
+            return None
+        raise
 
 
 async def get_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
@@ -30,8 +43,8 @@ async def get_signed_contract_data(request: web.Request, ref: Reference, who: Pr
         found = ccp.deliveries_for_vehicle(ref.store, body, ref.faults)
     except ccp.NoContract as exc:
         if _forwards(request, ref):
-            answer = await peers.forward(ref.peers, "getSignedContractData", "CPO",
-                                         "GetSignedContractDataResponse", json=body)
+            answer = await _forward(ref, "getSignedContractData", "CPO",
+                                    "GetSignedContractDataResponse", json=body)
             if answer is not None:
                 return web.json_response(answer)
         if not _flag(request, "alwaysReturnEXI", True) or ref.faults.on("ccp-ignores-always-return-exi"):
@@ -65,13 +78,14 @@ async def provide(request: web.Request, ref: Reference, who: Principal):
     try:
         found = ccp.provide(ref.store, who, request.match_info["emaid"],
                             request.match_info["pcid"], dict(request.query), ref.faults)
-    except NotFound:
+    except (NotFound, Forbidden) as exc:
         # Ownership was checked before the lookup: only an OEM entitled to the PCID gets here.
-        if not _forwards(request, ref):
+        if not _forwards(request, ref) or (isinstance(exc, Forbidden) and not ref.faults.on(
+                "ccp-forward-skips-ownership")):
             raise
-        answer = await peers.forward(ref.peers, "provideSignedContractData", "OEM",
-                                     "ProvideContractDataResponse", dict(request.match_info),
-                                     params=dict(request.query))
+        answer = await _forward(ref, "provideSignedContractData", "OEM",
+                                "ProvideContractDataResponse", dict(request.match_info),
+                                params=dict(request.query))
         if answer is None:
             raise
         return web.json_response(answer)

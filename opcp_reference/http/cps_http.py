@@ -7,7 +7,7 @@ from aiohttp import web
 from opcp_reference.context import Reference
 from opcp_reference.domain import cps
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import OBJECT_IDS, read_json
+from opcp_reference.http.request_scope import OBJECT_IDS, read_json
 
 
 async def get_signers(request: web.Request, ref: Reference, who: Principal):

@@ -27,7 +27,7 @@ from opcp_reference.compat import Alias, refuses
 from opcp_reference.context import Reference
 from opcp_reference.domain import est
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import OBJECT_IDS
+from opcp_reference.http.request_scope import OBJECT_IDS
 
 
 def _pkcs7(text: str, ref: Reference) -> web.Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from opcp_reference.domain import pki
-from opcp_reference.http.common import CTX, OPERATION
+from opcp_reference.http.request_scope import CTX, OPERATION
 from opcp_reference.ocsp import ocsp_handler
 
 

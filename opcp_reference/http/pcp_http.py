@@ -8,7 +8,7 @@ from opcp_reference.context import Reference
 from opcp_reference.domain import pcp, peers
 from opcp_reference.domain.auth import Principal
 from opcp_reference.domain.pki import StatusChecker
-from opcp_reference.http.common import OBJECT_IDS, read_json
+from opcp_reference.http.request_scope import OBJECT_IDS, read_json
 
 
 async def add_prov_cert(request: web.Request, ref: Reference, who: Principal):

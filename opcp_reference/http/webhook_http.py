@@ -8,7 +8,7 @@ from opcp.errors import BadRequest
 from opcp_reference.context import Reference
 from opcp_reference.domain import webhooks
 from opcp_reference.domain.auth import Principal
-from opcp_reference.http.common import OBJECT_IDS, read_json
+from opcp_reference.http.request_scope import OBJECT_IDS, read_json
 
 
 async def get_webhooks(request: web.Request, ref: Reference, who: Principal):

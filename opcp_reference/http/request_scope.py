@@ -1,4 +1,6 @@
-"""Pieces every HTTP module of the reference uses."""
+"""What a request carries through the reference's app (the keys under which the app holds the
+reference and a request its trace id, principal, operation and touched object ids) and how its
+JSON body is read: a clear 400 for no body, bad JSON or nesting too deep."""
 
 from __future__ import annotations
 

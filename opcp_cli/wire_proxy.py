@@ -1,16 +1,20 @@
-"""Conformant variants on the wire: answers a server may give that the spec and the standards it
-cites allow, played by a transforming proxy in front of any target.
+"""The transforming proxy between the suite and any target, and the answers it plays: conformant
+variants the suite must pass and faults it must catch.
 
 Guarantees:
-- every variant changes only what the spec leaves open (each names the rule that allows it):
-  the meaning of every answer stays the same, so a suite that fails a server behind the proxy
-  has a false failure to fix, never a server bug to report;
-- a variant acts on answers only; requests reach the target unchanged;
+- every variant (`VARIANTS`) changes only what the spec leaves open (each names the rule that
+  allows it): the meaning of every answer stays the same, so a suite that fails a server behind
+  the proxy has a false failure to fix, never a server bug to report;
+- every fault (`FAULTS`) breaks one rule the spec or a standard it cites states, names it, and
+  names the feature that must catch it;
+- a change acts on answers only; requests reach the target unchanged; the proxy counts the
+  answers a change altered, so a fault that found nothing to break on a target is reported as
+  not applicable there rather than survived;
 - the proxy never hangs a run: an upstream that does not answer within its timeout gives 502.
 
-`opcp selftest` runs the suite through each variant (`passed M of M conformant variants`),
-beside the faulty variants it must kill; `WireProxy` works in front of the embedded reference
-and in front of a third party's target alike.
+`opcp selftest` runs the suite through each variant (`passed M of M conformant variants`) and
+each fault (`killed K of N faulty variants`); `WireProxy` works in front of the embedded
+reference and in front of a third party's target alike (`opcp selftest --target FILE`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from aiohttp import web
@@ -62,6 +67,14 @@ class Variant:
     name: str
     allows: str  # the rule that allows it
     change: Callable[[str, Answer], None] = field(repr=False)  # (request path, answer) -> None
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    breaks: str  # the rule it breaks
+    caught_by: str  # the feature file that must catch it
+    change: Callable[[str, Answer], None] = field(repr=False)
 
 
 # ----------------------------------------------------------------------------- JSON helpers
@@ -250,13 +263,72 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
 )}
 
 
+# ----------------------------------------------------------------------------- faults
+
+def _error_without_trace_id(_path: str, answer: Answer) -> None:
+    data = answer.json()
+    if answer.status >= 400 and isinstance(data, dict) and "traceId" in data:
+        answer.body = json.dumps({k: v for k, v in data.items() if k != "traceId"}).encode()
+
+
+def _not_found_as_200(_path: str, answer: Answer) -> None:
+    if answer.status == 404:
+        answer.status = 200
+        answer.headers["Content-Type"] = "application/json"
+        answer.body = b"{}"
+
+
+def _token_without_expiry(_path: str, answer: Answer) -> None:
+    data = answer.json()
+    if answer.status == 200 and isinstance(data, dict) and "access_token" in data and "expires_in" in data:
+        answer.body = json.dumps({k: v for k, v in data.items() if k != "expires_in"}).encode()
+
+
+def _local_times(data: object) -> bytes:
+    return json.dumps(_strings(data, lambda s: DATE_TIME.sub(r"\1", s))).encode()
+
+
+def _est_binary(path: str, answer: Answer) -> None:
+    """The DER itself instead of its base64 (RFC 7030 section 4 requires base64 bodies)."""
+    if not _is_est(path, answer) or answer.status != 200:
+        return
+    try:
+        answer.body = base64.b64decode(b"".join(answer.body.split()), validate=True)
+    except ValueError:
+        return
+
+
+def _ctl_resequenced(_path: str, answer: Answer) -> None:
+    data = answer.json()
+    if _signed(data) and isinstance(data["CTL"].get("sequenceNumber"), int):
+        data["CTL"]["sequenceNumber"] += 1  # after signing: the signature no longer covers it
+        answer.body = json.dumps(data).encode()
+
+
+FAULTS: dict[str, Fault] = {f.name: f for f in (
+    Fault("wire-error-without-trace-id", "the Error body's required traceId is missing (every"
+          " OpenAPI file's Error schema)", "auth.feature", _error_without_trace_id),
+    Fault("wire-not-found-as-200", "an unknown id answers 200 with an empty object instead of 404",
+          "rcp.feature", _not_found_as_200),
+    Fault("wire-token-without-expires-in", "token answers lack expires_in (the token response"
+          " schema requires it)", "auth.feature", _token_without_expiry),
+    Fault("wire-date-times-without-offset", "date-times lack their offset (RFC 3339 section 5.6"
+          " requires Z or a numeric offset)", "rcp.feature", _json_change(_local_times)),
+    Fault("wire-est-binary-body", "EST answers carry DER instead of base64 (RFC 7030 section 4)",
+          "est.feature", _est_binary),
+    Fault("wire-ctl-changed-after-signing", "the trust list's sequenceNumber is changed after it"
+          " was signed (docs/ctl.md: the signature covers the whole document)", "ctl.feature",
+          _ctl_resequenced),
+)}
+
+
 # ----------------------------------------------------------------------------- the proxy
 
 class WireProxy:
     """Forwards every request to `upstream` (a base URL) and changes each answer by `variant`.
     Served on a free loopback port from a background thread (`start`, `stop`, a context manager)."""
 
-    def __init__(self, upstream: str, variant: Variant, *, verify: object = True,
+    def __init__(self, upstream: str, variant: Variant | Fault, *, verify: object = True,
                  timeout: float = 60.0, host: str = "127.0.0.1"):
         self.upstream = upstream.rstrip("/")
         self.variant = variant
@@ -269,6 +341,8 @@ class WireProxy:
                                         name=f"wire-proxy-{variant.name}")
         self._runner: web.AppRunner | None = None
         self._http: httpx.AsyncClient | None = None
+        self.answers = 0  # answers forwarded
+        self.changed = 0  # answers the change altered
 
     @property
     def url(self) -> str:
@@ -323,7 +397,12 @@ class WireProxy:
                         CIMultiDict((k, v) for k, v in upstream.headers.multi_items()
                                     if k.lower() not in HOP_BY_HOP),
                         upstream.content)
+        before = (answer.status, list(answer.headers.items()), answer.body)
         self.variant.change(request.path, answer)
+        self.answers += 1
+        if (answer.status, list(answer.headers.items()), answer.body) != before or answer.chunked \
+                or answer.delay or answer.close:
+            self.changed += 1
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.chunked:
@@ -340,7 +419,10 @@ class WireProxy:
         return whole
 
 
-def proxied_target_text(target_text: str, upstream: str, proxy_url: str) -> str:
-    """A target file's text with every URL of `upstream` pointed at the proxy (base URL, token
-    URL, per-service base URLs); audience, clients and probes stay as they are."""
-    return target_text.replace(f'"{upstream}', f'"{proxy_url}')
+def proxied_target_text(target_file: Path, upstream: str, proxy_url: str) -> str:
+    """The target file's text with every URL of `upstream` pointed at the proxy (base URL, token
+    URL, per-service base URLs) and its relative paths (clients file, TLS files) made absolute,
+    so the text works from another directory; audience, clients and probes stay as they are."""
+    text = target_file.read_text().replace(f'"{upstream}', f'"{proxy_url}')
+    return re.sub(r'(clients_file|ca_bundle|client_cert|client_key) = "(?!/)([^"]+)"',
+                  lambda m: f'{m.group(1)} = "{target_file.parent / m.group(2)}"', text)

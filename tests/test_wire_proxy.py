@@ -1,5 +1,5 @@
 """The conformant wire variants change only what the standards leave open, and the suite passes
-a target answering through each (opcp_cli/wire_variants.py, --wire-variant)."""
+a target answering through each (opcp_cli.wire_proxy.py, --wire-variant)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from multidict import CIMultiDict
 
 from opcp.paths import REPO
-from opcp_cli.wire_variants import VARIANTS, Answer
+from opcp_cli.wire_proxy import FAULTS, VARIANTS, Answer
 from tests.conftest import make_root
 
 BODY = {"id": "e1", "events": ["root.cert.added"], "metadata": {"team": "a"},
@@ -144,3 +144,61 @@ def test_selftest_judges_the_reference_variants():
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert f"passed {len(names)} of {len(names)} conformant variants" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- wire faults
+
+def test_each_wire_fault_breaks_what_it_says_on_a_sample_answer():
+    error = Answer(404, CIMultiDict({"Content-Type": "application/json"}),
+                   json.dumps({"errorMessages": ["no"], "traceId": "t"}).encode())
+    FAULTS["wire-error-without-trace-id"].change("/v1/x", error)
+    assert "traceId" not in json.loads(error.body)
+    FAULTS["wire-not-found-as-200"].change("/v1/x", error)
+    assert error.status == 200 and json.loads(error.body) == {}
+    token = Answer(200, CIMultiDict({"Content-Type": "application/json"}),
+                   json.dumps({"access_token": "a", "expires_in": 60, "token_type": "Bearer"}).encode())
+    FAULTS["wire-token-without-expires-in"].change("/oauth/token", token)
+    assert "expires_in" not in json.loads(token.body)
+    dated = _json_answer()
+    FAULTS["wire-date-times-without-offset"].change("/v1/x", dated)
+    assert json.loads(dated.body)["created"] == "2026-01-02T03:04:05"
+    est = Answer(200, CIMultiDict({"Content-Type": "application/pkcs7-mime"}), _pkcs7("One"))
+    FAULTS["wire-est-binary-body"].change("/.well-known/est/cpo/cacerts", est)
+    assert est.body[:1] == b"\x30"  # DER
+    ctl = Answer(200, CIMultiDict({"Content-Type": "application/json"}),
+                 json.dumps({**SIGNED, "CTL": {**SIGNED["CTL"], "sequenceNumber": 3}}).encode())
+    FAULTS["wire-ctl-changed-after-signing"].change("/v1/root/ctl", ctl)
+    assert json.loads(ctl.body)["CTL"]["sequenceNumber"] == 4
+
+
+def test_the_proxy_counts_the_answers_a_fault_altered(tmp_path):
+    # auth scenarios never read a trust list: the CTL fault alters nothing there, which is how
+    # selftest tells "not applicable to this target" from "survived".
+    for tags, altered in (("auth and not security", False), ("ctl", True)):
+        out = tmp_path / tags.split()[0]
+        proc = subprocess.run([sys.executable, "-m", "pytest", "features", "-q", "-m", tags,
+                               "--wire-fault", "wire-ctl-changed-after-signing", "-p", "no:cacheprovider",
+                               "-p", "no:xdist", f"--alluredir={out}", "--tb=no"],
+                              cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+        counts = json.loads((out / "wire.json").read_text())
+        assert counts["answers"] > 0, proc.stdout[-2000:]
+        assert (counts["changed"] > 0) is altered, counts
+        assert (proc.returncode != 0) is altered, proc.stdout[-2000:]
+
+
+def test_selftest_proves_the_suite_in_front_of_a_deployment(served):
+    # A deployment that is not embedded (here the reference as a separate process): the wire
+    # faults and variants play in front of it, judged against its own unchanged run.
+    target = str(served.data_dir / "target.toml")
+    proc = subprocess.run([sys.executable, "-m", "opcp_cli", "selftest", "--target", target, "--jobs", "2",
+                           "--tags", "rcp and not ctl", "--fault", "wire-not-found-as-200",
+                           "--fault", "wire-date-times-without-offset", "--variant", "json-key-order"],
+                          cwd=REPO, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "the target unchanged: ran" in proc.stdout
+    assert "killed 2 of 2 faulty variants" in proc.stdout
+    assert "passed 1 of 1 conformant variants" in proc.stdout
+    refused = subprocess.run([sys.executable, "-m", "opcp_cli", "selftest", "--target", target,
+                              "--fault", "rcp-filter-ignored"],
+                             cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode == 2 and "only the wire faults apply" in refused.stderr

@@ -1,16 +1,5 @@
-"""Models shared by every service: the Error body and the OAuth token responses."""
-
-UUID_PATTERN = "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
-
-ERROR = {
-    "type": "object",
-    "required": ["errorMessages", "traceId"],
-    "properties": {
-        "errorMessages": {"type": "array", "minItems": 1, "uniqueItems": True,
-                          "items": {"type": "string"}},
-        "traceId": {"type": "string", "pattern": UUID_PATTERN},
-    },
-}
+"""The OAuth2 token service's bodies (RFC 6749 client credentials): the token request, the token
+answer and the token error."""
 
 TOKEN = {
     "type": "object",
@@ -43,5 +32,4 @@ TOKEN_REQUEST = {
     },
 }
 
-MODELS = {"Error": ERROR, "TokenRequest": TOKEN_REQUEST, "TokenResponse": TOKEN,
-          "TokenError": TOKEN_ERROR}
+MODELS = {"TokenRequest": TOKEN_REQUEST, "TokenResponse": TOKEN, "TokenError": TOKEN_ERROR}
