@@ -29,9 +29,10 @@ import base64
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import cast
+from typing import TypeVar, cast
 
 import httpx
 from cryptography import x509
@@ -70,6 +71,7 @@ ISO20 = ISO20_SPEC_MSG_DEF
 # `urn:iso:std:iso:15118:-20:CommonMessages` stations send included (E-NS-1).
 NAMESPACES = ACCEPTED_MSG_DEF_NAMESPACES
 HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
+T = TypeVar("T")
 ROOTS_TTL = 60.0  # seconds the RCP's roots are kept between requests
 
 RESULT_RULES: dict[str, str] = {
@@ -219,13 +221,18 @@ class CertificateServices:
             return EvCertificateAnswer("Accepted", self._update(message, element))
         return self._install(request, namespace)
 
-    def _install(self, request: bytes, namespace: str) -> EvCertificateAnswer:
+    def _ccp(self, ask: Callable[[CpoBackend], T]) -> T:
+        """One call to the CCP through the CPO backend; an unreachable CCP is `ccp.refused`."""
         backend = CpoBackend(self.client, self.party)
         try:
             with self._lock:
-                response = backend.certificate_installation(request, namespace)
+                return ask(backend)
         except httpx.HTTPError as exc:
             raise Refused("ccp.refused", f"the CCP cannot be reached ({type(exc).__name__})") from None
+
+    def _install(self, request: bytes, namespace: str) -> EvCertificateAnswer:
+        try:
+            response = self._ccp(lambda backend: backend.certificate_installation(request, namespace))
         except CcpUnavailable as exc:
             if exc.failed_res is not None:
                 # The CCP answered the vehicle (FAILED_NoCertificateAvailable, ...): processed,
@@ -251,12 +258,7 @@ class CertificateServices:
                 if not pending:
                     del self._pending20[req.session_id]
                 return EvCertificateAnswer("Accepted", answer)
-        backend = CpoBackend(self.client, self.party)
-        try:
-            with self._lock:
-                got = backend.request_exchange(request, namespace)
-        except httpx.HTTPError as exc:
-            raise Refused("ccp.refused", f"the CCP cannot be reached ({type(exc).__name__})") from None
+        got = self._ccp(lambda backend: backend.request_exchange(request, namespace))
         try:
             answers = installation_answers(got.json())
         except (VehicleRejected, ValueError):
