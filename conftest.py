@@ -28,6 +28,7 @@ pytest_plugins = [
     "features.steps.story_steps",
     "features.steps.ctl_steps",
     "features.steps.ecosystems_steps",
+    "features.steps.iso20_steps",
 ]
 
 

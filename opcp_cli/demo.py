@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--oem-est", action="store_true",
                    help="the OEM enrolls its vehicles' provisioning certificates over EST instead of"
                         " issuing them from its own PKI")
+    p.add_argument("--iso", choices=("2", "20"), default="2",
+                   help="the ISO 15118 part the story speaks: 2 (default) or 20 (two contracts on"
+                        " one vehicle, docs/iso20.md)")
     p.add_argument("--ecosystems", type=int, default=1, choices=(1, 2), metavar="N",
                    help="2: the story across two peered ecosystems (vehicle and CPO of A, MO of"
                         " B; A's pool forwards to B); with --target, the file's [peer] is B")
@@ -34,10 +37,13 @@ def run(args: argparse.Namespace) -> int:
     if args.ecosystems == 2 and args.oem_est:
         print("opcp demo: --oem-est is not part of the two-ecosystem story", file=sys.stderr)
         return 2
+    if args.ecosystems == 2 and args.iso == "20":
+        print("opcp demo: --iso 20 is not part of the two-ecosystem story", file=sys.stderr)
+        return 2
     if args.target is None:
         if args.ecosystems == 2:
             return run_embedded_across()
-        return run_embedded(oem_est=args.oem_est)
+        return run_embedded(oem_est=args.oem_est, iso=args.iso)
     try:
         target = load(args.target)
         if args.ecosystems == 2:
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 return 2
             demo.run_across(target, target.peer)
         else:
-            demo.run(target, oem_est=args.oem_est)
+            demo.run(target, oem_est=args.oem_est, iso=args.iso)
     except TargetError as exc:
         print(f"opcp demo: {exc}", file=sys.stderr)
         return 2
@@ -57,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> int:
+def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso: str = "2") -> int:
     """The story against an embedded reference with a fresh data dir."""
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
@@ -68,7 +74,7 @@ def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> i
     try:
         with EmbeddedReference(data) as reference:
             out(f"reference: {reference.base_url} (embedded, data in {data})")
-            demo.run(load(data / "target.toml"), out, oem_est)
+            demo.run(load(data / "target.toml"), out, oem_est, iso)
         return 0
     except ActorError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)

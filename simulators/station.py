@@ -12,6 +12,8 @@ the answer, the installed contract's status (GetCertificateStatus), Authorize wi
 certificate and its hash data, a transaction Started/Updated/Ended, and the connector free
 again. `through_csms` runs the project's CSMS on a loopback port around one exchange, for
 scenarios that play the CPO with a real station-to-CSMS hop in the middle.
+`install_contracts20` is the ISO 15118-20 installation through the CSMS: one exchange per
+contract in one V2G session, with the real -20 iso15118SchemaVersion.
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ from simulators.cpo import CpoBackend
 from simulators.csms_certificates import hash_data
 from simulators.csms_security import StationCredential, local_stations
 from simulators.csms_tls import CsoPki, station_context
-from simulators.ev import InstalledContract, Vehicle, VehicleRejected
+from simulators.ev import InstalledContract, InstalledContract20, Vehicle, Vehicle20, VehicleRejected
 from simulators.mo import MoV2gPki
 from simulators.oem import Oem
 from simulators.provisioning import EstEnrollment
+from v2g.namespaces import ISO20_COMMON_MESSAGES
 from v2g.pki.certinfo import read_cert
 
 PEM = serialization.Encoding.PEM
@@ -298,6 +301,26 @@ async def run_pnc_session(url: str, identity: StationIdentity, vehicle: Vehicle,
         report.ended = report.transaction_status == "Accepted"
         report.steps.append(f"transaction {tid}: Started ({report.transaction_status}), Updated, Ended")
         return report
+
+
+async def install_contracts20(station: SimulatedStation, vehicle: Vehicle20,
+                              session_id: bytes = b"\x20" * 8) -> list[InstalledContract20]:
+    """ISO 15118-20 contract installation through the CSMS: in one V2G session (one SessionID)
+    the vehicle sends its signed CertificateInstallationReq with iso15118SchemaVersion
+    `urn:iso:std:iso:15118:-20:CommonMessages`, installs the answer, and asks again while
+    RemainingContractCertificateChains is above zero (at most MaximumContractCertificateChains
+    exchanges)."""
+    installed: list[InstalledContract20] = []
+    while len(installed) < vehicle.maximum_chains:
+        answer = await ev_certificate(station, vehicle.installation_req(session_id),
+                                      namespace=ISO20_COMMON_MESSAGES)
+        if answer.status != "Accepted" or answer.exi_response is None:
+            raise VehicleRejected("csms", f"Get15118EVCertificate answered {answer.status}:"
+                                  f" {answer.reason}")
+        installed.append(vehicle.accept(answer.exi_response))
+        if installed[-1].remaining == 0:
+            break
+    return installed
 
 
 def _meter(wh: int) -> dict:

@@ -1,0 +1,228 @@
+"""ISO 15118-20 through the reference's domain, without HTTP: the PCP takes a -20 vehicle, the
+CPS signs -20 contract data (MO's own and V2G-derived), the CCP answers a -20 request with one
+message per contract, and the -20 vehicle (simulators/ev.Vehicle20) installs each; the -20
+fault switches show in what the vehicle gets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from opcp.access import Role
+from opcp.errors import BadRequest
+from opcp_reference.domain import ccp, cps, demo, pcp, rcp, webhooks
+from opcp_reference.domain.auth import Principal
+from opcp_reference.faults import Faults
+from simulators.ev import Vehicle20, VehicleRejected
+from tests.conftest import open_test_store
+from tests.test_pcp import FakeChecker
+from v2g.contract_data20 import decode_installation_res20, encrypt_for_vehicle20
+from v2g.namespaces import ISO20_CANONICAL, ISO20_SPELLINGS
+from v2g.pki.builder import issue
+
+OEM = Principal("oem-1", Role.OEM, ("WMA",))
+MO = Principal("mo-1", Role.MO, (), ("DEABC",))
+MO_V2G = Principal("mo-v2g-1", Role.MO_V2G, (), ("DEV2G",))
+NO = Faults()
+REAL_NS = ISO20_SPELLINGS[-1]  # urn:iso:std:iso:15118:-20:CommonMessages
+
+
+def b64(der: bytes) -> str:
+    return base64.b64encode(der).decode()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ccp20")
+    store = open_test_store(tmp)
+    demo.initialise(store, tmp)
+    v2g_root = bytes(store.query_one("SELECT der FROM ca WHERE name = 'p521.v2g.root'")["der"])
+    oem_root = issue("oem_root_20", "CCP20 Test OEM Root")
+    oem_sub1 = issue("oem_sub1_20", "CCP20 Test OEM Sub1", oem_root, ocsp_url="http://x/ocsp")
+    oem_sub2 = issue("oem_sub2_20", "CCP20 Test OEM Sub2", oem_sub1, ocsp_url="http://x/ocsp")
+    mo_root = issue("mo_root_20", "CCP20 Test MO Root")
+    mo_sub1 = issue("mo_sub1_20", "CCP20 Test MO Sub1", mo_root, ocsp_url="http://x/ocsp")
+    mo_sub2 = issue("mo_sub2_20", "CCP20 Test MO Sub2", mo_sub1, ocsp_url="http://x/ocsp")
+    for der, kind, ns in ((v2g_root, "V2G", REAL_NS), (oem_root.der, "OEM", ISO20_SPELLINGS[1]),
+                          (mo_root.der, "MO", ISO20_SPELLINGS[0])):
+        saved = rcp.save_root(store, {"caCertificate": b64(der), "rootType": kind,
+                                      "xsdMsgDefNamespace": ns}, NO)
+        assert saved["RootResponse"]["xsdMsgDefNamespace"] == ISO20_CANONICAL  # one spelling stored
+    yield {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
+           "v2g_root": v2g_root, "mo_root": mo_root.der}
+    store.close()
+
+
+_counter = iter(range(1, 10**6))
+
+
+def vehicle20(world, **kw) -> Vehicle20:
+    sub1, sub2 = world["oem"]
+    pcid = f"WMA{next(_counter):015d}"  # 18 characters: the -20 AAD needs them
+    key = ec.generate_private_key(ec.SECP521R1())
+    leaf = issue("oem_prov_leaf_20", pcid, sub2, key=key, ocsp_url="http://x/ocsp")
+    body = {"subCA1Certificate": b64(sub1.der), "subCA2Certificate": b64(sub2.der),
+            "vehicleCertificate": b64(leaf.der), "xsdMsgDefNamespace": REAL_NS}
+    answer = asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
+    assert answer["xsdMsgDefNamespace"] == ISO20_CANONICAL
+    return Vehicle20(pcid, [leaf.der, sub2.der, sub1.der], key, [world["v2g_root"]],
+                     [world["mo_root"]], **kw)
+
+
+def emaid(prefix: str = "DEABC") -> str:
+    return f"{prefix}{next(_counter):09d}"
+
+
+def sign_body(world, car: Vehicle20, contract_emaid: str, namespace: str = REAL_NS) -> dict:
+    sub1, sub2 = world["mo"]
+    key = ec.generate_private_key(ec.SECP521R1())
+    leaf = issue("contract_leaf_20", contract_emaid, sub2, key=key, ocsp_url="http://x/ocsp")
+    data = encrypt_for_vehicle20(key, car.provisioning_cert, car.pcid, [leaf.der, sub2.der, sub1.der])
+    return {"contractData": {"contractCertificate": b64(leaf.der),
+                             "contractSubCa2Certificate": b64(sub2.der),
+                             "contractSubCa1Certificate": b64(sub1.der),
+                             "contractSignatureEncryptedPrivateKey": b64(data.key.encrypted_private_key),
+                             "dHpublickey": b64(data.key.dh_public_key)},
+            "xsdMsgDefNamespace": namespace, "pcid": car.pcid}
+
+
+def ask(world, car: Vehicle20, faults: Faults = NO) -> list[ccp.Delivery]:
+    return ccp.deliveries_for_vehicle(world["store"], {
+        "certificateInstallationReq": b64(car.installation_req(bytes(range(1, 9)))),
+        "xsdMsgDefNamespace": REAL_NS}, faults)
+
+
+def test_two_contracts_reach_one_vehicle_in_two_exchanges(world):
+    car = vehicle20(world)
+    first, second = emaid(), emaid()
+    for e in (first, second):
+        answer = cps.sign_contract_data(world["store"], MO, sign_body(world, car, e), NO)
+        assert answer["xsdMsgDefNamespace"] == ISO20_CANONICAL
+        assert b"CertificateInstallationRes" in base64.b64decode(answer["signedData"])
+    got = ask(world, car)
+    assert [d.emaid for d in got] == [first, second]
+    installed = car.accept_all([d.exi for d in got])
+    assert [(i.emaid, i.remaining) for i in installed] == [(first, 1), (second, 0)]
+
+
+def test_priorities_and_maximum_are_honoured(world):
+    car = vehicle20(world, maximum_chains=1)
+    first, second = emaid(), emaid()
+    for e in (first, second):
+        cps.sign_contract_data(world["store"], MO, sign_body(world, car, e), NO)
+    car.prioritized_emaids = [second]
+    got = ask(world, car)
+    assert [d.emaid for d in got] == [second]
+    assert car.accept_all([d.exi for d in got])[0].remaining == 0
+
+
+def test_generate_issues_a_20_contract_for_a_20_vehicle(world):
+    car = vehicle20(world)
+    contract = emaid("DEV2G")
+    cps.generate(world["store"], MO_V2G, {
+        "emaid": contract, "pcid": car.pcid, "xsdMsgDefNamespace": ISO20_SPELLINGS[1],
+        "contractBegins": "2026-01-01T00:00:00Z", "contractEnds": "2030-01-01T00:00:00Z"}, NO)
+    got = ask(world, car)
+    assert car.accept_all([d.exi for d in got])[0].emaid == contract
+
+
+def test_a_20_namespace_with_2_contract_data_is_refused_naming_it(world):
+    car = vehicle20(world)
+    body = sign_body(world, car, emaid())
+    body["xsdMsgDefNamespace"] = ccp.ISO2
+    with pytest.raises(BadRequest) as err:
+        cps.sign_contract_data(world["store"], MO, body, NO)
+    assert err.value.messages[0].startswith("xsdMsgDefNamespace:")
+
+
+@pytest.mark.parametrize("fault, step", [
+    ("ccp-20-remaining-wrong", "remaining"),
+    ("cps-20-wrong-aad", "contract-key"),
+    ("cps-20-names-wrong-curve", "contract-key"),
+])
+def test_each_fault_is_seen_by_the_vehicle(world, fault, step):
+    car = vehicle20(world)
+    faults = Faults({fault})
+    if fault.startswith("cps-20-wrong-aad"):
+        cps.generate(world["store"], MO_V2G, {
+            "emaid": emaid("DEV2G"), "pcid": car.pcid, "xsdMsgDefNamespace": REAL_NS,
+            "contractBegins": "2026-01-01T00:00:00Z", "contractEnds": "2030-01-01T00:00:00Z"},
+            faults)
+    else:
+        cps.sign_contract_data(world["store"], MO, sign_body(world, car, emaid()), faults)
+    with pytest.raises(VehicleRejected) as err:
+        car.accept_all([d.exi for d in ask(world, car, faults)])
+    assert err.value.step == step
+
+
+def test_a_2_answer_to_a_20_request_is_refused(world):
+    car = vehicle20(world)
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, emaid()), NO)
+    with pytest.raises(ccp.NoContract) as err:
+        ask(world, car, Faults({"ccp-20-answers-iso2"}))
+    with pytest.raises(VehicleRejected) as rejected:
+        car.accept(err.value.failed)
+    assert rejected.value.step == "decode"
+
+
+def test_the_pcp_refuses_a_namespace_that_does_not_fit_the_key(world):
+    sub1, sub2 = world["oem"]
+    leaf = issue("oem_prov_leaf_20", f"WMA{next(_counter):015d}", sub2, ocsp_url="http://x/ocsp")
+    body = {"subCA1Certificate": b64(sub1.der), "subCA2Certificate": b64(sub2.der),
+            "vehicleCertificate": b64(leaf.der), "xsdMsgDefNamespace": ccp.ISO2}
+    with pytest.raises(BadRequest) as err:
+        asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
+    assert err.value.messages[0].startswith("xsdMsgDefNamespace:")
+    body["xsdMsgDefNamespace"] = "urn:iso:15118:20:2023:MsgDef"  # no spelling the spec uses
+    with pytest.raises(BadRequest) as err:
+        asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
+    assert all(s in err.value.messages[0] for s in ISO20_SPELLINGS)
+
+
+def test_a_20_vehicle_without_contracts_gets_a_20_answer(world):
+    car = vehicle20(world)
+    with pytest.raises(ccp.NoContract) as err:
+        ask(world, car)
+    res, _ = decode_installation_res20(err.value.failed)
+    assert res.response_code == "WARNING_NoCertificateAvailable"
+    assert res.session_id == bytes(range(1, 9))
+
+
+def test_events_about_a_20_contract_carry_the_20_namespace(world):
+    import json
+
+    for who, event in ((OEM, "oem.contract.created"), (MO, "mo.contract.delivered.to.oem")):
+        webhooks.create_endpoint(world["store"], who, {
+            "url": f"https://hooks.example.invalid/{who.client_id}", "enabledEvents": [event]}, NO)
+    car = vehicle20(world)
+    contract = emaid()
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, contract), NO)
+    ask(world, car)
+    bodies = [json.loads(r["body"]) for r in world["store"].query(
+        "SELECT body FROM webhook_events WHERE event_type IN"
+        " ('oem.contract.created', 'mo.contract.delivered.to.oem')")]
+    mine = [b for b in bodies if b["payload"].get("emaid") == contract]
+    assert len(mine) == 2 and all(b["xsdMsgDefNamespace"] == ISO20_CANONICAL for b in mine), mine
+
+
+def test_listings_filter_by_namespace_only_when_asked(world):
+    car = vehicle20(world)
+    contract = emaid()
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, contract), NO)
+
+    def listed(query: dict) -> list[str]:
+        return [c["emaid"] for c in ccp.contracts_of(world["store"], OEM, car.pcid, query, NO)
+                ["XMLContracts"]]
+
+    assert listed({}) == [contract]
+    assert listed({"xsdMsgDefNamespace": REAL_NS}) == [contract]
+    assert listed({"xsdMsgDefNamespace": ccp.ISO2}) == []
+    found = ccp.lookup(world["store"], MO, contract, {"xsdMsgDefNamespace": ISO20_SPELLINGS[1]}, NO)
+    assert found["XMLContracts"][0]["xsdMsgDefNamespace"] == ISO20_CANONICAL
+    provided = ccp.provide(world["store"], OEM, contract, car.pcid,
+                           {"sessionID": "0102030405060708"}, NO)
+    assert provided.namespace == ISO20_CANONICAL
+    assert car.accept_all([provided.exi])[0].emaid == contract
