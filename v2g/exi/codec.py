@@ -48,6 +48,7 @@ from v2g.exi.grammar import (
     State,
 )
 from v2g.exi.model import XS_NS, XSI_NS
+from v2g.exi.xmlio import XmlNames, escape_text
 
 # EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
 HEADER_BYTE = 0x80
@@ -174,22 +175,99 @@ class StringTables:
 
 
 class _Frame:
-    __slots__ = ("elem", "last", "state")
+    """An open element. Tree output fills ``elem`` and ``last`` (its last child, for text after
+    it); XML text output fills ``name`` (prefixed) and ``open`` (start tag not yet closed)."""
 
-    def __init__(self, elem: ET.Element, state: State) -> None:
+    __slots__ = ("elem", "last", "name", "open", "state", "tag")
+
+    def __init__(self, elem: ET.Element | None, tag: str, state: State, name: str = "") -> None:
         self.elem = elem
+        self.tag = tag  # Clark notation
         self.state = state
-        self.last: ET.Element | None = None  # last child, for text after it
+        self.last: ET.Element | None = None
+        self.name = name
+        self.open = True
 
 
-def _append_text(frame: _Frame, text: str) -> None:
-    if frame.last is None:
-        frame.elem.text = (frame.elem.text or "") + text
+class _Text:
+    """XML text output: the parts written so far and the document's prefixes."""
+
+    __slots__ = ("names", "out", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.out = self.parts.append
+        self.names = XmlNames()
+
+
+def _put_text(frame: _Frame, text: str, xml: _Text | None) -> None:
+    if xml is None:
+        if frame.last is None:
+            frame.elem.text = (frame.elem.text or "") + text  # type: ignore[union-attr]
+        else:
+            frame.last.tail = (frame.last.tail or "") + text
+    elif text:
+        if frame.open:
+            frame.open = False
+            xml.out(">" + escape_text(text))
+        else:
+            xml.out(escape_text(text))
+
+
+def _put_attribute(frame: _Frame, tag: str, value: str, xml: _Text | None) -> None:
+    if xml is None:
+        frame.elem.set(tag, value)  # type: ignore[union-attr]
     else:
-        frame.last.tail = (frame.last.tail or "") + text
+        xml.out(xml.names.attribute(tag, value))
+
+
+def _start_element(stack: list[_Frame], roots: list[ET.Element | str], tag: str, state: State,
+                   pos: int, xml: _Text | None) -> None:
+    if len(stack) >= MAX_DEPTH:
+        raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
+    if xml is None:
+        if stack:
+            parent = stack[-1]
+            elem = ET.SubElement(parent.elem, tag)  # type: ignore[arg-type]
+            parent.last = elem
+        else:
+            elem = ET.Element(tag)
+            roots.append(elem)
+        stack.append(_Frame(elem, tag, state))
+        return
+    name = xml.names.name(tag)
+    if stack:
+        parent = stack[-1]
+        if parent.open:
+            parent.open = False
+            xml.out("><" + name)
+        else:
+            xml.out("<" + name)
+    else:
+        roots.append(name)
+        xml.out("<" + name)
+    stack.append(_Frame(None, tag, state, name))
 
 
 def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
+    """The root elements of an EXI stream (a document has one), as element trees."""
+    return _decode(data, g, fragment, None)  # type: ignore[return-value]
+
+
+def decode_xml(data: bytes, g: Grammars, fragment: bool) -> str:
+    """An EXI stream with exactly one root element as XML text, written while decoding (no
+    element tree): the same text as ``to_xml`` of ``decode_body``'s root."""
+    xml = _Text()
+    roots = _decode(data, g, fragment, xml)
+    if len(roots) != 1:
+        raise ExiError(f"stream holds {len(roots)} root elements", 0, "exactly one root element")
+    xml.parts[0] += xml.names.declarations()
+    return "".join(xml.parts)
+
+
+def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list[ET.Element | str]:
+    """The event loop; ``xml`` None builds trees, else writes XML text into it. Returns the
+    roots (elements, or their prefixed names for text)."""
     if not data:
         raise ExiError("empty stream", 0, "the EXI header")
     r = BitReader(data)
@@ -204,28 +282,29 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
     if r.read(1, "preview bit") or r.read(4, "version") != 0:
         raise ExiError("unsupported EXI version", r.pos - 5, "final version 1")
     tables = StringTables(g)
-    roots: list[ET.Element] = []
+    roots: list[ET.Element | str] = []
     stack: list[_Frame] = []
-    top = g.fragment if fragment else g.document
-    top_state = top
-    # Event codes are read inline from two bytes (the stream padded by one zero byte), which
-    # covers every code of up to 9 bits; wider ones, rare, go through BitReader.read.
-    padded = r.data + b"\0"
+    top_state = g.fragment if fragment else g.document
+    # Event codes of up to 9 bits are read inline from two bytes (the reader's buffer is
+    # zero-padded); wider ones, rare, go through BitReader.read.
+    buf = r.data
     end = r.end
+    out = None if xml is None else xml.out
 
     events = 0
     while True:
         events += 1
         if events > MAX_EVENTS:
             raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
-        state = stack[-1].state if stack else top_state
+        frame = stack[-1] if stack else None
+        state = top_state if frame is None else frame.state
         start = r.pos
         w1 = state.w1
         if w1 > 9 or start + w1 > end:
             code = r.read(w1, "event code")
         elif w1:
             i = start >> 3
-            code = (((padded[i] << 8) | padded[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
+            code = (((buf[i] << 8) | buf[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
             r.pos = start + w1
         else:
             code = 0
@@ -234,111 +313,106 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
             p = prods[code]
             kind = p.kind
             if kind == SE:
-                if len(stack) >= MAX_DEPTH:
-                    raise ExiError("elements nested too deeply", start, f"at most {MAX_DEPTH} levels")
-                child_state = p.start or g.start_of(p)
-                if stack:
-                    parent = stack[-1]
-                    elem = ET.SubElement(parent.elem, p.tag)  # type: ignore[arg-type]
-                    parent.last = elem
-                    parent.state = p.next  # type: ignore[assignment]
-                else:
-                    elem = ET.Element(p.tag)  # type: ignore[arg-type]
-                    roots.append(elem)
+                if frame is None:
                     top_state = p.next  # type: ignore[assignment]
-                stack.append(_Frame(elem, child_state))
-            elif kind == SE_ANY:
-                qn = tables.read_qname(r)
-                child_state = g.global_start(qn) or tables.builtin_start(qn)
-                _start_element(stack, roots, qn, child_state, start)
-                if stack[:-1]:
-                    stack[-2].state = p.next  # type: ignore[assignment]
                 else:
-                    top_state = p.next  # type: ignore[assignment]
-            elif kind == AT and p.payload is None:  # learned AT(xsi:type) of a built-in grammar
-                _generic_attribute(r, g, tables, stack[-1], p.qname, start)  # type: ignore[arg-type]
-            elif kind == AT:
-                value = p.payload.read(r)
-                stack[-1].elem.set(p.tag, value)  # type: ignore[arg-type]
-                stack[-1].state = p.next  # type: ignore[assignment]
-            elif kind == AT_ANY:
-                qn = tables.read_qname(r)
-                stack[-1].state = p.next  # type: ignore[assignment]
-                _generic_attribute(r, g, tables, stack[-1], qn, start)
+                    frame.state = p.next  # type: ignore[assignment]
+                _start_element(stack, roots, p.tag, p.start or g.start_of(p), start, xml)  # type: ignore[arg-type]
             elif kind == CH or kind == CH_ANY:
-                _append_text(stack[-1], p.payload.read(r))
-                stack[-1].state = p.next  # type: ignore[assignment]
+                _put_text(frame, p.payload.read(r), xml)  # type: ignore[arg-type]
+                frame.state = p.next  # type: ignore[union-attr,assignment]
             elif kind == EE:
                 stack.pop()
+                if out is not None:
+                    out(" />" if frame.open else f"</{frame.name}>")  # type: ignore[union-attr]
+            elif kind == AT:
+                if p.payload is None:  # the learned AT(xsi:type) of a built-in grammar
+                    _generic_attribute(r, g, tables, frame, p.qname, start, xml)  # type: ignore[arg-type]
+                else:
+                    _put_attribute(frame, p.tag, p.payload.read(r), xml)  # type: ignore[arg-type]
+                    frame.state = p.next  # type: ignore[union-attr,assignment]
+            elif kind == SE_ANY:
+                qn = tables.read_qname(r)
+                if frame is None:
+                    top_state = p.next  # type: ignore[assignment]
+                else:
+                    frame.state = p.next  # type: ignore[assignment]
+                _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
+                               start, xml)
+            elif kind == AT_ANY:
+                qn = tables.read_qname(r)
+                frame.state = p.next  # type: ignore[union-attr,assignment]
+                _generic_attribute(r, g, tables, frame, qn, start, xml)  # type: ignore[arg-type]
             else:  # ED
                 break
             continue
-        if not state.second or code != len(prods):
+        if not state.second or code != len(prods) or frame is None:
             raise ExiError(f"impossible event code {code} in {state.label}", start, state.expected())
         pos2 = r.pos
         code2 = r.read(state.w2, "second-level event code")
         if code2 >= len(state.second):
             raise ExiError(f"impossible event code {code}.{code2} in {state.label}", pos2, state.expected())
         event = state.second[code2]
-        frame = stack[-1]
         if event == X_EE:
             stack.pop()
+            if out is not None:
+                out(" />" if frame.open else f"</{frame.name}>")
         elif event == X_XSI_TYPE:
-            _xsi_type(r, g, tables, frame, pos2)
+            _xsi_type(r, g, tables, frame, xml)
         elif event == X_XSI_NIL:
             nil = BOOLEAN.read(r)
-            frame.elem.set(tag_of(XSI_NIL), nil)
+            _put_attribute(frame, _XSI_NIL_TAG, nil, xml)
             if nil == "true":
                 frame.state = g.type_empty(state)
         elif event == X_AT_ANY:
             qn = tables.read_qname(r)
-            _generic_attribute(r, g, tables, frame, qn, pos2)
+            _generic_attribute(r, g, tables, frame, qn, pos2, xml)
         elif event == X_AT_INVALID:
             pos3 = r.pos
             rank = r.read(state.w_at, "declared-attribute rank")
             if rank < state.n_at:
                 p = prods[state.least_at + rank]
-                frame.elem.set(tag_of(p.qname), STRING.read(r))  # type: ignore[arg-type]
+                _put_attribute(frame, p.tag, STRING.read(r), xml)  # type: ignore[arg-type]
                 frame.state = p.next  # type: ignore[assignment]
             elif rank == state.n_at:
                 qn = tables.read_qname(r)
-                frame.elem.set(tag_of(qn), STRING.read(r))
+                _put_attribute(frame, tag_of(qn), STRING.read(r), xml)
             else:
                 raise ExiError(f"attribute rank {rank} out of range", pos3, f"at most {state.n_at}")
         elif event == X_SE_ANY:
             qn = tables.read_qname(r)
-            child_state = g.global_start(qn) or tables.builtin_start(qn)
             frame.state = _after_content_event(state)
-            _start_element(stack, roots, qn, child_state, pos2)
+            _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
+                           pos2, xml)
         else:  # X_CH
-            _append_text(frame, STRING.read(r))
+            _put_text(frame, STRING.read(r), xml)
             frame.state = _after_content_event(state)
     return roots
 
 
-def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, pos: int) -> None:
+def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, xml: _Text | None) -> None:
     qn = tables.read_qname(r)
     # a QName value: kept in Clark notation, as prefixes are not preserved (see xmlio)
-    frame.elem.set(tag_of(XSI_TYPE), tag_of(qn))
+    _put_attribute(frame, _XSI_TYPE_TAG, tag_of(qn), xml)
     st = g.type_start_by_qname(qn)
     if st is not None:  # an unknown type leaves the grammar as it is
         frame.state = st
 
 
 def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, qn: QName,
-                       pos: int) -> None:
+                       pos: int, xml: _Text | None) -> None:
     """AT(*): xsi:type and xsi:nil keep their meaning (QName / boolean value) whatever the code."""
     if qn == XSI_TYPE:
         if frame.state.kind == BUILTIN_START:
-            tables.learned_builtin.add(qname_of(frame.elem.tag))
-        _xsi_type(r, g, tables, frame, pos)
+            tables.learned_builtin.add(qname_of(frame.tag))
+        _xsi_type(r, g, tables, frame, xml)
     elif qn == XSI_NIL:
         nil = BOOLEAN.read(r)
-        frame.elem.set(tag_of(XSI_NIL), nil)
+        _put_attribute(frame, _XSI_NIL_TAG, nil, xml)
         if nil == "true" and frame.state.kind in (FIRST_START_TAG, START_TAG):
             frame.state = g.type_empty(frame.state)
     else:
-        frame.elem.set(tag_of(qn), g.attribute_datatype(qn).read(r))
+        _put_attribute(frame, tag_of(qn), g.attribute_datatype(qn).read(r), xml)
 
 
 def _after_content_event(state: State) -> State:
@@ -348,20 +422,6 @@ def _after_content_event(state: State) -> State:
     if state.kind == BUILTIN_START:
         return BUILTIN_ELEMENT_STATE
     return state
-
-
-def _start_element(stack: list[_Frame], roots: list[ET.Element], qn: QName, state: State,
-                   pos: int) -> None:
-    if len(stack) >= MAX_DEPTH:
-        raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
-    if stack:
-        parent = stack[-1]
-        elem = ET.SubElement(parent.elem, tag_of(qn))
-        parent.last = elem
-    else:
-        elem = ET.Element(tag_of(qn))
-        roots.append(elem)
-    stack.append(_Frame(elem, state))
 
 
 # ----------------------------------------------------------------------------- encoding

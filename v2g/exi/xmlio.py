@@ -95,7 +95,7 @@ def _resolve_qname(value: str, scope: dict[str, str]) -> str:
     return f"{{{uri}}}{local}" if uri else local
 
 
-def _escape_text(s: str) -> str:
+def escape_text(s: str) -> str:
     if "&" in s:
         s = s.replace("&", "&amp;")
     if "<" in s:
@@ -109,21 +109,51 @@ _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
                                "\r": "&#13;", "\t": "&#09;"})
 
 
+class XmlNames:
+    """The prefixes of one XML document being written: known prefixes for the ISO 15118
+    namespaces, ``ns0``, ``ns1``, ... for others, each declared once on the root."""
+
+    __slots__ = ("names", "prefixes")
+
+    def __init__(self) -> None:
+        self.prefixes: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # Clark tag -> prefixed name, for this document
+
+    def name(self, clark: str) -> str:
+        qualified = self.names.get(clark)
+        if qualified is None:
+            if clark[0] != "{":
+                qualified = clark
+            else:
+                uri, _, local = clark[1:].partition("}")
+                prefix = self.prefixes.get(uri)
+                if prefix is None:
+                    prefix = self.prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(self.prefixes)}"
+                qualified = f"{prefix}:{local}"
+            self.names[clark] = qualified
+        return qualified
+
+    def attribute(self, clark: str, value: str) -> str:
+        """`` name="value"`` (escaped); an ``xsi:type`` value in Clark notation becomes
+        ``xt:local`` with ``xmlns:xt`` declared before it."""
+        decl = ""
+        if clark == XSI_TYPE and value.startswith("{"):
+            uri, _, local = value[1:].partition("}")
+            decl = f' xmlns:xt="{uri.translate(_ATTR_ESCAPES)}"'
+            value = f"xt:{local}"
+        return f'{decl} {self.name(clark)}="{value.translate(_ATTR_ESCAPES)}"'
+
+    def declarations(self) -> str:
+        """The ``xmlns:`` declarations of every prefix used so far, for the root's start tag."""
+        return "".join(f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"' for u, p in self.prefixes.items()
+                       if p != "xml")
+
+
 def to_xml(elem: ET.Element) -> str:
-    """XML text of a tree: every namespace declared once on the root, known prefixes for the
-    ISO 15118 namespaces, ``ns0``, ``ns1``, ... for others; an ``xsi:type`` value in Clark
-    notation is written ``xt:local`` with ``xmlns:xt`` declared on its element."""
-    prefixes: dict[str, str] = {}
-
-    def name(clark: str) -> str:
-        if clark[0] != "{":
-            return clark
-        uri, _, local = clark[1:].partition("}")
-        prefix = prefixes.get(uri)
-        if prefix is None:
-            prefix = prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(prefixes)}"
-        return f"{prefix}:{local}"
-
+    """XML text of a tree: every namespace declared once on the root (see XmlNames)."""
+    names = XmlNames()
+    name = names.name
+    attribute = names.attribute
     parts: list[str] = []
     out = parts.append
 
@@ -135,26 +165,20 @@ def to_xml(elem: ET.Element) -> str:
         out("<" + qtag)
         if e.attrib:
             for k, v in e.attrib.items():
-                if k == XSI_TYPE and v.startswith("{"):
-                    uri, _, local = v[1:].partition("}")
-                    out(f' xmlns:xt="{uri.translate(_ATTR_ESCAPES)}"')
-                    v = f"xt:{local}"
-                out(f' {name(k)}="{v.translate(_ATTR_ESCAPES)}"')
+                out(attribute(k, v))
         text = e.text
         if not len(e) and not text:
             out(" />")
         else:
             out(">")
             if text:
-                out(_escape_text(text))
+                out(escape_text(text))
             for child in e:
                 write(child)
                 if child.tail:
-                    out(_escape_text(child.tail))
+                    out(escape_text(child.tail))
             out(f"</{qtag}>")
 
     write(elem)
-    decls = "".join(f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"' for u, p in prefixes.items() if p != "xml")
-    first = parts[0]
-    parts[0] = first + decls
+    parts[0] += names.declarations()
     return "".join(parts)
