@@ -31,7 +31,6 @@ from v2g.exi.grammar import (
     CH_ANY,
     ED,
     EE,
-    ELEMENT,
     FIRST_START_TAG,
     SE,
     SE_ANY,
@@ -174,19 +173,12 @@ class StringTables:
 # ----------------------------------------------------------------------------- decoding
 
 
-class _Frame:
-    """An open element. Tree output fills ``elem`` and ``last`` (its last child, for text after
-    it); XML text output fills ``name`` (prefixed) and ``open`` (start tag not yet closed)."""
-
-    __slots__ = ("elem", "last", "name", "open", "state", "tag")
-
-    def __init__(self, elem: ET.Element | None, tag: str, state: State, name: str = "") -> None:
-        self.elem = elem
-        self.tag = tag  # Clark notation
-        self.state = state
-        self.last: ET.Element | None = None
-        self.name = name
-        self.open = True
+# An open element is a list [state, tag, node, flag] (a list, not an object: one is made per
+# element, and the decoder reads and writes these four slots in every event):
+#   state - its grammar state;  tag - its name in Clark notation;
+#   tree output: node the Element, flag its last child so far (text after it is its tail);
+#   XML text output: node its prefixed name, flag True while its start tag is still open.
+Frame = list
 
 
 class _Text:
@@ -200,53 +192,53 @@ class _Text:
         self.names = XmlNames()
 
 
-def _put_text(frame: _Frame, text: str, xml: _Text | None) -> None:
+def _put_text(frame: Frame, text: str, xml: _Text | None) -> None:
     if xml is None:
-        if frame.last is None:
-            frame.elem.text = (frame.elem.text or "") + text  # type: ignore[union-attr]
+        last = frame[3]
+        if last is None:
+            frame[2].text = (frame[2].text or "") + text
         else:
-            frame.last.tail = (frame.last.tail or "") + text
+            last.tail = (last.tail or "") + text
     elif text:
-        if frame.open:
-            frame.open = False
+        if frame[3]:
+            frame[3] = False
             xml.out(">" + escape_text(text))
         else:
             xml.out(escape_text(text))
 
 
-def _put_attribute(frame: _Frame, tag: str, value: str, xml: _Text | None) -> None:
+def _put_attribute(frame: Frame, tag: str, value: str, xml: _Text | None) -> None:
     if xml is None:
-        frame.elem.set(tag, value)  # type: ignore[union-attr]
+        frame[2].set(tag, value)
     else:
         xml.out(xml.names.attribute(tag, value))
 
 
-def _start_element(stack: list[_Frame], roots: list[ET.Element | str], tag: str, state: State,
+def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, state: State,
                    pos: int, xml: _Text | None) -> None:
     if len(stack) >= MAX_DEPTH:
         raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
     if xml is None:
         if stack:
             parent = stack[-1]
-            elem = ET.SubElement(parent.elem, tag)  # type: ignore[arg-type]
-            parent.last = elem
+            elem = parent[3] = ET.SubElement(parent[2], tag)
         else:
             elem = ET.Element(tag)
             roots.append(elem)
-        stack.append(_Frame(elem, tag, state))
+        stack.append([state, tag, elem, None])
         return
     name = xml.names.name(tag)
     if stack:
         parent = stack[-1]
-        if parent.open:
-            parent.open = False
+        if parent[3]:
+            parent[3] = False
             xml.out("><" + name)
         else:
             xml.out("<" + name)
     else:
         roots.append(name)
         xml.out("<" + name)
-    stack.append(_Frame(None, tag, state, name))
+    stack.append([state, tag, name, True])
 
 
 def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
@@ -283,13 +275,17 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         raise ExiError("unsupported EXI version", r.pos - 5, "final version 1")
     tables = StringTables(g)
     roots: list[ET.Element | str] = []
-    stack: list[_Frame] = []
+    stack: list[Frame] = []
     top_state = g.fragment if fragment else g.document
     # Event codes of up to 9 bits are read inline from two bytes (the reader's buffer is
     # zero-padded); wider ones, rare, go through BitReader.read.
     buf = r.data
     end = r.end
-    out = None if xml is None else xml.out
+    if xml is None:
+        out = names = name_of = None
+    else:
+        out, names = xml.out, xml.names
+        name_of = names.names.get
 
     events = 0
     while True:
@@ -297,7 +293,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         if events > MAX_EVENTS:
             raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
         frame = stack[-1] if stack else None
-        state = top_state if frame is None else frame.state
+        state = top_state if frame is None else frame[0]
         start = r.pos
         w1 = state.w1
         if w1 > 9 or start + w1 > end:
@@ -315,33 +311,52 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             if kind == SE:
                 if frame is None:
                     top_state = p.next  # type: ignore[assignment]
+                elif out is not None and len(stack) < MAX_DEPTH:  # XML text: the common case inline
+                    frame[0] = p.next
+                    tag = p.tag
+                    name = name_of(tag) or names.name(tag)  # type: ignore[union-attr]
+                    if frame[3]:
+                        frame[3] = False
+                        out("><" + name)
+                    else:
+                        out("<" + name)
+                    stack.append([p.start or g.start_of(p), tag, name, True])
+                    continue
                 else:
-                    frame.state = p.next  # type: ignore[assignment]
+                    frame[0] = p.next
                 _start_element(stack, roots, p.tag, p.start or g.start_of(p), start, xml)  # type: ignore[arg-type]
             elif kind == CH or kind == CH_ANY:
-                _put_text(frame, p.payload.read(r), xml)  # type: ignore[arg-type]
-                frame.state = p.next  # type: ignore[union-attr,assignment]
+                value = p.payload.read(r)
+                frame[0] = p.next  # type: ignore[index]
+                if out is None:
+                    _put_text(frame, value, xml)  # type: ignore[arg-type]
+                elif value:
+                    if frame[3]:  # type: ignore[index]
+                        frame[3] = False  # type: ignore[index]
+                        out(">" + escape_text(value))
+                    else:
+                        out(escape_text(value))
             elif kind == EE:
                 stack.pop()
                 if out is not None:
-                    out(" />" if frame.open else f"</{frame.name}>")  # type: ignore[union-attr]
+                    out(" />" if frame[3] else f"</{frame[2]}>")  # type: ignore[index]
             elif kind == AT:
                 if p.payload is None:  # the learned AT(xsi:type) of a built-in grammar
                     _generic_attribute(r, g, tables, frame, p.qname, start, xml)  # type: ignore[arg-type]
                 else:
                     _put_attribute(frame, p.tag, p.payload.read(r), xml)  # type: ignore[arg-type]
-                    frame.state = p.next  # type: ignore[union-attr,assignment]
+                    frame[0] = p.next  # type: ignore[index]
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)
                 if frame is None:
                     top_state = p.next  # type: ignore[assignment]
                 else:
-                    frame.state = p.next  # type: ignore[assignment]
+                    frame[0] = p.next
                 _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
                                start, xml)
             elif kind == AT_ANY:
                 qn = tables.read_qname(r)
-                frame.state = p.next  # type: ignore[union-attr,assignment]
+                frame[0] = p.next  # type: ignore[index]
                 _generic_attribute(r, g, tables, frame, qn, start, xml)  # type: ignore[arg-type]
             else:  # ED
                 break
@@ -356,14 +371,14 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         if event == X_EE:
             stack.pop()
             if out is not None:
-                out(" />" if frame.open else f"</{frame.name}>")
+                out(" />" if frame[3] else f"</{frame[2]}>")
         elif event == X_XSI_TYPE:
             _xsi_type(r, g, tables, frame, xml)
         elif event == X_XSI_NIL:
             nil = BOOLEAN.read(r)
             _put_attribute(frame, _XSI_NIL_TAG, nil, xml)
             if nil == "true":
-                frame.state = g.type_empty(state)
+                frame[0] = g.type_empty(state)
         elif event == X_AT_ANY:
             qn = tables.read_qname(r)
             _generic_attribute(r, g, tables, frame, qn, pos2, xml)
@@ -373,7 +388,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             if rank < state.n_at:
                 p = prods[state.least_at + rank]
                 _put_attribute(frame, p.tag, STRING.read(r), xml)  # type: ignore[arg-type]
-                frame.state = p.next  # type: ignore[assignment]
+                frame[0] = p.next
             elif rank == state.n_at:
                 qn = tables.read_qname(r)
                 _put_attribute(frame, tag_of(qn), STRING.read(r), xml)
@@ -381,36 +396,36 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                 raise ExiError(f"attribute rank {rank} out of range", pos3, f"at most {state.n_at}")
         elif event == X_SE_ANY:
             qn = tables.read_qname(r)
-            frame.state = _after_content_event(state)
+            frame[0] = _after_content_event(state)
             _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
                            pos2, xml)
         else:  # X_CH
             _put_text(frame, STRING.read(r), xml)
-            frame.state = _after_content_event(state)
+            frame[0] = _after_content_event(state)
     return roots
 
 
-def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, xml: _Text | None) -> None:
+def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: Frame, xml: _Text | None) -> None:
     qn = tables.read_qname(r)
     # a QName value: kept in Clark notation, as prefixes are not preserved (see xmlio)
     _put_attribute(frame, _XSI_TYPE_TAG, tag_of(qn), xml)
     st = g.type_start_by_qname(qn)
     if st is not None:  # an unknown type leaves the grammar as it is
-        frame.state = st
+        frame[0] = st
 
 
-def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, qn: QName,
+def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: Frame, qn: QName,
                        pos: int, xml: _Text | None) -> None:
     """AT(*): xsi:type and xsi:nil keep their meaning (QName / boolean value) whatever the code."""
     if qn == XSI_TYPE:
-        if frame.state.kind == BUILTIN_START:
-            tables.learned_builtin.add(qname_of(frame.tag))
+        if frame[0].kind == BUILTIN_START:
+            tables.learned_builtin.add(qname_of(frame[1]))
         _xsi_type(r, g, tables, frame, xml)
     elif qn == XSI_NIL:
         nil = BOOLEAN.read(r)
         _put_attribute(frame, _XSI_NIL_TAG, nil, xml)
-        if nil == "true" and frame.state.kind in (FIRST_START_TAG, START_TAG):
-            frame.state = g.type_empty(frame.state)
+        if nil == "true" and frame[0].kind in (FIRST_START_TAG, START_TAG):
+            frame[0] = g.type_empty(frame[0])
     else:
         _put_attribute(frame, tag_of(qn), g.attribute_datatype(qn).read(r), xml)
 
@@ -444,41 +459,67 @@ class _Encoder:
         self.w.write(i, state.w2)
         return True
 
-    def start_element(self, elem: ET.Element, parent: State, depth: int) -> State:
-        """Encode SE for ``elem`` in ``parent``; return the parent's next state."""
+    def element(self, elem: ET.Element, parent: State, depth: int) -> State:
+        """Encode ``elem`` whole (SE, attributes, content, EE) in ``parent``; return the
+        parent's next state."""
         if depth > MAX_DEPTH:
             raise self.fail("elements nested too deeply", parent)
-        if not isinstance(elem.tag, str):
-            raise self.fail("comments and processing instructions cannot be encoded", parent)
-        qn = qname_of(elem.tag)
-        i = parent.se.get(qn)
-        if i is not None:
+        tag = elem.tag
+        i = parent.se_tag.get(tag)
+        if i is not None:  # a declared element: the common case
             p = parent.prods[i]
-            child = self.g.start_of(p)
             self.w.write(i, parent.w1)
+            state = p.start or self.g.start_of(p)
             nxt = p.next
-        elif parent.se_any is not None:
-            p = parent.prods[parent.se_any]
-            self.w.write(parent.se_any, parent.w1)
-            self.tables.write_qname(self.w, qn)
-            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
-            nxt = p.next
-        elif self.code2(parent, X_SE_ANY):
-            self.tables.write_qname(self.w, qn)
-            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
-            nxt = _after_content_event(parent)
         else:
-            raise self.fail(f"element {elem.tag} not allowed here", parent)
-        self.element_content(elem, child, depth)
+            state, nxt = self.undeclared_start(tag, parent)
+        if elem.attrib or state.kind == BUILTIN_START:
+            state, nil = self.start_tag(elem, state)
+            if nil:
+                if (elem.text or "").strip() or len(elem):
+                    raise self.fail("an element with xsi:nil='true' must be empty", state)
+                self.end_element(state)
+                return nxt  # type: ignore[return-value]
+        text = elem.text
+        if len(elem):
+            if text:
+                state = self.characters(state, text, False)
+            for child in elem:
+                state = self.element(child, state, depth + 1)
+                if child.tail:
+                    state = self.characters(state, child.tail, False)
+        elif text:
+            # text right after the start tag and before the end tag is "simple data"
+            state = self.characters(state, text, True)
+        if state.ee is not None:
+            self.w.write(state.ee, state.w1)
+        else:
+            self.end_element(state)
         return nxt  # type: ignore[return-value]
 
-    def element_content(self, elem: ET.Element, state: State, depth: int) -> None:
-        if elem.attrib:
-            attrs = dict(elem.attrib)
-            xsi_type = attrs.pop(_XSI_TYPE_TAG, None)
-            xsi_nil = attrs.pop(_XSI_NIL_TAG, None)
+    def undeclared_start(self, tag: object, parent: State) -> tuple[State, State]:
+        """SE(*) or the second-level SE(*) for an element ``parent`` does not declare: the
+        element's grammar and the parent's next state."""
+        if not isinstance(tag, str):
+            raise self.fail("comments and processing instructions cannot be encoded", parent)
+        qn = qname_of(tag)
+        if parent.se_any is not None:
+            p = parent.prods[parent.se_any]
+            self.w.write(parent.se_any, parent.w1)
+            nxt = p.next
+        elif self.code2(parent, X_SE_ANY):
+            nxt = _after_content_event(parent)
         else:
-            attrs, xsi_type, xsi_nil = {}, None, None
+            raise self.fail(f"element {tag} not allowed here", parent)
+        self.tables.write_qname(self.w, qn)
+        return self.g.global_start(qn) or self.tables.builtin_start(qn), nxt  # type: ignore[return-value]
+
+    def start_tag(self, elem: ET.Element, state: State) -> tuple[State, bool]:
+        """The attributes of ``elem`` (xsi:type and xsi:nil first, then sorted by qname);
+        the state after them, and whether the element is nil."""
+        attrs = dict(elem.attrib)
+        xsi_type = attrs.pop(_XSI_TYPE_TAG, None)
+        xsi_nil = attrs.pop(_XSI_NIL_TAG, None)
         if state.kind == BUILTIN_START:
             # An element without declaration: with maximumNumberOfBuiltInElementGrammars = 0
             # no built-in grammar may be used, so (as EXIficient does, EXI Profile 3.2) an
@@ -516,15 +557,13 @@ class _Encoder:
                 nil = True
                 state = self.g.type_empty(state)
             # xsi:nil="false" says nothing: EXIficient leaves it out, and so do we
-        if attrs:
+        if len(attrs) == 1:
+            for tag, value in attrs.items():
+                state = self.attribute(state, qname_of(tag), value)
+        elif attrs:
             for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
                 state = self.attribute(state, qname_of(tag), attrs[tag])
-        if nil:
-            if (elem.text or "").strip() or len(elem):
-                raise self.fail("an element with xsi:nil='true' must be empty", state)
-        else:
-            state = self.content(elem, state, depth)
-        self.end_element(state)
+        return state, nil
 
     def attribute(self, state: State, qn: QName, value: str) -> State:
         if not isinstance(value, str):
@@ -555,17 +594,6 @@ class _Encoder:
             return state
         raise self.fail(f"attribute {tag_of(qn)} not allowed here", state)
 
-    def content(self, elem: ET.Element, state: State, depth: int) -> State:
-        children = list(elem)
-        if elem.text:
-            # text right after the start tag and before the end tag is "simple data"
-            state = self.characters(state, elem.text, simple_data=not children)
-        for child in children:
-            state = self.start_element(child, state, depth + 1)
-            if child.tail:
-                state = self.characters(state, child.tail, simple_data=False)
-        return state
-
     def characters(self, state: State, text: str, simple_data: bool) -> State:
         """Encode character data the way EXIficient flushes it.
 
@@ -575,9 +603,8 @@ class _Encoder:
         """
         if not isinstance(text, str):
             raise self.fail(f"character data is a {type(text).__name__}, not text", state)
-        first = state.prods[0] if state.prods else None
-        if first is not None and first.kind == CH and state.kind in _SCHEMA_INFORMED:
-            ws = first.payload.whitespace
+        ws = state.text_ws
+        if ws is not None:
             if ws != PRESERVE:
                 text = apply_whitespace(text, ws)
                 if not text:
@@ -619,8 +646,6 @@ class _Encoder:
         return ("", v)
 
 
-_SCHEMA_INFORMED = (FIRST_START_TAG, START_TAG, ELEMENT)
-
 
 def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
     enc = _Encoder(g)
@@ -629,7 +654,7 @@ def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
     if not fragment and len(roots) != 1:
         raise ExiError("a document has exactly one root element", 8, "one root element")
     for root in roots:
-        state = enc.start_element(root, state, 0)
+        state = enc.element(root, state, 0)
     # state is DocEnd (document) or FragmentContent (fragment): both end with ED
     for i, p in enumerate(state.prods):
         if p.kind == ED:

@@ -117,6 +117,8 @@ class State:
         "prods",
         "se",
         "se_any",
+        "se_tag",
+        "text_ws",
         "second",
         "type_empty",
         "w1",
@@ -151,6 +153,7 @@ class State:
         self.w1 = coding_length(len(self.prods) + (1 if second else 0))
         self.w2 = coding_length(len(second))
         self.se = {p.qname: i for i, p in enumerate(self.prods) if p.kind == SE}
+        self.se_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == SE}  # by Clark tag
         self.at = {p.qname: i for i, p in enumerate(self.prods) if p.kind == AT}
         self.ch = next((i for i, p in enumerate(self.prods) if p.kind == CH), None)
         self.ch_any = next((i for i, p in enumerate(self.prods) if p.kind == CH_ANY), None)
@@ -161,6 +164,12 @@ class State:
         self.n_at = len(self.at)
         self.least_at = next((i for i, p in enumerate(self.prods) if p.kind == AT), 0)
         self.w_at = coding_length(self.n_at + 1)
+        # The whiteSpace facet applied to character data before encoding it: that of the
+        # datatype when the first production is a typed CH of a schema-informed element state
+        # (EXIficient's flush rule, see the codec), else None.
+        first = self.prods[0] if self.prods else None
+        typed = first is not None and first.kind == CH and self.kind in (FIRST_START_TAG, START_TAG, ELEMENT)
+        self.text_ws = first.payload.whitespace if typed else None  # type: ignore[union-attr]
         self.done = True
 
     def second_code(self, event: int) -> int | None:

@@ -9,6 +9,7 @@ writes it back as ``prefix:local`` with a declaration of that prefix on the elem
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from v2g.errors import ExiError
@@ -105,6 +106,7 @@ def escape_text(s: str) -> str:
     return s
 
 
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;",
                                "\r": "&#13;", "\t": "&#09;"})
 
@@ -141,7 +143,9 @@ class XmlNames:
             uri, _, local = value[1:].partition("}")
             decl = f' xmlns:xt="{uri.translate(_ATTR_ESCAPES)}"'
             value = f"xt:{local}"
-        return f'{decl} {self.name(clark)}="{value.translate(_ATTR_ESCAPES)}"'
+        if _ATTR_SPECIAL.search(value):
+            value = value.translate(_ATTR_ESCAPES)
+        return f'{decl} {self.name(clark)}="{value}"'
 
     def declarations(self) -> str:
         """The ``xmlns:`` declarations of every prefix used so far, for the root's start tag."""
