@@ -11,6 +11,7 @@ allocated, so a forged length cannot make the decoder allocate or loop without b
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from typing import Any
 
@@ -42,6 +43,31 @@ def java_trim(text: str) -> str:
 
 
 def parse_base64(text: str) -> bytes | None:
+    """The bytes of a base64 lexical value as EXIficient accepts it, or None.
+
+    Fast path: text that binascii's strict mode decodes (alphabet only, correct padding,
+    nothing after it) with zero bits after the last byte; anything else (whitespace inside
+    or around, invalid text) takes the lexical rules of ``parse_base64_lexical``."""
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return parse_base64_lexical(text)
+    # strict mode still takes padding after a whole quartet ("AAAA===="): leave odd cases
+    # to the lexical rules
+    if len(text) % 4 or "=" in text[:-2]:
+        return parse_base64_lexical(text)
+    tail = text[-2:]
+    if tail == "==":
+        return None if _B64_VALUES[text[-3]] & 0xF else raw  # non-zero bits after the last byte
+    if tail[1:] == "=":
+        return None if _B64_VALUES[tail[0]] & 0x3 else raw
+    if "=" in tail:
+        return parse_base64_lexical(text)
+    return raw
+
+
+def parse_base64_lexical(text: str) -> bytes | None:
+    """parse_base64 by the lexical rules alone (the reference its fast path is tested against)."""
     t = java_trim(text)
     for ws in _XML_WS:
         t = t.replace(ws, "")
@@ -74,9 +100,13 @@ def parse_hex(text: str) -> bytes | None:
 PRESERVE, REPLACE, COLLAPSE = "preserve", "replace", "collapse"
 
 
+# text that collapse (and replace) would change
+_NOT_COLLAPSED = re.compile("[\t\n\r]|  |^ | $")
+
+
 def apply_whitespace(text: str, ws: str) -> str:
     """XML Schema whiteSpace facet processing (replace / collapse)."""
-    if ws == PRESERVE:
+    if ws == PRESERVE or _NOT_COLLAPSED.search(text) is None:
         return text
     text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
     if ws == COLLAPSE:
