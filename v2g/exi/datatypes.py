@@ -100,14 +100,13 @@ def parse_hex(text: str) -> bytes | None:
 PRESERVE, REPLACE, COLLAPSE = "preserve", "replace", "collapse"
 
 
-# text that collapse (and replace) would change
-_NOT_COLLAPSED = re.compile("[\t\n\r]|  |^ | $")
-
-
 def apply_whitespace(text: str, ws: str) -> str:
     """XML Schema whiteSpace facet processing (replace / collapse)."""
-    if ws == PRESERVE or _NOT_COLLAPSED.search(text) is None:
+    if ws == PRESERVE:
         return text
+    if not ("\t" in text or "\n" in text or "\r" in text or "  " in text or text[:1] == " "
+            or text[-1:] == " "):
+        return text  # nothing to replace or collapse (substring tests are much faster than a regex)
     text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
     if ws == COLLAPSE:
         text = " ".join(p for p in text.split(" ") if p)
