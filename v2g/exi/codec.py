@@ -47,7 +47,7 @@ from v2g.exi.grammar import (
     State,
 )
 from v2g.exi.model import XS_NS, XSI_NS
-from v2g.exi.xmlio import XmlNames, escape_text
+from v2g.exi.xmlio import KNOWN_NAMES, XmlNames, escape_text
 
 # EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
 HEADER_BYTE = 0x80
@@ -265,14 +265,15 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
     r = BitReader(data)
     if data[:4] == b"$EXI":
         r.pos = 32
-    bits = r.read(2, "distinguishing bits")
-    if bits != 2:
-        raise ExiError("not an EXI stream (distinguishing bits are not 10)", r.pos - 2, "bits 10")
-    if r.read(1, "options presence bit"):
-        raise ExiError("EXI header carries options; only default options are supported", r.pos - 1,
+    start = r.pos
+    head = r.read(8, "EXI header")  # distinguishing bits, options presence, preview, version
+    if head >> 6 != 2:
+        raise ExiError("not an EXI stream (distinguishing bits are not 10)", start, "bits 10")
+    if head & 0x20:
+        raise ExiError("EXI header carries options; only default options are supported", start + 2,
                        "options presence bit 0")
-    if r.read(1, "preview bit") or r.read(4, "version") != 0:
-        raise ExiError("unsupported EXI version", r.pos - 5, "final version 1")
+    if head & 0x1F:
+        raise ExiError("unsupported EXI version", start + 3, "final version 1")
     tables = StringTables(g)
     roots: list[ET.Element | str] = []
     stack: list[Frame] = []
@@ -282,10 +283,11 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
     buf = r.data
     end = r.end
     if xml is None:
-        out = names = name_of = None
+        out = names = prefixes = None
     else:
         out, names = xml.out, xml.names
-        name_of = names.names.get
+        prefixes = names.prefixes
+    known_name = KNOWN_NAMES.get
 
     events = 0
     while True:
@@ -314,7 +316,11 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                 elif out is not None and len(stack) < MAX_DEPTH:  # XML text: the common case inline
                     frame[0] = p.next
                     tag = p.tag
-                    name = name_of(tag) or names.name(tag)  # type: ignore[union-attr]
+                    known = known_name(tag)
+                    if known is not None and known[1] in prefixes:
+                        name = known[0]
+                    else:
+                        name = names.name(tag)  # type: ignore[union-attr]
                     if frame[3]:
                         frame[3] = False
                         out("><" + name)

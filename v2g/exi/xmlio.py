@@ -111,6 +111,13 @@ _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
                                "\r": "&#13;", "\t": "&#09;"})
 
 
+# Clark tag -> (prefixed name, URI) for tags in the known namespaces, whatever the document:
+# filled as tags are met (the schemas' few hundred names), so a document only has to note
+# which URIs it used.
+KNOWN_NAMES: dict[str, tuple[str, str]] = {}
+_KNOWN_DECLARATIONS = {u: f' xmlns:{p}="{u}"' for u, p in _KNOWN_PREFIXES.items() if p != "xml"}
+
+
 class XmlNames:
     """The prefixes of one XML document being written: known prefixes for the ISO 15118
     namespaces, ``ns0``, ``ns1``, ... for others, each declared once on the root."""
@@ -122,6 +129,11 @@ class XmlNames:
         self.names: dict[str, str] = {}  # Clark tag -> prefixed name, for this document
 
     def name(self, clark: str) -> str:
+        known = KNOWN_NAMES.get(clark)
+        if known is not None:
+            if known[1] not in self.prefixes:
+                self.prefixes[known[1]] = _KNOWN_PREFIXES[known[1]]
+            return known[0]
         qualified = self.names.get(clark)
         if qualified is None:
             if clark[0] != "{":
@@ -132,6 +144,8 @@ class XmlNames:
                 if prefix is None:
                     prefix = self.prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(self.prefixes)}"
                 qualified = f"{prefix}:{local}"
+                if uri in _KNOWN_PREFIXES and len(KNOWN_NAMES) < 100_000:  # bounded: tags come from input
+                    KNOWN_NAMES[clark] = (qualified, uri)
             self.names[clark] = qualified
         return qualified
 
@@ -149,8 +163,8 @@ class XmlNames:
 
     def declarations(self) -> str:
         """The ``xmlns:`` declarations of every prefix used so far, for the root's start tag."""
-        return "".join(f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"' for u, p in self.prefixes.items()
-                       if p != "xml")
+        return "".join(_KNOWN_DECLARATIONS.get(u) or f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"'
+                       for u, p in self.prefixes.items() if p != "xml")
 
 
 def to_xml(elem: ET.Element) -> str:
