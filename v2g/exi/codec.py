@@ -323,10 +323,42 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                         name = names.name(tag)  # type: ignore[union-attr]
                     if frame[3]:
                         frame[3] = False
-                        out("><" + name)
+                        lead = "><" + name
                     else:
-                        out("<" + name)
-                    stack.append([p.start or g.start_of(p), tag, name, True])
+                        lead = "<" + name
+                    child = p.start or g.start_of(p)
+                    simple = child.simple
+                    if simple is not None:
+                        # An element of simple type: when CH comes next (the usual case), its
+                        # value and (usually) EE are read here, in one turn of the loop.
+                        pos = r.pos
+                        w = child.w1
+                        if w <= 9 and pos + w <= end:
+                            i = pos >> 3
+                            if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) == simple[0]:
+                                r.pos = pos + w
+                                value = simple[1].read(r)
+                                after = simple[2]
+                                pos = r.pos
+                                w = after.w1
+                                events += 1
+                                if w <= 9 and pos + w <= end:
+                                    i = pos >> 3
+                                    if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) \
+                                            == after.ee:
+                                        r.pos = pos + w
+                                        events += 1
+                                        out(f"{lead}>{escape_text(value)}</{name}>" if value else lead + " />")
+                                        continue
+                                # something else follows the value: the element stays open
+                                if value:
+                                    out(f"{lead}>{escape_text(value)}")
+                                else:
+                                    out(lead)
+                                stack.append([after, tag, name, not value])
+                                continue
+                    out(lead)
+                    stack.append([child, tag, name, True])
                     continue
                 else:
                     frame[0] = p.next
@@ -490,7 +522,29 @@ class _Encoder:
         if len(elem):
             if text:
                 state = self.characters(state, text, False)
+            w = self.w
             for child in elem:
+                i = state.se_tag.get(child.tag)
+                if i is not None and depth < MAX_DEPTH:
+                    p = state.prods[i]
+                    st = p.start or self.g.start_of(p)
+                    simple = st.simple
+                    value = child.text
+                    if simple is not None and value and isinstance(value, str) and not len(child) \
+                            and not child.attrib:
+                        # an element of simple type: SE and CH codes in one write, value, EE
+                        ch, dt, after = simple
+                        if dt.whitespace != PRESERVE:
+                            value = apply_whitespace(value, dt.whitespace)
+                        v = dt.parse(value) if value else None
+                        if v is not None:
+                            w.write((i << st.w1) | ch, state.w1 + st.w1)
+                            dt.write(w, v)
+                            w.write(after.ee, after.w1)  # type: ignore[arg-type]
+                            state = p.next  # type: ignore[assignment]
+                            if child.tail:
+                                state = self.characters(state, child.tail, False)
+                            continue
                 state = self.element(child, state, depth + 1)
                 if child.tail:
                     state = self.characters(state, child.tail, False)
