@@ -111,6 +111,11 @@ class BitWriter:
         elif data:
             self.write(int.from_bytes(data, "big"), 8 * len(data))
 
+    def write_counted(self, data: bytes, extra: int = 0) -> None:
+        """An unsigned integer ``len(data) + extra``, then the bytes of ``data`` (EXI binary
+        and string values), in one write."""
+        self.write_bytes(uint_octets(len(data) + extra) + data)
+
     def write_uint(self, value: int) -> None:
         if value < 0:
             raise ValueError("negative unsigned integer")
@@ -129,6 +134,19 @@ class BitWriter:
             pad = -self.nacc & 7
             return bytes(self.buf) + (self.acc << pad).to_bytes((self.nacc + pad) >> 3, "big")
         return bytes(self.buf)
+
+
+def uint_octets(value: int) -> bytes:
+    """An EXI Unsigned Integer as octets: 7-bit groups, least significant first, high bit set
+    on every octet but the last."""
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def coding_length(n: int) -> int:

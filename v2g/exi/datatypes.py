@@ -135,7 +135,7 @@ class Datatype:
 
 def read_string_chars(r: BitReader, count: int, what: str) -> str:
     # Each character takes at least 8 bits: a longer count cannot be honest.
-    if count * 8 > r.remaining():
+    if count * 8 > r.end - r.pos:
         raise ExiError(f"{what} length {count} exceeds the rest of the stream", r.pos, what)
     # Fast path: ASCII characters are single-byte unsigned integers equal to their code.
     start = r.pos
@@ -172,8 +172,11 @@ class StringType(Datatype):
         return text
 
     def write(self, w: BitWriter, value: str) -> None:
-        w.write_uint(len(value) + 2)
-        write_string_chars(w, value)
+        if value.isascii():  # one octet per character, equal to its code
+            w.write_counted(value.encode("ascii"), 2)
+        else:
+            w.write_uint(len(value) + 2)
+            write_string_chars(w, value)
 
     def read(self, r: BitReader) -> str:
         start = r.pos
@@ -214,16 +217,15 @@ class BinaryType(Datatype):
         return parse_hex(text) if self.hex else parse_base64(text)
 
     def write(self, w: BitWriter, value: bytes) -> None:
-        w.write_uint(len(value))
-        w.write_bytes(value)
+        w.write_counted(value)
 
     def read(self, r: BitReader) -> str:
         start = r.pos
         n = r.read_uint("binary length")
-        if n * 8 > r.remaining():
+        if n * 8 > r.end - r.pos:
             raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
         data = r.read_bytes(n, "binary")
-        return data.hex().upper() if self.hex else base64.b64encode(data).decode("ascii")
+        return data.hex().upper() if self.hex else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def _parse_int(text: str) -> int | None:
