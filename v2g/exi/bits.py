@@ -93,9 +93,9 @@ class BitWriter:
         return len(self.buf) * 8 + self.nacc
 
     def write(self, value: int, n: int) -> None:
-        if n == 0:
-            return
-        acc = (self.acc << n) | (value & ((1 << n) - 1))
+        """Append ``value`` in n bits; 0 <= value < 2**n is the caller's contract (event codes,
+        and values the datatypes made to fit), so it is not masked here."""
+        acc = (self.acc << n) | value
         nacc = self.nacc + n
         if nacc >= 64:
             rest = nacc & 7

@@ -537,10 +537,10 @@ class _Encoder:
                         if dt.whitespace != PRESERVE:
                             value = apply_whitespace(value, dt.whitespace)
                         v = dt.parse(value) if value else None
-                        if v is not None:
-                            w.write((i << st.w1) | ch, state.w1 + st.w1)
-                            dt.write(w, v)
-                            w.write(after.ee, after.w1)  # type: ignore[arg-type]
+                        if v is not None:  # SE, CH, the value and EE: one write
+                            bits, n = dt.encoding(v)
+                            w.write((((((i << st.w1) | ch) << n) | bits) << after.w1) | after.ee,  # type: ignore[operator]
+                                    state.w1 + st.w1 + n + after.w1)
                             state = p.next  # type: ignore[assignment]
                             if child.tail:
                                 state = self.characters(state, child.tail, False)

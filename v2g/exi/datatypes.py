@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from v2g.errors import ExiError, SchemaError
-from v2g.exi.bits import BitReader, BitWriter, coding_length
+from v2g.exi.bits import BitReader, BitWriter, coding_length, uint_octets
 from v2g.exi.model import SimpleType
 
 # The EXI spec uses an n-bit integer when the facet-bounded range is at most 4096 values.
@@ -122,8 +122,13 @@ class Datatype:
         """The value to encode, or None if ``text`` is not a valid lexical value."""
         raise NotImplementedError
 
-    def write(self, w: BitWriter, value: Any) -> None:
+    def encoding(self, value: Any) -> tuple[int, int]:
+        """The bits of a parsed value as (int, width): written in one go together with the
+        event codes around it (elements of simple type, see the codec)."""
         raise NotImplementedError
+
+    def write(self, w: BitWriter, value: Any) -> None:
+        w.write(*self.encoding(value))
 
     def read(self, r: BitReader) -> str:
         """Read a value and return its canonical lexical form."""
@@ -178,6 +183,13 @@ class StringType(Datatype):
             w.write_uint(len(value) + 2)
             write_string_chars(w, value)
 
+    def encoding(self, value: str) -> tuple[int, int]:
+        if value.isascii():
+            raw = uint_octets(len(value) + 2) + value.encode("ascii")
+        else:
+            raw = uint_octets(len(value) + 2) + b"".join(uint_octets(ord(c)) for c in value)
+        return int.from_bytes(raw, "big"), 8 * len(raw)
+
     def read(self, r: BitReader) -> str:
         start = r.pos
         n = r.read_uint("string length")
@@ -199,8 +211,8 @@ class BooleanType(Datatype):
             return 0
         return None
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write(value, 1)
+    def encoding(self, value: int) -> tuple[int, int]:
+        return value, 1
 
     def read(self, r: BitReader) -> str:
         return "true" if r.read(1, "boolean") else "false"
@@ -218,6 +230,10 @@ class BinaryType(Datatype):
 
     def write(self, w: BitWriter, value: bytes) -> None:
         w.write_counted(value)
+
+    def encoding(self, value: bytes) -> tuple[int, int]:
+        raw = uint_octets(len(value)) + value
+        return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
         start = r.pos
@@ -243,8 +259,9 @@ class UnsignedIntegerType(Datatype):
         v = _parse_int(text)
         return v if v is not None and v >= 0 else None
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write_uint(value)
+    def encoding(self, value: int) -> tuple[int, int]:
+        raw = uint_octets(value)
+        return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
         return str(r.read_uint("unsigned integer"))
@@ -258,13 +275,10 @@ class IntegerType(Datatype):
     def parse(self, text: str) -> int | None:
         return _parse_int(text)
 
-    def write(self, w: BitWriter, value: int) -> None:
-        if value < 0:
-            w.write(1, 1)
-            w.write_uint(-value - 1)
-        else:
-            w.write(0, 1)
-            w.write_uint(value)
+    def encoding(self, value: int) -> tuple[int, int]:
+        raw = uint_octets(-value - 1 if value < 0 else value)
+        n = 8 * len(raw)
+        return ((1 << n) if value < 0 else 0) | int.from_bytes(raw, "big"), n + 1
 
     def read(self, r: BitReader) -> str:
         neg = r.read(1, "integer sign")
@@ -287,8 +301,8 @@ class NBitIntegerType(Datatype):
             return None
         return v - self.lo
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write(value, self.bits)
+    def encoding(self, value: int) -> tuple[int, int]:
+        return value, self.bits
 
     def read(self, r: BitReader) -> str:
         start = r.pos
@@ -308,8 +322,8 @@ class EnumerationType(Datatype):
     def parse(self, text: str) -> int | None:
         return self.index.get(text)
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write(value, self.bits)
+    def encoding(self, value: int) -> tuple[int, int]:
+        return value, self.bits
 
     def read(self, r: BitReader) -> str:
         start = r.pos
