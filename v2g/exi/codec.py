@@ -337,7 +337,8 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                             i = pos >> 3
                             if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) == simple[0]:
                                 r.pos = pos + w
-                                value = simple[1].read(r)
+                                dt = simple[1]
+                                value = dt.read(r)
                                 after = simple[2]
                                 pos = r.pos
                                 w = after.w1
@@ -348,7 +349,12 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                                             == after.ee:
                                         r.pos = pos + w
                                         events += 1
-                                        out(f"{lead}>{escape_text(value)}</{name}>" if value else lead + " />")
+                                        if not value:
+                                            out(lead + " />")
+                                        elif dt.plain:
+                                            out(f"{lead}>{value}</{name}>")
+                                        else:
+                                            out(f"{lead}>{escape_text(value)}</{name}>")
                                         continue
                                 # something else follows the value: the element stays open
                                 if value:

@@ -117,6 +117,8 @@ class Datatype:
     name = "datatype"
     # the whiteSpace facet: preserve for xs:string, collapse for every non-string type
     whitespace = COLLAPSE
+    # True when no value read can hold a character XML text must escape (& < >)
+    plain = True
 
     def parse(self, text: str) -> Any | None:
         """The value to encode, or None if ``text`` is not a valid lexical value."""
@@ -169,6 +171,7 @@ class StringType(Datatype):
     """String: length + 2 (0 and 1 would be value-table hits, never used with capacity 0)."""
 
     name = "string"
+    plain = False
 
     def __init__(self, whitespace: str = PRESERVE) -> None:
         self.whitespace = whitespace
@@ -316,6 +319,7 @@ class EnumerationType(Datatype):
     def __init__(self, values: tuple[str, ...]) -> None:
         self.values = values
         self.index = {v: i for i, v in enumerate(values)}
+        self.plain = not any(c in v for v in values for c in "&<>")
         self.bits = coding_length(len(values))
         self.name = f"enum({len(values)})"
 
