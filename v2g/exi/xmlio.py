@@ -35,18 +35,23 @@ _KNOWN_PREFIXES = {
 
 
 def parse_xml(text: str | bytes) -> ET.Element:
+    data: str | bytes = text
     if isinstance(text, str):
-        data = text.encode("utf-8")
-        # an encoding declaration means nothing once the text is a str: re-encode as UTF-8
-        if data.startswith(b"<?xml"):
-            end = data.find(b"?>")
+        # An encoding declaration means nothing once the text is a str (expat reads a str as
+        # UTF-8 whatever it declares): the declaration is replaced by a plain one, and the str
+        # goes to the parser as it is (no copy encoded to bytes first).
+        if text.startswith("<?xml"):
+            end = text.find("?>")
             if end > 0:
-                data = b'<?xml version="1.0" encoding="UTF-8"?>' + data[end + 2:]
+                data = '<?xml version="1.0" encoding="UTF-8"?>' + text[end + 2:]
+        dtd = "<!DOCTYPE" in data or "<!ENTITY" in data
+        xsi = "XMLSchema-instance" in data
     else:
-        data = text
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        dtd = b"<!DOCTYPE" in data or b"<!ENTITY" in data
+        xsi = b"XMLSchema-instance" in data
+    if dtd:
         raise ExiError("XML with a DTD is refused (entity expansion)", 0, "XML without DTD")
-    if b"XMLSchema-instance" not in data:
+    if not xsi:
         # No xsi namespace, so no xsi:type QName value to resolve: the C parser alone will do.
         try:
             return ET.fromstring(data)
