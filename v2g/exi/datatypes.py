@@ -227,15 +227,14 @@ class BinaryType(Datatype):
     def __init__(self, hex_: bool) -> None:
         self.hex = hex_
         self.name = "hexBinary" if hex_ else "base64Binary"
-
-    def parse(self, text: str) -> bytes | None:
-        return parse_hex(text) if self.hex else parse_base64(text)
+        self.parse = parse_hex if hex_ else parse_base64  # type: ignore[method-assign]
 
     def write(self, w: BitWriter, value: bytes) -> None:
         w.write_counted(value)
 
     def encoding(self, value: bytes) -> tuple[int, int]:
-        raw = uint_octets(len(value)) + value
+        n = len(value)
+        raw = (bytes((n,)) if n < 0x80 else uint_octets(n)) + value
         return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
