@@ -517,7 +517,21 @@ class _Encoder:
             nxt = p.next
         else:
             state, nxt = self.undeclared_start(tag, parent)
-        if elem.attrib or state.kind == BUILTIN_START:
+        attrib = elem.attrib
+        if attrib and len(attrib) == 1 and state.kind != BUILTIN_START:
+            # one declared attribute with a valid value (Id, Algorithm, ...): code and value
+            # in one write
+            for a_tag, a_value in attrib.items():
+                j = state.at_tag.get(a_tag)
+                if j is not None and isinstance(a_value, str):
+                    p = state.prods[j]
+                    v = p.payload.parse(a_value)
+                    if v is not None:
+                        bits, n = p.payload.encoding(v)
+                        self.w.write((j << n) | bits, state.w1 + n)
+                        state = p.next  # type: ignore[assignment]
+                        attrib = None  # type: ignore[assignment]
+        if attrib or state.kind == BUILTIN_START:
             state, nil = self.start_tag(elem, state)
             if nil:
                 if (elem.text or "").strip() or len(elem):

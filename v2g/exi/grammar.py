@@ -105,6 +105,7 @@ class State:
     __slots__ = (
         "at",
         "at_any",
+        "at_tag",
         "ch",
         "ch_any",
         "content2",
@@ -156,6 +157,9 @@ class State:
         self.se = {p.qname: i for i, p in enumerate(self.prods) if p.kind == SE}
         self.se_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == SE}  # by Clark tag
         self.at = {p.qname: i for i, p in enumerate(self.prods) if p.kind == AT}
+        # declared attributes by Clark tag (the learned xsi:type of a built-in grammar has no
+        # datatype and is left out)
+        self.at_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == AT and p.payload is not None}
         self.ch = next((i for i, p in enumerate(self.prods) if p.kind == CH), None)
         self.ch_any = next((i for i, p in enumerate(self.prods) if p.kind == CH_ANY), None)
         self.se_any = next((i for i, p in enumerate(self.prods) if p.kind == SE_ANY), None)
