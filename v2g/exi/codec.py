@@ -387,8 +387,11 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             elif kind == AT:
                 if p.payload is None:  # the learned AT(xsi:type) of a built-in grammar
                     _generic_attribute(r, g, tables, frame, p.qname, start, xml)  # type: ignore[arg-type]
+                elif out is not None:
+                    out(names.attribute(p.tag, p.payload.read(r)))  # type: ignore[union-attr]
+                    frame[0] = p.next  # type: ignore[index]
                 else:
-                    _put_attribute(frame, p.tag, p.payload.read(r), xml)  # type: ignore[arg-type]
+                    frame[2].set(p.tag, p.payload.read(r))  # type: ignore[index]
                     frame[0] = p.next  # type: ignore[index]
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)

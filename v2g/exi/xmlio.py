@@ -157,14 +157,12 @@ class XmlNames:
     def attribute(self, clark: str, value: str) -> str:
         """`` name="value"`` (escaped); an ``xsi:type`` value in Clark notation becomes
         ``xt:local`` with ``xmlns:xt`` declared before it."""
-        decl = ""
-        if clark == XSI_TYPE and value.startswith("{"):
-            uri, _, local = value[1:].partition("}")
-            decl = f' xmlns:xt="{uri.translate(_ATTR_ESCAPES)}"'
-            value = f"xt:{local}"
         if _ATTR_SPECIAL.search(value):
             value = value.translate(_ATTR_ESCAPES)
-        return f'{decl} {self.name(clark)}="{value}"'
+        if clark == XSI_TYPE and value.startswith("{"):
+            uri, _, local = value[1:].partition("}")
+            return f' xmlns:xt="{uri}" {self.name(clark)}="xt:{local}"'
+        return f' {self.name(clark)}="{value}"'
 
     def declarations(self) -> str:
         """The ``xmlns:`` declarations of every prefix used so far, for the root's start tag."""
