@@ -369,6 +369,10 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                 else:
                     frame[0] = p.next
                 _start_element(stack, roots, p.tag, p.start or g.start_of(p), start, xml)  # type: ignore[arg-type]
+            elif kind == EE:
+                stack.pop()
+                if out is not None:
+                    out(" />" if frame[3] else f"</{frame[2]}>")  # type: ignore[index]
             elif kind == CH or kind == CH_ANY:
                 value = p.payload.read(r)
                 frame[0] = p.next  # type: ignore[index]
@@ -380,10 +384,6 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                         out(">" + escape_text(value))
                     else:
                         out(escape_text(value))
-            elif kind == EE:
-                stack.pop()
-                if out is not None:
-                    out(" />" if frame[3] else f"</{frame[2]}>")  # type: ignore[index]
             elif kind == AT:
                 if p.payload is None:  # the learned AT(xsi:type) of a built-in grammar
                     _generic_attribute(r, g, tables, frame, p.qname, start, xml)  # type: ignore[arg-type]
