@@ -2,7 +2,11 @@
 
 Bits are taken most significant first within each byte, as EXI 1.0 section 7.1.9 says.
 Readers never read past the end: every read checks the remaining bits and raises
-ExiError naming the bit offset, so a truncated stream cannot hang or over-allocate.
+ExiError naming the bit offset, so a truncated stream cannot hang or over-allocate (the
+reader's two bytes of zero padding only spare short reads a bounds check of their own).
+Reads take no per-bit steps: up to 9 bits come from two bytes, byte strings at any bit
+offset from one int shift. Writers collect bits in one int; a value written in n bits must
+be below 2**n (the callers' contract: event codes, and values the datatypes made to fit).
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Each datatype turns a lexical value (the text of an XML element or attribute) into bits
 and back. ``parse`` returns None when the lexical value does not fit the type; the encoder
-then falls back to an untyped (string) CH event, as non-strict EXI allows.
+then falls back to an untyped (string) CH event, as non-strict EXI allows. ``encoding``
+gives a parsed value's bits as (int, width), so the codec can write it together with the
+event codes around it. Fast paths (binascii's strict base64, the "already collapsed" test)
+accept and refuse exactly what the lexical rules do (tests/exi/test_fast_paths.py).
 
 Decoded lengths are checked against the bits left in the stream before anything is
 allocated, so a forged length cannot make the decoder allocate or loop without bound.

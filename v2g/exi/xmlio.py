@@ -5,6 +5,9 @@ preserved), so ``to_xml`` picks its own. The one place where a prefix matters is
 of ``xsi:type``, a QName: in the tree it is kept in Clark notation (``{uri}local``);
 ``parse_xml`` resolves a prefixed value against the namespaces in scope, and ``to_xml``
 writes it back as ``prefix:local`` with a declaration of that prefix on the element.
+``XmlNames`` holds one document's prefixes; ``to_xml`` and the decoder's XML text output
+(``codec.decode_xml``) both name elements and attributes through it, so they write the same
+text.
 """
 
 from __future__ import annotations
