@@ -97,15 +97,13 @@ class StringTables:
     """URI and local-name partitions of the string table for one stream."""
 
     def __init__(self, g: Grammars) -> None:
-        uris, uri_index, names, name_index = _prepopulated(g)
-        self.uris = list(uris)
-        self.uri_index = dict(uri_index)
-        # A partition is shared with the schema's until this stream adds a name to it, which
-        # only names outside the schema do: indexing 450 names for every stream was a quarter of
-        # the cost of encoding a signed element (docs/ccp-performance.md).
-        self.locals = dict(names)
-        self.local_index = dict(name_index)
-        self._own: set[str] = set()  # URIs whose partitions this stream has copied
+        # The tables are the schema's, shared, until this stream adds a name, which only names
+        # outside the schema do: then the top-level tables are copied, and each partition when
+        # a name is added to it (indexing 450 names for every stream was a quarter of the cost
+        # of encoding a signed element, docs/ccp-performance.md; copying the top level for
+        # every stream, a few per cent of decoding a message).
+        self.uris, self.uri_index, self.locals, self.local_index = _prepopulated(g)
+        self._own: set[str] | None = None  # None: nothing copied yet; else URIs whose partitions are ours
         # qnames whose built-in grammar has learned AT(xsi:type) in this stream
         self.learned_builtin: set[QName] = set()
 
@@ -159,19 +157,31 @@ class StringTables:
             w.write_uint(0)
             w.write(j, coding_length(len(self.locals[uri])))
 
+    def _owned(self) -> set[str]:
+        """Copy the top-level tables on the stream's first addition; the URIs it owns."""
+        if self._own is None:
+            self.uris = list(self.uris)
+            self.uri_index = dict(self.uri_index)
+            self.locals = dict(self.locals)
+            self.local_index = dict(self.local_index)
+            self._own = set()
+        return self._own
+
     def _add_uri(self, uri: str) -> None:
         if uri not in self.uri_index:
+            own = self._owned()
             self.uri_index[uri] = len(self.uris)
             self.uris.append(uri)
             self.locals[uri] = []
             self.local_index[uri] = {}
-            self._own.add(uri)
+            own.add(uri)
 
     def _add_local(self, uri: str, local: str) -> None:
         idx = self.local_index[uri]
         if local not in idx:
-            if uri not in self._own:
-                self._own.add(uri)
+            own = self._owned()
+            if uri not in own:
+                own.add(uri)
                 self.locals[uri] = list(self.locals[uri])
                 self.local_index[uri] = idx = dict(idx)
             idx[local] = len(self.locals[uri])

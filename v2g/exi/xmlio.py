@@ -124,6 +124,7 @@ _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
 # which URIs it used.
 KNOWN_NAMES: dict[str, tuple[str, str]] = {}
 _KNOWN_DECLARATIONS = {u: f' xmlns:{p}="{u}"' for u, p in _KNOWN_PREFIXES.items() if p != "xml"}
+_DECLARATIONS: dict[tuple[str, ...], str] = {}  # URIs in order of first use -> declarations
 
 
 class XmlNames:
@@ -169,6 +170,15 @@ class XmlNames:
 
     def declarations(self) -> str:
         """The ``xmlns:`` declarations of every prefix used so far, for the root's start tag."""
+        key = tuple(self.prefixes)  # the URIs in order of first use decide the prefixes
+        decls = _DECLARATIONS.get(key)
+        if decls is None:
+            decls = self._declarations()
+            if len(_DECLARATIONS) < 1000:  # bounded: URIs can come from the input
+                _DECLARATIONS[key] = decls
+        return decls
+
+    def _declarations(self) -> str:
         return "".join(_KNOWN_DECLARATIONS.get(u) or f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"'
                        for u, p in self.prefixes.items() if p != "xml")
 
