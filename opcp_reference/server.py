@@ -184,7 +184,8 @@ class EmbeddedReference:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(create_app(self.ref), access_log=None)
+        self._runner = web.AppRunner(create_app(self.ref), access_log=None,
+                                     shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
