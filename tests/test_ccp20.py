@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.access import Role
 from opcp.errors import BadRequest
-from opcp_reference.domain import ccp, cps, demo, pcp, rcp, webhooks
+from opcp.models.webhook import EVENTS, Audience
+from opcp_reference.domain import ccp, cps, demo, events, pcp, rcp, webhooks
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from simulators.ev import Vehicle20, VehicleRejected
@@ -192,8 +194,6 @@ def test_a_20_vehicle_without_contracts_gets_a_20_answer(world):
 
 
 def test_events_about_a_20_contract_carry_the_20_namespace(world):
-    import json
-
     for who, event in ((OEM, "oem.contract.created"), (MO, "mo.contract.delivered.to.oem")):
         webhooks.create_endpoint(world["store"], who, {
             "url": f"https://hooks.example.invalid/{who.client_id}", "enabledEvents": [event]}, NO)
@@ -226,3 +226,71 @@ def test_listings_filter_by_namespace_only_when_asked(world):
                            {"sessionID": "0102030405060708"}, NO)
     assert provided.namespace == ISO20_CANONICAL
     assert car.accept_all([provided.exi])[0].emaid == contract
+
+
+def _deliver(store, event_ids: list[str], http_status: int) -> None:
+    """What the delivery worker does with an answer: record the attempt (which raises the
+    MO's follow-up of an oem.contract.* event in the same transaction)."""
+    policy = events.RetryPolicy(retries=3, interval_seconds=3600)
+    with store.tx() as db:
+        rows = db.execute("SELECT id, event_id FROM webhook_deliveries WHERE status = 'pending'"
+                          " ORDER BY id").fetchall()
+        for row in rows:
+            if row["event_id"] in event_ids:
+                events.record_attempt(db, row["id"], http_status, None, 1.0, policy)
+
+
+def test_every_event_about_a_20_contract_carries_the_20_namespace(world):
+    """Each contract event the reference raises for a -20 contract, the delivery worker's
+    follow-ups (sent, queued, rejected) and setDefaultContract's included."""
+    store = world["store"]
+    for who, audience in ((OEM, Audience.OEM), (MO, Audience.MO)):
+        wanted = [e for e, kind in EVENTS.items()
+                  if kind.payload == "contract" and kind.audience is audience]
+        webhooks.create_endpoint(store, who, {
+            "url": f"https://hooks.example.invalid/all/{who.client_id}",
+            "enabledEvents": wanted}, NO)
+    car = vehicle20(world)
+    sent, queued, rejected = emaid(), emaid(), emaid()
+
+    def new_oem_events() -> list[str]:
+        return [r["id"] for r in store.query(
+            "SELECT e.id FROM webhook_events e WHERE e.event_type LIKE 'oem.contract.%'"
+            " AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id"
+            " AND d.status = 'pending' AND d.attempts = 0)")]
+
+    for contract, answer in ((sent, 200), (queued, 500), (rejected, 400)):
+        cps.sign_contract_data(store, MO, sign_body(world, car, contract), NO)
+        _deliver(store, new_oem_events(), answer)
+    ccp.set_default(store, OEM, car.pcid, queued, NO)  # oem.contract.updated
+    _deliver(store, new_oem_events(), 200)  # mo.contract.updated.sent.to.oem
+    ask(world, car)  # mo.contract.delivered.to.oem
+    ccp.delete(store, MO, sent, NO, revoke=False)  # oem.contract.deleted
+    _deliver(store, new_oem_events(), 200)  # mo.contract.deleted.sent.to.oem
+    pcp.delete(store, OEM, car.pcid, NO)  # mo.prov.cert.deleted, .factory.reset
+
+    bodies = [json.loads(r["body"]) for r in store.query("SELECT body FROM webhook_events")]
+    mine = [b for b in bodies if b["payload"].get("pcid") == car.pcid]
+    seen = {b["eventType"] for b in mine}
+    assert seen >= {"oem.contract.created", "oem.contract.updated", "oem.contract.deleted",
+                    "mo.contract.created.sent.to.oem", "mo.contract.queued.to.oem",
+                    "mo.contract.rejected.by.oem", "mo.contract.updated.sent.to.oem",
+                    "mo.contract.deleted.sent.to.oem", "mo.contract.delivered.to.oem",
+                    "mo.prov.cert.deleted", "mo.prov.cert.factory.reset"}, seen
+    wrong = [(b["eventType"], b["payload"]["emaid"], b.get("xsdMsgDefNamespace")) for b in mine
+             if b.get("xsdMsgDefNamespace") != ISO20_CANONICAL]
+    assert wrong == []
+
+
+def test_the_event_of_an_ed448_root_carries_the_20_namespace(world):
+    store = world["store"]
+    webhooks.create_endpoint(store, OEM, {"url": "https://hooks.example.invalid/roots",
+                                          "enabledEvents": ["root.cert.added"]}, NO)
+    name = f"CCP20 Ed448 Root {next(_counter)}"
+    root = issue("v2g_root_20_ed448", name)
+    rcp.save_root(store, {"caCertificate": b64(root.der), "rootType": "V2G",
+                          "xsdMsgDefNamespace": REAL_NS}, NO)
+    bodies = [json.loads(r["body"]) for r in store.query(
+        "SELECT body FROM webhook_events WHERE event_type = 'root.cert.added'")]
+    mine = [b for b in bodies if b["payload"]["commonName"] == name]
+    assert [b["xsdMsgDefNamespace"] for b in mine] == [ISO20_CANONICAL], bodies
