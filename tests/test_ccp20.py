@@ -10,7 +10,7 @@ import base64
 import json
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, x448
 
 from opcp.access import Role
 from opcp.errors import BadRequest
@@ -48,12 +48,16 @@ def world(tmp_path_factory):
     mo_root = issue("mo_root_20", "CCP20 Test MO Root")
     mo_sub1 = issue("mo_sub1_20", "CCP20 Test MO Sub1", mo_root, ocsp_url="http://x/ocsp")
     mo_sub2 = issue("mo_sub2_20", "CCP20 Test MO Sub2", mo_sub1, ocsp_url="http://x/ocsp")
+    ed_root = issue("oem_root_20_ed448", "CCP20 Test Ed448 OEM Root")
+    ed_sub1 = issue("oem_sub1_20_ed448", "CCP20 Test Ed448 OEM Sub1", ed_root, ocsp_url="http://x/ocsp")
+    ed_sub2 = issue("oem_sub2_20_ed448", "CCP20 Test Ed448 OEM Sub2", ed_sub1, ocsp_url="http://x/ocsp")
     for der, kind, ns in ((v2g_root, "V2G", REAL_NS), (oem_root.der, "OEM", ISO20_SPELLINGS[1]),
-                          (mo_root.der, "MO", ISO20_SPELLINGS[0])):
+                          (mo_root.der, "MO", ISO20_SPELLINGS[0]), (ed_root.der, "OEM", REAL_NS)):
         saved = rcp.save_root(store, {"caCertificate": b64(der), "rootType": kind,
                                       "xsdMsgDefNamespace": ns}, NO)
         assert saved["RootResponse"]["xsdMsgDefNamespace"] == ISO20_CANONICAL  # one spelling stored
     yield {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
+           "oem_ed448": (ed_sub1, ed_sub2),
            "v2g_root": v2g_root, "mo_root": mo_root.der}
     store.close()
 
@@ -61,11 +65,17 @@ def world(tmp_path_factory):
 _counter = iter(range(1, 10**6))
 
 
-def vehicle20(world, **kw) -> Vehicle20:
-    sub1, sub2 = world["oem"]
+def vehicle20(world, algorithm: str = "secp521r1", **kw) -> Vehicle20:
     pcid = f"WMA{next(_counter):015d}"  # 18 characters: the -20 AAD needs them
-    key = ec.generate_private_key(ec.SECP521R1())
-    leaf = issue("oem_prov_leaf_20", pcid, sub2, key=key, ocsp_url="http://x/ocsp")
+    if algorithm == "ed448":
+        sub1, sub2 = world["oem_ed448"]
+        key, kw["ecdhe_key"] = ed448.Ed448PrivateKey.generate(), x448.X448PrivateKey.generate()
+        leaf = issue("oem_prov_leaf_20_ed448", pcid, sub2, key=key, alt_key=kw["ecdhe_key"],
+                     ocsp_url="http://x/ocsp")
+    else:
+        sub1, sub2 = world["oem"]
+        key = ec.generate_private_key(ec.SECP521R1())
+        leaf = issue("oem_prov_leaf_20", pcid, sub2, key=key, ocsp_url="http://x/ocsp")
     body = {"subCA1Certificate": b64(sub1.der), "subCA2Certificate": b64(sub2.der),
             "vehicleCertificate": b64(leaf.der), "xsdMsgDefNamespace": REAL_NS}
     answer = asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
@@ -108,6 +118,43 @@ def test_two_contracts_reach_one_vehicle_in_two_exchanges(world):
     assert [d.emaid for d in got] == [first, second]
     installed = car.accept_all([d.exi for d in got])
     assert [(i.emaid, i.remaining) for i in installed] == [(first, 1), (second, 0)]
+
+
+def test_an_ed448_vehicle_gets_its_contracts_encrypted_on_its_x448_key(world):
+    """Ed448 provisioning: the request is signed with Ed448, the MO's and the CPS's contract
+    keys (secp521r1) are encrypted by ECDHE on the certificate's X448 alternate key."""
+    car = vehicle20(world, "ed448")
+    signed, generated = emaid(), emaid("DEV2G")
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, signed), NO)
+    cps.generate(world["store"], MO_V2G, {
+        "emaid": generated, "pcid": car.pcid, "xsdMsgDefNamespace": REAL_NS,
+        "contractBegins": "2026-01-01T00:00:00Z", "contractEnds": "2030-01-01T00:00:00Z"}, NO)
+    got = ask(world, car)
+    for delivery in got:
+        res, _ = decode_installation_res20(delivery.exi)
+        assert (res.key.ecdh_curve, res.key.field, len(res.key.dh_public_key)) == (
+            "X448", "SECP521_EncryptedPrivateKey", 57)
+    installed = car.accept_all([d.exi for d in got])
+    assert [i.emaid for i in installed] == [signed, generated]
+    assert all(isinstance(i.contract_key, ec.EllipticCurvePrivateKey) for i in installed)
+
+
+def test_an_ed448_vehicle_cannot_decrypt_without_its_x448_key(world):
+    car = vehicle20(world, "ed448")
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, emaid()), NO)
+    car.ecdhe_key = x448.X448PrivateKey.generate()  # not the certificate's alternate key
+    with pytest.raises(VehicleRejected) as err:
+        car.accept_all([d.exi for d in ask(world, car)])
+    assert err.value.step == "contract-key" and "decrypt.tag" in str(err.value)
+
+
+def test_an_ed448_certificate_without_its_x448_key_is_refused_naming_it():
+    from v2g.contract_data20 import ContractDataError, ecdhe_key_of
+
+    root = issue("v2g_root_20_ed448", "Ed448 Root without alternate keys")
+    with pytest.raises(ContractDataError) as err:
+        ecdhe_key_of(root.der)
+    assert err.value.rule == "key.alt" and "2.5.29.72" in str(err.value)
 
 
 def test_priorities_and_maximum_are_honoured(world):
