@@ -341,3 +341,14 @@ def test_the_event_of_an_ed448_root_carries_the_20_namespace(world):
         "SELECT body FROM webhook_events WHERE event_type = 'root.cert.added'")]
     mine = [b for b in bodies if b["payload"]["commonName"] == name]
     assert [b["xsdMsgDefNamespace"] for b in mine] == [ISO20_CANONICAL], bodies
+
+
+@pytest.mark.parametrize("dh_length", [100, 132, 58])
+def test_a_20_dh_public_key_of_no_curve_is_refused_naming_it(world, dh_length):
+    car = vehicle20(world)
+    body = sign_body(world, car, emaid())
+    body["contractData"]["dHpublickey"] = b64(b"\x04" * dh_length)
+    with pytest.raises(BadRequest) as err:
+        cps.sign_contract_data(world["store"], MO, body, NO)
+    assert err.value.messages[0].startswith("contractData.dHpublickey:"), err.value.messages
+    assert f"got {dh_length}" in err.value.messages[0]
