@@ -352,3 +352,12 @@ def test_a_20_dh_public_key_of_no_curve_is_refused_naming_it(world, dh_length):
         cps.sign_contract_data(world["store"], MO, body, NO)
     assert err.value.messages[0].startswith("contractData.dHpublickey:"), err.value.messages
     assert f"got {dh_length}" in err.value.messages[0]
+
+
+def test_an_ed448_vehicle_without_its_certificates_x448_key_is_refused(world):
+    car = vehicle20(world, "ed448")
+    with pytest.raises(ValueError, match="^ecdhe_key: an Ed448 vehicle needs"):
+        Vehicle20(car.pcid, car.provisioning_chain, car.provisioning_key, car.trusted_v2g_roots)
+    with pytest.raises(ValueError, match="^ecdhe_key: not the X448 key"):
+        Vehicle20(car.pcid, car.provisioning_chain, car.provisioning_key, car.trusted_v2g_roots,
+                  ecdhe_key=x448.X448PrivateKey.generate())
