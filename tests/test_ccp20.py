@@ -361,3 +361,15 @@ def test_an_ed448_vehicle_without_its_certificates_x448_key_is_refused(world):
     with pytest.raises(ValueError, match="^ecdhe_key: not the X448 key"):
         Vehicle20(car.pcid, car.provisioning_chain, car.provisioning_key, car.trusted_v2g_roots,
                   ecdhe_key=x448.X448PrivateKey.generate())
+
+
+def test_the_oem_refuses_an_ed448_vehicle_its_source_cannot_certify(world):
+    from simulators.oem import Oem
+    from simulators.provisioning import IssuingCa
+
+    sub1, sub2 = world["oem_ed448"]
+    oem = Oem(None, wmi="WMA", source=IssuingCa(sub2, sub1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^source: IssuingCa cannot certify an X448"):
+        oem.produce_vehicle20(algorithm="ed448")
+    with pytest.raises(ValueError, match="^algorithm: an ISO 15118-20 vehicle is secp521r1 or ed448"):
+        oem.produce_vehicle20(algorithm="secp256r1")
