@@ -59,7 +59,7 @@ from v2g.messages import (
     from_element,
     to_element,
 )
-from v2g.namespaces import ACCEPTED_MSG_DEF_NAMESPACES, ISO20_SPEC_MSG_DEF, iso_part
+from v2g.namespaces import ACCEPTED_MSG_DEF_NAMESPACES, ISO20_SPEC_MSG_DEF, iso_part, iso_part_of_key
 from v2g.pki.bundle import BundleError, order_chain
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, OcspResult, Revoked, Unknown, issuer_key_hashes, verify_response
@@ -73,6 +73,13 @@ NAMESPACES = ACCEPTED_MSG_DEF_NAMESPACES
 HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
 T = TypeVar("T")
 ROOTS_TTL = 60.0  # seconds the RCP's roots are kept between requests
+# How long the CSMS keeps the -20 answers still to hand out in one V2G session: the vehicle
+# asks again at once (the same SessionID) while RemainingContractCertificateChains is above
+# zero, and an SECC waits at most its sequence timeout (V2G_SECC_Sequence_Timeout, 60 s) for a
+# vehicle's next request before it ends the session. Answers older than that belong to a
+# session that is over: they are dropped, and a request naming that SessionID later is asked
+# of the CCP anew.
+PENDING20_SECONDS = 60.0
 
 RESULT_RULES: dict[str, str] = {
     "exi.namespace": "iso15118SchemaVersion is an ISO 15118-2 or -20 MsgDef namespace",
@@ -167,8 +174,10 @@ class CertificateServices:
     # ISO 15118-20: the CCP answers one CertificateInstallationRes per contract at once; the
     # vehicle takes one per exchange, asking again in the same V2G session (same SessionID)
     # while RemainingContractCertificateChains is above zero. The answers still to hand out,
-    # by SessionID.
-    _pending20: dict[bytes, list[bytes]] = field(default_factory=dict, repr=False)
+    # by SessionID, with the monotonic time after which they are dropped (PENDING20_SECONDS).
+    _pending20: dict[bytes, tuple[float, list[bytes]]] = field(default_factory=dict, repr=False)
+    pending20_seconds: float = PENDING20_SECONDS
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     # ------------------------------------------------------------------ target access
     def _op(self, name: str, path_params: dict[str, str] | None = None, **kwargs):
@@ -252,10 +261,11 @@ class CertificateServices:
             raise Refused("exi.decode", f"exiRequest is no ISO 15118-20 CertificateInstallationReq:"
                           f" {exc}") from None
         with self._lock:
-            pending = self._pending20.get(req.session_id)
-            if pending:
-                answer = pending.pop(0)
-                if not pending:
+            self._drop_expired20()
+            kept = self._pending20.get(req.session_id)
+            if kept:
+                answer = kept[1].pop(0)
+                if not kept[1]:
                     del self._pending20[req.session_id]
                 return EvCertificateAnswer("Accepted", answer)
         got = self._ccp(lambda backend: backend.request_exchange(request, namespace))
@@ -271,8 +281,21 @@ class CertificateServices:
             return EvCertificateAnswer("Accepted", answers[0], f"the CCP answered {got.status}")
         if len(answers) > 1:
             with self._lock:
-                self._pending20[req.session_id] = answers[1:]
+                self._pending20[req.session_id] = (self.clock() + self.pending20_seconds,
+                                                   answers[1:])
         return EvCertificateAnswer("Accepted", answers[0])
+
+    def _drop_expired20(self) -> None:
+        """Forget the -20 answers of V2G sessions that are over (caller holds the lock)."""
+        now = self.clock()
+        for session in [s for s, (until, _) in self._pending20.items() if until <= now]:
+            del self._pending20[session]
+
+    def pending20_sessions(self) -> int:
+        """How many V2G sessions have -20 answers kept for them (expired ones not counted)."""
+        with self._lock:
+            self._drop_expired20()
+            return len(self._pending20)
 
     def _learn(self, response: bytes) -> None:
         """Remember the contract chain of an installation that passed: its sub-CAs answer
@@ -431,12 +454,20 @@ class CertificateServices:
 
     def _authorize_certificate(self, emaid: str, certificate: str) -> AuthorizeAnswer:
         chain = _pem_chain(certificate)
-        try:
-            result = validate_chain(chain, TrustStore(self.anchors()), purpose=Purpose.CONTRACT)
-        except ChainError as exc:
-            if exc.rule.startswith("validity."):
-                return AuthorizeAnswer("Expired", "CertificateExpired", "authorize.chain", str(exc))
-            return AuthorizeAnswer("Invalid", "CertChainError", "authorize.chain", str(exc))
+        # An ISO 15118-20 contract (secp521r1) is validated as a -20 chain (docs/iso20.md).
+        iso = "20" if chain and iso_part_of_key(chain[0].public_key()) == "20" else "2"
+        for attempt in range(2):
+            try:
+                result = validate_chain(chain, TrustStore(self.anchors()), purpose=Purpose.CONTRACT,
+                                        iso=iso)
+                break
+            except ChainError as exc:
+                if exc.rule.startswith("validity."):
+                    return AuthorizeAnswer("Expired", "CertificateExpired", "authorize.chain", str(exc))
+                if attempt == 0 and self._roots is not None:
+                    self._roots = None  # a root added to the RCP since: ask it once more
+                    continue
+                return AuthorizeAnswer("Invalid", "CertChainError", "authorize.chain", str(exc))
         leaf = result.leaf.cert
         if _plain(_cn(leaf)) != _plain(emaid):
             return AuthorizeAnswer("Invalid", "CertChainError", "authorize.emaid",

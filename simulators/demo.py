@@ -12,7 +12,8 @@ what and what came back; the last line is `installed: EMAID=<emaid> PCID=<pcid>`
 
 `iso="20"` tells the same story in ISO 15118-20 (docs/iso20.md): the operator puts the
 ecosystem's -20 V2G root (as EST publishes it) and the OEM's and MO's -20 roots into the RCP,
-tagged with the -20 namespace; the OEM's secp521r1 vehicle takes two contracts; the MO issues
+tagged with the -20 namespace; the OEM's secp521r1 vehicle (or with `curve="ed448"` an Ed448 one,
+whose contract keys are encrypted on its X448 key) takes two contracts; the MO issues
 two -20 contracts and the CPS signs them; the vehicle's one signed -20
 CertificateInstallationReq brings one CertificateInstallationRes per contract, which the
 vehicle takes one exchange each, counting RemainingContractCertificateChains down. One
@@ -66,8 +67,16 @@ def _cn(der: bytes) -> str:
 
 
 def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = False,
-        iso: str = "2") -> tuple[str, str]:
-    """Tell the story against `target`; returns (emaid, pcid): for -20 the last contract's."""
+        iso: str = "2", curve: str = "secp521r1") -> tuple[str, str]:
+    """Tell the story against `target`; returns (emaid, pcid): for -20 the last contract's.
+    `curve` (-20 only): the vehicle's provisioning algorithm, secp521r1 or ed448."""
+    if curve not in ("secp521r1", "ed448"):
+        raise ValueError(f"curve: secp521r1 or ed448, not {curve!r}")
+    if curve != "secp521r1" and iso != "20":
+        raise ValueError("curve: an Ed448 vehicle is an ISO 15118-20 one (iso='20')")
+    if curve == "ed448" and oem_est:
+        raise ValueError("curve: an Ed448 vehicle's X448 alternate key is certified by the OEM's"
+                         " own PKI here, not over EST (oem_est)")
     log = Transcript(out)
     faker = Faker()
     faker.add_provider(PnCIdProvider)
@@ -76,7 +85,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
     added_roots: list[str] = []
     try:
         if iso == "20":
-            return _run20(target, log, out, client, responder, added_roots, faker, oem_est)
+            return _run20(target, log, out, client, responder, added_roots, faker, oem_est, curve)
         oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}")
         mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
         own_roots = [(mo_pki, "MO")] if oem_est else [(oem_pki, "OEM"), (mo_pki, "MO")]
@@ -155,11 +164,11 @@ def _register_root(client: OpcpClient, log: Transcript, der: bytes, root_type: s
 
 def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: OpcpClient,
            responder: SuiteOcspResponder, added: list[str], faker: Faker,
-           oem_est: bool = False) -> tuple[str, str]:
+           oem_est: bool = False, curve: str = "secp521r1") -> tuple[str, str]:
     v2g_root = iso20_v2g_root(client)
     if v2g_root not in trusted_roots(client, "OEM", 0, "v2g"):
         _register_root(client, log, v2g_root, "V2G", added)
-    oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}", algorithm="secp521r1")
+    oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}", algorithm=curve)
     mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo",
                           algorithm="secp521r1")
     if not oem_est:
@@ -169,27 +178,31 @@ def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: 
     source = (EstEnrollment(client, iso_version="ISO15118-20", algorithm="secp521r1") if oem_est
               else oem_pki)
     oem = Oem(client, wmi=_wmi(target), source=source)
-    vehicle = oem.produce_vehicle20(maximum_chains=2)
+    vehicle = oem.produce_vehicle20(algorithm=curve, maximum_chains=2)
     pcid = vehicle.pcid
     origin = ("enrolled over EST (oem, ISO15118-20/secp521r1)" if oem_est
               else "from the OEM's own -20 PKI")
-    log.say("OEM", f"produced ISO 15118-20 vehicle PCID {pcid}: secp521r1 provisioning"
-                   f" certificate {origin} ({len(vehicle.provisioning_cert)} bytes DER), trusts"
+    ecdhe = " with an X448 ECDHE key in 2.5.29.72" if curve == "ed448" else ""
+    log.say("OEM", f"produced ISO 15118-20 vehicle PCID {pcid}: {curve} provisioning"
+                   f" certificate{ecdhe} {origin} ({len(vehicle.provisioning_cert)} bytes DER), trusts"
                    f" {len(vehicle.trusted_v2g_roots)} -20 V2G root(s), takes up to"
                    f" {vehicle.maximum_chains} contracts")
     oem.publish(vehicle)
     log.say("PCP", f"OEM published {pcid} with the -20 namespace: chain checked as ISO 15118-20")
 
     mo = MoOwnPki(client, sub2=mo_pki.sub2, sub1=mo_pki.sub1)
+    ecdh = "X448" if curve == "ed448" else "SECP521"
     for _ in range(2):
         emaid = faker.emaid(prefix=_emaid_prefix(target), check_digit=False)
         signed = mo.issue_contract(pcid, emaid).answer
-        log.say("CPS", f"signed -20 contract data for EMAID {emaid} (SECP521 key encryption,"
+        log.say("CPS", f"signed -20 contract data for EMAID {emaid} (secp521r1 contract key,"
+                       f" ECDHE {ecdh}, AES-GCM-256,"
                        f" AAD {pcid} + contract SKI) under V2G root"
                        f" {signed.get('cpsRootDistinguishedName', '?')}; stored in the CCP")
 
     request = vehicle.installation_req(bytes(faker.binary(8)))
-    log.say("EV", f"built a signed -20 CertificateInstallationReq ({len(request)} bytes EXI,"
+    signer = "Ed448" if curve == "ed448" else "secp521r1"
+    log.say("EV", f"built a signed ({signer}) -20 CertificateInstallationReq ({len(request)} bytes EXI,"
                   f" MaximumContractCertificateChains {vehicle.maximum_chains})")
     got = expect(CpoBackend(client).request_exchange(request, ISO20_COMMON_MESSAGES),
                  "the CCP's -20 answers")
@@ -201,7 +214,9 @@ def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: 
     for n, contract in enumerate(installed, 1):
         validate_chain(list(contract.contract_chain), trust, purpose=Purpose.CONTRACT, iso="20")
         log.say("EV", f"exchange {n}: checked the CPS signature and -20 chains, decrypted the"
-                      f" contract key (AES-GCM-256), RemainingContractCertificateChains"
+                      f" contract key (ECDHE {ecdh} on its"
+                      f" {'X448' if curve == 'ed448' else 'provisioning'} key, AES-GCM-256),"
+                      f" RemainingContractCertificateChains"
                       f" {contract.remaining}")
         out(f"installed: EMAID={contract.emaid} PCID={pcid}")
     return installed[-1].emaid, pcid

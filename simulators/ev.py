@@ -21,13 +21,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, x448
 
 from v2g import xmldsig
 from v2g.contract_data import ContractDataError, build_installation_req, decode_installation_res, install
 from v2g.contract_data20 import build_installation_req20, decode_installation_res20, install20
 from v2g.contract_key import ContractKeyError
 from v2g.errors import V2GError
+from v2g.pki.certinfo import alt_public_key
 from v2g.pki.profiles import Role
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
@@ -138,20 +139,40 @@ class InstalledContract20:
 
 @dataclass
 class Vehicle20:
-    """An ISO 15118-20 vehicle: a secp521r1 provisioning chain (leaf, Sub-CA 2, Sub-CA 1)."""
+    """An ISO 15118-20 vehicle: a provisioning chain (leaf, Sub-CA 2, Sub-CA 1) of secp521r1 or
+    Ed448. It signs its request with the provisioning key; the contract key reaches it by
+    ECDHE on that key (secp521r1, [V2G20-2533]) or on `ecdhe_key`, the X448 key whose public
+    half an Ed448 provisioning certificate carries ([V2G20-2534])."""
 
     pcid: str
     provisioning_chain: list[bytes]
-    provisioning_key: ec.EllipticCurvePrivateKey
+    provisioning_key: ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey
     trusted_v2g_roots: list[bytes]
     trusted_mo_roots: list[bytes] = field(default_factory=list)
     maximum_chains: int = 8
     prioritized_emaids: list[str] = field(default_factory=list)
     installed: list[InstalledContract20] = field(default_factory=list)
+    ecdhe_key: x448.X448PrivateKey | None = None  # required with an Ed448 provisioning key
+
+    def __post_init__(self) -> None:
+        if isinstance(self.provisioning_key, ed448.Ed448PrivateKey):
+            if self.ecdhe_key is None:
+                raise ValueError("ecdhe_key: an Ed448 vehicle needs the X448 key its provisioning"
+                                 " certificate carries as alternate key ([V2G20-2534])")
+            carried = alt_public_key(x509.load_der_x509_certificate(self.provisioning_chain[0]))
+            if carried is None or carried.public_bytes_raw() != \
+                    self.ecdhe_key.public_key().public_bytes_raw():
+                raise ValueError("ecdhe_key: not the X448 key of the provisioning certificate's"
+                                 " subjectAltPublicKeyInfo")
 
     @property
     def provisioning_cert(self) -> bytes:
         return self.provisioning_chain[0]
+
+    @property
+    def algorithm(self) -> str:
+        """secp521r1 or ed448: the provisioning key's algorithm."""
+        return "ed448" if isinstance(self.provisioning_key, ed448.Ed448PrivateKey) else "secp521r1"
 
     def installation_req(self, session_id: bytes = b"\x00" * 8) -> bytes:
         return build_installation_req20(self.provisioning_chain, self.provisioning_key,
@@ -186,7 +207,8 @@ class Vehicle20:
         except ChainError as exc:
             raise VehicleRejected("contract-chain", str(exc)) from None
         try:
-            key = install20(res, self.provisioning_key, self.pcid)
+            ecdhe = self.ecdhe_key if self.ecdhe_key is not None else self.provisioning_key
+            key = install20(res, ecdhe, self.pcid)  # type: ignore[arg-type]
         except (ContractDataError, ContractKeyError) as exc:
             raise VehicleRejected("contract-key", str(exc)) from None
         installed = InstalledContract20(res.emaid, key, res.contract_chain, res.remaining)

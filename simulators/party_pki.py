@@ -143,14 +143,15 @@ class OemPki:
             responder.add_issued(sub2.cert, sub1.cert)
         return cls(responder, root, sub1, sub2, role=role, algorithm=algorithm)
 
-    def leaf(self, pcid: str, key=None) -> Issued:
+    def leaf(self, pcid: str, key=None, alt_key=None) -> Issued:
         """A provisioning certificate for `pcid` (OEM), or a contract certificate for an EMAID
-        (MO), with `key` when the caller made it."""
+        (MO), with `key` when the caller made it. An Ed448 provisioning certificate carries an
+        X448 key for ECDHE ([V2G20-2534]): `alt_key`'s, or a fresh one (`Issued.alt_key`)."""
         now = dt.datetime.now(dt.UTC)
         profile = profile_name("oem_prov_leaf" if self.role == "oem" else "contract_leaf",
                                self.algorithm)
         url = self.responder.url if self.responder is not None else None
-        made = issue(profile, pcid, self.sub2, key=key, ocsp_url=url,
+        made = issue(profile, pcid, self.sub2, key=key, alt_key=alt_key, ocsp_url=url,
                      not_before=now - dt.timedelta(hours=1),
                      not_after=now + dt.timedelta(days=300), organization="OPCP Suite")
         if self.responder is not None:
@@ -158,10 +159,10 @@ class OemPki:
         self.leaves[pcid] = made
         return made
 
-    def certify(self, pcid: str, key) -> list[bytes]:
-        """A `simulators.provisioning` source: the leaf for `key`, known to the responder,
-        with the sub-CAs."""
-        return [self.leaf(pcid, key).der, self.sub2.der, self.sub1.der]
+    def certify(self, pcid: str, key, alt_key=None) -> list[bytes]:
+        """A `simulators.provisioning` source: the leaf for `key` (and, on Ed448, the X448
+        `alt_key`), known to the responder, with the sub-CAs."""
+        return [self.leaf(pcid, key, alt_key).der, self.sub2.der, self.sub1.der]
 
     def revoke(self, pcid: str) -> None:
         if self.responder is None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, x448
 
 from opcp.access import Role
 from opcp.errors import BadRequest
-from opcp_reference.domain import ccp, cps, demo, pcp, rcp, webhooks
+from opcp.models.webhook import EVENTS, Audience
+from opcp_reference.domain import ccp, cps, demo, events, pcp, rcp, webhooks
 from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from simulators.ev import Vehicle20, VehicleRejected
@@ -46,12 +48,16 @@ def world(tmp_path_factory):
     mo_root = issue("mo_root_20", "CCP20 Test MO Root")
     mo_sub1 = issue("mo_sub1_20", "CCP20 Test MO Sub1", mo_root, ocsp_url="http://x/ocsp")
     mo_sub2 = issue("mo_sub2_20", "CCP20 Test MO Sub2", mo_sub1, ocsp_url="http://x/ocsp")
+    ed_root = issue("oem_root_20_ed448", "CCP20 Test Ed448 OEM Root")
+    ed_sub1 = issue("oem_sub1_20_ed448", "CCP20 Test Ed448 OEM Sub1", ed_root, ocsp_url="http://x/ocsp")
+    ed_sub2 = issue("oem_sub2_20_ed448", "CCP20 Test Ed448 OEM Sub2", ed_sub1, ocsp_url="http://x/ocsp")
     for der, kind, ns in ((v2g_root, "V2G", REAL_NS), (oem_root.der, "OEM", ISO20_SPELLINGS[1]),
-                          (mo_root.der, "MO", ISO20_SPELLINGS[0])):
+                          (mo_root.der, "MO", ISO20_SPELLINGS[0]), (ed_root.der, "OEM", REAL_NS)):
         saved = rcp.save_root(store, {"caCertificate": b64(der), "rootType": kind,
                                       "xsdMsgDefNamespace": ns}, NO)
         assert saved["RootResponse"]["xsdMsgDefNamespace"] == ISO20_CANONICAL  # one spelling stored
     yield {"store": store, "oem": (oem_sub1, oem_sub2), "mo": (mo_sub1, mo_sub2),
+           "oem_ed448": (ed_sub1, ed_sub2),
            "v2g_root": v2g_root, "mo_root": mo_root.der}
     store.close()
 
@@ -59,11 +65,17 @@ def world(tmp_path_factory):
 _counter = iter(range(1, 10**6))
 
 
-def vehicle20(world, **kw) -> Vehicle20:
-    sub1, sub2 = world["oem"]
+def vehicle20(world, algorithm: str = "secp521r1", **kw) -> Vehicle20:
     pcid = f"WMA{next(_counter):015d}"  # 18 characters: the -20 AAD needs them
-    key = ec.generate_private_key(ec.SECP521R1())
-    leaf = issue("oem_prov_leaf_20", pcid, sub2, key=key, ocsp_url="http://x/ocsp")
+    if algorithm == "ed448":
+        sub1, sub2 = world["oem_ed448"]
+        key, kw["ecdhe_key"] = ed448.Ed448PrivateKey.generate(), x448.X448PrivateKey.generate()
+        leaf = issue("oem_prov_leaf_20_ed448", pcid, sub2, key=key, alt_key=kw["ecdhe_key"],
+                     ocsp_url="http://x/ocsp")
+    else:
+        sub1, sub2 = world["oem"]
+        key = ec.generate_private_key(ec.SECP521R1())
+        leaf = issue("oem_prov_leaf_20", pcid, sub2, key=key, ocsp_url="http://x/ocsp")
     body = {"subCA1Certificate": b64(sub1.der), "subCA2Certificate": b64(sub2.der),
             "vehicleCertificate": b64(leaf.der), "xsdMsgDefNamespace": REAL_NS}
     answer = asyncio.run(pcp.add(world["store"], OEM, body, NO, FakeChecker()))
@@ -106,6 +118,43 @@ def test_two_contracts_reach_one_vehicle_in_two_exchanges(world):
     assert [d.emaid for d in got] == [first, second]
     installed = car.accept_all([d.exi for d in got])
     assert [(i.emaid, i.remaining) for i in installed] == [(first, 1), (second, 0)]
+
+
+def test_an_ed448_vehicle_gets_its_contracts_encrypted_on_its_x448_key(world):
+    """Ed448 provisioning: the request is signed with Ed448, the MO's and the CPS's contract
+    keys (secp521r1) are encrypted by ECDHE on the certificate's X448 alternate key."""
+    car = vehicle20(world, "ed448")
+    signed, generated = emaid(), emaid("DEV2G")
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, signed), NO)
+    cps.generate(world["store"], MO_V2G, {
+        "emaid": generated, "pcid": car.pcid, "xsdMsgDefNamespace": REAL_NS,
+        "contractBegins": "2026-01-01T00:00:00Z", "contractEnds": "2030-01-01T00:00:00Z"}, NO)
+    got = ask(world, car)
+    for delivery in got:
+        res, _ = decode_installation_res20(delivery.exi)
+        assert (res.key.ecdh_curve, res.key.field, len(res.key.dh_public_key)) == (
+            "X448", "SECP521_EncryptedPrivateKey", 57)
+    installed = car.accept_all([d.exi for d in got])
+    assert [i.emaid for i in installed] == [signed, generated]
+    assert all(isinstance(i.contract_key, ec.EllipticCurvePrivateKey) for i in installed)
+
+
+def test_an_ed448_vehicle_cannot_decrypt_without_its_x448_key(world):
+    car = vehicle20(world, "ed448")
+    cps.sign_contract_data(world["store"], MO, sign_body(world, car, emaid()), NO)
+    car.ecdhe_key = x448.X448PrivateKey.generate()  # not the certificate's alternate key
+    with pytest.raises(VehicleRejected) as err:
+        car.accept_all([d.exi for d in ask(world, car)])
+    assert err.value.step == "contract-key" and "decrypt.tag" in str(err.value)
+
+
+def test_an_ed448_certificate_without_its_x448_key_is_refused_naming_it():
+    from v2g.contract_data20 import ContractDataError, ecdhe_key_of
+
+    root = issue("v2g_root_20_ed448", "Ed448 Root without alternate keys")
+    with pytest.raises(ContractDataError) as err:
+        ecdhe_key_of(root.der)
+    assert err.value.rule == "key.alt" and "2.5.29.72" in str(err.value)
 
 
 def test_priorities_and_maximum_are_honoured(world):
@@ -192,8 +241,6 @@ def test_a_20_vehicle_without_contracts_gets_a_20_answer(world):
 
 
 def test_events_about_a_20_contract_carry_the_20_namespace(world):
-    import json
-
     for who, event in ((OEM, "oem.contract.created"), (MO, "mo.contract.delivered.to.oem")):
         webhooks.create_endpoint(world["store"], who, {
             "url": f"https://hooks.example.invalid/{who.client_id}", "enabledEvents": [event]}, NO)
@@ -226,3 +273,103 @@ def test_listings_filter_by_namespace_only_when_asked(world):
                            {"sessionID": "0102030405060708"}, NO)
     assert provided.namespace == ISO20_CANONICAL
     assert car.accept_all([provided.exi])[0].emaid == contract
+
+
+def _deliver(store, event_ids: list[str], http_status: int) -> None:
+    """What the delivery worker does with an answer: record the attempt (which raises the
+    MO's follow-up of an oem.contract.* event in the same transaction)."""
+    policy = events.RetryPolicy(retries=3, interval_seconds=3600)
+    with store.tx() as db:
+        rows = db.execute("SELECT id, event_id FROM webhook_deliveries WHERE status = 'pending'"
+                          " ORDER BY id").fetchall()
+        for row in rows:
+            if row["event_id"] in event_ids:
+                events.record_attempt(db, row["id"], http_status, None, 1.0, policy)
+
+
+def test_every_event_about_a_20_contract_carries_the_20_namespace(world):
+    """Each contract event the reference raises for a -20 contract, the delivery worker's
+    follow-ups (sent, queued, rejected) and setDefaultContract's included."""
+    store = world["store"]
+    for who, audience in ((OEM, Audience.OEM), (MO, Audience.MO)):
+        wanted = [e for e, kind in EVENTS.items()
+                  if kind.payload == "contract" and kind.audience is audience]
+        webhooks.create_endpoint(store, who, {
+            "url": f"https://hooks.example.invalid/all/{who.client_id}",
+            "enabledEvents": wanted}, NO)
+    car = vehicle20(world)
+    sent, queued, rejected = emaid(), emaid(), emaid()
+
+    def new_oem_events() -> list[str]:
+        return [r["id"] for r in store.query(
+            "SELECT e.id FROM webhook_events e WHERE e.event_type LIKE 'oem.contract.%'"
+            " AND EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id"
+            " AND d.status = 'pending' AND d.attempts = 0)")]
+
+    for contract, answer in ((sent, 200), (queued, 500), (rejected, 400)):
+        cps.sign_contract_data(store, MO, sign_body(world, car, contract), NO)
+        _deliver(store, new_oem_events(), answer)
+    ccp.set_default(store, OEM, car.pcid, queued, NO)  # oem.contract.updated
+    _deliver(store, new_oem_events(), 200)  # mo.contract.updated.sent.to.oem
+    ask(world, car)  # mo.contract.delivered.to.oem
+    ccp.delete(store, MO, sent, NO, revoke=False)  # oem.contract.deleted
+    _deliver(store, new_oem_events(), 200)  # mo.contract.deleted.sent.to.oem
+    pcp.delete(store, OEM, car.pcid, NO)  # mo.prov.cert.deleted, .factory.reset
+
+    bodies = [json.loads(r["body"]) for r in store.query("SELECT body FROM webhook_events")]
+    mine = [b for b in bodies if b["payload"].get("pcid") == car.pcid]
+    seen = {b["eventType"] for b in mine}
+    assert seen >= {"oem.contract.created", "oem.contract.updated", "oem.contract.deleted",
+                    "mo.contract.created.sent.to.oem", "mo.contract.queued.to.oem",
+                    "mo.contract.rejected.by.oem", "mo.contract.updated.sent.to.oem",
+                    "mo.contract.deleted.sent.to.oem", "mo.contract.delivered.to.oem",
+                    "mo.prov.cert.deleted", "mo.prov.cert.factory.reset"}, seen
+    wrong = [(b["eventType"], b["payload"]["emaid"], b.get("xsdMsgDefNamespace")) for b in mine
+             if b.get("xsdMsgDefNamespace") != ISO20_CANONICAL]
+    assert wrong == []
+
+
+def test_the_event_of_an_ed448_root_carries_the_20_namespace(world):
+    store = world["store"]
+    webhooks.create_endpoint(store, OEM, {"url": "https://hooks.example.invalid/roots",
+                                          "enabledEvents": ["root.cert.added"]}, NO)
+    name = f"CCP20 Ed448 Root {next(_counter)}"
+    root = issue("v2g_root_20_ed448", name)
+    rcp.save_root(store, {"caCertificate": b64(root.der), "rootType": "V2G",
+                          "xsdMsgDefNamespace": REAL_NS}, NO)
+    bodies = [json.loads(r["body"]) for r in store.query(
+        "SELECT body FROM webhook_events WHERE event_type = 'root.cert.added'")]
+    mine = [b for b in bodies if b["payload"]["commonName"] == name]
+    assert [b["xsdMsgDefNamespace"] for b in mine] == [ISO20_CANONICAL], bodies
+
+
+@pytest.mark.parametrize("dh_length", [100, 132, 58])
+def test_a_20_dh_public_key_of_no_curve_is_refused_naming_it(world, dh_length):
+    car = vehicle20(world)
+    body = sign_body(world, car, emaid())
+    body["contractData"]["dHpublickey"] = b64(b"\x04" * dh_length)
+    with pytest.raises(BadRequest) as err:
+        cps.sign_contract_data(world["store"], MO, body, NO)
+    assert err.value.messages[0].startswith("contractData.dHpublickey:"), err.value.messages
+    assert f"got {dh_length}" in err.value.messages[0]
+
+
+def test_an_ed448_vehicle_without_its_certificates_x448_key_is_refused(world):
+    car = vehicle20(world, "ed448")
+    with pytest.raises(ValueError, match="^ecdhe_key: an Ed448 vehicle needs"):
+        Vehicle20(car.pcid, car.provisioning_chain, car.provisioning_key, car.trusted_v2g_roots)
+    with pytest.raises(ValueError, match="^ecdhe_key: not the X448 key"):
+        Vehicle20(car.pcid, car.provisioning_chain, car.provisioning_key, car.trusted_v2g_roots,
+                  ecdhe_key=x448.X448PrivateKey.generate())
+
+
+def test_the_oem_refuses_an_ed448_vehicle_its_source_cannot_certify(world):
+    from simulators.oem import Oem
+    from simulators.provisioning import IssuingCa
+
+    sub1, sub2 = world["oem_ed448"]
+    oem = Oem(None, wmi="WMA", source=IssuingCa(sub2, sub1))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^source: IssuingCa cannot certify an X448"):
+        oem.produce_vehicle20(algorithm="ed448")
+    with pytest.raises(ValueError, match="^algorithm: an ISO 15118-20 vehicle is secp521r1 or ed448"):
+        oem.produce_vehicle20(algorithm="secp256r1")

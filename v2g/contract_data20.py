@@ -10,7 +10,9 @@ Guarantees, each tested in tests/test_contract_data20.py:
   PrioritizedEMAIDs (at most 8).
 - The CPS signs a CertificateInstallationRes over ``SignedInstallationData`` (Id ``ID1``:
   contract chain, ECDHCurve, DHPublicKey and the encrypted key of v2g/contract_key20.py) with
-  its -20 leaf key. SessionID, TimeStamp, EVSEProcessing and
+  its -20 leaf key. The ECDHE is on the vehicle's secp521r1 provisioning key, or on the X448
+  alternate key of an Ed448 provisioning certificate (``ecdhe_key_of``); the contract key is
+  secp521r1 either way (an Ed448 one does not fit, docs/iso20.md ISO20-PKI-2). SessionID, TimeStamp, EVSEProcessing and
   RemainingContractCertificateChains are outside the signed element: a pool may set them per
   delivery (``for_delivery``) without touching the CPS signature.
 - ``plan_delivery`` is the selection rule of a pool answering one request: contracts in
@@ -49,6 +51,7 @@ from v2g.exi.schemas.iso20_types import COMMON_TYPES as CT
 from v2g.exi.schemas.iso20_types import XMLDSIG as DS
 from v2g.messages import RootCertificateId
 from v2g.namespaces import iso_part_of_key
+from v2g.pki.certinfo import alt_public_key
 
 SCHEMA = "iso20-common"
 SIGNED_ID = "ID1"  # OEMProvisioningCertificateChain (Req), SignedInstallationData (Res)
@@ -62,7 +65,8 @@ SigningKey = ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey
 
 __all__ = ["CM", "ContractData20", "ContractDataError", "Delivery20", "InstallationReq20",
            "InstallationRes20", "SCHEMA", "build_installation_req20", "build_installation_res20",
-           "decode_installation_res20", "encrypt_for_vehicle20", "failed_response20",
+           "decode_installation_res20", "ecdhe_key_of", "encrypt_for_vehicle20",
+           "failed_response20",
            "for_delivery", "install20", "is_iso20_message", "plan_delivery",
            "read_installation_req20", "read_installation_res20"]
 
@@ -278,18 +282,39 @@ def read_installation_req20(data: bytes) -> tuple[InstallationReq20, xmldsig.Ver
 
 # ----------------------------------------------------------------------------- response
 
+def ecdhe_key_of(provisioning_cert: bytes) -> ec.EllipticCurvePublicKey | x448.X448PublicKey:
+    """The vehicle's static ECDHE key: the secp521r1 key of its provisioning certificate
+    ([V2G20-2533]), or the X448 key an Ed448 provisioning certificate carries in its
+    subjectAltPublicKeyInfo extension ([V2G20-2534])."""
+    cert = x509.load_der_x509_certificate(bytes(provisioning_cert))
+    public = cert.public_key()
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return public
+    if isinstance(public, ed448.Ed448PublicKey):
+        try:
+            alternate = alt_public_key(cert)
+        except ValueError as exc:
+            raise ContractDataError("OEMProvisioningCertificateChain", "key.alt",
+                                    f"the alternate subject public key is not an X448 key: {exc}"
+                                    ) from None
+        if alternate is None:
+            raise ContractDataError("OEMProvisioningCertificateChain", "key.alt",
+                                    "an Ed448 provisioning certificate carries its X448 ECDHE key"
+                                    " in subjectAltPublicKeyInfo (2.5.29.72, [V2G20-2534]); this"
+                                    " one has none")
+        return alternate
+    raise ContractDataError("OEMProvisioningCertificateChain", "key.type",
+                            "the provisioning key is secp521r1 or Ed448 (with an X448 alternate"
+                            f" key), not {type(public).__name__}")
+
+
 def encrypt_for_vehicle20(contract_key: ec.EllipticCurvePrivateKey | x448.X448PrivateKey,
                           provisioning_cert: bytes, pcid: str, contract_chain: Sequence[bytes],
                           *, aad_pcid: str | None = None) -> ContractData20:
     """The MO's (or the CPS's) step: encrypt the contract key for the vehicle holding
     `provisioning_cert`, the AAD binding it to `pcid` and the contract certificate's SKI.
     `aad_pcid` replaces the PCID in the AAD only: a fault switch's wrong AAD."""
-    public = x509.load_der_x509_certificate(bytes(provisioning_cert)).public_key()
-    if not isinstance(public, ec.EllipticCurvePublicKey):
-        raise ContractDataError("OEMProvisioningCertificateChain", "key.type",
-                                "the vehicle's ECDHE key must be a secp521r1 key here (Ed448"
-                                " provisioning certificates carry an X448 alternate key,"
-                                " [V2G20-2534], which this module does not read)")
+    public = ecdhe_key_of(provisioning_cert)
     leaf = x509.load_der_x509_certificate(bytes(contract_chain[0]))
     try:
         key = encrypt_contract_key20(contract_key, public, pcid=aad_pcid or pcid,
@@ -358,10 +383,12 @@ def read_installation_res20(data: bytes) -> tuple[InstallationRes20, xmldsig.Ver
     return res, xmldsig.verify(root)
 
 
-def install20(res: InstallationRes20, provisioning_key: ec.EllipticCurvePrivateKey,
+def install20(res: InstallationRes20,
+              provisioning_key: ec.EllipticCurvePrivateKey | x448.X448PrivateKey,
               pcid: str) -> ec.EllipticCurvePrivateKey | x448.X448PrivateKey:
     """The vehicle's step: decrypt the contract key ([V2G20-2503]..[V2G20-2510]) and confirm
-    it belongs to the contract certificate."""
+    it belongs to the contract certificate. `provisioning_key` is the vehicle's ECDHE key: its
+    secp521r1 provisioning key, or the X448 alternate key of an Ed448 one."""
     leaf = x509.load_der_x509_certificate(res.contract_chain[0])
     try:
         return decrypt_contract_key20(res.key, provisioning_key, pcid=pcid, contract_ski=_ski(leaf),

@@ -13,7 +13,8 @@ Invariants:
   default leaves the PCID without one (spec: "no contract will automatically be set as the
   new default"); the CPO still gets the oldest remaining contract (decision D-CCP-2);
 - every change raises its events (oem.contract.* to the OEM of the PCID's WMI,
-  mo.contract.*.sent.to.oem to the MO of the EMAID) in the transaction that makes it.
+  mo.contract.*.sent.to.oem to the MO of the EMAID) in the transaction that makes it; an
+  event about a contract carries that contract's namespace (-2 or -20), whoever raises it.
 
 ISO 15118-20 (docs/iso20.md): contracts signed in -20 are pooled with the -20 namespace and
 served only to -20 requests. A -20 CertificateInstallationReq is answered with one signed
@@ -278,13 +279,17 @@ def set_default(store: Store, who: Principal, pcid: str, emaid: str, faults: Fau
     pcid, emaid = inputs.pcid(pcid), inputs.emaid(emaid)
     ownership.check(who, "setDefaultContract", pcid, faults)
     with store.tx() as db:
-        if db.execute("SELECT 1 FROM contracts WHERE pcid = ? AND emaid = ?",
-                      (pcid, emaid)).fetchone() is None:
+        rows = db.execute("SELECT DISTINCT xsd_namespace FROM contracts WHERE pcid = ?"
+                          " AND emaid = ? ORDER BY xsd_namespace", (pcid, emaid)).fetchall()
+        if not rows:
             raise NotFound(NO_CONTRACT, f"emaid: no contract {emaid} for PCID {pcid}")
         db.execute("INSERT INTO default_contracts (pcid, emaid) VALUES (?, ?)"
                    " ON CONFLICT (pcid) DO UPDATE SET emaid = excluded.emaid",
                    (pcid, emaid))
-        _events(db, "updated", emaid, pcid, faults)
+        # The event names the ISO part of the contract it is about (one event per part, should
+        # an EMAID be pooled in both).
+        for row in rows:
+            _events(db, "updated", emaid, pcid, faults, namespace=row["xsd_namespace"])
 
 
 # ----------------------------------------------------------------------------- reading
@@ -415,7 +420,7 @@ def deliveries_for_vehicle(store: Store, body: object, faults: Faults) -> list[D
     chosen, *rest = _ordered(store, eligible, pcid, faults)
     with store.tx() as db:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=chosen["emaid"],
-                              pcid=pcid, faults=faults)
+                              pcid=pcid, faults=faults, xsd_namespace=chosen["xsd_namespace"])
     # ISO 15118-2: the one contract chosen (the fault lists the PCID's others after it).
     listed = [chosen, *rest] if faults.on("ccp-several-emaid-contents") else [chosen]
     return [Delivery(r["emaid"], r["root_id"], with_session_id(bytes(r["res_exi"]), session_id,

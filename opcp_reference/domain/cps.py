@@ -10,7 +10,8 @@ signer under the first V2G root signs.
 
 ISO 15118-20 (docs/iso20.md): an `xsdMsgDefNamespace` of -20 (any spelling, E-NS-1) asks for
 a -20 CertificateInstallationRes (`v2g.contract_data20`): contract data of secp521r1 keys,
-the key encrypted per ISO 15118-20 (SECP521 or X448, read off the lengths the MO sends), signed
+the key encrypted per ISO 15118-20 (the field read off the encrypted key's length, ECDHCurve
+SECP521 or X448 off the DHPublicKey's: an Ed448 vehicle's key is X448-encrypted), signed
 by a -20 CPS leaf under the reference's `p521.cps.sub2` once its V2G root is in the RCP. A
 -20 namespace with -2 contract data (or the reverse) is refused naming the namespace.
 
@@ -57,10 +58,12 @@ from v2g.pki.certinfo import display_dn
 from v2g.pki.validate import Purpose
 
 ENCRYPTED_KEY_BYTES = 48  # IV (16) + AES-128-CBC of the 32-byte key (ISO 15118-2 V2G2-818)
-# ISO 15118-20: encrypted key length -> (field, ECDHCurve, DHPublicKey lengths) [V2G20-2489],
-# [V2G20-2499], [V2G20-2502]; an X448 DHPublicKey is 57 bytes (04 || u) or the bare 56.
-KEY_SHAPES_20 = {94: (KeyField.SECP521, EcdhCurve.SECP521, (133,)),
-                 84: (KeyField.X448, EcdhCurve.X448, (57, 56))}
+# ISO 15118-20: the encrypted key's length gives the field ([V2G20-2499], [V2G20-2502]); the
+# DHPublicKey's gives the ECDHCurve ([V2G20-2489]: 133 bytes on secp521r1, 57 = 04 || u or the
+# bare 56 on X448). The two are independent: a secp521r1 contract key for an Ed448 vehicle is
+# a SECP521_EncryptedPrivateKey under an X448 ECDHE.
+KEY_FIELDS_20 = {94: KeyField.SECP521, 84: KeyField.X448}
+DH_CURVES_20 = {133: EcdhCurve.SECP521, 57: EcdhCurve.X448, 56: EcdhCurve.X448}
 # The CPS Sub-CA 2 profiles signers are issued under, and the leaf profile, per ISO part.
 SIGNER_PROFILES = {"2": ("cps_sub2", "cps_leaf"), "20": ("cps_sub2_20", "cps_leaf_20")}
 CONTRACT_FIELDS = ["contractCertificate", "contractSubCa2Certificate",
@@ -344,19 +347,21 @@ def _fitting_iso(namespace: str, leaf_der: bytes, field: str) -> str:
 
 
 def _encrypted_key20(data: dict) -> EncryptedContractKey20:
-    """The -20 key material of ContractData: the field and ECDHCurve follow from the lengths
-    (94 bytes SECP521_, 84 X448_EncryptedPrivateKey), the DHPublicKey must fit the curve."""
+    """The -20 key material of ContractData: the field follows from the encrypted key's
+    length (94 bytes SECP521_, 84 X448_EncryptedPrivateKey), the ECDHCurve from the
+    DHPublicKey's (133 bytes SECP521, 57 or 56 X448), which must be a point of that curve."""
     name = "contractData.contractSignatureEncryptedPrivateKey"
     encrypted = inputs.base64_bytes(data["contractSignatureEncryptedPrivateKey"], name)
-    shape = KEY_SHAPES_20.get(len(encrypted))
-    if shape is None:
+    field = KEY_FIELDS_20.get(len(encrypted))
+    if field is None:
         raise BadRequest(f"{name}: an ISO 15118-20 encrypted key is 94 bytes (SECP521) or 84"
                          f" (X448) [V2G20-2499], [V2G20-2502]; got {len(encrypted)}")
-    field, curve, dh_lengths = shape
     dh = inputs.base64_bytes(data["dHpublickey"], "contractData.dHpublickey")
-    if len(dh) not in dh_lengths:
-        raise BadRequest(f"contractData.dHpublickey: a {curve.value} DHPublicKey is"
-                         f" {' or '.join(map(str, dh_lengths))} bytes [V2G20-2489]; got {len(dh)}")
+    curve = DH_CURVES_20.get(len(dh))
+    if curve is None or (len(dh) == 57 and dh[0] != 4):
+        raise BadRequest("contractData.dHpublickey: an ISO 15118-20 DHPublicKey is 133 bytes"
+                         " (SECP521, 04 || X || Y) or 57 (X448, 04 || u; the bare 56 is read too)"
+                         f" [V2G20-2489]; got {len(dh)}")
     if curve is EcdhCurve.SECP521:
         try:
             ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP521R1(), dh)
