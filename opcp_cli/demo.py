@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from opcp.target import TargetError, load
     from simulators import demo
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
 
     if args.ecosystems == 2 and args.oem_est:
         print("opcp demo: --oem-est is not part of the two-ecosystem story", file=sys.stderr)
@@ -80,7 +80,7 @@ def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso:
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
     from simulators import demo
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
 
     data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
     try:
@@ -100,7 +100,7 @@ def run_embedded_across(out: Callable[[str], None] = print) -> int:
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
     from simulators import demo
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
 
     data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
     try:

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from opcp.client import OpcpClient
     from opcp.target import TargetError, load
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
     from simulators.csms_security import local_stations
     from simulators.station import local_identity, run_station
 

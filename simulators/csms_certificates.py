@@ -41,7 +41,7 @@ from cryptography.x509 import ocsp
 
 from opcp.client import OpcpClient
 from opcp.ocsp_client import OcspClient
-from simulators.common import ISO2, ActorError, trusted_roots
+from simulators.actor_calls import ISO2, ActorError, trusted_roots
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.ev import VehicleRejected, installation_answers
 from simulators.provisioning import PKCS7, EnrollmentRefused, certs_only

@@ -32,7 +32,7 @@ from faker import Faker
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from opcp.target import Target
-from simulators.common import ActorError, expect, trusted_roots
+from simulators.actor_calls import ActorError, expect, trusted_roots
 from simulators.cpo import CpoBackend
 from simulators.ev import installation_answers
 from simulators.mo import MoOwnPki, MoV2gPki

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from opcp.client import Exchange, OpcpClient
 from opcp.models.errata import read_field
-from simulators.common import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
+from simulators.actor_calls import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.webhook_receiver import Receiver
 from v2g.contract_data import encrypt_for_vehicle
 from v2g.contract_data20 import encrypt_for_vehicle20

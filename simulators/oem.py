@@ -26,7 +26,7 @@ from faker import Faker
 
 from opcp.client import Exchange, OpcpClient
 from opcp.id_faker import PnCIdProvider
-from simulators.common import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
+from simulators.actor_calls import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.ev import Vehicle, Vehicle20
 from simulators.party_pki import OemPki
 from simulators.provisioning import EnrollmentRefused, IssuingCa, ProvisioningSource, certs_only

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from opcp import media_types
 from opcp.client import Exchange, OpcpClient
-from simulators.common import ActorError, expect
+from simulators.actor_calls import ActorError, expect
 from v2g.pki.algorithms import sign_hash
 from v2g.pki.builder import Issued, issue
 from v2g.pki.bundle import BundleError, load_certs, order_chain

@@ -43,7 +43,7 @@ from ocpp.v201.enums import Action
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from simulators import csms
-from simulators.common import ISO2, expect, trusted_roots
+from simulators.actor_calls import ISO2, expect, trusted_roots
 from simulators.cpo import CpoBackend
 from simulators.csms_certificates import hash_data
 from simulators.csms_security import StationCredential, local_stations

@@ -18,7 +18,7 @@ from opcp.id_faker import PnCIdProvider
 from opcp.target import load
 from opcp_reference.server import EmbeddedReference
 from simulators import csms
-from simulators.common import expect
+from simulators.actor_calls import expect
 from simulators.csms_certificates import PENDING20_SECONDS, CertificateServices
 from simulators.csms_security import CsmsConfig, StationCredential
 from simulators.mo import MoOwnPki

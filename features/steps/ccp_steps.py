@@ -29,7 +29,7 @@ from features.support.setup import (
     vehicle_in_pool,
 )
 from opcp.client import OpcpClient
-from simulators.common import b64
+from simulators.actor_calls import b64
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.party_pki import SuiteOcspResponder
 from v2g import exi

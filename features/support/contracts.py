@@ -22,7 +22,7 @@ import pytest
 from features.support.calls import json_body
 from features.support.context import Scenario
 from opcp.client import OpcpClient
-from simulators.common import b64, trusted_roots
+from simulators.actor_calls import b64, trusted_roots
 from simulators.ev import InstalledContract, Vehicle, VehicleRejected
 from simulators.mo import MoOwnPki, MoV2gPki
 from simulators.party_pki import OemPki

@@ -20,7 +20,7 @@ from features.support.context import Scenario
 from features.support.contracts import new_emaid
 from features.support.setup import delete_root_after, need_admin, oem_as, wmi_of
 from opcp.client import OpcpClient
-from simulators.common import trusted_roots
+from simulators.actor_calls import trusted_roots
 from simulators.ev import Vehicle20, installation_answers
 from simulators.mo import MoOwnPki
 from simulators.oem import Oem, iso20_v2g_root
