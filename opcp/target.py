@@ -11,6 +11,8 @@ not declare are reported *not applicable*, never passed.
     audience = "https://pool.example.com"
     jwks_url = "https://auth.example.com/.well-known/jwks.json"   # optional
     services = ["auth", "rcp", "pcp"]
+    iso20 = true           # optional: the deployment takes ISO 15118-20 (docs/iso20.md);
+                           # without it the @iso20 scenarios are not applicable
 
     [base_urls]            # optional, per service
     est = "https://est.example.com"
@@ -69,7 +71,7 @@ class TargetError(ValueError):
 # `jwks_url` must not silently turn scenarios not applicable).
 KEYS = {
     "": ("name", "base_url", "token_url", "audience", "jwks_url", "services", "base_urls", "tls",
-         "clients", "clients_file", "probes", "webhook", "peer"),
+         "clients", "clients_file", "probes", "webhook", "peer", "iso20"),
     "tls": ("verify", "ca_bundle", "client_cert", "client_key"),
     "clients": ("role", "client_id", "client_secret", "client_secret_env", "name", "wmis",
                 "emaid_prefixes"),
@@ -140,6 +142,7 @@ class Target:
     probes: dict[str, str] = field(default_factory=dict, repr=False)
     jwks_url: str | None = None
     webhook: dict[str, object] = field(default_factory=dict)
+    iso20: bool = False  # declares ISO 15118-20 support (the @iso20 scenarios apply)
     peer: Target | None = None  # the peer ecosystem ([peer]), whose clients the suite uses there
 
     def url(self, service: str, path: str) -> str:
@@ -216,6 +219,9 @@ def from_dict(data: dict, base_dir: Path, *, follow_peer: bool = True) -> Target
             near = difflib.get_close_matches(str(name), SERVICES, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             raise TargetError(f"services: unknown service {name!r}{hint} (known: {', '.join(SERVICES)})")
+    iso20 = data.get("iso20", False)
+    if not isinstance(iso20, bool):
+        raise TargetError("iso20: must be true or false (whether the deployment takes ISO 15118-20)")
     if not isinstance(data.get("clients", []), list):
         raise TargetError("clients: must be an array of tables ([[clients]])")
     clients = [_client(c, i) for i, c in enumerate(data.get("clients", []))]
@@ -248,6 +254,7 @@ def from_dict(data: dict, base_dir: Path, *, follow_peer: bool = True) -> Target
         probes={k: str(v) for k, v in data.get("probes", {}).items()},
         jwks_url=data.get("jwks_url"),
         webhook=dict(data.get("webhook", {})),
+        iso20=iso20,
         peer=_peer(data["peer"], base_dir) if follow_peer and "peer" in data else None,
     )
 

@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--oem-est", action="store_true",
                    help="the OEM enrolls its vehicles' provisioning certificates over EST instead of"
                         " issuing them from its own PKI")
+    p.add_argument("--iso", choices=("2", "20"), default="2",
+                   help="the ISO 15118 part the story speaks: 2 (default) or 20 (two contracts on"
+                        " one vehicle, docs/iso20.md)")
+    p.add_argument("--curve", choices=("secp521r1", "ed448"), default="secp521r1",
+                   help="with --iso 20: the vehicle's provisioning algorithm; ed448 certifies an X448"
+                        " key for the contract key's ECDHE (docs/iso20.md)")
     p.add_argument("--ecosystems", type=int, default=1, choices=(1, 2), metavar="N",
                    help="2: the story across two peered ecosystems (vehicle and CPO of A, MO of"
                         " B; A's pool forwards to B); with --target, the file's [peer] is B")
@@ -29,15 +35,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from opcp.target import TargetError, load
     from simulators import demo
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
 
     if args.ecosystems == 2 and args.oem_est:
         print("opcp demo: --oem-est is not part of the two-ecosystem story", file=sys.stderr)
         return 2
+    if args.ecosystems == 2 and args.iso == "20":
+        print("opcp demo: --iso 20 is not part of the two-ecosystem story", file=sys.stderr)
+        return 2
+    if args.curve != "secp521r1" and args.iso != "20":
+        print(f"opcp demo: --curve {args.curve} needs --iso 20 (ISO 15118-2 vehicles are"
+              " secp256r1)", file=sys.stderr)
+        return 2
+    if args.curve == "ed448" and args.oem_est:
+        print("opcp demo: --curve ed448 with --oem-est: the Ed448 vehicle's X448 key is certified"
+              " by the OEM's own PKI, not over EST", file=sys.stderr)
+        return 2
     if args.target is None:
         if args.ecosystems == 2:
             return run_embedded_across()
-        return run_embedded(oem_est=args.oem_est)
+        return run_embedded(oem_est=args.oem_est, iso=args.iso, curve=args.curve)
     try:
         target = load(args.target)
         if args.ecosystems == 2:
@@ -47,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 return 2
             demo.run_across(target, target.peer)
         else:
-            demo.run(target, oem_est=args.oem_est)
+            demo.run(target, oem_est=args.oem_est, iso=args.iso, curve=args.curve)
     except TargetError as exc:
         print(f"opcp demo: {exc}", file=sys.stderr)
         return 2
@@ -57,18 +74,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False) -> int:
+def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso: str = "2",
+                 curve: str = "secp521r1") -> int:
     """The story against an embedded reference with a fresh data dir."""
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
     from simulators import demo
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
 
     data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
     try:
         with EmbeddedReference(data) as reference:
             out(f"reference: {reference.base_url} (embedded, data in {data})")
-            demo.run(load(data / "target.toml"), out, oem_est)
+            demo.run(load(data / "target.toml"), out, oem_est, iso, curve)
         return 0
     except ActorError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
@@ -82,7 +100,7 @@ def run_embedded_across(out: Callable[[str], None] = print) -> int:
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
     from simulators import demo
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
 
     data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
     try:

@@ -25,7 +25,7 @@ from opcp.models.webhook import EVENTS
 from opcp.target import load as load_target
 from opcp_reference.app import create_app
 from opcp_reference.context import Reference
-from opcp_reference.server import open_reference, write_target_file
+from opcp_reference.server import SHUTDOWN_SECONDS, open_reference, write_target_file
 from simulators import csms
 from simulators.webhook_receiver import Receiver
 from simulators.webhook_receiver import create_app as receiver_app
@@ -149,8 +149,10 @@ async def _serve(settings: UpSettings, name: str, ref: Reference, base_url: str,
     """Serve one opened ecosystem and its receiver; every party subscribed to every event."""
     ssl_context = _tls(ref.data_dir)[0] if settings.tls else None
     receiver = Receiver()
-    runners = [web.AppRunner(create_app(ref), access_log=None),
-               web.AppRunner(receiver_app(receiver, echo=True), access_log=None)]
+    # Stopping waits for requests in flight as `opcp serve` does, not aiohttp's 60 s.
+    runners = [web.AppRunner(create_app(ref), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS),
+               web.AppRunner(receiver_app(receiver, echo=True), access_log=None,
+                             shutdown_timeout=SHUTDOWN_SECONDS)]
     for runner in runners:
         await runner.setup()
     await web.TCPSite(runners[0], settings.host, port, ssl_context=ssl_context).start()

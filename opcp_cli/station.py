@@ -4,7 +4,8 @@ Against `opcp up`'s CSMS by default: the station's identity and password come fr
 stations file (`DATA_DIR/csms/stations.json`), the vehicle and its contract from the ecosystem
 named by `DATA_DIR/target.toml` (the OEM enrolls over EST, the CPS generates the contract), and
 the session is boot, status, contract installation, certificate status, authorization with the
-contract, and a transaction started and stopped (docs/csms.md).
+contract, and a transaction started and stopped (docs/csms.md). `--iso 20`: an ISO 15118-20
+vehicle with two contracts, installed over two exchanges of one V2G session (docs/iso20.md).
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--url", default=None,
                    help="the CSMS (default: ws://127.0.0.1:9000, or wss://127.0.0.1:9443 for "
                         "profiles 2 and 3)")
+    p.add_argument("--iso", choices=("2", "20"), default="2",
+                   help="the vehicle's ISO 15118 part: 2 (default) or 20 (two contracts installed"
+                        " over two Get15118EVCertificate exchanges, docs/iso20.md)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from opcp.client import OpcpClient
     from opcp.target import TargetError, load
-    from simulators.common import ActorError
+    from simulators.actor_calls import ActorError
     from simulators.csms_security import local_stations
     from simulators.station import local_identity, run_station
 
@@ -47,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     url = args.url or ("ws://127.0.0.1:9000" if profile == 1 else "wss://127.0.0.1:9443")
     client = OpcpClient(target)
     try:
-        report = run_station(client, f"{url.rstrip('/')}/{identity.station_id}", identity)
+        report = run_station(client, f"{url.rstrip('/')}/{identity.station_id}", identity,
+                             iso=args.iso)
     except (ActorError, OSError) as exc:
         print(f"opcp station: {exc}", file=sys.stderr)
         return 1

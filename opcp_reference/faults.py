@@ -200,6 +200,16 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
     Fault("pcp-rekey-no-deprecated-event", "a new key pair raises mo.prov.cert.updated but never"
           " the deprecated mo.prov.cert.updated.factory.reset an MO is subscribed to",
           "webhook.feature"),
+    # ISO 15118-20 (issue 19): docs/iso20.md.
+    Fault("cps-20-names-wrong-curve", "the CPS writes the other ECDHCurve into -20"
+          " SignedInstallationData than the one the key was encrypted on: the vehicle cannot"
+          " decrypt it", "iso20.feature"),
+    Fault("cps-20-wrong-aad", "the CPS encrypts a generated -20 contract key under an AAD with"
+          " another PCID ([V2G20-2492]): the AES-GCM tag fails at the vehicle", "iso20.feature"),
+    Fault("ccp-20-remaining-wrong", "the CCP's -20 answers count one more"
+          " RemainingContractCertificateChains than follow", "iso20.feature"),
+    Fault("ccp-20-answers-iso2", "the CCP answers a -20 CertificateInstallationReq with an"
+          " ISO 15118-2 CertificateInstallationRes", "iso20.feature"),
 )}
 
 

@@ -92,6 +92,7 @@ def write_target_file(ref: Reference, base_url: str) -> Path:
         f'token_url = "{base_url}/oauth/token"\n'
         f'audience = "{ref.auth.audience}"\n'
         f'services = ["auth", "rcp", "pcp", "est", "admin", "webhook", "cps", "ccp"]\n'
+        f'iso20 = true  # ISO 15118-20 contract provisioning (docs/iso20.md)\n'
         f'jwks_url = "{base_url}/.well-known/jwks.json"\n'
         f'clients_file = "clients.json"\n'
         f'\n'
@@ -183,7 +184,8 @@ class EmbeddedReference:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(create_app(self.ref), access_log=None)
+        self._runner = web.AppRunner(create_app(self.ref), access_log=None,
+                                     shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()

@@ -29,9 +29,10 @@ import base64
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import cast
+from typing import TypeVar, cast
 
 import httpx
 from cryptography import x509
@@ -40,11 +41,13 @@ from cryptography.x509 import ocsp
 
 from opcp.client import OpcpClient
 from opcp.ocsp_client import OcspClient
-from simulators.common import ISO2, ActorError, trusted_roots
+from simulators.actor_calls import ISO2, ActorError, trusted_roots
 from simulators.cpo import CcpUnavailable, CpoBackend
+from simulators.ev import VehicleRejected, installation_answers
 from simulators.provisioning import PKCS7, EnrollmentRefused, certs_only
 from v2g import exi, xmldsig
 from v2g.contract_data import decode_installation_res
+from v2g.contract_data20 import read_installation_req20
 from v2g.errors import V2GError
 from v2g.messages import (
     CertificateChain,
@@ -56,7 +59,7 @@ from v2g.messages import (
     from_element,
     to_element,
 )
-from v2g.namespaces import ISO20_SPEC_MSG_DEF, OPCP_MSG_DEF_NAMESPACES
+from v2g.namespaces import ACCEPTED_MSG_DEF_NAMESPACES, ISO20_SPEC_MSG_DEF, iso_part, iso_part_of_key
 from v2g.pki.bundle import BundleError, order_chain
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, OcspResult, Revoked, Unknown, issuer_key_hashes, verify_response
@@ -64,14 +67,25 @@ from v2g.pki.profiles import Role
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
 
 ISO20 = ISO20_SPEC_MSG_DEF
-NAMESPACES = OPCP_MSG_DEF_NAMESPACES  # what Get15118EVCertificate may name (OPCP's two values)
+# What Get15118EVCertificate may name: the -2 namespace and every -20 spelling, the real
+# `urn:iso:std:iso:15118:-20:CommonMessages` stations send included (E-NS-1).
+NAMESPACES = ACCEPTED_MSG_DEF_NAMESPACES
 HASHES = {"SHA256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
+T = TypeVar("T")
 ROOTS_TTL = 60.0  # seconds the RCP's roots are kept between requests
+# How long the CSMS keeps the -20 answers still to hand out in one V2G session: the vehicle
+# asks again at once (the same SessionID) while RemainingContractCertificateChains is above
+# zero, and an SECC waits at most its sequence timeout (V2G_SECC_Sequence_Timeout, 60 s) for a
+# vehicle's next request before it ends the session. Answers older than that belong to a
+# session that is over: they are dropped, and a request naming that SessionID later is asked
+# of the CCP anew.
+PENDING20_SECONDS = 60.0
 
 RESULT_RULES: dict[str, str] = {
     "exi.namespace": "iso15118SchemaVersion is an ISO 15118-2 or -20 MsgDef namespace",
     "exi.base64": "exiRequest is base64",
-    "exi.decode": "exiRequest decodes as an ISO 15118-2 V2G_Message",
+    "exi.decode": "exiRequest decodes as an ISO 15118-2 V2G_Message (or, for -20, a CommonMessages"
+                  " CertificateInstallationReq)",
     "exi.body": "the body is the request the action names (Install: CertificateInstallationReq, "
                 "Update: CertificateUpdateReq; ISO 15118-20 has Install only)",
     "ccp.refused": "the CCP gave no contract and no EXI to forward",
@@ -157,6 +171,13 @@ class CertificateServices:
     _roots: tuple[float, list[TrustAnchor]] | None = field(default=None, repr=False)
     _cas: dict[bytes, x509.Certificate] = field(default_factory=dict, repr=False)  # SHA-256 of SPKI
     _contracts: dict[str, x509.Certificate] = field(default_factory=dict, repr=False)  # eMAID -> leaf
+    # ISO 15118-20: the CCP answers one CertificateInstallationRes per contract at once; the
+    # vehicle takes one per exchange, asking again in the same V2G session (same SessionID)
+    # while RemainingContractCertificateChains is above zero. The answers still to hand out,
+    # by SessionID, with the monotonic time after which they are dropped (PENDING20_SECONDS).
+    _pending20: dict[bytes, tuple[float, list[bytes]]] = field(default_factory=dict, repr=False)
+    pending20_seconds: float = PENDING20_SECONDS
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
     # ------------------------------------------------------------------ target access
     def _op(self, name: str, path_params: dict[str, str] | None = None, **kwargs):
@@ -193,11 +214,10 @@ class CertificateServices:
             request = base64.b64decode(exi_request, validate=True)
         except ValueError:
             raise Refused("exi.base64", "exiRequest is not base64") from None
-        if namespace == ISO20:
+        if iso_part(namespace) == "20":
             if action != "Install":
                 raise Refused("exi.body", "ISO 15118-20 has no CertificateUpdate: only Install")
-            # The project's codec speaks -2 only: a -20 installation goes to the CCP unread.
-            return self._install(request, namespace)
+            return self._install20(request, namespace)
         try:
             element = exi.decode(request, "iso2")
             message = from_element(element)
@@ -210,13 +230,18 @@ class CertificateServices:
             return EvCertificateAnswer("Accepted", self._update(message, element))
         return self._install(request, namespace)
 
-    def _install(self, request: bytes, namespace: str) -> EvCertificateAnswer:
+    def _ccp(self, ask: Callable[[CpoBackend], T]) -> T:
+        """One call to the CCP through the CPO backend; an unreachable CCP is `ccp.refused`."""
         backend = CpoBackend(self.client, self.party)
         try:
             with self._lock:
-                response = backend.certificate_installation(request, namespace)
+                return ask(backend)
         except httpx.HTTPError as exc:
             raise Refused("ccp.refused", f"the CCP cannot be reached ({type(exc).__name__})") from None
+
+    def _install(self, request: bytes, namespace: str) -> EvCertificateAnswer:
+        try:
+            response = self._ccp(lambda backend: backend.certificate_installation(request, namespace))
         except CcpUnavailable as exc:
             if exc.failed_res is not None:
                 # The CCP answered the vehicle (FAILED_NoCertificateAvailable, ...): processed,
@@ -226,6 +251,51 @@ class CertificateServices:
         if namespace == ISO2:
             self._learn(response)
         return EvCertificateAnswer("Accepted", response)
+
+    def _install20(self, request: bytes, namespace: str) -> EvCertificateAnswer:
+        """A -20 CertificateInstallationReq: the next answer of this V2G session when the CCP
+        gave several, else the CCP's answers, the first now and the others kept."""
+        try:
+            req, _ = read_installation_req20(request)
+        except V2GError as exc:
+            raise Refused("exi.decode", f"exiRequest is no ISO 15118-20 CertificateInstallationReq:"
+                          f" {exc}") from None
+        with self._lock:
+            self._drop_expired20()
+            kept = self._pending20.get(req.session_id)
+            if kept:
+                answer = kept[1].pop(0)
+                if not kept[1]:
+                    del self._pending20[req.session_id]
+                return EvCertificateAnswer("Accepted", answer)
+        got = self._ccp(lambda backend: backend.request_exchange(request, namespace))
+        try:
+            answers = installation_answers(got.json())
+        except (VehicleRejected, ValueError):
+            raise Refused("ccp.refused", f"the CCP answered {got.status} without a"
+                          " CertificateInstallationRes") from None
+        if not answers:
+            raise Refused("ccp.refused", "the CCP answered no CertificateInstallationRes")
+        if got.status != 200:
+            # The CCP's own -20 answer to the vehicle (WARNING_NoCertificateAvailable, ...).
+            return EvCertificateAnswer("Accepted", answers[0], f"the CCP answered {got.status}")
+        if len(answers) > 1:
+            with self._lock:
+                self._pending20[req.session_id] = (self.clock() + self.pending20_seconds,
+                                                   answers[1:])
+        return EvCertificateAnswer("Accepted", answers[0])
+
+    def _drop_expired20(self) -> None:
+        """Forget the -20 answers of V2G sessions that are over (caller holds the lock)."""
+        now = self.clock()
+        for session in [s for s, (until, _) in self._pending20.items() if until <= now]:
+            del self._pending20[session]
+
+    def pending20_sessions(self) -> int:
+        """How many V2G sessions have -20 answers kept for them (expired ones not counted)."""
+        with self._lock:
+            self._drop_expired20()
+            return len(self._pending20)
 
     def _learn(self, response: bytes) -> None:
         """Remember the contract chain of an installation that passed: its sub-CAs answer
@@ -384,12 +454,20 @@ class CertificateServices:
 
     def _authorize_certificate(self, emaid: str, certificate: str) -> AuthorizeAnswer:
         chain = _pem_chain(certificate)
-        try:
-            result = validate_chain(chain, TrustStore(self.anchors()), purpose=Purpose.CONTRACT)
-        except ChainError as exc:
-            if exc.rule.startswith("validity."):
-                return AuthorizeAnswer("Expired", "CertificateExpired", "authorize.chain", str(exc))
-            return AuthorizeAnswer("Invalid", "CertChainError", "authorize.chain", str(exc))
+        # An ISO 15118-20 contract (secp521r1) is validated as a -20 chain (docs/iso20.md).
+        iso = "20" if chain and iso_part_of_key(chain[0].public_key()) == "20" else "2"
+        for attempt in range(2):
+            try:
+                result = validate_chain(chain, TrustStore(self.anchors()), purpose=Purpose.CONTRACT,
+                                        iso=iso)
+                break
+            except ChainError as exc:
+                if exc.rule.startswith("validity."):
+                    return AuthorizeAnswer("Expired", "CertificateExpired", "authorize.chain", str(exc))
+                if attempt == 0 and self._roots is not None:
+                    self._roots = None  # a root added to the RCP since: ask it once more
+                    continue
+                return AuthorizeAnswer("Invalid", "CertChainError", "authorize.chain", str(exc))
         leaf = result.leaf.cert
         if _plain(_cn(leaf)) != _plain(emaid):
             return AuthorizeAnswer("Invalid", "CertChainError", "authorize.emaid",

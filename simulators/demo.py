@@ -9,6 +9,15 @@ contract through the CPO backend (CertificateInstallationReq -> CCP -> Res); the
 checks everything and installs the contract (`run`). `run_across` tells it across two peered
 ecosystems: the contract is in the peer's pool, the CPO's pool forwards. Every line of the transcript says who called
 what and what came back; the last line is `installed: EMAID=<emaid> PCID=<pcid>`.
+
+`iso="20"` tells the same story in ISO 15118-20 (docs/iso20.md): the operator puts the
+ecosystem's -20 V2G root (as EST publishes it) and the OEM's and MO's -20 roots into the RCP,
+tagged with the -20 namespace; the OEM's secp521r1 vehicle (or with `curve="ed448"` an Ed448 one,
+whose contract keys are encrypted on its X448 key) takes two contracts; the MO issues
+two -20 contracts and the CPS signs them; the vehicle's one signed -20
+CertificateInstallationReq brings one CertificateInstallationRes per contract, which the
+vehicle takes one exchange each, counting RemainingContractCertificateChains down. One
+`installed: EMAID=... PCID=...` line per contract.
 """
 
 from __future__ import annotations
@@ -23,13 +32,15 @@ from faker import Faker
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from opcp.target import Target
-from simulators.common import ActorError, expect, trusted_roots
+from simulators.actor_calls import ActorError, expect, trusted_roots
 from simulators.cpo import CpoBackend
+from simulators.ev import installation_answers
 from simulators.mo import MoOwnPki, MoV2gPki
-from simulators.oem import Oem
+from simulators.oem import Oem, iso20_v2g_root
 from simulators.party_pki import OemPki, SuiteOcspResponder
 from simulators.provisioning import EstEnrollment
 from v2g.contract_data import decode_installation_res
+from v2g.namespaces import ISO20_CANONICAL, ISO20_COMMON_MESSAGES
 from v2g.pki.profiles import Role
 from v2g.pki.validate import Purpose, TrustAnchor, TrustStore, validate_chain
 
@@ -55,8 +66,17 @@ def _cn(der: bytes) -> str:
     return cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
 
 
-def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = False) -> tuple[str, str]:
-    """Tell the story against `target`; returns (emaid, pcid)."""
+def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = False,
+        iso: str = "2", curve: str = "secp521r1") -> tuple[str, str]:
+    """Tell the story against `target`; returns (emaid, pcid): for -20 the last contract's.
+    `curve` (-20 only): the vehicle's provisioning algorithm, secp521r1 or ed448."""
+    if curve not in ("secp521r1", "ed448"):
+        raise ValueError(f"curve: secp521r1 or ed448, not {curve!r}")
+    if curve != "secp521r1" and iso != "20":
+        raise ValueError("curve: an Ed448 vehicle is an ISO 15118-20 one (iso='20')")
+    if curve == "ed448" and oem_est:
+        raise ValueError("curve: an Ed448 vehicle's X448 alternate key is certified by the OEM's"
+                         " own PKI here, not over EST (oem_est)")
     log = Transcript(out)
     faker = Faker()
     faker.add_provider(PnCIdProvider)
@@ -64,6 +84,8 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
     responder = SuiteOcspResponder().start()
     added_roots: list[str] = []
     try:
+        if iso == "20":
+            return _run20(target, log, out, client, responder, added_roots, faker, oem_est, curve)
         oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}")
         mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo")
         own_roots = [(mo_pki, "MO")] if oem_est else [(oem_pki, "OEM"), (mo_pki, "MO")]
@@ -75,10 +97,8 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
             log.say("RCP", f"operator registered {root_type} root '{_cn(pki.root.der)}' "
                            f"(id {added_roots[-1]})")
 
-        oem_client = target.client("OEM")
-        wmi = oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
         source = EstEnrollment(client) if oem_est else oem_pki
-        oem = Oem(client, wmi=wmi, source=source)
+        oem = Oem(client, wmi=_wmi(target), source=source)
         vehicle = oem.produce_vehicle()
         pcid = vehicle.pcid
         origin = ("enrolled over EST at the V2G PKI's oem CA" if oem_est
@@ -89,9 +109,7 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         oem.publish(vehicle)
         log.say("PCP", f"OEM published {pcid}: chain checked (WMI, validity, OCSP, trust)")
 
-        mo_client = target.client("MO")
-        prefix = mo_client.emaid_prefixes[0] if mo_client and mo_client.emaid_prefixes else "DEABC"
-        emaid = faker.emaid(prefix=prefix, check_digit=False)
+        emaid = faker.emaid(prefix=_emaid_prefix(target), check_digit=False)
         mo = MoOwnPki(client, sub2=mo_pki.sub2, sub1=mo_pki.sub1)
         assert mo.lookup_vehicle(pcid)
         log.say("MO", f"looked up {pcid}: in the pool")
@@ -124,6 +142,84 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
 
 
 
+def _wmi(target: Target) -> str:
+    oem_client = target.client("OEM")
+    return oem_client.wmis[0] if oem_client and oem_client.wmis else "WMA"
+
+
+def _emaid_prefix(target: Target) -> str:
+    mo_client = target.client("MO")
+    return mo_client.emaid_prefixes[0] if mo_client and mo_client.emaid_prefixes else "DEABC"
+
+
+def _register_root(client: OpcpClient, log: Transcript, der: bytes, root_type: str,
+                   added: list[str]) -> None:
+    got = expect(client.op("saveRootCa", role="ADMIN", json={
+        "caCertificate": base64.b64encode(der).decode(), "rootType": root_type,
+        "xsdMsgDefNamespace": ISO20_CANONICAL}), f"register the -20 {root_type} root")
+    added.append(got.json()["RootResponse"]["rootCertificateId"])
+    log.say("RCP", f"operator registered ISO 15118-20 {root_type} root '{_cn(der)}' "
+                   f"(id {added[-1]})")
+
+
+def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: OpcpClient,
+           responder: SuiteOcspResponder, added: list[str], faker: Faker,
+           oem_est: bool = False, curve: str = "secp521r1") -> tuple[str, str]:
+    v2g_root = iso20_v2g_root(client)
+    if v2g_root not in trusted_roots(client, "OEM", 0, "v2g"):
+        _register_root(client, log, v2g_root, "V2G", added)
+    oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}", algorithm=curve)
+    mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo",
+                          algorithm="secp521r1")
+    if not oem_est:
+        _register_root(client, log, oem_pki.root.der, "OEM", added)
+    _register_root(client, log, mo_pki.root.der, "MO", added)
+
+    source = (EstEnrollment(client, iso_version="ISO15118-20", algorithm="secp521r1") if oem_est
+              else oem_pki)
+    oem = Oem(client, wmi=_wmi(target), source=source)
+    vehicle = oem.produce_vehicle20(algorithm=curve, maximum_chains=2)
+    pcid = vehicle.pcid
+    origin = ("enrolled over EST (oem, ISO15118-20/secp521r1)" if oem_est
+              else "from the OEM's own -20 PKI")
+    ecdhe = " with an X448 ECDHE key in 2.5.29.72" if curve == "ed448" else ""
+    log.say("OEM", f"produced ISO 15118-20 vehicle PCID {pcid}: {curve} provisioning"
+                   f" certificate{ecdhe} {origin} ({len(vehicle.provisioning_cert)} bytes DER), trusts"
+                   f" {len(vehicle.trusted_v2g_roots)} -20 V2G root(s), takes up to"
+                   f" {vehicle.maximum_chains} contracts")
+    oem.publish(vehicle)
+    log.say("PCP", f"OEM published {pcid} with the -20 namespace: chain checked as ISO 15118-20")
+
+    mo = MoOwnPki(client, sub2=mo_pki.sub2, sub1=mo_pki.sub1)
+    ecdh = "X448" if curve == "ed448" else "SECP521"
+    for _ in range(2):
+        emaid = faker.emaid(prefix=_emaid_prefix(target), check_digit=False)
+        signed = mo.issue_contract(pcid, emaid).answer
+        log.say("CPS", f"signed -20 contract data for EMAID {emaid} (secp521r1 contract key,"
+                       f" ECDHE {ecdh}, AES-GCM-256,"
+                       f" AAD {pcid} + contract SKI) under V2G root"
+                       f" {signed.get('cpsRootDistinguishedName', '?')}; stored in the CCP")
+
+    request = vehicle.installation_req(bytes(faker.binary(8)))
+    signer = "Ed448" if curve == "ed448" else "secp521r1"
+    log.say("EV", f"built a signed ({signer}) -20 CertificateInstallationReq ({len(request)} bytes EXI,"
+                  f" MaximumContractCertificateChains {vehicle.maximum_chains})")
+    got = expect(CpoBackend(client).request_exchange(request, ISO20_COMMON_MESSAGES),
+                 "the CCP's -20 answers")
+    answers = installation_answers(got.json())
+    log.say("CPO", f"forwarded it to the CCP ({ISO20_COMMON_MESSAGES}); got {len(answers)}"
+                   " CertificateInstallationRes, one per contract")
+    trust = TrustStore([TrustAnchor.of(mo_pki.root.der, Role.MO)])
+    installed = vehicle.accept_all(answers)
+    for n, contract in enumerate(installed, 1):
+        validate_chain(list(contract.contract_chain), trust, purpose=Purpose.CONTRACT, iso="20")
+        log.say("EV", f"exchange {n}: checked the CPS signature and -20 chains, decrypted the"
+                      f" contract key (ECDHE {ecdh} on its"
+                      f" {'X448' if curve == 'ed448' else 'provisioning'} key, AES-GCM-256),"
+                      f" RemainingContractCertificateChains"
+                      f" {contract.remaining}")
+        out(f"installed: EMAID={contract.emaid} PCID={pcid}")
+    return installed[-1].emaid, pcid
 def run_across(home: Target, peer: Target, out: Callable[[str], None] = print) -> tuple[str, str]:
     """The story across two peered ecosystems: a vehicle of an OEM of `home` (ecosystem A)
     is under contract with an MO of `peer` (ecosystem B) and charges at a CPO of A. A's CCP

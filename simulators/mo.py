@@ -8,6 +8,11 @@ CPS to generate everything. Both delete contracts, and mark a contract void when
 service says the vehicle's provisioning certificate was deleted, reset or replaced: `subscribe`
 creates the MO's webhook endpoint on a `webhook_receiver.Receiver`, which verifies each
 delivery's signature before the MO sees it.
+
+A vehicle whose provisioning certificate is of ISO 15118-20 (secp521r1) gets -20 contract
+data: the MO's own -20 PKI issues a secp521r1 contract certificate, its key is encrypted per
+ISO 15118-20 (`v2g.contract_data20.encrypt_for_vehicle20`, the AAD binding it to the PCID),
+and the CPS is asked to sign with the -20 namespace; the chain is validated as a -20 chain.
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from opcp.client import Exchange, OpcpClient
 from opcp.models.errata import read_field
-from simulators.common import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
+from simulators.actor_calls import ISO2, ActorError, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.webhook_receiver import Receiver
 from v2g.contract_data import encrypt_for_vehicle
+from v2g.contract_data20 import encrypt_for_vehicle20
+from v2g.namespaces import ISO20_CANONICAL, iso_part_of_key
 from v2g.pki.builder import Issued, issue, new_key
 from v2g.pki.profiles import Role
 from v2g.pki.validate import ChainError, Purpose, TrustAnchor, TrustStore, validate_chain
@@ -108,8 +119,9 @@ class MoOwnPki(_Mo):
                                                                       self.party, "oem")]
         anchors += [TrustAnchor.of(r, Role.V2G) for r in trusted_roots(self.client, self.role,
                                                                        self.party, "v2g")]
+        iso = iso_part_of_key(x509.load_der_x509_certificate(chain[0])) or "2"
         try:
-            validate_chain(chain, TrustStore(anchors), purpose=Purpose.PROVISIONING, at=at)
+            validate_chain(chain, TrustStore(anchors), purpose=Purpose.PROVISIONING, at=at, iso=iso)
         except ChainError as exc:
             raise VehicleRefused(str(exc)) from None
 
@@ -134,6 +146,9 @@ class MoOwnPki(_Mo):
         key encrypted to the vehicle's provisioning certificate."""
         if self.sub2 is None or self.sub1 is None:
             raise ValueError("an MO with its own PKI needs sub2 and sub1")
+        vehicle = x509.load_der_x509_certificate(provisioning_cert)
+        if iso_part_of_key(vehicle) == "20":
+            return self._contract_data20(emaid, vehicle)
         key = new_key()
         leaf = issue("contract_leaf", emaid, self.sub2, key=key)
         data = encrypt_for_vehicle(key, provisioning_cert, emaid, [leaf.der, self.sub2.der, self.sub1.der])
@@ -142,10 +157,24 @@ class MoOwnPki(_Mo):
                 "contractSignatureEncryptedPrivateKey": b64(data.encrypted_private_key),
                 "dHpublickey": b64(data.dh_public_key)}
 
+    def _contract_data20(self, emaid: str, vehicle: x509.Certificate) -> dict:
+        assert self.sub2 is not None and self.sub1 is not None
+        key = ec.generate_private_key(ec.SECP521R1())
+        leaf = issue("contract_leaf_20", emaid, self.sub2, key=key)
+        cn = vehicle.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        pcid = str(cn[0].value) if cn else ""
+        data = encrypt_for_vehicle20(key, vehicle.public_bytes(_DER), pcid,
+                                     [leaf.der, self.sub2.der, self.sub1.der])
+        return {"contractCertificate": b64(leaf.der), "contractSubCa2Certificate": b64(self.sub2.der),
+                "contractSubCa1Certificate": b64(self.sub1.der),
+                "contractSignatureEncryptedPrivateKey": b64(data.key.encrypted_private_key),
+                "dHpublickey": b64(data.key.dh_public_key)}
+
     def sign_body(self, emaid: str, provisioning_cert: bytes, pcid: str | None) -> dict:
         """The signContractData request; without `pcid` the CPS signs but the CCP stores nothing."""
+        iso20 = iso_part_of_key(x509.load_der_x509_certificate(provisioning_cert)) == "20"
         body: dict = {"contractData": self.contract_data(emaid, provisioning_cert),
-                      "xsdMsgDefNamespace": ISO2}
+                      "xsdMsgDefNamespace": ISO20_CANONICAL if iso20 else ISO2}
         if pcid is not None:
             body["pcid"] = pcid
         return body
@@ -171,11 +200,12 @@ class MoV2gPki(_Mo):
 
     @staticmethod
     def generate_body(pcid: str, emaid: str, begins: dt.datetime | None = None,
-                      ends: dt.datetime | None = None) -> dict:
-        """The generateSignedContractData request (default: valid from now for a year)."""
+                      ends: dt.datetime | None = None, namespace: str = ISO2) -> dict:
+        """The generateSignedContractData request (default: valid from now for a year; an
+        ISO 15118-20 `namespace` asks for -20 contract data)."""
         begins = begins or dt.datetime.now(dt.UTC)
         ends = ends or begins + dt.timedelta(days=365)
-        return {"emaid": emaid, "pcid": pcid, "xsdMsgDefNamespace": ISO2,
+        return {"emaid": emaid, "pcid": pcid, "xsdMsgDefNamespace": namespace,
                 "contractBegins": begins.isoformat(timespec="seconds").replace("+00:00", "Z"),
                 "contractEnds": ends.isoformat(timespec="seconds").replace("+00:00", "Z")}
 
@@ -183,6 +213,9 @@ class MoV2gPki(_Mo):
         """One generateSignedContractData call with `body`, answered as it was."""
         return self.client.op("generateSignedContractData", role=self.role, party=self.party,
                               json=body)
+
+
+_DER = serialization.Encoding.DER
 
 
 def _plain(emaid: object) -> str | None:

@@ -7,21 +7,31 @@ one is dropped (`installable`).
 Provisioning certificates come from a `simulators.provisioning` source: the OEM's own Sub-CA
 (give `sub2` and `sub1`, or an `OemPki`), or EST at the ecosystem's V2G PKI
 (`source=EstEnrollment(client)`).
+
+ISO 15118-20 vehicles (`produce_vehicle20`) get a secp521r1 or Ed448 provisioning key from a
+source of the -20 profiles (an `OemPki` built with that algorithm; EST for secp521r1), an
+18-character PCID (the -20 key encryption's AAD needs 18, docs/iso20.md ISO20-PKI-3) and the
+RCP's -20 V2G roots; an Ed448 vehicle's certificate carries its X448 ECDHE key
+([V2G20-2534]). Their certificates are published with the -20 namespace.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, x448
+from cryptography.x509 import load_der_x509_certificate
 from faker import Faker
 
 from opcp.client import Exchange, OpcpClient
 from opcp.id_faker import PnCIdProvider
-from simulators.common import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
-from simulators.ev import Vehicle
-from simulators.provisioning import IssuingCa, ProvisioningSource
+from simulators.actor_calls import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
+from simulators.ev import Vehicle, Vehicle20
+from simulators.party_pki import OemPki
+from simulators.provisioning import EnrollmentRefused, IssuingCa, ProvisioningSource, certs_only
 from simulators.webhook_receiver import Receiver
+from v2g.namespaces import ISO20_CANONICAL, iso_part_of_key
 from v2g.pki.builder import Issued, new_key
 
 CONTRACT_EVENTS = ("oem.contract.created", "oem.contract.updated", "oem.contract.deleted")
@@ -42,6 +52,7 @@ class Oem:
     chains: dict[str, list[bytes]] = field(default_factory=dict)  # PCID -> leaf, sub-CAs
     # (PCID, EMAID) -> the CertificateInstallationRes (EXI) pulled after an oem.contract.* event
     installable: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    vehicles20: dict[str, Vehicle20] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._faker = Faker()
@@ -66,11 +77,43 @@ class Oem:
         self.vehicles[pcid] = vehicle
         return vehicle
 
-    def certify(self, pcid: str, key: ec.EllipticCurvePrivateKey | None = None) -> list[bytes]:
+    def produce_vehicle20(self, pcid: str | None = None, algorithm: str = "secp521r1",
+                          **vehicle: object) -> Vehicle20:
+        """An ISO 15118-20 vehicle: a provisioning key and certificate of `algorithm` (the
+        source must issue -20 profiles of it), trusting the RCP's -20 V2G roots; `vehicle` sets
+        Vehicle20's maximum_chains or prioritized_emaids. On ed448 the vehicle also makes the
+        X448 key its certificate carries for ECDHE ([V2G20-2534]); only a source that takes
+        it (an `OemPki`) can certify such a vehicle."""
+        if algorithm not in ("secp521r1", "ed448"):
+            raise ValueError(f"algorithm: an ISO 15118-20 vehicle is secp521r1 or ed448, not"
+                             f" {algorithm!r}")
+        pcid = pcid or self._faker.pcid(wmi=self.wmi, check_digit=True)
+        ecdhe: x448.X448PrivateKey | None = None
+        key: ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey
+        if algorithm == "ed448":
+            key, ecdhe = ed448.Ed448PrivateKey.generate(), x448.X448PrivateKey.generate()
+        else:
+            key = ec.generate_private_key(ec.SECP521R1())
+        chain = self.certify(pcid, key, ecdhe)
+        roots = [r for r in trusted_roots(self.client, self.role, self.party, "v2g")
+                 if iso_part_of_key(load_der_x509_certificate(r)) == "20"]
+        made = Vehicle20(pcid, chain, key, roots, ecdhe_key=ecdhe, **vehicle)  # type: ignore[arg-type]
+        self.vehicles20[pcid] = made
+        return made
+
+    def certify(self, pcid: str, key: ec.EllipticCurvePrivateKey | ed448.Ed448PrivateKey | None = None,
+                alt_key: x448.X448PrivateKey | None = None) -> list[bytes]:
         """A provisioning certificate for `pcid` (of `key`, or a fresh one) from the OEM's source,
-        with its sub-CAs; the chain is what `provisioning_body` publishes for the PCID."""
+        with its sub-CAs; the chain is what `provisioning_body` publishes for the PCID.
+        `alt_key`: the X448 key an Ed448 certificate carries (the source must take it)."""
         assert self.source is not None
-        chain = self.source.certify(pcid, key or new_key())
+        if alt_key is None:
+            chain = self.source.certify(pcid, key or new_key())  # type: ignore[arg-type]
+        elif isinstance(self.source, OemPki):
+            chain = self.source.certify(pcid, key, alt_key)
+        else:
+            raise ValueError(f"source: {type(self.source).__name__} cannot certify an X448"
+                             " alternate key; an Ed448 vehicle needs the OEM's own PKI (OemPki)")
         self.chains[pcid] = chain
         return chain
 
@@ -83,14 +126,16 @@ class Oem:
             if vehicle is None or self.sub2 is None or self.sub1 is None:
                 raise KeyError(f"the OEM has no provisioning certificate for {pcid}")
             chain = [vehicle.provisioning_cert, self.sub2.der, self.sub1.der]
+        iso20 = iso_part_of_key(load_der_x509_certificate(chain[0])) == "20"
         body = {"vehicleCertificate": b64(chain[0]), "subCA1Certificate": b64(chain[-1]),
-                "xsdMsgDefNamespace": ISO2}
+                "xsdMsgDefNamespace": ISO20_CANONICAL if iso20 else ISO2}
         if len(chain) == 3:
             body["subCA2Certificate"] = b64(chain[1])
         return body
 
-    def publish(self, vehicle: Vehicle) -> dict:
-        self.vehicles.setdefault(vehicle.pcid, vehicle)
+    def publish(self, vehicle: Vehicle | Vehicle20) -> dict:
+        if isinstance(vehicle, Vehicle):
+            self.vehicles.setdefault(vehicle.pcid, vehicle)
         got = self.put_provisioning(self.provisioning_body(vehicle.pcid))
         return expect(got, f"publish {vehicle.pcid}").json()
 
@@ -149,6 +194,18 @@ class Oem:
 
     def unsubscribe(self, endpoint_id: str) -> None:
         unsubscribe(self.client, self.role, self.party, endpoint_id)
+
+
+def iso20_v2g_root(client: OpcpClient, role: str = "OEM", party: int = 0) -> bytes:
+    """The ecosystem's ISO 15118-20 (secp521r1) V2G root, as the EST `oem` CA publishes it
+    (cacerts ISO15118-20/secp521r1: Sub-CA 2, Sub-CA 1, root): the root a -20 vehicle trusts,
+    which the operator puts into the RCP."""
+    got = expect(client.op("caCerts-OEM", {"isoVersion": "ISO15118-20", "algorithm": "secp521r1"},
+                           role=role, party=party), "the EST oem CA's ISO 15118-20 chain")
+    roots = [c for c in certs_only(got, "cacerts") if c.subject == c.issuer]
+    if len(roots) != 1:
+        raise EnrollmentRefused(f"cacerts ISO15118-20/secp521r1 holds {len(roots)} roots, not one", got)
+    return roots[0].public_bytes(serialization.Encoding.DER)
 
 
 def _first_res(body: dict) -> str:

@@ -21,6 +21,7 @@ from cryptography import x509
 
 from v2g.pki.builder import Issued, issue
 from v2g.pki.ocsp import GOOD, UNKNOWN, CaIndex, Revoked, Signer, Status, issuer_key_hashes, respond
+from v2g.pki.profiles import profile_name
 
 MAX_REQUEST = 16 * 1024
 
@@ -110,26 +111,29 @@ class OemPki:
     sub2: Issued
     leaves: dict[str, Issued] = field(default_factory=dict)
     role: str = "oem"
+    algorithm: str = "secp256r1"  # secp521r1 or ed448: an ISO 15118-20 hierarchy
 
     @classmethod
     def build(cls, responder: SuiteOcspResponder | None, name: str, *,
-              expired_sub1: bool = False, role: str = "oem") -> OemPki:
+              expired_sub1: bool = False, role: str = "oem", algorithm: str = "secp256r1"
+              ) -> OemPki:
         """`role` "oem" makes an OEM hierarchy (provisioning leaves), "mo" an MO hierarchy
         (contract leaves: `leaf` takes an EMAID then). Without a `responder` no certificate
-        names an OCSP URL (and none can be revoked)."""
+        names an OCSP URL (and none can be revoked). `algorithm` secp521r1 or ed448 makes the
+        ISO 15118-20 profiles of the same places."""
         url = responder.url if responder is not None else None
         now = dt.datetime.now(dt.UTC)
         label = role.upper()
-        root = issue(f"{role}_root", f"Suite {label} Root {name}", organization="OPCP Suite")
+        root = issue(profile_name(f"{role}_root", algorithm), f"Suite {label} Root {name}", organization="OPCP Suite")
         if expired_sub1:
             # Expired yesterday; the CAs and leaves below stay valid, so only Sub-CA 1 is wrong.
-            sub1 = issue(f"{role}_sub1", f"Suite {label} Sub1 {name}", root, ocsp_url=url,
-                         not_before=now - dt.timedelta(days=400),
+            sub1 = issue(profile_name(f"{role}_sub1", algorithm), f"Suite {label} Sub1 {name}",
+                         root, ocsp_url=url, not_before=now - dt.timedelta(days=400),
                          not_after=now - dt.timedelta(days=1), organization="OPCP Suite")
         else:
-            sub1 = issue(f"{role}_sub1", f"Suite {label} Sub1 {name}", root, ocsp_url=url,
-                         organization="OPCP Suite")
-        sub2 = issue(f"{role}_sub2", f"Suite {label} Sub2 {name}", sub1, ocsp_url=url,
+            sub1 = issue(profile_name(f"{role}_sub1", algorithm), f"Suite {label} Sub1 {name}",
+                         root, ocsp_url=url, organization="OPCP Suite")
+        sub2 = issue(profile_name(f"{role}_sub2", algorithm), f"Suite {label} Sub2 {name}", sub1, ocsp_url=url,
                      not_before=now - dt.timedelta(hours=1),
                      not_after=now + dt.timedelta(days=365), organization="OPCP Suite")
         if responder is not None:
@@ -137,15 +141,17 @@ class OemPki:
                 responder.add_ca(ca)
             responder.add_issued(sub1.cert, root.cert)
             responder.add_issued(sub2.cert, sub1.cert)
-        return cls(responder, root, sub1, sub2, role=role)
+        return cls(responder, root, sub1, sub2, role=role, algorithm=algorithm)
 
-    def leaf(self, pcid: str, key=None) -> Issued:
+    def leaf(self, pcid: str, key=None, alt_key=None) -> Issued:
         """A provisioning certificate for `pcid` (OEM), or a contract certificate for an EMAID
-        (MO), with `key` when the caller made it."""
+        (MO), with `key` when the caller made it. An Ed448 provisioning certificate carries an
+        X448 key for ECDHE ([V2G20-2534]): `alt_key`'s, or a fresh one (`Issued.alt_key`)."""
         now = dt.datetime.now(dt.UTC)
-        profile = "oem_prov_leaf" if self.role == "oem" else "contract_leaf"
+        profile = profile_name("oem_prov_leaf" if self.role == "oem" else "contract_leaf",
+                               self.algorithm)
         url = self.responder.url if self.responder is not None else None
-        made = issue(profile, pcid, self.sub2, key=key, ocsp_url=url,
+        made = issue(profile, pcid, self.sub2, key=key, alt_key=alt_key, ocsp_url=url,
                      not_before=now - dt.timedelta(hours=1),
                      not_after=now + dt.timedelta(days=300), organization="OPCP Suite")
         if self.responder is not None:
@@ -153,10 +159,10 @@ class OemPki:
         self.leaves[pcid] = made
         return made
 
-    def certify(self, pcid: str, key) -> list[bytes]:
-        """A `simulators.provisioning` source: the leaf for `key`, known to the responder,
-        with the sub-CAs."""
-        return [self.leaf(pcid, key).der, self.sub2.der, self.sub1.der]
+    def certify(self, pcid: str, key, alt_key=None) -> list[bytes]:
+        """A `simulators.provisioning` source: the leaf for `key` (and, on Ed448, the X448
+        `alt_key`), known to the responder, with the sub-CAs."""
+        return [self.leaf(pcid, key, alt_key).der, self.sub2.der, self.sub1.der]
 
     def revoke(self, pcid: str) -> None:
         if self.responder is None:

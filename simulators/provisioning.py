@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from opcp import media_types
 from opcp.client import Exchange, OpcpClient
-from simulators.common import ActorError, expect
+from simulators.actor_calls import ActorError, expect
+from v2g.pki.algorithms import sign_hash
 from v2g.pki.builder import Issued, issue
 from v2g.pki.bundle import BundleError, load_certs, order_chain
 
@@ -58,8 +59,9 @@ class EstEnrollment:
     role: str = "OEM"
     party: int = 0
     ca: str = "oem"  # "veh" is the same CA under est.v1.json's ISO 15118-20 name
-    iso_version: str = "ISO15118-2"
+    iso_version: str = "ISO15118-2"  # ISO15118-20: the -20 profiles, on `algorithm`
     organization: str = "Simulated OEM"
+    algorithm: str = "secp256r1"  # the cacerts {algorithm}: secp521r1 for ISO15118-20
     _ca_certs: list[x509.Certificate] | None = field(default=None, repr=False)
 
     def certify(self, pcid: str, key: ec.EllipticCurvePrivateKey) -> list[bytes]:
@@ -88,7 +90,7 @@ class EstEnrollment:
         """The CA's chain (`cacerts`), asked once: it changes only with the CA."""
         if self._ca_certs is None:
             got = self.client.op(f"caCerts-{self.ca.upper()}",
-                                 {"isoVersion": self.iso_version, "algorithm": "secp256r1"},
+                                 {"isoVersion": self.iso_version, "algorithm": self.algorithm},
                                    role=self.role, party=self.party)
             self._ca_certs = certs_only(expect(got, f"the EST {self.ca} CA certificates"), "cacerts")
         return self._ca_certs
@@ -98,7 +100,7 @@ def _csr_b64(pcid: str, key: ec.EllipticCurvePrivateKey, organization: str) -> b
     csr = (x509.CertificateSigningRequestBuilder()
            .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
                                     x509.NameAttribute(NameOID.COMMON_NAME, pcid)]))
-           .sign(key, hashes.SHA256()))
+           .sign(key, sign_hash(key)))
     text = base64.b64encode(csr.public_bytes(serialization.Encoding.DER)).decode()
     # Wrapped at 64 columns, as libest and most EST clients send it.
     return ("\n".join(text[i:i + 64] for i in range(0, len(text), 64)) + "\n").encode()

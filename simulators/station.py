@@ -12,6 +12,10 @@ the answer, the installed contract's status (GetCertificateStatus), Authorize wi
 certificate and its hash data, a transaction Started/Updated/Ended, and the connector free
 again. `through_csms` runs the project's CSMS on a loopback port around one exchange, for
 scenarios that play the CPO with a real station-to-CSMS hop in the middle.
+`install_contracts20` is the ISO 15118-20 installation through the CSMS: one exchange per
+contract in one V2G session, with the real -20 iso15118SchemaVersion; `run_pnc_session` with
+a `Vehicle20` is the whole -20 session (several contracts installed, the first authorized and
+charged with), and `run_station(..., iso="20")` is `opcp station --iso 20`.
 """
 
 from __future__ import annotations
@@ -39,15 +43,16 @@ from ocpp.v201.enums import Action
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from simulators import csms
-from simulators.common import ISO2
+from simulators.actor_calls import ISO2, expect, trusted_roots
 from simulators.cpo import CpoBackend
 from simulators.csms_certificates import hash_data
 from simulators.csms_security import StationCredential, local_stations
 from simulators.csms_tls import CsoPki, station_context
-from simulators.ev import InstalledContract, Vehicle, VehicleRejected
+from simulators.ev import InstalledContract, InstalledContract20, Vehicle, Vehicle20, VehicleRejected
 from simulators.mo import MoV2gPki
-from simulators.oem import Oem
+from simulators.oem import Oem, iso20_v2g_root
 from simulators.provisioning import EstEnrollment
+from v2g.namespaces import ISO20_CANONICAL, ISO20_COMMON_MESSAGES
 from v2g.pki.certinfo import read_cert
 
 PEM = serialization.Encoding.PEM
@@ -230,8 +235,9 @@ class SessionReport:
     """What each step of `run_pnc_session` got back."""
 
     registration: str
-    installation: CertificateAnswer
-    contract: InstalledContract | None = None
+    installation: CertificateAnswer  # for -20: the last exchange's
+    contract: InstalledContract | InstalledContract20 | None = None  # the one authorized with
+    contracts20: list[InstalledContract20] = field(default_factory=list)  # -20: every one installed
     certificate_status: str | None = None
     ocsp_result: bytes | None = None
     authorization: dict = field(default_factory=dict)
@@ -242,10 +248,14 @@ class SessionReport:
     steps: list[str] = field(default_factory=list)
 
 
-async def run_pnc_session(url: str, identity: StationIdentity, vehicle: Vehicle, *, evse_id: int = 1,
-                          meter_wh: tuple[int, int] = (0, 7400)) -> SessionReport:
+async def run_pnc_session(url: str, identity: StationIdentity, vehicle: Vehicle | Vehicle20, *,
+                          evse_id: int = 1, meter_wh: tuple[int, int] = (0, 7400),
+                          session_id: bytes | None = None) -> SessionReport:
     """A whole Plug&Charge session at `url`; stops at the first step that fails and says so in
-    the report (`steps` lists what happened, for a transcript)."""
+    the report (`steps` lists what happened, for a transcript). A `Vehicle20` speaks ISO
+    15118-20: its contracts are installed over several exchanges of one V2G session
+    (`install_contracts20`, `session_id` or a random one), and the first is the one it
+    authorizes and charges with."""
     async with connect(url, identity) as station:
         report = SessionReport(await boot(station, evse_id), CertificateAnswer("", None))
         report.steps.append(f"BootNotification: {report.registration}")
@@ -253,17 +263,30 @@ async def run_pnc_session(url: str, identity: StationIdentity, vehicle: Vehicle,
             return report
         await station.call(call.StatusNotification(timestamp=_now(), connector_status="Occupied",
                                                    evse_id=evse_id, connector_id=1))
-        report.installation = await ev_certificate(station, vehicle.installation_req())
-        report.steps.append(f"Get15118EVCertificate Install: {report.installation.status}"
-                            + (f" ({report.installation.reason})" if report.installation.reason else ""))
-        if report.installation.exi_response is None:
-            return report
-        try:
-            report.contract = vehicle.accept(report.installation.exi_response)
-        except VehicleRejected as exc:
-            report.steps.append(f"EV refused the contract: {exc}")
-            return report
-        report.steps.append(f"EV installed contract {report.contract.emaid}")
+        if isinstance(vehicle, Vehicle20):
+            answers: list[CertificateAnswer] = []
+            try:
+                report.contracts20 = await install_contracts20(
+                    station, vehicle, session_id or secrets.token_bytes(8), answers=answers,
+                    steps=report.steps)
+            except VehicleRejected as exc:
+                report.steps.append(f"EV refused the contract: {exc}")
+                return report
+            finally:
+                report.installation = answers[-1] if answers else report.installation
+            report.contract = report.contracts20[0]
+        else:
+            report.installation = await ev_certificate(station, vehicle.installation_req())
+            report.steps.append(f"Get15118EVCertificate Install: {report.installation.status}"
+                                + (f" ({report.installation.reason})" if report.installation.reason else ""))
+            if report.installation.exi_response is None:
+                return report
+            try:
+                report.contract = vehicle.accept(report.installation.exi_response)
+            except VehicleRejected as exc:
+                report.steps.append(f"EV refused the contract: {exc}")
+                return report
+            report.steps.append(f"EV installed contract {report.contract.emaid}")
         hashes_ = contract_hash_data(report.contract)
         status = await station.call(call.GetCertificateStatus(ocsp_request_data=hashes_[0]))
         report.certificate_status = status.status
@@ -298,6 +321,45 @@ async def run_pnc_session(url: str, identity: StationIdentity, vehicle: Vehicle,
         report.ended = report.transaction_status == "Accepted"
         report.steps.append(f"transaction {tid}: Started ({report.transaction_status}), Updated, Ended")
         return report
+
+
+async def install_contracts20(station: SimulatedStation, vehicle: Vehicle20,
+                              session_id: bytes = b"\x20" * 8, *,
+                              answers: list[CertificateAnswer] | None = None,
+                              steps: list[str] | None = None) -> list[InstalledContract20]:
+    """ISO 15118-20 contract installation through the CSMS: in one V2G session (one SessionID)
+    the vehicle sends its signed CertificateInstallationReq with iso15118SchemaVersion
+    `urn:iso:std:iso:15118:-20:CommonMessages`, installs the answer, and asks again while
+    RemainingContractCertificateChains is above zero (at most MaximumContractCertificateChains
+    exchanges). Each answer must count down by one: a count that does not (or more answers
+    than the vehicle takes) is refused (`remaining`). `answers` and `steps`, when given,
+    collect each exchange's answer and a transcript line."""
+    installed: list[InstalledContract20] = []
+    expected: int | None = None
+    while len(installed) < vehicle.maximum_chains:
+        answer = await ev_certificate(station, vehicle.installation_req(session_id),
+                                      namespace=ISO20_COMMON_MESSAGES)
+        if answers is not None:
+            answers.append(answer)
+        if steps is not None:
+            steps.append(f"Get15118EVCertificate Install (-20) exchange {len(installed) + 1}:"
+                         f" {answer.status}" + (f" ({answer.reason})" if answer.reason else ""))
+        if answer.status != "Accepted" or answer.exi_response is None:
+            raise VehicleRejected("csms", f"Get15118EVCertificate answered {answer.status}:"
+                                  f" {answer.reason}")
+        got = vehicle.accept(answer.exi_response)
+        if expected is not None and got.remaining != expected:
+            raise VehicleRejected("remaining", f"exchange {len(installed) + 1} says"
+                                  f" RemainingContractCertificateChains={got.remaining},"
+                                  f" expected {expected}")
+        installed.append(got)
+        if steps is not None:
+            steps.append(f"EV installed contract {got.emaid} (RemainingContractCertificateChains"
+                         f" {got.remaining})")
+        if got.remaining == 0:
+            break
+        expected = got.remaining - 1
+    return installed
 
 
 def _meter(wh: int) -> dict:
@@ -342,6 +404,52 @@ def ecosystem_vehicle(client: OpcpClient) -> tuple[Vehicle, str]:
     return vehicle, emaid
 
 
+def ecosystem_vehicle20(client: OpcpClient, contracts: int = 2) -> tuple[Vehicle20, list[str]]:
+    """An ISO 15118-20 vehicle with `contracts` contracts in the CCP, from the ecosystem's own
+    services: the OEM enrolls a secp521r1 provisioning certificate over EST (ISO15118-20), the
+    MO of the V2G PKI has the CPS generate each -20 contract. The ecosystem's -20 V2G root
+    must be in the RCP (`iso20_v2g_root_in_rcp`). Returns the vehicle and the eMAIDs."""
+    target = client.target
+    oem_client, mo_client = target.client("OEM"), target.client("MO_V2G")
+    if oem_client is None or mo_client is None or not mo_client.emaid_prefixes:
+        raise ValueError("the target needs an OEM client and an MO_V2G client with an EMAID prefix")
+    oem = Oem(client, source=EstEnrollment(client, iso_version="ISO15118-20", algorithm="secp521r1"))
+    vehicle = oem.produce_vehicle20(maximum_chains=contracts)
+    if not vehicle.trusted_v2g_roots:
+        raise ValueError("the RCP holds no ISO 15118-20 V2G root for the vehicle to trust")
+    oem.publish(vehicle)
+    faker = Faker()
+    faker.add_provider(PnCIdProvider)
+    mo = MoV2gPki(client)
+    emaids = []
+    for _ in range(contracts):
+        emaid = faker.emaid(prefix=mo_client.emaid_prefixes[0], check_digit=False)
+        expect(mo.generate_exchange(mo.generate_body(vehicle.pcid, emaid,
+                                                     namespace=ISO20_CANONICAL)),
+               f"generate -20 contract {emaid}", 200, 201)
+        emaids.append(emaid)
+    return vehicle, emaids
+
+
+@contextlib.contextmanager
+def iso20_v2g_root_in_rcp(client: OpcpClient):
+    """The ecosystem's -20 V2G root (as its EST `oem` CA publishes it) in the RCP for the
+    duration: the operator (ADMIN) adds it, tagged -20, when it is not there, and removes what
+    it added afterwards (a fresh reference keeps only -2 roots in the RCP, docs/iso20.md)."""
+    root = iso20_v2g_root(client)
+    added = None
+    if root not in trusted_roots(client, "OEM", 0, "v2g"):
+        got = expect(client.op("saveRootCa", role="ADMIN", json={
+            "caCertificate": base64.b64encode(root).decode(), "rootType": "V2G",
+            "xsdMsgDefNamespace": ISO20_CANONICAL}), "register the -20 V2G root")
+        added = got.json()["RootResponse"]["rootCertificateId"]
+    try:
+        yield root
+    finally:
+        if added is not None:
+            client.op("deleteRootCa", {"rootCertificateId": added}, role="ADMIN")
+
+
 def local_identity(data_dir: Path | str, station_id: str, csms_root: Path | str | None = None) -> StationIdentity:
     """A station of the local ecosystem (`csms.start_local`): its password from the stations
     file; for profile 3 a fresh key and a station certificate from the local CSMS root, as
@@ -359,8 +467,17 @@ def local_identity(data_dir: Path | str, station_id: str, csms_root: Path | str 
     return StationIdentity(station_id, None, root_pem, certificate, key)
 
 
-def run_station(client: OpcpClient, url: str, identity: StationIdentity) -> SessionReport:
+def run_station(client: OpcpClient, url: str, identity: StationIdentity, iso: str = "2"
+                ) -> SessionReport:
     """`opcp station`: a fresh vehicle with a contract (`ecosystem_vehicle`) and a whole
-    Plug&Charge session at the CSMS `url` (ws or wss)."""
-    vehicle, _ = ecosystem_vehicle(client)
-    return asyncio.run(run_pnc_session(url, identity, vehicle))
+    Plug&Charge session at the CSMS `url` (ws or wss). `iso="20"`: an ISO 15118-20 vehicle
+    with two contracts (`ecosystem_vehicle20`), installed over two exchanges of one V2G
+    session, the -20 V2G root in the RCP for the session's duration."""
+    if iso == "2":
+        vehicle, _ = ecosystem_vehicle(client)
+        return asyncio.run(run_pnc_session(url, identity, vehicle))
+    if iso != "20":
+        raise ValueError(f"iso: 2 or 20, not {iso!r}")
+    with iso20_v2g_root_in_rcp(client):
+        vehicle20, _ = ecosystem_vehicle20(client)
+        return asyncio.run(run_pnc_session(url, identity, vehicle20))

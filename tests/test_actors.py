@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from opcp.client import OpcpClient
 from opcp.target import Client, Target
-from simulators.common import ActorError
+from simulators.actor_calls import ActorError
 from simulators.mo import VOIDING_EVENTS, MoOwnPki, MoV2gPki, VehicleRefused
 from simulators.oem import Oem
 from simulators.provisioning import EnrollmentRefused, EstEnrollment

@@ -39,6 +39,7 @@ def test_serve_then_curl_with_clients_json(served):
     assert cpo["client_secret"] not in log and token not in log
 
 
+@pytest.mark.slow  # a whole suite run
 def test_check_against_a_target_file(served, tmp_path):
     base, data = served.base_url, served.data_dir
     out = tmp_path / "allure"
@@ -60,6 +61,7 @@ def test_check_against_a_target_file(served, tmp_path):
     assert "Bearer $OPCP_TOKEN" in dumped  # exchanges are attached, tokens masked
 
 
+@pytest.mark.slow  # a whole suite run
 def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
     data = served.data_dir
     target = data / "only-auth.toml"
@@ -74,6 +76,7 @@ def test_a_target_without_a_service_reports_it_not_applicable(served, tmp_path):
     assert passed == 0 and failed == 0 and not_applicable > 0
 
 
+@pytest.mark.slow  # a whole suite run
 def test_report_renders_html(tmp_path):
     if paths.allure_command() is None:
         if os.environ.get("CI") == "true":

@@ -57,6 +57,7 @@ def test_selftest_lists_its_faults(capsys):
     assert all(name in out for name in FAULTS) and "caught by rcp.feature" in out
 
 
+@pytest.mark.slow  # whole suite runs
 def test_check_lists_scenarios_with_tags_and_rules_and_explains_an_empty_selection():
     listed = opcp("check", "--list", "--tags", "auth")
     assert listed.returncode == 0, listed.stderr
@@ -120,6 +121,7 @@ def test_not_applicable_reasons_coverage_and_the_required_tags():
     assert results.not_applicable_but_required(outcomes, ["story"]) == []
 
 
+@pytest.mark.slow  # whole suite runs
 def test_last_failed_reruns_only_what_failed(tmp_path):
     args = ["check", "--quiet", "--reference-fault", "rcp-filter-ignored", "--results", str(tmp_path / "r"),
             "--junit", str(tmp_path / "j.xml")]

@@ -29,7 +29,7 @@ from opcp.id_faker import PnCIdProvider
 from opcp.target import load
 from opcp_reference.server import EmbeddedReference
 from simulators import csms
-from simulators.common import b64, expect
+from simulators.actor_calls import b64, expect
 from simulators.cpo import CpoBackend
 from simulators.csms_security import ConfigError, CsmsConfig, StationCredential, UnknownStations
 from simulators.ev import Vehicle

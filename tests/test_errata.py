@@ -26,11 +26,14 @@ CONTRACT = {"pcid": "WMA0123456789ABCD", "emaid": "DEABC123456789",
             "contractCertificate": B64, "defaultContract": True,
             "cpsRootCertificateDN": DN, "cpsV2GRootCertificateFingerprint": UUID}
 PROV = {"subCA1Certificate": B64, "subCA2Certificate": B64, "vehicleCertificate": B64,
-        "rootIssuerDistinguishedName": DN, "rootIssuerSerialNumber": "1f"}
+        "rootIssuerDistinguishedName": DN, "rootIssuerSerialNumber": "1f",
+        "xsdMsgDefNamespace": "urn:iso:15118:2:2013:MsgDef"}
 ENDPOINT = {"id": "e1", "created": 1, "events": ["root.cert.added"],
             "url": "https://x.example/h", "status": "enabled"}
 SIGNED = {"emaid": "DEABC123456789", "pcid": "WMA0123456789ABCD", "signedData": B64,
           "xsdMsgDefNamespace": "urn:iso:15118:2:2013:MsgDef", **SIGNER}
+
+ROOT = {"rootCertificateId": UUID, "rootType": "V2G", "caCertificate": B64}
 
 # A body of each current model an erratum row names.
 SAMPLES = {
@@ -52,6 +55,8 @@ SAMPLES = {
                                     "cpsV2GRootCertificateFingerprint": UUID},
     "LookupContractResponse": {"XMLContracts": [CONTRACT]},
     "ProvisioningCertificateData": PROV,
+    "GetAllRootCertsResponse": {"RootCertificateCollection": {"rootCertificates": [ROOT]}},
+    "GetRootCertResponse": {"RootResponse": ROOT},
     "GetProvisioningCertificateResponse": {"OEMMessage": PROV},
 }
 
@@ -64,7 +69,11 @@ def _other_form(node: object, alt: Alternative) -> object:
         return node
     out = {}
     for key, value in node.items():
-        if key in alt.retype:
+        if key in alt.retype and "maxLength" in alt.retype[key]:
+            value = value * (alt.retype[key]["maxLength"] // len(value))  # longer than before
+        elif key in alt.retype and "enum" in alt.retype[key]:
+            value = next(v for v in alt.retype[key]["enum"] if v != value)
+        elif key in alt.retype:
             pattern = re.compile(alt.retype[key]["pattern"])
             value = next(v for v in (SHA, UUID, DN) if pattern.search(v) and v != value)
         out[alt.rename.get(key, key)] = _other_form(value, alt)

@@ -38,11 +38,13 @@ def selftest_results(selftest_dir):
     return selftest(jobs=2, workdir=selftest_dir)
 
 
+@pytest.mark.slow  # a suite run per fault
 def test_the_correct_reference_passes_everything(selftest_results):
     clean, _ = selftest_results
     assert clean.killed, clean.detail
 
 
+@pytest.mark.slow  # a suite run per fault
 @pytest.mark.parametrize("fault", sorted(fault_catalogue()))  # the reference's and the wire's
 def test_each_fault_is_caught_by_its_feature(selftest_results, fault):
     _, variants = selftest_results
@@ -50,6 +52,7 @@ def test_each_fault_is_caught_by_its_feature(selftest_results, fault):
     assert variant.killed, f"{fault} survived: {variant.detail}"
 
 
+@pytest.mark.slow  # a suite run per fault
 def test_every_modelled_operation_is_exercised(selftest_results, selftest_dir: Path):
     clean, _ = selftest_results  # the correct reference's whole run, made once for the module
     assert clean.killed, clean.detail
@@ -57,6 +60,7 @@ def test_every_modelled_operation_is_exercised(selftest_results, selftest_dir: P
     assert results.read(selftest_dir / "correct" / "allure")
 
 
+@pytest.mark.slow  # a suite run per fault
 def test_selftest_command_reports_kills(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "opcp_cli", "selftest", "--fault", "rcp-filter-ignored"],
                           cwd=REPO, capture_output=True, text=True, timeout=600, check=False)

@@ -4,7 +4,10 @@
   name of any module of the project: what steps share lives in features/support/;
 - no literal OPCP path ("/v1/...", "/.well-known/est...", "/cps/...") in the code or the
   Gherkin of features/, nor in simulators/, opcp_cli/ or opcp/: requests name their operation
-  (`client.op(name, params)`) and the role table (opcp/access.py) alone holds paths.
+  (`client.op(name, params)`) and the role table (opcp/access.py) alone holds paths;
+- no module is a grab-bag by name (common, util, utils, helpers, misc, shared): a module's
+  name says what it holds. (features/support/ is a package, pytest-bdd's place for what steps
+  share; each of its modules is named by what it holds.)
 
 Each checker is proved on synthetic source that breaks its rule, then run on the project.
 """
@@ -150,3 +153,21 @@ def test_no_literal_opcp_path_outside_the_role_table():
     for path in sorted((REPO / "features").rglob("*.feature")):
         problems += gherkin_path_problems(path.read_text(), path.relative_to(REPO).as_posix())
     assert problems == [], "\n".join(problems)
+
+
+GRAB_BAGS = {"common", "util", "utils", "helpers", "misc", "shared"}
+
+
+def grab_bag_modules(paths: list[Path]) -> list[str]:
+    return [str(p) for p in paths if p.stem in GRAB_BAGS]
+
+
+def test_the_grab_bag_check_sees_one():
+    assert grab_bag_modules([Path("simulators/common.py"), Path("opcp/models/error.py")]) == [
+        "simulators/common.py"]
+
+
+def test_no_module_is_a_grab_bag_by_name():
+    modules = [p.relative_to(REPO) for top in PROJECT
+               for p in (REPO / top).rglob("*.py") if ".venv" not in p.parts]
+    assert grab_bag_modules(modules) == []

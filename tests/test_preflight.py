@@ -84,6 +84,7 @@ def test_an_html_answer_is_named_where_json_is_due(tmp_path):
     assert "JSON" in failed.detail and "text/html" in failed.detail
 
 
+@pytest.mark.slow  # a served reference and a suite run
 def test_a_wrong_secret_stops_the_run_at_once_with_one_verdict(tmp_path):
     refusing = FakeDeployment(401, "application/json", '{"error": "invalid_client"}')
     out = tmp_path / "allure"
@@ -132,6 +133,7 @@ def test_target_check_names_a_misspelled_key_without_a_traceback(tmp_path):
     assert "did you mean 'jwks_url'?" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # a served reference and a suite run
 def test_a_target_that_goes_away_during_the_run_stops_it_with_one_verdict(served, tmp_path):
     import time
 

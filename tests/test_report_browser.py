@@ -10,9 +10,13 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from opcp import paths, results
 from opcp.paths import REPO
 from tests.conftest import need_tool
+
+pytestmark = pytest.mark.slow  # Chromium renders the report
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",

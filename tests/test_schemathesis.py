@@ -20,6 +20,8 @@ from opcp.access import ALL_PARTIES, OPERATIONS, Role
 from opcp_reference.server import EmbeddedReference
 from tests.conftest import token_for
 
+pytestmark = pytest.mark.slow  # a fuzzer over every operation and role
+
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance")
 

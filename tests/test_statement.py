@@ -16,6 +16,8 @@ from opcp.paths import REPO
 from opcp_cli.statement import CHROMIUM_FLAGS
 from tests.conftest import need_tool
 
+pytestmark = pytest.mark.slow  # Chromium prints the statement
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

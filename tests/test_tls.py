@@ -83,6 +83,7 @@ def test_tls12_is_accepted_with_the_explicit_flag(tmp_path, pki):
         server.stop()
 
 
+@pytest.mark.slow  # the whole suite over mutual TLS
 def test_the_suite_runs_over_mutual_tls(mtls_server, pki, tmp_path):
     target = tmp_path / "target.toml"
     target.write_text((mtls_server.data_dir / "target.toml").read_text()

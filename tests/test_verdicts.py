@@ -13,6 +13,8 @@ import pytest
 from opcp import results
 from opcp.paths import REPO
 
+pytestmark = pytest.mark.slow  # whole suite runs with faults
+
 
 def check(tmp_path, *args: str) -> tuple[int, str, list[results.Outcome]]:
     out = tmp_path / "allure"

@@ -120,6 +120,7 @@ def test_there_are_at_least_twenty_conformant_variants():
     assert len(VARIANTS) + len(REFERENCE_VARIANTS) >= 20
 
 
+@pytest.mark.slow  # suite runs through the proxy
 @pytest.mark.parametrize("variant", ["extra-properties", "media-type-case", "pkcs7-certificate-order"])
 def test_the_suite_passes_a_target_answering_through_the_variant(variant):
     # Judged on the conformance axis: a conformant form may still break a deployed client (a
@@ -134,6 +135,7 @@ def test_the_suite_passes_a_target_answering_through_the_variant(variant):
     assert " passed" in tail and "failed" not in tail.splitlines()[-1]
 
 
+@pytest.mark.slow  # suite runs through the proxy
 def test_selftest_judges_the_reference_variants():
     from opcp_reference.faults import VARIANTS as REFERENCE
 
@@ -171,6 +173,7 @@ def test_each_wire_fault_breaks_what_it_says_on_a_sample_answer():
     assert json.loads(ctl.body)["CTL"]["sequenceNumber"] == 4
 
 
+@pytest.mark.slow  # suite runs through the proxy
 def test_the_proxy_counts_the_answers_a_fault_altered(tmp_path):
     # auth scenarios never read a trust list: the CTL fault alters nothing there, which is how
     # selftest tells "not applicable to this target" from "survived".
@@ -186,6 +189,7 @@ def test_the_proxy_counts_the_answers_a_fault_altered(tmp_path):
         assert (proc.returncode != 0) is altered, proc.stdout[-2000:]
 
 
+@pytest.mark.slow  # suite runs through the proxy
 def test_selftest_proves_the_suite_in_front_of_a_deployment(served):
     # A deployment that is not embedded (here the reference as a separate process): the wire
     # faults and variants play in front of it, judged against its own unchanged run.

@@ -15,6 +15,7 @@ from features.support.contracts import (
     ORDINALS,
     installation_res,
     installs,
+    iso2_signer_roots,
     new_emaid,
     pool_signed,
     sign,
@@ -30,7 +31,7 @@ from features.support.setup import (
     vehicle_in_pool,
 )
 from opcp.client import OpcpClient
-from simulators.common import b64
+from simulators.actor_calls import b64
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.party_pki import SuiteOcspResponder
 from v2g import exi
@@ -174,7 +175,7 @@ def pool_tampered(api: OpcpClient, scenario_ctx: Scenario):
 @when("the MO signs a contract for the vehicle under each listed CPS signer's V2G root")
 def sign_under_each(api: OpcpClient, scenario_ctx: Scenario):
     refused = []
-    for root in signer_roots(api, scenario_ctx):
+    for root in iso2_signer_roots(api, scenario_ctx):
         sign(api, scenario_ctx, new_emaid(api, scenario_ctx.role, scenario_ctx.party),
              signer=root)
         if scenario_ctx.last.status != 201:

@@ -22,9 +22,9 @@ from features.support.contracts import (
     ORDINALS,
     generate,
     installation_res,
+    iso2_signer_roots,
     new_emaid,
     sign,
-    signer_roots,
     v2g_root_der,
 )
 from features.support.rules import checks
@@ -84,7 +84,7 @@ def generate_again(api: OpcpClient, scenario_ctx: Scenario, days: int):
 @when("I generate signed contract data for the vehicle under each listed CPS signer's V2G root")
 def generate_under_each(api: OpcpClient, scenario_ctx: Scenario):
     answers = []
-    for root in signer_roots(api, scenario_ctx):
+    for root in iso2_signer_roots(api, scenario_ctx):
         emaid = new_emaid(api, scenario_ctx.role, scenario_ctx.party)
         generate(api, scenario_ctx, emaid, signer=root)
         answers.append((root, emaid, scenario_ctx.last))

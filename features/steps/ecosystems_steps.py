@@ -23,7 +23,7 @@ from features.support.context import Scenario
 from features.support.rules import checks
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
-from simulators.common import ActorError
+from simulators.actor_calls import ActorError
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.ev import VehicleRejected
 from simulators.mo import MoV2gPki

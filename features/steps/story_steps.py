@@ -27,7 +27,7 @@ from features.support.runner import NOT_APPLICABLE
 from features.support.setup import operator_adds_root
 from features.support.webhooks import ARRIVAL_TIMEOUT, delete_after, receiver_url
 from opcp.client import OpcpClient
-from simulators.common import ActorError, trusted_roots
+from simulators.actor_calls import ActorError, trusted_roots
 from simulators.cpo import CcpUnavailable, CpoBackend
 from simulators.ev import Vehicle, VehicleRejected
 from simulators.mo import VOIDING_EVENTS, MoOwnPki, MoV2gPki, VehicleRefused

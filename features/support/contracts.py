@@ -22,7 +22,7 @@ import pytest
 from features.support.calls import json_body
 from features.support.context import Scenario
 from opcp.client import OpcpClient
-from simulators.common import b64, trusted_roots
+from simulators.actor_calls import b64, trusted_roots
 from simulators.ev import InstalledContract, Vehicle, VehicleRejected
 from simulators.mo import MoOwnPki, MoV2gPki
 from simulators.party_pki import OemPki
@@ -116,15 +116,27 @@ def generate(api: OpcpClient, ctx: Scenario, emaid: str, days: int = 30,
         remember_emaid(ctx, emaid)
 
 
-def signer_roots(api: OpcpClient, ctx: Scenario) -> list[str]:
-    """The V2G root ids of the target's CPS signers, in the order getAllCpsSigners lists them."""
-    if "signer_roots" not in ctx.saved:
+def _signers(api: OpcpClient, ctx: Scenario) -> list[dict]:
+    if "signers" not in ctx.saved:
         role = "MO" if api.target.client("MO") else "CPO"
         got = api.op("getAllCpsSigners", role=role)
         assert got.status == 200, f"getAllCpsSigners answered {got.status}: {got.response_body}"
-        ids = [s["cpsV2GRootCertificateFingerprint"] for s in got.json()["cpsCertificates"]]
-        ctx.saved["signer_roots"] = list(dict.fromkeys(ids))
-    return ctx.saved["signer_roots"]
+        ctx.saved["signers"] = got.json()["cpsCertificates"]
+    return ctx.saved["signers"]
+
+
+def signer_roots(api: OpcpClient, ctx: Scenario) -> list[str]:
+    """The V2G root ids of the target's CPS signers, in the order getAllCpsSigners lists them."""
+    ids = [s["cpsV2GRootCertificateFingerprint"] for s in _signers(api, ctx)]
+    return list(dict.fromkeys(ids))
+
+
+def iso2_signer_roots(api: OpcpClient, ctx: Scenario) -> list[str]:
+    """The V2G roots of the CPS signers listed for ISO 15118-2 (an `xsdMsgDefNamespace` of -2,
+    or none): a signer listed with a -20 namespace signs -20 contract data only."""
+    ids = [s["cpsV2GRootCertificateFingerprint"] for s in _signers(api, ctx)
+           if s.get("xsdMsgDefNamespace", ISO2) == ISO2]
+    return list(dict.fromkeys(ids))
 
 
 def v2g_root_der(api: OpcpClient, root_ref: str) -> bytes:

@@ -16,7 +16,7 @@ from features.support.context import Scenario
 from opcp.client import OpcpClient
 from opcp.id_faker import PnCIdProvider
 from opcp.target import Target
-from simulators.common import ActorError
+from simulators.actor_calls import ActorError
 from simulators.ev import Vehicle
 from simulators.mo import MoV2gPki
 from simulators.oem import Oem

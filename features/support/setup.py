@@ -48,7 +48,7 @@ from features.support.rules import checks
 from features.support.webhooks import create_endpoint, receiver_url
 from opcp.client import OpcpClient
 from opcp.target import Target
-from simulators.common import trusted_roots
+from simulators.actor_calls import trusted_roots
 from simulators.cpo import CpoBackend
 from simulators.ev import Vehicle
 from simulators.oem import Oem

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from opcp.models.cps import DN
 from opcp.models.error import UUID_PATTERN
+from v2g.namespaces import ACCEPTED_MSG_DEF_NAMESPACES
 
 # The SHA-256 of the DER, as E-CPS-1's description says: hex, with or without colons.
 SHA256_HEX = {"type": "string", "pattern": "^([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$"}
@@ -57,6 +58,18 @@ ALTERNATIVES: tuple[Alternative, ...] = (
         "subCA1Certificate": "subCa1Certificate", "subCA2Certificate": "subCa2Certificate",
         "vehicleCertificate": "provisioningCertificate"})
       for model in ("ProvisioningCertificateData", "GetProvisioningCertificateResponse")),
+    # E-NS-1: pcp.v1.json enumerates only the -2 namespace, while the spec prepares -20
+    # ("ISO15118-20 prepared") and spells its namespace three ways (2022, 2020, and the real
+    # CommonMessages namespace): a pool answering any of them for a -20 provisioning
+    # certificate follows one of the spec's readings (v2g/namespaces.py, docs/iso20.md).
+    *(Alternative("E-NS-1", model, retype={
+        "xsdMsgDefNamespace": {"enum": list(ACCEPTED_MSG_DEF_NAMESPACES)}})
+      for model in ("ProvisioningCertificateData", "GetProvisioningCertificateResponse")),
+    # E-RCP-5: a -20 root (secp521r1, Ed448) is longer than caCertificate's 800 characters;
+    # -20's certificateType allows 1600 bytes DER (2136 base64 characters).
+    *(Alternative("E-RCP-5", model, retype={"caCertificate": {
+        "type": "string", "pattern": "^[-A-Za-z0-9+/]+={0,3}$", "maxLength": 2136}})
+      for model in ("GetAllRootCertsResponse", "GetRootCertResponse")),
 )
 
 

@@ -13,7 +13,15 @@ Invariants:
   default leaves the PCID without one (spec: "no contract will automatically be set as the
   new default"); the CPO still gets the oldest remaining contract (decision D-CCP-2);
 - every change raises its events (oem.contract.* to the OEM of the PCID's WMI,
-  mo.contract.*.sent.to.oem to the MO of the EMAID) in the transaction that makes it.
+  mo.contract.*.sent.to.oem to the MO of the EMAID) in the transaction that makes it; an
+  event about a contract carries that contract's namespace (-2 or -20), whoever raises it.
+
+ISO 15118-20 (docs/iso20.md): contracts signed in -20 are pooled with the -20 namespace and
+served only to -20 requests. A -20 CertificateInstallationReq is answered with one signed
+CertificateInstallationRes per contract (`emaidContent`, "a preparation for ISO15118-20"):
+PrioritizedEMAIDs first, then the default and the oldest, at most
+MaximumContractCertificateChains of them, each with its RemainingContractCertificateChains
+(`v2g.contract_data20.plan_delivery`); the SECC hands them to the vehicle one exchange each.
 """
 
 from __future__ import annotations
@@ -33,20 +41,30 @@ from opcp_reference.domain.auth import Principal
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import exi, ids, xmldsig
-from v2g.contract_data import read_installation_message, session_id_slot, with_session_id
+from v2g.contract_data import failed_response, read_installation_message, session_id_slot, with_session_id
+from v2g.contract_data20 import (
+    InstallationReq20,
+    decode_installation_res20,
+    failed_response20,
+    for_delivery,
+    plan_delivery,
+    read_installation_req20,
+)
 from v2g.errors import ExiError, V2GError
 from v2g.messages import (
     CertificateInstallationRes,
     RootCertificateId,
     from_element,
 )
-from v2g.namespaces import ISO2_MSG_DEF
+from v2g.namespaces import ISO2_MSG_DEF, ISO20_CANONICAL, iso_part
 from v2g.pki.certinfo import display_dn
 from v2g.pki.validate import Purpose
 
 log = logging.getLogger("opcp.reference.ccp")
 
 ISO2 = ISO2_MSG_DEF
+# The EXI schema set of a pooled CertificateInstallationRes, by its stored namespace.
+SCHEMAS = {ISO2_MSG_DEF: "iso2", ISO20_CANONICAL: "iso20-common"}
 NO_CONTRACT = "The contract for the given EMAID not found."
 
 
@@ -60,11 +78,39 @@ class SignedData:
     exi: bytes
     contract_der: bytes
     root: sqlite3.Row  # the RCP row of the V2G root of the CPS signer
+    namespace: str = ISO2_MSG_DEF  # the stored spelling (ISO2_MSG_DEF or ISO20_CANONICAL)
 
 
-def read_signed_data(store: Store, data: bytes, field: str, faults: Faults) -> SignedData:
+def _read_signed_data20(store: Store, data: bytes, field: str, faults: Faults) -> SignedData:
+    """read_signed_data for a -20 CertificateInstallationRes (the chains as -20 chains)."""
+    try:
+        if data.lstrip()[:1] == b"<":
+            data = exi.xml_to_exi(data.decode("utf-8"), SCHEMAS[ISO20_CANONICAL])
+        res, element = decode_installation_res20(data)
+    except ExiError as exc:
+        raise BadRequest(f"{field}: EXI format is invalid! {exc}") from None
+    except (V2GError, ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"{field}: is not a -20 CertificateInstallationRes ({exc})") from None
+    if res.response_code != "OK":
+        raise BadRequest(f"{field}: must be a CertificateInstallationRes with ResponseCode OK")
+    verification = xmldsig.verify(element)
+    if not verification and not faults.on("ccp-accepts-bad-signature"):
+        raise BadRequest(f"{field}: the CPS signature does not verify: "
+                         + "; ".join(verification.reasons))
+    root = rcp_trust.validate(store, res.cps_chain, Purpose.CPS, ("V2G",),
+                              [f"{field} CPSCertificateChain"] * 5, iso="20")
+    rcp_trust.validate(store, res.contract_chain, Purpose.CONTRACT, ("MO", "V2G"),
+                       [f"{field} ContractCertificateChain"] * 5, iso="20")
+    emaid = inputs.emaid(res.emaid, f"{field} ContractCertificateChain CN")
+    return SignedData(emaid, data, res.contract_chain[0], root, ISO20_CANONICAL)
+
+
+def read_signed_data(store: Store, data: bytes, field: str, faults: Faults,
+                     namespace: str = ISO2_MSG_DEF) -> SignedData:
     """Decode (EXI, or the XML form the spec shows), verify the CPS signature, the CPS chain
     (V2G root) and the contract chain (MO or V2G root)."""
+    if iso_part(namespace) == "20":
+        return _read_signed_data20(store, data, field, faults)
     try:
         if data.lstrip()[:1] == b"<":
             element = exi.decode(exi.xml_to_exi(data.decode("utf-8")), "iso2")
@@ -103,8 +149,9 @@ def read_signed_data(store: Store, data: bytes, field: str, faults: Faults) -> S
 # ----------------------------------------------------------------------------- writing
 
 def _events(db: sqlite3.Connection, change: str, emaid: str, pcid: str, faults: Faults,
-            contract_der: bytes | None = None, root: sqlite3.Row | None = None) -> None:
-    extra: dict = {"faults": faults}
+            contract_der: bytes | None = None, root: sqlite3.Row | None = None,
+            namespace: str = ISO2_MSG_DEF) -> None:
+    extra: dict = {"faults": faults, "xsd_namespace": namespace}
     if contract_der is not None:
         extra["contract_cert"] = inputs.b64(contract_der)
     if root is not None:
@@ -136,7 +183,7 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
     if issuer_ca is not None and known and faults.on("cps-generate-keeps-old-contract"):
         return "updated"
     first_of_pcid = db.execute("SELECT 1 FROM contracts WHERE pcid = ?", (pcid,)).fetchone() is None
-    stored, bit = session_id_slot(data.exi)
+    stored, bit = session_id_slot(data.exi) if data.namespace == ISO2 else (data.exi, None)
     db.execute(
         "INSERT INTO contracts (emaid, pcid, root_id, contract_der, res_exi, session_bit,"
         " issuer_ca, xsd_namespace, owner, created_at, updated_at)"
@@ -145,28 +192,28 @@ def put(db: sqlite3.Connection, data: SignedData, pcid: str, owner: str, faults:
         " res_exi = excluded.res_exi, session_bit = excluded.session_bit,"
         " issuer_ca = excluded.issuer_ca, owner = excluded.owner,"
         " updated_at = excluded.updated_at",
-        (data.emaid, pcid, data.root["id"], data.contract_der, stored, bit, issuer_ca, ISO2,
-         owner, stamp, stamp))
+        (data.emaid, pcid, data.root["id"], data.contract_der, stored, bit, issuer_ca,
+         data.namespace, owner, stamp, stamp))
     if first_of_pcid:
         # Spec: the first created contract is always the default.
         db.execute("INSERT INTO default_contracts (pcid, emaid) VALUES (?, ?)"
                    " ON CONFLICT (pcid) DO UPDATE SET emaid = excluded.emaid",
                    (pcid, data.emaid))
     change = "updated" if known else "created"
-    _events(db, change, data.emaid, pcid, faults, data.contract_der, data.root)
+    _events(db, change, data.emaid, pcid, faults, data.contract_der, data.root, data.namespace)
     return change
 
 
 def add(store: Store, who: Principal, body: object, faults: Faults) -> SignedData:
     """addSignedContractData (PUT): an MO or a CPS pools signed contract data."""
     body = inputs.body_of(body, "addSignedContractData")
-    inputs.namespace(body["xsdMsgDefNamespace"])
+    namespace = inputs.namespace(body["xsdMsgDefNamespace"])
     emaid = inputs.emaid(body["emaid"])
     pcid = inputs.pcid(body["pcid"])
     ownership.check(who, "addSignedContractData", emaid, faults)
     data = read_signed_data(store, inputs.base64_bytes(body["signedContractDataXML"],
                                               "signedContractDataXML"),
-                            "signedContractDataXML", faults)
+                            "signedContractDataXML", faults, namespace)
     if data.emaid != emaid:
         raise BadRequest(f"emaid: {emaid} is not the eMAID {data.emaid} of the signed data")
     with store.tx() as db:
@@ -205,13 +252,14 @@ def remove_rows(db: sqlite3.Connection, rows: list[sqlite3.Row], faults: Faults,
         done.add(key)
         db.execute("DELETE FROM default_contracts WHERE pcid = ? AND emaid = ?", key[::-1])
         if not causes:
-            _events(db, "deleted", row["emaid"], row["pcid"], faults)
+            _events(db, "deleted", row["emaid"], row["pcid"], faults, namespace=row["xsd_namespace"])
         else:
             for cause in causes:
                 events.contract_event(db, cause, emaid=row["emaid"], pcid=row["pcid"],
-                                      faults=faults)
+                                      faults=faults, xsd_namespace=row["xsd_namespace"])
             events.contract_event(db, "oem.contract.deleted", emaid=row["emaid"],
-                                  pcid=row["pcid"], faults=faults)
+                                  pcid=row["pcid"], faults=faults,
+                                  xsd_namespace=row["xsd_namespace"])
 
 
 def cascade(db: sqlite3.Connection, pcid: str, causes: tuple[str, ...], faults: Faults
@@ -231,13 +279,17 @@ def set_default(store: Store, who: Principal, pcid: str, emaid: str, faults: Fau
     pcid, emaid = inputs.pcid(pcid), inputs.emaid(emaid)
     ownership.check(who, "setDefaultContract", pcid, faults)
     with store.tx() as db:
-        if db.execute("SELECT 1 FROM contracts WHERE pcid = ? AND emaid = ?",
-                      (pcid, emaid)).fetchone() is None:
+        rows = db.execute("SELECT DISTINCT xsd_namespace FROM contracts WHERE pcid = ?"
+                          " AND emaid = ? ORDER BY xsd_namespace", (pcid, emaid)).fetchall()
+        if not rows:
             raise NotFound(NO_CONTRACT, f"emaid: no contract {emaid} for PCID {pcid}")
         db.execute("INSERT INTO default_contracts (pcid, emaid) VALUES (?, ?)"
                    " ON CONFLICT (pcid) DO UPDATE SET emaid = excluded.emaid",
                    (pcid, emaid))
-        _events(db, "updated", emaid, pcid, faults)
+        # The event names the ISO part of the contract it is about (one event per part, should
+        # an EMAID be pooled in both).
+        for row in rows:
+            _events(db, "updated", emaid, pcid, faults, namespace=row["xsd_namespace"])
 
 
 # ----------------------------------------------------------------------------- reading
@@ -290,23 +342,39 @@ class Delivery:
     emaid: str
     root_id: str
     exi: bytes
-    also: tuple[Delivery, ...] = ()  # only under the fault ccp-several-emaid-contents
+    namespace: str = ISO2_MSG_DEF
 
 
 class NoContract(NotFound):
-    """No contract to install; the CPO may ask for an EXI answer anyway (alwaysReturnEXI)."""
+    """No contract to install; the CPO may ask for an EXI answer anyway (alwaysReturnEXI):
+    `failed` is that answer, in the ISO part of the request."""
 
-    def __init__(self, session_id: bytes, *messages: str):
+    def __init__(self, session_id: bytes, *messages: str, iso: str = "2"):
         super().__init__(*messages)
         self.session_id = session_id
+        self.iso = iso
+
+    @property
+    def failed(self) -> bytes:
+        if self.iso == "20":
+            return failed_response20(self.session_id, "WARNING_NoCertificateAvailable")
+        return failed_response(self.session_id)
 
 
 def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
-    """getSignedContractData: the vehicle's signed CertificateInstallationReq in, the default
-    contract signed under a V2G root the vehicle trusts out."""
+    """The first of `deliveries_for_vehicle`: for -2, the only one."""
+    return deliveries_for_vehicle(store, body, faults)[0]
+
+
+def deliveries_for_vehicle(store: Store, body: object, faults: Faults) -> list[Delivery]:
+    """getSignedContractData: the vehicle's signed CertificateInstallationReq in; out, for
+    -2 the default contract signed under a V2G root the vehicle trusts, for -20 one answer
+    per contract the request asks for (module docstring)."""
     body = inputs.body_of(body, "getSignedContractData")
-    inputs.namespace(body["xsdMsgDefNamespace"])
+    namespace = inputs.namespace(body["xsdMsgDefNamespace"])
     raw = inputs.base64_bytes(body["certificateInstallationReq"], "certificateInstallationReq")
+    if iso_part(namespace) == "20":
+        return _get_for_vehicle20(store, raw, faults)
     try:
         message, verification = read_installation_message(raw)
     except ExiError as exc:
@@ -352,13 +420,81 @@ def get_for_vehicle(store: Store, body: object, faults: Faults) -> Delivery:
     chosen, *rest = _ordered(store, eligible, pcid, faults)
     with store.tx() as db:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=chosen["emaid"],
-                              pcid=pcid, faults=faults)
-    also = tuple(Delivery(r["emaid"], r["root_id"], with_session_id(
-        bytes(r["res_exi"]), session_id, r["session_bit"])) for r in rest
-    ) if faults.on("ccp-several-emaid-contents") else ()
-    return Delivery(chosen["emaid"], chosen["root_id"],
-                    with_session_id(bytes(chosen["res_exi"]), session_id, chosen["session_bit"]),
-                    also)
+                              pcid=pcid, faults=faults, xsd_namespace=chosen["xsd_namespace"])
+    # ISO 15118-2: the one contract chosen (the fault lists the PCID's others after it).
+    listed = [chosen, *rest] if faults.on("ccp-several-emaid-contents") else [chosen]
+    return [Delivery(r["emaid"], r["root_id"], with_session_id(bytes(r["res_exi"]), session_id,
+                                                               r["session_bit"])) for r in listed]
+
+
+def _get_for_vehicle20(store: Store, raw: bytes, faults: Faults) -> list[Delivery]:
+    field = "certificateInstallationReq"
+    try:
+        req, verification = read_installation_req20(raw)
+    except ExiError as exc:
+        raise BadRequest(f"{field}: EXI format is invalid for a -20 CertificateInstallationReq!"
+                         f" {exc}") from None
+    except (V2GError, ValueError) as exc:
+        raise BadRequest(f"{field}: {exc}") from None
+    if not verification and not faults.on("ccp-accepts-bad-signature"):
+        raise BadRequest(f"{field}: the signature does not verify with its"
+                         " OEMProvisioningCertificateChain leaf: " + "; ".join(verification.reasons))
+    pcid = _pcid_of(req.provisioning_cert, "OEMProvisioningCertificateChain Certificate CN (PCID)")
+    if faults.on("ccp-20-answers-iso2"):
+        raise NoContract(req.session_id, NO_CONTRACT, f"pcid: no contract for PCID {pcid}")
+    prov = store.query_one("SELECT * FROM prov_certs WHERE pcid = ?", (pcid,))
+    if prov is None:
+        raise NoContract(req.session_id, f"pcid: no provisioning certificate for PCID {pcid} in"
+                         " the pool", iso="20")
+    if bytes(prov["leaf_der"]) != req.provisioning_cert:
+        raise BadRequest(f"OEMProvisioningCertificateChain: not the provisioning certificate the"
+                         f" pool holds for PCID {pcid}")
+    chain = [bytes(prov[c]) for c in ("leaf_der", "sub2_der", "sub1_der") if prov[c] is not None]
+    rcp_trust.validate(store, chain, Purpose.PROVISIONING, ("OEM", "V2G"),
+                       ["OEMProvisioningCertificateChain"] * 5, iso="20")
+    rows = store.query("SELECT * FROM contracts WHERE pcid = ? AND xsd_namespace = ?",
+                       (pcid, ISO20_CANONICAL))
+    eligible = _eligible(store, rows, req, faults)
+    if not eligible:
+        raise NoContract(req.session_id, NO_CONTRACT, f"pcid: no -20 contract for PCID {pcid}"
+                         " signed under a V2G root the vehicle trusts", iso="20")
+    by_emaid: dict[str, sqlite3.Row] = {}
+    for row in _ordered(store, eligible, pcid, faults):
+        by_emaid.setdefault(row["emaid"], row)
+    out = []
+    with store.tx() as db:
+        for planned in plan_delivery(list(by_emaid), req):
+            row = by_emaid[planned.emaid]
+            remaining = planned.remaining + (1 if faults.on("ccp-20-remaining-wrong") else 0)
+            out.append(Delivery(row["emaid"], row["root_id"],
+                                for_delivery(bytes(row["res_exi"]), session_id=req.session_id,
+                                             remaining=remaining), ISO20_CANONICAL))
+            events.contract_event(db, "mo.contract.delivered.to.oem", emaid=row["emaid"],
+                                  pcid=pcid, faults=faults, xsd_namespace=ISO20_CANONICAL)
+    return out
+
+
+def _pcid_of(leaf_der: bytes, field: str) -> str:
+    leaf = x509.load_der_x509_certificate(leaf_der)
+    cn = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return inputs.pcid(str(cn[0].value) if cn else "", field)
+
+
+def _eligible(store: Store, rows: list[sqlite3.Row], req: InstallationReq20, faults: Faults
+              ) -> list[sqlite3.Row]:
+    """The rows signed under a V2G root the vehicle trusts (through a cross-certificate
+    only if none is)."""
+    in_rcp = {row["id"]: cert for row, cert in rcp_trust.roots(store)[1]}
+    direct, through_cross = [], []
+    for row in rows:
+        root = in_rcp.get(row["root_id"])
+        if root is None:
+            continue
+        if faults.on("ccp-ignores-ev-roots") or _matches(root, list(req.root_ids)):
+            direct.append(row)
+        elif _vouched(store, root, list(req.root_ids)):
+            through_cross.append(row)
+    return direct or through_cross
 
 
 def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
@@ -366,7 +502,7 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
     """provideSignedContractData: the OEM backend pulls a contract without an EV request."""
     emaid, pcid = inputs.emaid(emaid), inputs.pcid(pcid)
     ownership.check(who, "provideSignedContractData", pcid, faults)
-    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
+    namespace = _namespace_filter(query)
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
                                  "cpsV2GRootCertificateFingerprint")
     session = query.get("sessionID")
@@ -380,13 +516,19 @@ def provide(store: Store, who: Principal, emaid: str, pcid: str, query: dict,
             raise BadRequest("sessionID: must be 1 to 8 bytes in hexadecimal")
     rows = [r for r in store.query("SELECT * FROM contracts WHERE emaid = ? AND pcid = ?"
                                    " ORDER BY seq", (emaid, pcid))
-            if root_id is None or r["root_id"] == root_id]
+            if (root_id is None or r["root_id"] == root_id)
+            and namespace in (None, r["xsd_namespace"])]
     if not rows:
         raise NotFound(NO_CONTRACT, f"emaid: {emaid} for PCID {pcid}")
     row = rows[0]
     with store.tx() as db:
         events.contract_event(db, "mo.contract.delivered.to.oem", emaid=emaid, pcid=pcid,
-                              faults=faults)
+                              faults=faults, xsd_namespace=row["xsd_namespace"])
+    if row["xsd_namespace"] == ISO20_CANONICAL:
+        if session_id is not None and len(session_id) != 8:
+            raise BadRequest("sessionID: an ISO 15118-20 SessionID is 8 bytes in hexadecimal")
+        return Delivery(emaid, row["root_id"], for_delivery(bytes(row["res_exi"]),
+                        session_id=session_id, remaining=0), ISO20_CANONICAL)
     return Delivery(emaid, row["root_id"],
                     with_session_id(bytes(row["res_exi"]), session_id, row["session_bit"]))
 
@@ -423,12 +565,13 @@ def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults
     if faults.on("ccp-emaid-not-normalised"):
         emaid = as_written
     ownership.check(who, "lookupContract", emaid, faults)
-    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
+    namespace = _namespace_filter(query)
     root_id = fingerprint_filter(store, query.get("cpsV2GRootCertificateFingerprint"),
                                  "cpsV2GRootCertificateFingerprint")
     rows = [r for r in store.query("SELECT * FROM contracts WHERE emaid = ? ORDER BY seq",
                                    (emaid,))
-            if root_id is None or r["root_id"] == root_id]
+            if (root_id is None or r["root_id"] == root_id)
+            and namespace in (None, r["xsd_namespace"])]
     if not rows:
         raise NotFound(NO_CONTRACT, f"emaid: {emaid}")
     return _listing(store, rows)
@@ -437,11 +580,20 @@ def lookup(store: Store, who: Principal, emaid: str, query: dict, faults: Faults
 def contracts_of(store: Store, who: Principal, pcid: str, query: dict, faults: Faults) -> dict:
     pcid = inputs.pcid(pcid)
     ownership.check(who, "getContracts", pcid, faults)
-    inputs.namespace(query.get("xsdMsgDefNamespace", ISO2))
-    rows = store.query("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq", (pcid,))
+    namespace = _namespace_filter(query)
+    rows = [r for r in store.query("SELECT * FROM contracts WHERE pcid = ? ORDER BY seq", (pcid,))
+            if namespace in (None, r["xsd_namespace"])]
     if faults.on("ccp-listing-one-root-only") and rows:
         rows = [r for r in rows if r["root_id"] == rows[0]["root_id"]]
     return _listing(store, rows)
+
+
+def _namespace_filter(query: dict) -> str | None:
+    """The ISO part a listing is restricted to: only when the query names one (a client that
+    sends none, as every -2 client does, sees every contract, each with its namespace)."""
+    if "xsdMsgDefNamespace" not in query:
+        return None
+    return inputs.namespace(query["xsdMsgDefNamespace"])
 
 
 def sha256_hex(der: bytes) -> str:

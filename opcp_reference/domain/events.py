@@ -154,8 +154,8 @@ def root_event(db: sqlite3.Connection, event_type: str, root: dict, *,
     }
     if root.get("curve") in ("secp256r1", "secp521r1"):
         payload["signatureAlgorithm"] = root["curve"]
-    # A P-521 root belongs to the ISO 15118-20 PKI; P-256 to ISO 15118-2.
-    namespace: str | None = ISO20 if root.get("curve") == "secp521r1" else ISO2
+    # A P-521 or Ed448 root belongs to the ISO 15118-20 PKI; P-256 to ISO 15118-2.
+    namespace: str | None = ISO20 if root.get("curve") in ("secp521r1", "ed448") else ISO2
     if faults.on("root-event-without-namespace"):
         namespace = None
     return raise_event(db, event_type, payload, Route.everyone(), xsd_namespace=namespace,
@@ -318,7 +318,8 @@ def sent_to_oem(event_type: str) -> str:
 
 def _tell_mo(db: sqlite3.Connection, event_id: str, event_type: str, body: bytes, status: str,
              faults: Faults, now: datetime) -> None:
-    """Raise the MO's follow-up of an OEM delivery, once per event.
+    """Raise the MO's follow-up of an OEM delivery, once per event, with the namespace of the
+    event it follows (the contract's: -2 or -20).
 
     - sent: the first 2xx of any of the OEM's endpoints (mo.contract.<change>.sent.to.oem);
     - queued: the first retry scheduled while nothing reached the OEM yet;

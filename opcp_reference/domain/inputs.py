@@ -17,7 +17,7 @@ from cryptography import x509
 from opcp.errors import BadRequest
 from opcp.models import MODELS, OPERATION_MODELS
 from v2g import ids
-from v2g.namespaces import ISO2_MSG_DEF
+from v2g.namespaces import ACCEPTED_MSG_DEF_NAMESPACES, canonical
 from v2g.pki.certinfo import CertInfo, CertParseError, read_cert
 
 EMAID_PATTERN = r"^[A-Za-z]{2}[-]?\w{3}[-]?\w{9}[-]?(\w{1})?$"
@@ -41,9 +41,12 @@ def pcid(value: object, field: str = "pcid") -> str:
 
 
 def namespace(value: object, field: str = "xsdMsgDefNamespace") -> str:
-    if value != ISO2_MSG_DEF:
-        raise BadRequest(f"{field}: must be {ISO2_MSG_DEF} (the only ISO version this pool serves)")
-    return ISO2_MSG_DEF
+    """The stored spelling of an ISO 15118-2 or -20 namespace (every -20 spelling the spec
+    uses is accepted: E-ISO20-NS, v2g/namespaces.py)."""
+    found = canonical(value)
+    if found is None:
+        raise BadRequest(f"{field}: must be one of {', '.join(ACCEPTED_MSG_DEF_NAMESPACES)}")
+    return found
 
 
 def base64_bytes(value: object, field: str, limit: int = MAX_B64) -> bytes:

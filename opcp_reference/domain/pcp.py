@@ -37,7 +37,8 @@ from opcp_reference.domain.pki import StatusChecker
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import ids
-from v2g.namespaces import ISO2_MSG_DEF
+from v2g.namespaces import ISO2_MSG_DEF, iso_part, iso_part_of_key
+from v2g.pki.algorithms import algorithm_of
 from v2g.pki.certinfo import display_dn
 from v2g.pki.ocsp import Good, OcspError, Revoked
 from v2g.pki.validate import Purpose
@@ -105,9 +106,11 @@ def parse_body(body: object) -> tuple[Chain, str, dict]:
     fields = [f for f in CERT_FIELDS if body.get(f) is not None]
     certs = [inputs.certificate(body[f], f) for f in fields]
     extra: dict = {}
-    namespace = body.get("xsdMsgDefNamespace", XSD_NAMESPACE)
-    if namespace != XSD_NAMESPACE:
-        raise BadRequest(f"xsdMsgDefNamespace: must be {XSD_NAMESPACE}")
+    namespace = inputs.namespace(body.get("xsdMsgDefNamespace", XSD_NAMESPACE))
+    if (iso_part(namespace) == "20") != (iso_part_of_key(certs[0]) == "20"):
+        raise BadRequest(f"xsdMsgDefNamespace: {namespace} does not fit the key of"
+                         f" {fields[0]} ({algorithm_of(certs[0].public_key()) or 'unknown'}):"
+                         " ISO 15118-2 keys are secp256r1, ISO 15118-20 keys secp521r1 or Ed448")
     extra["xsdMsgDefNamespace"] = namespace
     akis = body.get("v2gRootAuthorityKeyIdentifiers")
     if akis is not None:
@@ -177,7 +180,8 @@ async def run_checks(store: Store, chain: Chain, faults: Faults, checker: Status
     if skip_time:
         # The fault's "accepting" an expired chain: judge it at a moment it was valid.
         at = min(c.not_valid_after_utc for c in chain.certs) - dt.timedelta(seconds=1)
-    rcp_trust.validate(store, chain.certs, Purpose.PROVISIONING, TRUSTED_ROOTS, chain.fields, at)
+    rcp_trust.validate(store, chain.certs, Purpose.PROVISIONING, TRUSTED_ROOTS, chain.fields, at,
+                       iso=iso_part_of_key(chain.certs[0]) or "2")
     assert root is not None  # validate_chain found an anchor
     return root
 

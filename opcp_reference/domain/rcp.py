@@ -28,7 +28,7 @@ from opcp.models.base import iso_z
 from opcp_reference.domain import events, inputs
 from opcp_reference.faults import Faults
 from opcp_reference.store import Store
-from v2g.namespaces import ISO2_MSG_DEF, ISO20_SPEC_MSG_DEF, OPCP_MSG_DEF_NAMESPACES
+from v2g.namespaces import ISO2_MSG_DEF, ISO20_SPEC_MSG_DEF, iso_part
 from v2g.pki.certinfo import read_cert
 from v2g.pki.cross import CrossError, decode_pair, is_cross_certificate
 from v2g.pki.validate import verify_signed_by
@@ -36,6 +36,7 @@ from v2g.pki.validate import verify_signed_by
 ROOT_TYPES = ("MO", "V2G", "OEM", "PE")
 FILTER_TYPES = ("mo", "v2g", "oem")
 MAX_CERT_B64 = 800  # caCertificate maxLength in rcp.v1.json
+MAX_CERT_B64_20 = 2136  # base64 of ISO 15118-20's certificateType, 1600 bytes DER (E-RCP-5)
 
 
 def save_root(store: Store, body: object, faults: Faults, now: datetime | None = None) -> dict:
@@ -46,7 +47,15 @@ def save_root(store: Store, body: object, faults: Faults, now: datetime | None =
     root_type = body["rootType"]
     if root_type not in ROOT_TYPES:
         raise BadRequest(f"rootType: must be one of {', '.join(ROOT_TYPES)}")
-    info = inputs.certificate_info(body["caCertificate"], "caCertificate", MAX_CERT_B64)
+    # E-RCP-5: a -20 root (P-521, Ed448) does not fit rcp.v1.json's 800 characters; -20's
+    # certificateType allows 1600 bytes DER, which a root tagged -20 may have.
+    iso20 = iso_part(body.get("xsdMsgDefNamespace")) == "20"
+    limit = MAX_CERT_B64_20 if iso20 else MAX_CERT_B64
+    if isinstance(body["caCertificate"], str) and len(body["caCertificate"]) > limit:
+        raise BadRequest(f"caCertificate: longer than {limit} characters" + (
+            "" if iso20 else f" ({MAX_CERT_B64_20} for a root tagged with an ISO 15118-20"
+            " xsdMsgDefNamespace, E-RCP-5)"))
+    info = inputs.certificate_info(body["caCertificate"], "caCertificate", limit)
     if not faults.on("rcp-accept-non-root"):
         if not info.self_signed:
             raise BadRequest("caCertificate: is not a root (not self-signed by its own key)")
@@ -106,10 +115,8 @@ def _extras(store: Store, body: dict, root: x509.Certificate, now: datetime) -> 
         out["labeled_uri"] = uri
     namespace = body.get("xsdMsgDefNamespace")
     if namespace is not None:
-        if namespace not in OPCP_MSG_DEF_NAMESPACES:
-            raise BadRequest(f"xsdMsgDefNamespace: must be one of"
-                             f" {', '.join(OPCP_MSG_DEF_NAMESPACES)}")
-        out["xsd_namespace"] = namespace
+        # Every -20 spelling the spec uses is stored as rcp.v1.json's (E-ISO20-NS).
+        out["xsd_namespace"] = inputs.namespace(namespace)
     return out
 
 

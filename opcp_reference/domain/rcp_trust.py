@@ -84,13 +84,14 @@ def root_of(store: Store, top: x509.Certificate, types: tuple[str, ...] | None =
 
 
 def validate(store: Store, chain: Sequence[bytes | x509.Certificate], purpose: Purpose,
-             types: tuple[str, ...], fields: Sequence[str], at: dt.datetime | None = None
-             ) -> sqlite3.Row:
-    """Validate `chain` (leaf first) to a root of `types` in the RCP; the anchor's RCP row."""
+             types: tuple[str, ...], fields: Sequence[str], at: dt.datetime | None = None,
+             iso: str = "2") -> sqlite3.Row:
+    """Validate `chain` (leaf first) to a root of `types` in the RCP, as a chain of ISO 15118
+    part `iso`; the anchor's RCP row."""
     key, parsed = roots(store)
     try:
         result = validate_chain(list(chain), _trust(key, parsed, types), purpose=purpose,
-                                at=at or dt.datetime.now(dt.UTC))
+                                at=at or dt.datetime.now(dt.UTC), iso=iso)
     except ChainError as exc:
         field = fields[exc.position] if exc.position < len(fields) else "root"
         raise BadRequest(f"{field}: {exc.detail} [{exc.rule}] (the chain must lead to a root of"

@@ -11,7 +11,6 @@ from opcp_reference.context import Reference
 from opcp_reference.domain import ccp, peers
 from opcp_reference.domain.auth import Principal
 from opcp_reference.http.request_scope import OBJECT_IDS, read_json
-from v2g.contract_data import failed_response
 
 
 def _flag(request: web.Request, name: str, default: bool) -> bool:
@@ -41,7 +40,7 @@ async def _forward(ref: Reference, *args, **kwargs) -> dict | None:
 async def get_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
     body = await read_json(request)
     try:
-        found = ccp.get_for_vehicle(ref.store, body, ref.faults)
+        found = ccp.deliveries_for_vehicle(ref.store, body, ref.faults)
     except ccp.NoContract as exc:
         if _forwards(request, ref):
             answer = await _forward(ref, "getSignedContractData", "CPO",
@@ -52,15 +51,15 @@ async def get_signed_contract_data(request: web.Request, ref: Reference, who: Pr
             raise
         # alwaysReturnEXI (default true): the CPO gets an ISO 15118 answer to forward even
         # when there is nothing to install (the shape of the spec's 404 example).
-        failed = base64.b64encode(failed_response(exc.session_id)).decode()
+        failed = base64.b64encode(exc.failed).decode()
         return web.json_response({"CCPResponse": {"emaidContent": [
             {"messageDef": {"certificateInstallationRes": failed}}]}}, status=404)
-    request[OBJECT_IDS] = [f"emaid={found.emaid}"]
-    # ISO 15118-2: exactly one item, the default contract (the array prepares ISO 15118-20).
+    request[OBJECT_IDS] = [f"emaid={d.emaid}" for d in found]
+    # ISO 15118-2: exactly one item, the default contract; ISO 15118-20: one per contract
+    # the vehicle asked for (the array's "preparation for ISO15118-20").
     return web.json_response({"CCPResponse": {"emaidContent": [{"messageDef": {
-        "certificateInstallationRes": base64.b64encode(each.exi).decode(),
-        "emaid": each.emaid, "cpsV2GRootCertificateFingerprint": each.root_id}}
-        for each in (found, *found.also)]}})
+        "certificateInstallationRes": base64.b64encode(d.exi).decode(),
+        "emaid": d.emaid, "cpsV2GRootCertificateFingerprint": d.root_id}} for d in found]}})
 
 
 async def add_signed_contract_data(request: web.Request, ref: Reference, who: Principal):
@@ -91,7 +90,7 @@ async def provide(request: web.Request, ref: Reference, who: Principal):
             raise
         return web.json_response(answer)
     return web.json_response({"certificateInstallationRes": base64.b64encode(found.exi).decode(),
-                              "xsdMsgDefNamespace": ccp.ISO2,
+                              "xsdMsgDefNamespace": found.namespace,
                               "cpsV2GRootCertificateFingerprint": found.root_id})
 
 

@@ -23,7 +23,7 @@ from .divergences import KNOWN, classify
 from .exificient import Exificient
 from .reference import ccp_examples
 
-pytestmark = pytest.mark.oracle
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]  # the generated corpus through EXIficient
 
 
 SET_IDS = [s.id for s in SETS]

@@ -17,7 +17,7 @@ from .differential import FAILURE_ROOT as REPORTS
 from .exificient import Exificient, OracleError
 from .generator import Coverage, generate, load_schema, roots
 
-pytestmark = pytest.mark.oracle
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]  # the generated corpus through EXIficient
 
 SET_IDS = [s.id for s in SETS]
 

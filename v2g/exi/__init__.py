@@ -23,10 +23,10 @@ import binascii
 from xml.etree.ElementTree import Element
 
 from v2g.errors import ExiError
-from v2g.exi.codec import decode_body, encode_body
+from v2g.exi.codec import decode_body, decode_xml, encode_body
 from v2g.exi.grammar import grammars_for
 from v2g.exi.schemas import SCHEMA_SETS
-from v2g.exi.xmlio import parse_xml, to_xml
+from v2g.exi.xmlio import parse_xml
 
 __all__ = [
     "SCHEMAS",
@@ -79,7 +79,11 @@ def from_base64(text: str | bytes) -> bytes:
 
 
 def exi_to_xml(data: bytes, schema: str = "iso2", fragment: bool = False) -> str:
-    return to_xml(decode(data, schema, fragment))
+    """XML text of an EXI stream, written while decoding (the same text as ``to_xml(decode())``)."""
+    g = _grammars(schema)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("exi_to_xml() takes bytes")
+    return decode_xml(bytes(data), g, fragment)
 
 
 def xml_to_exi(xml: str, schema: str = "iso2", fragment: bool = False) -> bytes:

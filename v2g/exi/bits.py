@@ -2,7 +2,11 @@
 
 Bits are taken most significant first within each byte, as EXI 1.0 section 7.1.9 says.
 Readers never read past the end: every read checks the remaining bits and raises
-ExiError naming the bit offset, so a truncated stream cannot hang or over-allocate.
+ExiError naming the bit offset, so a truncated stream cannot hang or over-allocate (the
+reader's two bytes of zero padding only spare short reads a bounds check of their own).
+Reads take no per-bit steps: up to 9 bits come from two bytes, byte strings at any bit
+offset from one int shift. Writers collect bits in one int; a value written in n bits must
+be below 2**n (the callers' contract: event codes, and values the datatypes made to fit).
 """
 
 from __future__ import annotations
@@ -11,55 +15,71 @@ from v2g.errors import ExiError
 
 
 class BitReader:
+    """Reads from ``data`` (kept with two zero bytes of padding, never counted in ``end``)."""
+
     __slots__ = ("data", "end", "pos")
 
     def __init__(self, data: bytes, start_bit: int = 0) -> None:
-        self.data = bytes(data)
+        # The padding lets a read of up to 9 bits take two bytes without a bounds check of
+        # its own (even a 0-bit read at the very end): every read checks against ``end`` first.
+        self.data = bytes(data) + b"\0\0"
         self.pos = start_bit
-        self.end = len(self.data) * 8
+        self.end = len(data) * 8
 
     def remaining(self) -> int:
         return self.end - self.pos
 
     def read(self, n: int, what: str = "bits") -> int:
         """Read an n-bit unsigned value."""
-        if n == 0:
-            return 0
         pos = self.pos
         if pos + n > self.end:
             raise ExiError("stream ends early", pos, f"{n} bits of {what}")
+        self.pos = pos + n
         first = pos >> 3
+        if n <= 9:  # one or two bytes: no slice, no int conversion
+            data = self.data
+            return (((data[first] << 8) | data[first + 1]) >> (16 - (pos & 7) - n)) & ((1 << n) - 1)
         last = (pos + n - 1) >> 3
         chunk = int.from_bytes(self.data[first:last + 1], "big")
-        shift = ((last + 1) << 3) - (pos + n)
-        self.pos = pos + n
-        return (chunk >> shift) & ((1 << n) - 1)
+        return (chunk >> (((last + 1) << 3) - (pos + n))) & ((1 << n) - 1)
 
     def read_bytes(self, count: int, what: str = "bytes") -> bytes:
         pos = self.pos
         if pos + 8 * count > self.end:
             raise ExiError("stream ends early", pos, f"{count} bytes of {what}")
-        if pos & 7 == 0:
-            start = pos >> 3
-            self.pos = pos + 8 * count
+        self.pos = pos + 8 * count
+        start = pos >> 3
+        shift = pos & 7
+        if shift == 0:
             return self.data[start:start + count]
-        value = self.read(8 * count, what)
-        return value.to_bytes(count, "big")
+        # count + 1 bytes hold the value after ``shift`` leading bits; shifting right by
+        # 8 - shift leaves those junk bits in the top byte, which to_bytes(count + 1)[1:] drops.
+        chunk = int.from_bytes(self.data[start:start + count + 1], "big") >> (8 - shift)
+        return chunk.to_bytes(count + 1, "big")[1:]
 
     def read_uint(self, what: str = "unsigned integer") -> int:
         """EXI Unsigned Integer: 7-bit groups, least significant first, high bit = more."""
+        data = self.data
+        pos = start = self.pos
+        end = self.end
+        down = 8 - (pos & 7)  # each octet spans two bytes, shifted right by the same amount
         result = 0
         shift = 0
-        start = self.pos
         while True:
-            byte = self.read(8, what)
+            if pos + 8 > end:
+                raise ExiError("stream ends early", pos, f"8 bits of {what}")
+            i = pos >> 3
+            byte = (((data[i] << 8) | data[i + 1]) >> down) & 0xFF
+            pos += 8
             result |= (byte & 0x7F) << shift
             if not byte & 0x80:
+                self.pos = pos
                 return result
             shift += 7
             # Bound the size: no value in a V2G message needs more than a few hundred bits,
             # and a stream of 0xFF bytes must not build an unbounded integer.
             if shift > 7 * 160:
+                self.pos = pos
                 raise ExiError("unsigned integer too long", start, what)
 
 
@@ -77,9 +97,9 @@ class BitWriter:
         return len(self.buf) * 8 + self.nacc
 
     def write(self, value: int, n: int) -> None:
-        if n == 0:
-            return
-        acc = (self.acc << n) | (value & ((1 << n) - 1))
+        """Append ``value`` in n bits; 0 <= value < 2**n is the caller's contract (event codes,
+        and values the datatypes made to fit), so it is not masked here."""
+        acc = (self.acc << n) | value
         nacc = self.nacc + n
         if nacc >= 64:
             rest = nacc & 7
@@ -94,6 +114,11 @@ class BitWriter:
             self.buf += data
         elif data:
             self.write(int.from_bytes(data, "big"), 8 * len(data))
+
+    def write_counted(self, data: bytes, extra: int = 0) -> None:
+        """An unsigned integer ``len(data) + extra``, then the bytes of ``data`` (EXI binary
+        and string values), in one write."""
+        self.write_bytes(uint_octets(len(data) + extra) + data)
 
     def write_uint(self, value: int) -> None:
         if value < 0:
@@ -113,6 +138,19 @@ class BitWriter:
             pad = -self.nacc & 7
             return bytes(self.buf) + (self.acc << pad).to_bytes((self.nacc + pad) >> 3, "big")
         return bytes(self.buf)
+
+
+def uint_octets(value: int) -> bytes:
+    """An EXI Unsigned Integer as octets: 7-bit groups, least significant first, high bit set
+    on every octet but the last."""
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def coding_length(n: int) -> int:

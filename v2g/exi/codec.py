@@ -1,8 +1,16 @@
 """EXI body decoder and encoder driven by the grammar tables of :mod:`v2g.exi.grammar`.
 
 The tree type is :class:`xml.etree.ElementTree.Element` with ``{uri}local`` tags; values are
-kept in their lexical form. Per-stream state is only the string tables (URIs and local
-names, pre-populated from the schema); the value tables stay empty (valuePartitionCapacity 0).
+kept in their lexical form. The decoder writes either such trees or, with no tree in between,
+XML text (``decode_xml``: the same text ``xmlio.to_xml`` makes of the tree). Per-stream state
+is only the string tables (URIs and local names, pre-populated from the schema); the value
+tables stay empty (valuePartitionCapacity 0).
+
+Speed (issue #19 point 7) without changing a bit: the common cases have fast paths that
+produce exactly what the general path would, each proven on the EXIficient vectors and the
+oracle: an element of simple type without attributes (SE, CH, value, EE) is decoded in one
+turn of the event loop and encoded in one write; an element's single declared attribute is
+encoded with its code in one write; declared elements are looked up by their Clark tag.
 """
 
 from __future__ import annotations
@@ -31,7 +39,6 @@ from v2g.exi.grammar import (
     CH_ANY,
     ED,
     EE,
-    ELEMENT,
     FIRST_START_TAG,
     SE,
     SE_ANY,
@@ -48,6 +55,7 @@ from v2g.exi.grammar import (
     State,
 )
 from v2g.exi.model import XS_NS, XSI_NS
+from v2g.exi.xmlio import KNOWN_NAMES, XmlNames, escape_text
 
 # EXI header: distinguishing bits "10", no options, final version 1 (EXI 1.0 section 5).
 HEADER_BYTE = 0x80
@@ -89,15 +97,13 @@ class StringTables:
     """URI and local-name partitions of the string table for one stream."""
 
     def __init__(self, g: Grammars) -> None:
-        uris, uri_index, names, name_index = _prepopulated(g)
-        self.uris = list(uris)
-        self.uri_index = dict(uri_index)
-        # A partition is shared with the schema's until this stream adds a name to it, which
-        # only names outside the schema do: indexing 450 names for every stream was a quarter of
-        # the cost of encoding a signed element (docs/ccp-performance.md).
-        self.locals = dict(names)
-        self.local_index = dict(name_index)
-        self._own: set[str] = set()  # URIs whose partitions this stream has copied
+        # The tables are the schema's, shared, until this stream adds a name, which only names
+        # outside the schema do: then the top-level tables are copied, and each partition when
+        # a name is added to it (indexing 450 names for every stream was a quarter of the cost
+        # of encoding a signed element, docs/ccp-performance.md; copying the top level for
+        # every stream, a few per cent of decoding a message).
+        self.uris, self.uri_index, self.locals, self.local_index = _prepopulated(g)
+        self._own: set[str] | None = None  # None: nothing copied yet; else URIs whose partitions are ours
         # qnames whose built-in grammar has learned AT(xsi:type) in this stream
         self.learned_builtin: set[QName] = set()
 
@@ -151,19 +157,31 @@ class StringTables:
             w.write_uint(0)
             w.write(j, coding_length(len(self.locals[uri])))
 
+    def _owned(self) -> set[str]:
+        """Copy the top-level tables on the stream's first addition; the URIs it owns."""
+        if self._own is None:
+            self.uris = list(self.uris)
+            self.uri_index = dict(self.uri_index)
+            self.locals = dict(self.locals)
+            self.local_index = dict(self.local_index)
+            self._own = set()
+        return self._own
+
     def _add_uri(self, uri: str) -> None:
         if uri not in self.uri_index:
+            own = self._owned()
             self.uri_index[uri] = len(self.uris)
             self.uris.append(uri)
             self.locals[uri] = []
             self.local_index[uri] = {}
-            self._own.add(uri)
+            own.add(uri)
 
     def _add_local(self, uri: str, local: str) -> None:
         idx = self.local_index[uri]
         if local not in idx:
-            if uri not in self._own:
-                self._own.add(uri)
+            own = self._owned()
+            if uri not in own:
+                own.add(uri)
                 self.locals[uri] = list(self.locals[uri])
                 self.local_index[uri] = idx = dict(idx)
             idx[local] = len(self.locals[uri])
@@ -173,59 +191,136 @@ class StringTables:
 # ----------------------------------------------------------------------------- decoding
 
 
-class _Frame:
-    __slots__ = ("elem", "last", "state")
+# An open element is a list [state, tag, node, flag] (a list, not an object: one is made per
+# element, and the decoder reads and writes these four slots in every event):
+#   state - its grammar state;  tag - its name in Clark notation;
+#   tree output: node the Element, flag its last child so far (text after it is its tail);
+#   XML text output: node its prefixed name, flag True while its start tag is still open.
+Frame = list
 
-    def __init__(self, elem: ET.Element, state: State) -> None:
-        self.elem = elem
-        self.state = state
-        self.last: ET.Element | None = None  # last child, for text after it
+
+class _Text:
+    """XML text output: the parts written so far and the document's prefixes."""
+
+    __slots__ = ("names", "out", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.out = self.parts.append
+        self.names = XmlNames()
 
 
-def _append_text(frame: _Frame, text: str) -> None:
-    if frame.last is None:
-        frame.elem.text = (frame.elem.text or "") + text
+def _put_text(frame: Frame, text: str, xml: _Text | None) -> None:
+    if xml is None:
+        last = frame[3]
+        if last is None:
+            frame[2].text = (frame[2].text or "") + text
+        else:
+            last.tail = (last.tail or "") + text
+    elif text:
+        if frame[3]:
+            frame[3] = False
+            xml.out(">" + escape_text(text))
+        else:
+            xml.out(escape_text(text))
+
+
+def _put_attribute(frame: Frame, tag: str, value: str, xml: _Text | None) -> None:
+    if xml is None:
+        frame[2].set(tag, value)
     else:
-        frame.last.tail = (frame.last.tail or "") + text
+        xml.out(xml.names.attribute(tag, value))
+
+
+def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, state: State,
+                   pos: int, xml: _Text | None) -> None:
+    if len(stack) >= MAX_DEPTH:
+        raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
+    if xml is None:
+        if stack:
+            parent = stack[-1]
+            elem = parent[3] = ET.SubElement(parent[2], tag)
+        else:
+            elem = ET.Element(tag)
+            roots.append(elem)
+        stack.append([state, tag, elem, None])
+        return
+    name = xml.names.name(tag)
+    if stack:
+        parent = stack[-1]
+        if parent[3]:
+            parent[3] = False
+            xml.out("><" + name)
+        else:
+            xml.out("<" + name)
+    else:
+        roots.append(name)
+        xml.out("<" + name)
+    stack.append([state, tag, name, True])
 
 
 def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
+    """The root elements of an EXI stream (a document has one), as element trees."""
+    return _decode(data, g, fragment, None)  # type: ignore[return-value]
+
+
+def decode_xml(data: bytes, g: Grammars, fragment: bool) -> str:
+    """An EXI stream with exactly one root element as XML text, written while decoding (no
+    element tree): the same text as ``to_xml`` of ``decode_body``'s root."""
+    xml = _Text()
+    roots = _decode(data, g, fragment, xml)
+    if len(roots) != 1:
+        raise ExiError(f"stream holds {len(roots)} root elements", 0, "exactly one root element")
+    xml.parts[0] += xml.names.declarations()
+    return "".join(xml.parts)
+
+
+def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list[ET.Element | str]:
+    """The event loop; ``xml`` None builds trees, else writes XML text into it. Returns the
+    roots (elements, or their prefixed names for text)."""
     if not data:
         raise ExiError("empty stream", 0, "the EXI header")
     r = BitReader(data)
     if data[:4] == b"$EXI":
         r.pos = 32
-    bits = r.read(2, "distinguishing bits")
-    if bits != 2:
-        raise ExiError("not an EXI stream (distinguishing bits are not 10)", r.pos - 2, "bits 10")
-    if r.read(1, "options presence bit"):
-        raise ExiError("EXI header carries options; only default options are supported", r.pos - 1,
+    start = r.pos
+    head = r.read(8, "EXI header")  # distinguishing bits, options presence, preview, version
+    if head >> 6 != 2:
+        raise ExiError("not an EXI stream (distinguishing bits are not 10)", start, "bits 10")
+    if head & 0x20:
+        raise ExiError("EXI header carries options; only default options are supported", start + 2,
                        "options presence bit 0")
-    if r.read(1, "preview bit") or r.read(4, "version") != 0:
-        raise ExiError("unsupported EXI version", r.pos - 5, "final version 1")
+    if head & 0x1F:
+        raise ExiError("unsupported EXI version", start + 3, "final version 1")
     tables = StringTables(g)
-    roots: list[ET.Element] = []
-    stack: list[_Frame] = []
-    top = g.fragment if fragment else g.document
-    top_state = top
-    # Event codes are read inline from two bytes (the stream padded by one zero byte), which
-    # covers every code of up to 9 bits; wider ones, rare, go through BitReader.read.
-    padded = r.data + b"\0"
+    roots: list[ET.Element | str] = []
+    stack: list[Frame] = []
+    top_state = g.fragment if fragment else g.document
+    # Event codes of up to 9 bits are read inline from two bytes (the reader's buffer is
+    # zero-padded); wider ones, rare, go through BitReader.read.
+    buf = r.data
     end = r.end
+    if xml is None:
+        out = names = prefixes = None
+    else:
+        out, names = xml.out, xml.names
+        prefixes = names.prefixes
+    known_name = KNOWN_NAMES.get
 
     events = 0
     while True:
         events += 1
         if events > MAX_EVENTS:
             raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
-        state = stack[-1].state if stack else top_state
+        frame = stack[-1] if stack else None
+        state = top_state if frame is None else frame[0]
         start = r.pos
         w1 = state.w1
         if w1 > 9 or start + w1 > end:
             code = r.read(w1, "event code")
         elif w1:
             i = start >> 3
-            code = (((padded[i] << 8) | padded[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
+            code = (((buf[i] << 8) | buf[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
             r.pos = start + w1
         else:
             code = 0
@@ -234,111 +329,170 @@ def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
             p = prods[code]
             kind = p.kind
             if kind == SE:
-                if len(stack) >= MAX_DEPTH:
-                    raise ExiError("elements nested too deeply", start, f"at most {MAX_DEPTH} levels")
-                child_state = p.start or g.start_of(p)
-                if stack:
-                    parent = stack[-1]
-                    elem = ET.SubElement(parent.elem, p.tag)  # type: ignore[arg-type]
-                    parent.last = elem
-                    parent.state = p.next  # type: ignore[assignment]
-                else:
-                    elem = ET.Element(p.tag)  # type: ignore[arg-type]
-                    roots.append(elem)
+                if frame is None:
                     top_state = p.next  # type: ignore[assignment]
-                stack.append(_Frame(elem, child_state))
-            elif kind == SE_ANY:
-                qn = tables.read_qname(r)
-                child_state = g.global_start(qn) or tables.builtin_start(qn)
-                _start_element(stack, roots, qn, child_state, start)
-                if stack[:-1]:
-                    stack[-2].state = p.next  # type: ignore[assignment]
+                elif out is not None and len(stack) < MAX_DEPTH:  # XML text: the common case inline
+                    frame[0] = p.next
+                    tag = p.tag
+                    known = known_name(tag)
+                    if known is not None and known[1] in prefixes:
+                        name = known[0]
+                    else:
+                        name = names.name(tag)  # type: ignore[union-attr]
+                    if frame[3]:
+                        frame[3] = False
+                        lead = "><" + name
+                    else:
+                        lead = "<" + name
+                    child = p.start or g.start_of(p)
+                    simple = child.simple
+                    if simple is not None:
+                        # An element of simple type: when CH comes next (the usual case), its
+                        # value and (usually) EE are read here, in one turn of the loop.
+                        pos = r.pos
+                        w = child.w1
+                        if w <= 9 and pos + w <= end:
+                            i = pos >> 3
+                            if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) == simple[0]:
+                                r.pos = pos + w
+                                dt = simple[1]
+                                value = dt.read(r)
+                                after = simple[2]
+                                pos = r.pos
+                                w = after.w1
+                                events += 1
+                                if w <= 9 and pos + w <= end:
+                                    i = pos >> 3
+                                    if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) \
+                                            == after.ee:
+                                        r.pos = pos + w
+                                        events += 1
+                                        if not value:
+                                            out(lead + " />")
+                                        elif dt.plain:
+                                            out(f"{lead}>{value}</{name}>")
+                                        else:
+                                            out(f"{lead}>{escape_text(value)}</{name}>")
+                                        continue
+                                # something else follows the value: the element stays open
+                                if value:
+                                    out(f"{lead}>{escape_text(value)}")
+                                else:
+                                    out(lead)
+                                stack.append([after, tag, name, not value])
+                                continue
+                    out(lead)
+                    stack.append([child, tag, name, True])
+                    continue
                 else:
-                    top_state = p.next  # type: ignore[assignment]
-            elif kind == AT and p.payload is None:  # learned AT(xsi:type) of a built-in grammar
-                _generic_attribute(r, g, tables, stack[-1], p.qname, start)  # type: ignore[arg-type]
-            elif kind == AT:
-                value = p.payload.read(r)
-                stack[-1].elem.set(p.tag, value)  # type: ignore[arg-type]
-                stack[-1].state = p.next  # type: ignore[assignment]
-            elif kind == AT_ANY:
-                qn = tables.read_qname(r)
-                stack[-1].state = p.next  # type: ignore[assignment]
-                _generic_attribute(r, g, tables, stack[-1], qn, start)
-            elif kind == CH or kind == CH_ANY:
-                _append_text(stack[-1], p.payload.read(r))
-                stack[-1].state = p.next  # type: ignore[assignment]
+                    frame[0] = p.next
+                _start_element(stack, roots, p.tag, p.start or g.start_of(p), start, xml)  # type: ignore[arg-type]
             elif kind == EE:
                 stack.pop()
+                if out is not None:
+                    out(" />" if frame[3] else f"</{frame[2]}>")  # type: ignore[index]
+            elif kind == CH or kind == CH_ANY:
+                value = p.payload.read(r)
+                frame[0] = p.next  # type: ignore[index]
+                if out is None:
+                    _put_text(frame, value, xml)  # type: ignore[arg-type]
+                elif value:
+                    if frame[3]:  # type: ignore[index]
+                        frame[3] = False  # type: ignore[index]
+                        out(">" + escape_text(value))
+                    else:
+                        out(escape_text(value))
+            elif kind == AT:
+                if p.payload is None:  # the learned AT(xsi:type) of a built-in grammar
+                    _generic_attribute(r, g, tables, frame, p.qname, start, xml)  # type: ignore[arg-type]
+                elif out is not None:
+                    out(names.attribute(p.tag, p.payload.read(r)))  # type: ignore[union-attr]
+                    frame[0] = p.next  # type: ignore[index]
+                else:
+                    frame[2].set(p.tag, p.payload.read(r))  # type: ignore[index]
+                    frame[0] = p.next  # type: ignore[index]
+            elif kind == SE_ANY:
+                qn = tables.read_qname(r)
+                if frame is None:
+                    top_state = p.next  # type: ignore[assignment]
+                else:
+                    frame[0] = p.next
+                _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
+                               start, xml)
+            elif kind == AT_ANY:
+                qn = tables.read_qname(r)
+                frame[0] = p.next  # type: ignore[index]
+                _generic_attribute(r, g, tables, frame, qn, start, xml)  # type: ignore[arg-type]
             else:  # ED
                 break
             continue
-        if not state.second or code != len(prods):
+        if not state.second or code != len(prods) or frame is None:
             raise ExiError(f"impossible event code {code} in {state.label}", start, state.expected())
         pos2 = r.pos
         code2 = r.read(state.w2, "second-level event code")
         if code2 >= len(state.second):
             raise ExiError(f"impossible event code {code}.{code2} in {state.label}", pos2, state.expected())
         event = state.second[code2]
-        frame = stack[-1]
         if event == X_EE:
             stack.pop()
+            if out is not None:
+                out(" />" if frame[3] else f"</{frame[2]}>")
         elif event == X_XSI_TYPE:
-            _xsi_type(r, g, tables, frame, pos2)
+            _xsi_type(r, g, tables, frame, xml)
         elif event == X_XSI_NIL:
             nil = BOOLEAN.read(r)
-            frame.elem.set(tag_of(XSI_NIL), nil)
+            _put_attribute(frame, _XSI_NIL_TAG, nil, xml)
             if nil == "true":
-                frame.state = g.type_empty(state)
+                frame[0] = g.type_empty(state)
         elif event == X_AT_ANY:
             qn = tables.read_qname(r)
-            _generic_attribute(r, g, tables, frame, qn, pos2)
+            _generic_attribute(r, g, tables, frame, qn, pos2, xml)
         elif event == X_AT_INVALID:
             pos3 = r.pos
             rank = r.read(state.w_at, "declared-attribute rank")
             if rank < state.n_at:
                 p = prods[state.least_at + rank]
-                frame.elem.set(tag_of(p.qname), STRING.read(r))  # type: ignore[arg-type]
-                frame.state = p.next  # type: ignore[assignment]
+                _put_attribute(frame, p.tag, STRING.read(r), xml)  # type: ignore[arg-type]
+                frame[0] = p.next
             elif rank == state.n_at:
                 qn = tables.read_qname(r)
-                frame.elem.set(tag_of(qn), STRING.read(r))
+                _put_attribute(frame, tag_of(qn), STRING.read(r), xml)
             else:
                 raise ExiError(f"attribute rank {rank} out of range", pos3, f"at most {state.n_at}")
         elif event == X_SE_ANY:
             qn = tables.read_qname(r)
-            child_state = g.global_start(qn) or tables.builtin_start(qn)
-            frame.state = _after_content_event(state)
-            _start_element(stack, roots, qn, child_state, pos2)
+            frame[0] = _after_content_event(state)
+            _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
+                           pos2, xml)
         else:  # X_CH
-            _append_text(frame, STRING.read(r))
-            frame.state = _after_content_event(state)
+            _put_text(frame, STRING.read(r), xml)
+            frame[0] = _after_content_event(state)
     return roots
 
 
-def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, pos: int) -> None:
+def _xsi_type(r: BitReader, g: Grammars, tables: StringTables, frame: Frame, xml: _Text | None) -> None:
     qn = tables.read_qname(r)
     # a QName value: kept in Clark notation, as prefixes are not preserved (see xmlio)
-    frame.elem.set(tag_of(XSI_TYPE), tag_of(qn))
+    _put_attribute(frame, _XSI_TYPE_TAG, tag_of(qn), xml)
     st = g.type_start_by_qname(qn)
     if st is not None:  # an unknown type leaves the grammar as it is
-        frame.state = st
+        frame[0] = st
 
 
-def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: _Frame, qn: QName,
-                       pos: int) -> None:
+def _generic_attribute(r: BitReader, g: Grammars, tables: StringTables, frame: Frame, qn: QName,
+                       pos: int, xml: _Text | None) -> None:
     """AT(*): xsi:type and xsi:nil keep their meaning (QName / boolean value) whatever the code."""
     if qn == XSI_TYPE:
-        if frame.state.kind == BUILTIN_START:
-            tables.learned_builtin.add(qname_of(frame.elem.tag))
-        _xsi_type(r, g, tables, frame, pos)
+        if frame[0].kind == BUILTIN_START:
+            tables.learned_builtin.add(qname_of(frame[1]))
+        _xsi_type(r, g, tables, frame, xml)
     elif qn == XSI_NIL:
         nil = BOOLEAN.read(r)
-        frame.elem.set(tag_of(XSI_NIL), nil)
-        if nil == "true" and frame.state.kind in (FIRST_START_TAG, START_TAG):
-            frame.state = g.type_empty(frame.state)
+        _put_attribute(frame, _XSI_NIL_TAG, nil, xml)
+        if nil == "true" and frame[0].kind in (FIRST_START_TAG, START_TAG):
+            frame[0] = g.type_empty(frame[0])
     else:
-        frame.elem.set(tag_of(qn), g.attribute_datatype(qn).read(r))
+        _put_attribute(frame, tag_of(qn), g.attribute_datatype(qn).read(r), xml)
 
 
 def _after_content_event(state: State) -> State:
@@ -348,20 +502,6 @@ def _after_content_event(state: State) -> State:
     if state.kind == BUILTIN_START:
         return BUILTIN_ELEMENT_STATE
     return state
-
-
-def _start_element(stack: list[_Frame], roots: list[ET.Element], qn: QName, state: State,
-                   pos: int) -> None:
-    if len(stack) >= MAX_DEPTH:
-        raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
-    if stack:
-        parent = stack[-1]
-        elem = ET.SubElement(parent.elem, tag_of(qn))
-        parent.last = elem
-    else:
-        elem = ET.Element(tag_of(qn))
-        roots.append(elem)
-    stack.append(_Frame(elem, state))
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -384,41 +524,103 @@ class _Encoder:
         self.w.write(i, state.w2)
         return True
 
-    def start_element(self, elem: ET.Element, parent: State, depth: int) -> State:
-        """Encode SE for ``elem`` in ``parent``; return the parent's next state."""
+    def element(self, elem: ET.Element, parent: State, depth: int) -> State:
+        """Encode ``elem`` whole (SE, attributes, content, EE) in ``parent``; return the
+        parent's next state."""
         if depth > MAX_DEPTH:
             raise self.fail("elements nested too deeply", parent)
-        if not isinstance(elem.tag, str):
-            raise self.fail("comments and processing instructions cannot be encoded", parent)
-        qn = qname_of(elem.tag)
-        i = parent.se.get(qn)
-        if i is not None:
+        tag = elem.tag
+        i = parent.se_tag.get(tag)
+        if i is not None:  # a declared element: the common case
             p = parent.prods[i]
-            child = self.g.start_of(p)
             self.w.write(i, parent.w1)
+            state = p.start or self.g.start_of(p)
             nxt = p.next
-        elif parent.se_any is not None:
-            p = parent.prods[parent.se_any]
-            self.w.write(parent.se_any, parent.w1)
-            self.tables.write_qname(self.w, qn)
-            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
-            nxt = p.next
-        elif self.code2(parent, X_SE_ANY):
-            self.tables.write_qname(self.w, qn)
-            child = self.g.global_start(qn) or self.tables.builtin_start(qn)
-            nxt = _after_content_event(parent)
         else:
-            raise self.fail(f"element {elem.tag} not allowed here", parent)
-        self.element_content(elem, child, depth)
+            state, nxt = self.undeclared_start(tag, parent)
+        attrib = elem.attrib
+        if attrib and len(attrib) == 1 and state.kind != BUILTIN_START:
+            # one declared attribute with a valid value (Id, Algorithm, ...): code and value
+            # in one write
+            for a_tag, a_value in attrib.items():
+                j = state.at_tag.get(a_tag)
+                if j is not None and isinstance(a_value, str):
+                    p = state.prods[j]
+                    v = p.payload.parse(a_value)
+                    if v is not None:
+                        bits, n = p.payload.encoding(v)
+                        self.w.write((j << n) | bits, state.w1 + n)
+                        state = p.next  # type: ignore[assignment]
+                        attrib = None  # type: ignore[assignment]
+        if attrib or state.kind == BUILTIN_START:
+            state, nil = self.start_tag(elem, state)
+            if nil:
+                if (elem.text or "").strip() or len(elem):
+                    raise self.fail("an element with xsi:nil='true' must be empty", state)
+                self.end_element(state)
+                return nxt  # type: ignore[return-value]
+        text = elem.text
+        if len(elem):
+            if text:
+                state = self.characters(state, text, False)
+            w = self.w
+            for child in elem:
+                i = state.se_tag.get(child.tag)
+                if i is not None and depth < MAX_DEPTH:
+                    p = state.prods[i]
+                    st = p.start or self.g.start_of(p)
+                    simple = st.simple
+                    value = child.text
+                    if simple is not None and value and isinstance(value, str) and not len(child) \
+                            and not child.attrib:
+                        # an element of simple type: SE and CH codes in one write, value, EE
+                        ch, dt, after = simple
+                        if dt.whitespace != PRESERVE:
+                            value = apply_whitespace(value, dt.whitespace)
+                        v = dt.parse(value) if value else None
+                        if v is not None:  # SE, CH, the value and EE: one write
+                            bits, n = dt.encoding(v)
+                            w.write((((((i << st.w1) | ch) << n) | bits) << after.w1) | after.ee,  # type: ignore[operator]
+                                    state.w1 + st.w1 + n + after.w1)
+                            state = p.next  # type: ignore[assignment]
+                            if child.tail:
+                                state = self.characters(state, child.tail, False)
+                            continue
+                state = self.element(child, state, depth + 1)
+                if child.tail:
+                    state = self.characters(state, child.tail, False)
+        elif text:
+            # text right after the start tag and before the end tag is "simple data"
+            state = self.characters(state, text, True)
+        if state.ee is not None:
+            self.w.write(state.ee, state.w1)
+        else:
+            self.end_element(state)
         return nxt  # type: ignore[return-value]
 
-    def element_content(self, elem: ET.Element, state: State, depth: int) -> None:
-        if elem.attrib:
-            attrs = dict(elem.attrib)
-            xsi_type = attrs.pop(_XSI_TYPE_TAG, None)
-            xsi_nil = attrs.pop(_XSI_NIL_TAG, None)
+    def undeclared_start(self, tag: object, parent: State) -> tuple[State, State]:
+        """SE(*) or the second-level SE(*) for an element ``parent`` does not declare: the
+        element's grammar and the parent's next state."""
+        if not isinstance(tag, str):
+            raise self.fail("comments and processing instructions cannot be encoded", parent)
+        qn = qname_of(tag)
+        if parent.se_any is not None:
+            p = parent.prods[parent.se_any]
+            self.w.write(parent.se_any, parent.w1)
+            nxt = p.next
+        elif self.code2(parent, X_SE_ANY):
+            nxt = _after_content_event(parent)
         else:
-            attrs, xsi_type, xsi_nil = {}, None, None
+            raise self.fail(f"element {tag} not allowed here", parent)
+        self.tables.write_qname(self.w, qn)
+        return self.g.global_start(qn) or self.tables.builtin_start(qn), nxt  # type: ignore[return-value]
+
+    def start_tag(self, elem: ET.Element, state: State) -> tuple[State, bool]:
+        """The attributes of ``elem`` (xsi:type and xsi:nil first, then sorted by qname);
+        the state after them, and whether the element is nil."""
+        attrs = dict(elem.attrib)
+        xsi_type = attrs.pop(_XSI_TYPE_TAG, None)
+        xsi_nil = attrs.pop(_XSI_NIL_TAG, None)
         if state.kind == BUILTIN_START:
             # An element without declaration: with maximumNumberOfBuiltInElementGrammars = 0
             # no built-in grammar may be used, so (as EXIficient does, EXI Profile 3.2) an
@@ -456,15 +658,13 @@ class _Encoder:
                 nil = True
                 state = self.g.type_empty(state)
             # xsi:nil="false" says nothing: EXIficient leaves it out, and so do we
-        if attrs:
+        if len(attrs) == 1:
+            for tag, value in attrs.items():
+                state = self.attribute(state, qname_of(tag), value)
+        elif attrs:
             for tag in sorted(attrs, key=lambda t: (qname_of(t)[1], qname_of(t)[0])):
                 state = self.attribute(state, qname_of(tag), attrs[tag])
-        if nil:
-            if (elem.text or "").strip() or len(elem):
-                raise self.fail("an element with xsi:nil='true' must be empty", state)
-        else:
-            state = self.content(elem, state, depth)
-        self.end_element(state)
+        return state, nil
 
     def attribute(self, state: State, qn: QName, value: str) -> State:
         if not isinstance(value, str):
@@ -495,17 +695,6 @@ class _Encoder:
             return state
         raise self.fail(f"attribute {tag_of(qn)} not allowed here", state)
 
-    def content(self, elem: ET.Element, state: State, depth: int) -> State:
-        children = list(elem)
-        if elem.text:
-            # text right after the start tag and before the end tag is "simple data"
-            state = self.characters(state, elem.text, simple_data=not children)
-        for child in children:
-            state = self.start_element(child, state, depth + 1)
-            if child.tail:
-                state = self.characters(state, child.tail, simple_data=False)
-        return state
-
     def characters(self, state: State, text: str, simple_data: bool) -> State:
         """Encode character data the way EXIficient flushes it.
 
@@ -515,9 +704,8 @@ class _Encoder:
         """
         if not isinstance(text, str):
             raise self.fail(f"character data is a {type(text).__name__}, not text", state)
-        first = state.prods[0] if state.prods else None
-        if first is not None and first.kind == CH and state.kind in _SCHEMA_INFORMED:
-            ws = first.payload.whitespace
+        ws = state.text_ws
+        if ws is not None:
             if ws != PRESERVE:
                 text = apply_whitespace(text, ws)
                 if not text:
@@ -559,8 +747,6 @@ class _Encoder:
         return ("", v)
 
 
-_SCHEMA_INFORMED = (FIRST_START_TAG, START_TAG, ELEMENT)
-
 
 def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
     enc = _Encoder(g)
@@ -569,7 +755,7 @@ def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:
     if not fragment and len(roots) != 1:
         raise ExiError("a document has exactly one root element", 8, "one root element")
     for root in roots:
-        state = enc.start_element(root, state, 0)
+        state = enc.element(root, state, 0)
     # state is DocEnd (document) or FragmentContent (fragment): both end with ED
     for i, p in enumerate(state.prods):
         if p.kind == ED:

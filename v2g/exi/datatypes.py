@@ -2,7 +2,10 @@
 
 Each datatype turns a lexical value (the text of an XML element or attribute) into bits
 and back. ``parse`` returns None when the lexical value does not fit the type; the encoder
-then falls back to an untyped (string) CH event, as non-strict EXI allows.
+then falls back to an untyped (string) CH event, as non-strict EXI allows. ``encoding``
+gives a parsed value's bits as (int, width), so the codec can write it together with the
+event codes around it. Fast paths (binascii's strict base64, the "already collapsed" test)
+accept and refuse exactly what the lexical rules do (tests/exi/test_fast_paths.py).
 
 Decoded lengths are checked against the bits left in the stream before anything is
 allocated, so a forged length cannot make the decoder allocate or loop without bound.
@@ -11,11 +14,12 @@ allocated, so a forged length cannot make the decoder allocate or loop without b
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from typing import Any
 
 from v2g.errors import ExiError, SchemaError
-from v2g.exi.bits import BitReader, BitWriter, coding_length
+from v2g.exi.bits import BitReader, BitWriter, coding_length, uint_octets
 from v2g.exi.model import SimpleType
 
 # The EXI spec uses an n-bit integer when the facet-bounded range is at most 4096 values.
@@ -42,6 +46,31 @@ def java_trim(text: str) -> str:
 
 
 def parse_base64(text: str) -> bytes | None:
+    """The bytes of a base64 lexical value as EXIficient accepts it, or None.
+
+    Fast path: text that binascii's strict mode decodes (alphabet only, correct padding,
+    nothing after it) with zero bits after the last byte; anything else (whitespace inside
+    or around, invalid text) takes the lexical rules of ``parse_base64_lexical``."""
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return parse_base64_lexical(text)
+    # strict mode still takes padding after a whole quartet ("AAAA===="): leave odd cases
+    # to the lexical rules
+    if len(text) % 4 or "=" in text[:-2]:
+        return parse_base64_lexical(text)
+    tail = text[-2:]
+    if tail == "==":
+        return None if _B64_VALUES[text[-3]] & 0xF else raw  # non-zero bits after the last byte
+    if tail[1:] == "=":
+        return None if _B64_VALUES[tail[0]] & 0x3 else raw
+    if "=" in tail:
+        return parse_base64_lexical(text)
+    return raw
+
+
+def parse_base64_lexical(text: str) -> bytes | None:
+    """parse_base64 by the lexical rules alone (the reference its fast path is tested against)."""
     t = java_trim(text)
     for ws in _XML_WS:
         t = t.replace(ws, "")
@@ -78,6 +107,9 @@ def apply_whitespace(text: str, ws: str) -> str:
     """XML Schema whiteSpace facet processing (replace / collapse)."""
     if ws == PRESERVE:
         return text
+    if not ("\t" in text or "\n" in text or "\r" in text or "  " in text or text[:1] == " "
+            or text[-1:] == " "):
+        return text  # nothing to replace or collapse (substring tests are much faster than a regex)
     text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
     if ws == COLLAPSE:
         text = " ".join(p for p in text.split(" ") if p)
@@ -88,13 +120,20 @@ class Datatype:
     name = "datatype"
     # the whiteSpace facet: preserve for xs:string, collapse for every non-string type
     whitespace = COLLAPSE
+    # True when no value read can hold a character XML text must escape (& < >)
+    plain = True
 
     def parse(self, text: str) -> Any | None:
         """The value to encode, or None if ``text`` is not a valid lexical value."""
         raise NotImplementedError
 
-    def write(self, w: BitWriter, value: Any) -> None:
+    def encoding(self, value: Any) -> tuple[int, int]:
+        """The bits of a parsed value as (int, width): written in one go together with the
+        event codes around it (elements of simple type, see the codec)."""
         raise NotImplementedError
+
+    def write(self, w: BitWriter, value: Any) -> None:
+        w.write(*self.encoding(value))
 
     def read(self, r: BitReader) -> str:
         """Read a value and return its canonical lexical form."""
@@ -106,7 +145,7 @@ class Datatype:
 
 def read_string_chars(r: BitReader, count: int, what: str) -> str:
     # Each character takes at least 8 bits: a longer count cannot be honest.
-    if count * 8 > r.remaining():
+    if count * 8 > r.end - r.pos:
         raise ExiError(f"{what} length {count} exceeds the rest of the stream", r.pos, what)
     # Fast path: ASCII characters are single-byte unsigned integers equal to their code.
     start = r.pos
@@ -135,6 +174,7 @@ class StringType(Datatype):
     """String: length + 2 (0 and 1 would be value-table hits, never used with capacity 0)."""
 
     name = "string"
+    plain = False
 
     def __init__(self, whitespace: str = PRESERVE) -> None:
         self.whitespace = whitespace
@@ -143,8 +183,18 @@ class StringType(Datatype):
         return text
 
     def write(self, w: BitWriter, value: str) -> None:
-        w.write_uint(len(value) + 2)
-        write_string_chars(w, value)
+        if value.isascii():  # one octet per character, equal to its code
+            w.write_counted(value.encode("ascii"), 2)
+        else:
+            w.write_uint(len(value) + 2)
+            write_string_chars(w, value)
+
+    def encoding(self, value: str) -> tuple[int, int]:
+        if value.isascii():
+            raw = uint_octets(len(value) + 2) + value.encode("ascii")
+        else:
+            raw = uint_octets(len(value) + 2) + b"".join(uint_octets(ord(c)) for c in value)
+        return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
         start = r.pos
@@ -167,8 +217,8 @@ class BooleanType(Datatype):
             return 0
         return None
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write(value, 1)
+    def encoding(self, value: int) -> tuple[int, int]:
+        return value, 1
 
     def read(self, r: BitReader) -> str:
         return "true" if r.read(1, "boolean") else "false"
@@ -180,21 +230,23 @@ class BinaryType(Datatype):
     def __init__(self, hex_: bool) -> None:
         self.hex = hex_
         self.name = "hexBinary" if hex_ else "base64Binary"
-
-    def parse(self, text: str) -> bytes | None:
-        return parse_hex(text) if self.hex else parse_base64(text)
+        self.parse = parse_hex if hex_ else parse_base64  # type: ignore[method-assign]
 
     def write(self, w: BitWriter, value: bytes) -> None:
-        w.write_uint(len(value))
-        w.write_bytes(value)
+        w.write_counted(value)
+
+    def encoding(self, value: bytes) -> tuple[int, int]:
+        n = len(value)
+        raw = (bytes((n,)) if n < 0x80 else uint_octets(n)) + value
+        return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
         start = r.pos
         n = r.read_uint("binary length")
-        if n * 8 > r.remaining():
+        if n * 8 > r.end - r.pos:
             raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
         data = r.read_bytes(n, "binary")
-        return data.hex().upper() if self.hex else base64.b64encode(data).decode("ascii")
+        return data.hex().upper() if self.hex else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def _parse_int(text: str) -> int | None:
@@ -212,8 +264,9 @@ class UnsignedIntegerType(Datatype):
         v = _parse_int(text)
         return v if v is not None and v >= 0 else None
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write_uint(value)
+    def encoding(self, value: int) -> tuple[int, int]:
+        raw = uint_octets(value)
+        return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
         return str(r.read_uint("unsigned integer"))
@@ -227,13 +280,10 @@ class IntegerType(Datatype):
     def parse(self, text: str) -> int | None:
         return _parse_int(text)
 
-    def write(self, w: BitWriter, value: int) -> None:
-        if value < 0:
-            w.write(1, 1)
-            w.write_uint(-value - 1)
-        else:
-            w.write(0, 1)
-            w.write_uint(value)
+    def encoding(self, value: int) -> tuple[int, int]:
+        raw = uint_octets(-value - 1 if value < 0 else value)
+        n = 8 * len(raw)
+        return ((1 << n) if value < 0 else 0) | int.from_bytes(raw, "big"), n + 1
 
     def read(self, r: BitReader) -> str:
         neg = r.read(1, "integer sign")
@@ -256,8 +306,8 @@ class NBitIntegerType(Datatype):
             return None
         return v - self.lo
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write(value, self.bits)
+    def encoding(self, value: int) -> tuple[int, int]:
+        return value, self.bits
 
     def read(self, r: BitReader) -> str:
         start = r.pos
@@ -271,14 +321,15 @@ class EnumerationType(Datatype):
     def __init__(self, values: tuple[str, ...]) -> None:
         self.values = values
         self.index = {v: i for i, v in enumerate(values)}
+        self.plain = not any(c in v for v in values for c in "&<>")
         self.bits = coding_length(len(values))
         self.name = f"enum({len(values)})"
 
     def parse(self, text: str) -> int | None:
         return self.index.get(text)
 
-    def write(self, w: BitWriter, value: int) -> None:
-        w.write(value, self.bits)
+    def encoding(self, value: int) -> tuple[int, int]:
+        return value, self.bits
 
     def read(self, r: BitReader) -> str:
         start = r.pos

@@ -105,6 +105,7 @@ class State:
     __slots__ = (
         "at",
         "at_any",
+        "at_tag",
         "ch",
         "ch_any",
         "content2",
@@ -117,6 +118,9 @@ class State:
         "prods",
         "se",
         "se_any",
+        "se_tag",
+        "simple",
+        "text_ws",
         "second",
         "type_empty",
         "w1",
@@ -151,7 +155,11 @@ class State:
         self.w1 = coding_length(len(self.prods) + (1 if second else 0))
         self.w2 = coding_length(len(second))
         self.se = {p.qname: i for i, p in enumerate(self.prods) if p.kind == SE}
+        self.se_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == SE}  # by Clark tag
         self.at = {p.qname: i for i, p in enumerate(self.prods) if p.kind == AT}
+        # declared attributes by Clark tag (the learned xsi:type of a built-in grammar has no
+        # datatype and is left out)
+        self.at_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == AT and p.payload is not None}
         self.ch = next((i for i, p in enumerate(self.prods) if p.kind == CH), None)
         self.ch_any = next((i for i, p in enumerate(self.prods) if p.kind == CH_ANY), None)
         self.se_any = next((i for i, p in enumerate(self.prods) if p.kind == SE_ANY), None)
@@ -161,6 +169,21 @@ class State:
         self.n_at = len(self.at)
         self.least_at = next((i for i, p in enumerate(self.prods) if p.kind == AT), 0)
         self.w_at = coding_length(self.n_at + 1)
+        # The whiteSpace facet applied to character data before encoding it: that of the
+        # datatype when the first production is a typed CH of a schema-informed element state
+        # (EXIficient's flush rule, see the codec), else None.
+        first = self.prods[0] if self.prods else None
+        typed = first is not None and first.kind == CH and self.kind in (FIRST_START_TAG, START_TAG, ELEMENT)
+        self.text_ws = first.payload.whitespace if typed else None  # type: ignore[union-attr]
+        # The start tag of an element of simple type without attributes: its only first-level
+        # production is the typed CH, whose next state ends with a first-level EE. The codec
+        # reads and writes such elements (SE, CH, value, EE) in one step:
+        # (CH's event code, its datatype, the state after it).
+        self.simple: tuple[int, Datatype, State] | None = None
+        if self.kind == FIRST_START_TAG and len(self.prods) == 1 and first.kind == CH:  # type: ignore[union-attr]
+            after = first.next  # type: ignore[union-attr]
+            if after is not None and after.done and after.ee is not None:
+                self.simple = (0, first.payload, after)  # type: ignore[union-attr]
         self.done = True
 
     def second_code(self, event: int) -> int | None:

@@ -5,10 +5,14 @@ preserved), so ``to_xml`` picks its own. The one place where a prefix matters is
 of ``xsi:type``, a QName: in the tree it is kept in Clark notation (``{uri}local``);
 ``parse_xml`` resolves a prefixed value against the namespaces in scope, and ``to_xml``
 writes it back as ``prefix:local`` with a declaration of that prefix on the element.
+``XmlNames`` holds one document's prefixes; ``to_xml`` and the decoder's XML text output
+(``codec.decode_xml``) both name elements and attributes through it, so they write the same
+text.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from v2g.errors import ExiError
@@ -34,18 +38,23 @@ _KNOWN_PREFIXES = {
 
 
 def parse_xml(text: str | bytes) -> ET.Element:
+    data: str | bytes = text
     if isinstance(text, str):
-        data = text.encode("utf-8")
-        # an encoding declaration means nothing once the text is a str: re-encode as UTF-8
-        if data.startswith(b"<?xml"):
-            end = data.find(b"?>")
+        # An encoding declaration means nothing once the text is a str (expat reads a str as
+        # UTF-8 whatever it declares): the declaration is replaced by a plain one, and the str
+        # goes to the parser as it is (no copy encoded to bytes first).
+        if text.startswith("<?xml"):
+            end = text.find("?>")
             if end > 0:
-                data = b'<?xml version="1.0" encoding="UTF-8"?>' + data[end + 2:]
+                data = '<?xml version="1.0" encoding="UTF-8"?>' + text[end + 2:]
+        dtd = "<!DOCTYPE" in data or "<!ENTITY" in data
+        xsi = "XMLSchema-instance" in data
     else:
-        data = text
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        dtd = b"<!DOCTYPE" in data or b"<!ENTITY" in data
+        xsi = b"XMLSchema-instance" in data
+    if dtd:
         raise ExiError("XML with a DTD is refused (entity expansion)", 0, "XML without DTD")
-    if b"XMLSchema-instance" not in data:
+    if not xsi:
         # No xsi namespace, so no xsi:type QName value to resolve: the C parser alone will do.
         try:
             return ET.fromstring(data)
@@ -95,7 +104,7 @@ def _resolve_qname(value: str, scope: dict[str, str]) -> str:
     return f"{{{uri}}}{local}" if uri else local
 
 
-def _escape_text(s: str) -> str:
+def escape_text(s: str) -> str:
     if "&" in s:
         s = s.replace("&", "&amp;")
     if "<" in s:
@@ -105,25 +114,80 @@ def _escape_text(s: str) -> str:
     return s
 
 
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t]')
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;",
                                "\r": "&#13;", "\t": "&#09;"})
 
 
+# Clark tag -> (prefixed name, URI) for tags in the known namespaces, whatever the document:
+# filled as tags are met (the schemas' few hundred names), so a document only has to note
+# which URIs it used.
+KNOWN_NAMES: dict[str, tuple[str, str]] = {}
+_KNOWN_DECLARATIONS = {u: f' xmlns:{p}="{u}"' for u, p in _KNOWN_PREFIXES.items() if p != "xml"}
+_DECLARATIONS: dict[tuple[str, ...], str] = {}  # URIs in order of first use -> declarations
+
+
+class XmlNames:
+    """The prefixes of one XML document being written: known prefixes for the ISO 15118
+    namespaces, ``ns0``, ``ns1``, ... for others, each declared once on the root."""
+
+    __slots__ = ("names", "prefixes")
+
+    def __init__(self) -> None:
+        self.prefixes: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # Clark tag -> prefixed name, for this document
+
+    def name(self, clark: str) -> str:
+        known = KNOWN_NAMES.get(clark)
+        if known is not None:
+            if known[1] not in self.prefixes:
+                self.prefixes[known[1]] = _KNOWN_PREFIXES[known[1]]
+            return known[0]
+        qualified = self.names.get(clark)
+        if qualified is None:
+            if clark[0] != "{":
+                qualified = clark
+            else:
+                uri, _, local = clark[1:].partition("}")
+                prefix = self.prefixes.get(uri)
+                if prefix is None:
+                    prefix = self.prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(self.prefixes)}"
+                qualified = f"{prefix}:{local}"
+                if uri in _KNOWN_PREFIXES and len(KNOWN_NAMES) < 100_000:  # bounded: tags come from input
+                    KNOWN_NAMES[clark] = (qualified, uri)
+            self.names[clark] = qualified
+        return qualified
+
+    def attribute(self, clark: str, value: str) -> str:
+        """`` name="value"`` (escaped); an ``xsi:type`` value in Clark notation becomes
+        ``xt:local`` with ``xmlns:xt`` declared before it."""
+        if _ATTR_SPECIAL.search(value):
+            value = value.translate(_ATTR_ESCAPES)
+        if clark == XSI_TYPE and value.startswith("{"):
+            uri, _, local = value[1:].partition("}")
+            return f' xmlns:xt="{uri}" {self.name(clark)}="xt:{local}"'
+        return f' {self.name(clark)}="{value}"'
+
+    def declarations(self) -> str:
+        """The ``xmlns:`` declarations of every prefix used so far, for the root's start tag."""
+        key = tuple(self.prefixes)  # the URIs in order of first use decide the prefixes
+        decls = _DECLARATIONS.get(key)
+        if decls is None:
+            decls = self._declarations()
+            if len(_DECLARATIONS) < 1000:  # bounded: URIs can come from the input
+                _DECLARATIONS[key] = decls
+        return decls
+
+    def _declarations(self) -> str:
+        return "".join(_KNOWN_DECLARATIONS.get(u) or f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"'
+                       for u, p in self.prefixes.items() if p != "xml")
+
+
 def to_xml(elem: ET.Element) -> str:
-    """XML text of a tree: every namespace declared once on the root, known prefixes for the
-    ISO 15118 namespaces, ``ns0``, ``ns1``, ... for others; an ``xsi:type`` value in Clark
-    notation is written ``xt:local`` with ``xmlns:xt`` declared on its element."""
-    prefixes: dict[str, str] = {}
-
-    def name(clark: str) -> str:
-        if clark[0] != "{":
-            return clark
-        uri, _, local = clark[1:].partition("}")
-        prefix = prefixes.get(uri)
-        if prefix is None:
-            prefix = prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(prefixes)}"
-        return f"{prefix}:{local}"
-
+    """XML text of a tree: every namespace declared once on the root (see XmlNames)."""
+    names = XmlNames()
+    name = names.name
+    attribute = names.attribute
     parts: list[str] = []
     out = parts.append
 
@@ -135,26 +199,20 @@ def to_xml(elem: ET.Element) -> str:
         out("<" + qtag)
         if e.attrib:
             for k, v in e.attrib.items():
-                if k == XSI_TYPE and v.startswith("{"):
-                    uri, _, local = v[1:].partition("}")
-                    out(f' xmlns:xt="{uri.translate(_ATTR_ESCAPES)}"')
-                    v = f"xt:{local}"
-                out(f' {name(k)}="{v.translate(_ATTR_ESCAPES)}"')
+                out(attribute(k, v))
         text = e.text
         if not len(e) and not text:
             out(" />")
         else:
             out(">")
             if text:
-                out(_escape_text(text))
+                out(escape_text(text))
             for child in e:
                 write(child)
                 if child.tail:
-                    out(_escape_text(child.tail))
+                    out(escape_text(child.tail))
             out(f"</{qtag}>")
 
     write(elem)
-    decls = "".join(f' xmlns:{p}="{u.translate(_ATTR_ESCAPES)}"' for u, p in prefixes.items() if p != "xml")
-    first = parts[0]
-    parts[0] = first + decls
+    parts[0] += names.declarations()
     return "".join(parts)

@@ -1,0 +1,159 @@
+"""The codec's fast paths against simple reference implementations, on seeded random data.
+
+- BitReader / BitWriter against a string of '0'/'1' characters (the obvious bit stream):
+  n-bit values of every width at every alignment, unsigned integers, byte strings.
+- parse_base64's binascii fast path against the lexical rules (parse_base64_lexical).
+- apply_whitespace's "already collapsed" shortcut against the facet done by hand.
+- XML text written while decoding (exi_to_xml) against to_xml of the decoded tree, on every
+  EXIficient vector.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+
+import pytest
+
+from v2g.errors import ExiError
+from v2g.exi import decode, exi_to_xml
+from v2g.exi.bits import BitReader, BitWriter
+from v2g.exi.datatypes import COLLAPSE, REPLACE, apply_whitespace, parse_base64, parse_base64_lexical
+from v2g.exi.xmlio import to_xml
+
+from .test_exificient_vectors import VECTORS
+
+
+def _uint_bits(value: int) -> str:
+    groups = []
+    while True:
+        low, value = value & 0x7F, value >> 7
+        groups.append(format(low | (0x80 if value else 0), "08b"))
+        if not value:
+            return "".join(groups)
+
+
+def _random_ops(rng: random.Random, count: int) -> list[tuple[str, object]]:
+    ops: list[tuple[str, object]] = []
+    for _ in range(count):
+        kind = rng.choice(("bits", "bits", "bits", "uint", "bytes"))
+        if kind == "bits":
+            n = rng.choice((0, 1, 2, 3, 7, 8, 9, 10, 16, 17, 31, 63, 64, 65, 130))
+            ops.append((kind, (rng.getrandbits(n) if n else 0, n)))
+        elif kind == "uint":
+            ops.append((kind, rng.getrandbits(rng.choice((1, 7, 8, 14, 15, 40, 300)))))
+        else:
+            ops.append((kind, rng.randbytes(rng.choice((0, 1, 2, 5, 33, 300)))))
+    return ops
+
+
+def _reference_bits(ops: list[tuple[str, object]]) -> str:
+    out = []
+    for kind, arg in ops:
+        if kind == "bits":
+            value, n = arg  # type: ignore[misc]
+            out.append(format(value, f"0{n}b") if n else "")
+        elif kind == "uint":
+            out.append(_uint_bits(arg))  # type: ignore[arg-type]
+        else:
+            out.append("".join(format(b, "08b") for b in arg))  # type: ignore[union-attr]
+    return "".join(out)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bit_writer_and_reader_match_a_bit_string(seed: int) -> None:
+    rng = random.Random(seed)
+    ops = _random_ops(rng, 60)
+    w = BitWriter()
+    for kind, arg in ops:
+        if kind == "bits":
+            w.write(*arg)  # type: ignore[misc]
+        elif kind == "uint":
+            w.write_uint(arg)  # type: ignore[arg-type]
+        else:
+            w.write_bytes(arg)  # type: ignore[arg-type]
+    bits = _reference_bits(ops)
+    assert w.bit_length() == len(bits)
+    padded = bits + "0" * (-len(bits) % 8)
+    data = w.getvalue()
+    assert data == (int(padded, 2).to_bytes(len(padded) // 8, "big") if padded else b"")
+
+    r = BitReader(data)
+    for kind, arg in ops:
+        if kind == "bits":
+            value, n = arg  # type: ignore[misc]
+            assert r.read(n) == value
+        elif kind == "uint":
+            assert r.read_uint() == arg
+        else:
+            assert r.read_bytes(len(arg)) == arg  # type: ignore[arg-type]
+    assert r.pos == len(bits)
+    # nothing is read past the end, whatever the width (the buffer's padding is not data)
+    with pytest.raises(ExiError):
+        r.read(r.remaining() + 1)
+    with pytest.raises(ExiError):
+        r.read_bytes(r.remaining() // 8 + 1)
+    assert r.read(0) == 0
+
+
+def test_reads_at_the_very_end_are_refused() -> None:
+    for data in (b"\xff", b"\x80\x01", b"\xff\xff\xff"):
+        for start in range(len(data) * 8 + 1):
+            left = len(data) * 8 - start
+            for n in (1, 8, 9, 16):
+                r = BitReader(data, start)
+                if n > left:
+                    with pytest.raises(ExiError, match="ends early"):
+                        r.read(n)
+                else:
+                    assert r.read(n) == int("".join(format(b, "08b") for b in data)[start:start + n], 2)
+            r = BitReader(data, start)
+            if left < 8:
+                with pytest.raises(ExiError, match="ends early"):
+                    r.read_uint()
+
+
+_B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def _base64_candidates(rng: random.Random) -> list[str]:
+    out = [base64.b64encode(rng.randbytes(n)).decode() for n in range(12)]
+    out += ["", "=", "==", "====", "A===", "AA==", "AB==", "AAA=", "AAB=", "AA=A", "AAAA====",
+            "AAAAA", "AAAAAA", " AAAA", "AAAA ", "AA AA", "AA\nAA", "\x01AAAA", "AAAA\x00", "AA\u00e9A",
+            "AAAA=", "AA==\n", "-_AA", "AA==AA=="]
+    symbols = _B64_ALPHABET[:6] + "+/= \n\t\r\x0b\u00a0"
+    for _ in range(3000):
+        out.append("".join(rng.choice(symbols) for _ in range(rng.randrange(0, 13))))
+    for _ in range(300):  # valid text with one character changed
+        t = list(base64.b64encode(rng.randbytes(rng.randrange(1, 9))).decode())
+        t[rng.randrange(len(t))] = rng.choice(symbols)
+        out.append("".join(t))
+    return out
+
+
+def test_base64_fast_path_agrees_with_the_lexical_rules() -> None:
+    rng = random.Random(15118)
+    for text in _base64_candidates(rng):
+        assert parse_base64(text) == parse_base64_lexical(text), repr(text)
+
+
+def _facet_by_hand(text: str, ws: str) -> str:
+    text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    if ws == COLLAPSE:
+        text = " ".join(p for p in text.split(" ") if p)
+    return text
+
+
+def test_whitespace_shortcut_agrees_with_the_facet() -> None:
+    rng = random.Random(2)
+    for _ in range(3000):
+        text = "".join(rng.choice("ab \t\n\r\u00a0") for _ in range(rng.randrange(0, 8)))
+        for ws in (REPLACE, COLLAPSE):
+            assert apply_whitespace(text, ws) == _facet_by_hand(text, ws), (repr(text), ws)
+
+
+@pytest.mark.parametrize("vec", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_xml_written_while_decoding_is_to_xml_of_the_tree(vec: dict[str, object]) -> None:
+    data = bytes.fromhex(str(vec["exi"]))
+    schema, fragment = str(vec["schema"]), bool(vec["fragment"])
+    assert exi_to_xml(data, schema, fragment) == to_xml(decode(data, schema, fragment))
