@@ -133,3 +133,23 @@ def test_an_erratum_variant_answers_the_other_form_of_its_row(alt, tmp_path):
         assert json.loads(untouched.body) == sample
     finally:
         store.close()
+
+
+def test_two_readings_of_different_properties_pass_together():
+    """E-PCP-2's names on a -20 certificate tagged with a -20 namespace (E-NS-1): a server may
+    follow both readings at once; rows that change the same property are not combined."""
+    from opcp.models import check_response_profiled
+    from opcp.models.errata import COMBINED
+    from tests.test_errata import PROV
+
+    names = {"subCA1Certificate": "subCa1Certificate", "subCA2Certificate": "subCa2Certificate",
+             "vehicleCertificate": "provisioningCertificate"}
+    body = {**{names.get(k, k): v for k, v in PROV.items()},
+            "xsdMsgDefNamespace": "urn:iso:15118:20:2022:MsgDef"}
+    assert check_body("ProvisioningCertificateData", body)  # neither single reading fits
+    args = ("GET", "/v1/oem/provCerts/WMA0123456789ABCD", 200, "application/json",
+            json.dumps({"OEMMessage": body}).encode())
+    for profile in ("strict", "lenient"):
+        problems, findings = check_response_profiled(*args, profile=profile)
+        assert problems == [] and findings[0].startswith("E-PCP-2+E-NS-1"), (problems, findings)
+    assert not [a for a in COMBINED if a.model == "LookupContractResponse"]

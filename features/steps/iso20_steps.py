@@ -13,6 +13,7 @@ from features.support.contracts import new_emaid
 from features.support.rules import checks
 from features.support.setup import cpo_of
 from opcp.client import OpcpClient
+from opcp.models.errata import read_field
 from simulators.ev import Vehicle20, VehicleRejected
 from simulators.mo import MoV2gPki
 from simulators.party_pki import OemPki, SuiteOcspResponder
@@ -68,7 +69,9 @@ def pool_answers_chain(api: OpcpClient, scenario_ctx: Scenario):
     got = api.op("getOEMProvCert", {"pcid": vehicle.pcid}, role="OEM")
     assert got.status == 200, f"getOEMProvCert answered {got.status}: {got.response_body[:300]}"
     data = got.json()["OEMMessage"]
-    assert base64.b64decode(data["vehicleCertificate"]) == vehicle.provisioning_cert, (
+    # Read under either name (erratum E-PCP-2: provisioningCertificate is announced).
+    served = str(read_field("ProvisioningCertificateData", data, "vehicleCertificate", ""))
+    assert base64.b64decode(served) == vehicle.provisioning_cert, (
         "the pool answers another provisioning certificate than the one published")
     value = data.get("xsdMsgDefNamespace")
     assert iso20.is_iso20_namespace(value), (

@@ -92,13 +92,32 @@ def _changed(node: object, alt: Alternative) -> object:
     return out
 
 
+def _combined() -> tuple[Alternative, ...]:
+    """Two rows of one model that change different properties are two readings a server may
+    follow at once (E-PCP-2's names on a -20 certificate tagged as E-NS-1 allows): one more
+    alternative per such pair, named after both errata. Rows that change the same property
+    (E-CPS-1 and E-CCP-1 on the fingerprint) exclude each other and are not combined."""
+    out = []
+    for i, first in enumerate(ALTERNATIVES):
+        for second in ALTERNATIVES[i + 1:]:
+            touched = [set(a.rename) | set(a.retype) for a in (first, second)]
+            if first.model == second.model and not touched[0] & touched[1]:
+                out.append(Alternative(f"{first.erratum}+{second.erratum}", first.model,
+                                       {**first.rename, **second.rename},
+                                       {**first.retype, **second.retype}))
+    return tuple(out)
+
+
+COMBINED: tuple[Alternative, ...] = _combined()
+
+
 def models(current: dict[str, dict]) -> dict[str, dict]:
     """The alternative models, by name, built from the current ones."""
-    return {alt.name: _changed(current[alt.model], alt) for alt in ALTERNATIVES}
+    return {alt.name: _changed(current[alt.model], alt) for alt in (*ALTERNATIVES, *COMBINED)}
 
 
 def alternatives_of(model: str) -> list[Alternative]:
-    return [alt for alt in ALTERNATIVES if alt.model == model]
+    return [alt for alt in (*ALTERNATIVES, *COMBINED) if alt.model == model]
 
 
 def errata_whose_readings_all_pass() -> set[str]:
