@@ -52,7 +52,7 @@ def main() -> int:
 def _measure(ref, vehicles: int) -> int:
     from opcp_reference import audit
     from opcp_reference.domain import auth, ccp, rcp_trust
-    from opcp_reference.http.common import read_json
+    from opcp_reference.http.request_scope import read_json
     from v2g import exi, xmldsig
     from v2g.pki.validate import Purpose
 
