@@ -120,7 +120,10 @@ def _base64_candidates(rng: random.Random) -> list[str]:
     out = [base64.b64encode(rng.randbytes(n)).decode() for n in range(12)]
     out += ["", "=", "==", "====", "A===", "AA==", "AB==", "AAA=", "AAB=", "AA=A", "AAAA====",
             "AAAAA", "AAAAAA", " AAAA", "AAAA ", "AA AA", "AA\nAA", "\x01AAAA", "AAAA\x00", "AA\u00e9A",
-            "AAAA=", "AA==\n", "-_AA", "AA==AA=="]
+            "AAAA=", "AA==\n", "-_AA", "AA==AA==",
+            # padding in odd places (the fast path looks only at the third character from the end)
+            "AAAAAA=A", "AAAA=AAA", "AAA=AAAA", "AA=AAAAA", "AAAAAAA=====", "AAAAA=======", "AAAA===A",
+            "AAAAAAAA====", "AAAAAA==AAAA"]
     symbols = _B64_ALPHABET[:6] + "+/= \n\t\r\x0b\u00a0"
     for _ in range(3000):
         out.append("".join(rng.choice(symbols) for _ in range(rng.randrange(0, 13))))
