@@ -4,6 +4,8 @@
   n-bit values of every width at every alignment, unsigned integers, byte strings.
 - parse_base64's binascii fast path against the lexical rules (parse_base64_lexical).
 - apply_whitespace's "already collapsed" shortcut against the facet done by hand.
+- Each datatype's one-call ``text_bits`` (and binary ``text_octets``) against the steps it
+  replaces (facet, parse, encoding), for every datatype of every schema set.
 - XML text written while decoding (exi_to_xml) against to_xml of the decoded tree, on every
   EXIficient vector.
 """
@@ -18,7 +20,18 @@ import pytest
 from v2g.errors import ExiError
 from v2g.exi import decode, exi_to_xml
 from v2g.exi.bits import BitReader, BitWriter
-from v2g.exi.datatypes import COLLAPSE, REPLACE, apply_whitespace, parse_base64, parse_base64_lexical
+from v2g.exi.datatypes import (
+    COLLAPSE,
+    PRESERVE,
+    REPLACE,
+    BinaryType,
+    Datatype,
+    apply_whitespace,
+    parse_base64,
+    parse_base64_lexical,
+)
+from v2g.exi.grammar import SE, grammars_for
+from v2g.exi.schemas import SCHEMA_SETS
 from v2g.exi.xmlio import to_xml
 
 from .test_exificient_vectors import VECTORS
@@ -160,3 +173,49 @@ def test_xml_written_while_decoding_is_to_xml_of_the_tree(vec: dict[str, object]
     data = bytes.fromhex(str(vec["exi"]))
     schema, fragment = str(vec["schema"]), bool(vec["fragment"])
     assert exi_to_xml(data, schema, fragment) == to_xml(decode(data, schema, fragment))
+
+
+def _datatypes() -> list[Datatype]:
+    """Every datatype a value is written with, found by walking every grammar."""
+    found: dict[int, Datatype] = {}
+    for name in SCHEMA_SETS:
+        g = grammars_for(name)
+        todo, seen = [g.document, g.fragment], set()
+        while todo:
+            state = todo.pop()
+            if id(state) in seen:
+                continue
+            seen.add(id(state))
+            for p in state.prods:
+                if isinstance(p.payload, Datatype):
+                    found[id(p.payload)] = p.payload
+                if p.next is not None:
+                    todo.append(p.next)
+                if p.kind == SE:
+                    todo.append(p.start or g.start_of(p))
+            if state.content2 is not None:
+                todo.append(state.content2)
+    return list(found.values())
+
+
+def _by_the_steps(dt: Datatype, text: str) -> tuple[int, int] | None:
+    if dt.whitespace != PRESERVE:
+        text = apply_whitespace(text, dt.whitespace)
+    v = dt.parse(text) if text else None
+    return None if v is None else dt.encoding(v)
+
+
+def test_text_bits_is_facet_parse_encoding() -> None:
+    rng = random.Random(2013)
+    texts = _base64_candidates(rng)[:600] + ["", " ", "  \t", "0", "+1", "-1", " 12 ", "1 2", "true", " false\n",
+                                              "abc", " a  b ", "\u00e9t\u00e9", "0A1B", "0a1b ", "0A 1B", "x" * 300]
+    datatypes = _datatypes()
+    assert any(isinstance(dt, BinaryType) for dt in datatypes)
+    for dt in datatypes:
+        values = list(getattr(dt, "values", ()))
+        for text in texts + values + [f" {v} " for v in values] + [f"{v}\n" for v in values]:
+            expected = _by_the_steps(dt, text)
+            assert dt.text_bits(text) == expected, (dt, text)
+            if isinstance(dt, BinaryType):
+                octets = dt.text_octets(text)
+                assert (None if octets is None else dt.encoding(octets)) == expected, (dt, text)

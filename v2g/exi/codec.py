@@ -575,23 +575,23 @@ class _Encoder:
                             and not child.attrib:
                         # an element of simple type: SE and CH codes in one write, value, EE
                         ch, dt, after = simple
-                        if dt.whitespace != PRESERVE:
-                            value = apply_whitespace(value, dt.whitespace)
-                        v = dt.parse(value) if value else None
-                        if v is None:
-                            pass
-                        elif dt.octets and len(v) > 64:
-                            # a long binary value (a certificate): the codes, then the octets
-                            # shifted once (BitWriter.write_bytes), then EE
-                            w.write((i << st.w1) | ch, state.w1 + st.w1)  # type: ignore[operator]
-                            w.write_counted(v)
-                            w.write(after.ee, after.w1)  # type: ignore[arg-type]
-                            state = p.next  # type: ignore[assignment]
-                            if child.tail:
-                                state = self.characters(state, child.tail, False)
-                            continue
-                        else:  # SE, CH, the value and EE: one write
-                            bits, n = dt.encoding(v)
+                        if dt.octets:
+                            v = dt.text_octets(value)  # type: ignore[attr-defined]
+                            if v is not None and len(v) > 64:
+                                # a long binary value (a certificate): the codes, then the
+                                # octets shifted once (BitWriter.write_bytes), then EE
+                                w.write((i << st.w1) | ch, state.w1 + st.w1)  # type: ignore[operator]
+                                w.write_counted(v)
+                                w.write(after.ee, after.w1)  # type: ignore[arg-type]
+                                state = p.next  # type: ignore[assignment]
+                                if child.tail:
+                                    state = self.characters(state, child.tail, False)
+                                continue
+                            enc = None if v is None else dt.encoding(v)
+                        else:
+                            enc = dt.text_bits(value)
+                        if enc is not None:  # SE, CH, the value and EE: one write
+                            bits, n = enc
                             w.write((((((i << st.w1) | ch) << n) | bits) << after.w1) | after.ee,  # type: ignore[operator]
                                     state.w1 + st.w1 + n + after.w1)
                             state = p.next  # type: ignore[assignment]
