@@ -24,11 +24,13 @@ from v2g.exi.datatypes import (
     COLLAPSE,
     PRESERVE,
     REPLACE,
+    STRING,
     BinaryType,
     Datatype,
     apply_whitespace,
     parse_base64,
     parse_base64_lexical,
+    read_string_chars,
 )
 from v2g.exi.grammar import SE, grammars_for
 from v2g.exi.schemas import SCHEMA_SETS
@@ -219,3 +221,48 @@ def test_text_bits_is_facet_parse_encoding() -> None:
             if isinstance(dt, BinaryType):
                 octets = dt.text_octets(text)
                 assert (None if octets is None else dt.encoding(octets)) == expected, (dt, text)
+
+
+def _string_by_the_steps(r: BitReader) -> str:
+    n = r.read_uint("string length")
+    if n < 2:
+        raise ExiError("value table hit", 0, "")
+    return read_string_chars(r, n - 2, "string")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_string_and_binary_reads_in_place_agree_with_the_steps(seed: int) -> None:
+    """StringType.read's and BinaryType.read's in-place reads against read_uint, then the
+    characters or octets through BitReader, at every alignment, whole and truncated."""
+    rng = random.Random(seed)
+    binary = BinaryType(False)
+    for _ in range(150):
+        lead = rng.randrange(0, 17)
+        w = BitWriter()
+        w.write(rng.getrandbits(lead) if lead else 0, lead)
+        if rng.random() < 0.5:
+            text = "".join(rng.choice("ab<&\u00e9\u20ac\x00") for _ in range(rng.choice((0, 1, 5, 125, 126, 200))))
+            STRING.write(w, text)
+            read_fast, read_ref = STRING.read, _string_by_the_steps
+        else:
+            raw = rng.randbytes(rng.choice((0, 1, 64, 127, 128, 900)))
+            binary.write(w, raw)
+            read_fast = binary.read
+
+            def read_ref(r: BitReader, n: int = len(raw)) -> str:
+                assert r.read_uint() == n
+                return base64.b64encode(r.read_bytes(n)).decode()
+        data = w.getvalue()
+        for cut in (len(data), len(data) - 1, rng.randrange(0, len(data) + 1)):
+            a, b = BitReader(data[:cut], lead), BitReader(data[:cut], lead)
+            try:
+                want: object = read_ref(b)
+            except ExiError:
+                want = ExiError
+            try:
+                got: object = read_fast(a)
+            except ExiError:
+                got = ExiError
+            assert got == want
+            if want is not ExiError:
+                assert a.pos == b.pos

@@ -226,6 +226,24 @@ class StringType(Datatype):
         return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
+        # Fast path: a length that fits one octet and ASCII characters (one octet each), read
+        # from the buffer in place with at most one int shift; anything else, and every
+        # error, takes the general path below from the same bit.
+        pos = r.pos
+        if pos + 8 <= r.end:
+            data = r.data
+            i = pos >> 3
+            k = pos & 7
+            n = (((data[i] << 8) | data[i + 1]) >> (8 - k)) & 0xFF
+            if 2 <= n < 0x80 and pos + 8 * (n - 1) <= r.end:
+                count = n - 2
+                if k == 0:
+                    raw = data[i + 1:i + 1 + count]
+                else:
+                    raw = (int.from_bytes(data[i + 1:i + 2 + count], "big") >> (8 - k)).to_bytes(count + 1, "big")[1:]
+                if raw.isascii():
+                    r.pos = pos + 8 * (n - 1)
+                    return raw.decode("ascii")
         start = r.pos
         n = r.read_uint("string length")
         if n < 2:
@@ -294,9 +312,18 @@ class BinaryType(Datatype):
     def read(self, r: BitReader) -> str:
         start = r.pos
         n = r.read_uint("binary length")
-        if n * 8 > r.end - r.pos:
+        pos = r.pos
+        if n * 8 > r.end - pos:
             raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
-        data = r.read_bytes(n, "binary")
+        # the octets in place (BitReader.read_bytes without the call): one int shift at an
+        # odd bit offset
+        r.pos = pos + 8 * n
+        i = pos >> 3
+        k = pos & 7
+        if k == 0:
+            data = r.data[i:i + n]
+        else:
+            data = (int.from_bytes(r.data[i:i + n + 1], "big") >> (8 - k)).to_bytes(n + 1, "big")[1:]
         return data.hex().upper() if self.hex else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
