@@ -19,7 +19,7 @@ import pytest
 
 from v2g.errors import ExiError
 from v2g.exi import decode, exi_to_xml
-from v2g.exi.bits import BitReader, BitWriter
+from v2g.exi.bits import BitReader, BitWriter, uint_octets
 from v2g.exi.datatypes import (
     COLLAPSE,
     PRESERVE,
@@ -266,3 +266,11 @@ def test_string_and_binary_reads_in_place_agree_with_the_steps(seed: int) -> Non
             assert got == want
             if want is not ExiError:
                 assert a.pos == b.pos
+
+
+def test_uint_octets_is_write_uint() -> None:
+    """uint_octets (with its one- and two-octet shortcuts) gives write_uint's bytes."""
+    for v in [*range(0, 0x4100), 0x1FFFFF, 0x200000, 2**40, 2**70 + 5]:
+        w = BitWriter()
+        w.write_uint(v)
+        assert uint_octets(v) == w.getvalue(), v

@@ -167,6 +167,8 @@ def uint_octets(value: int) -> bytes:
     on every octet but the last."""
     if value < 0x80:
         return bytes((value,))
+    if value < 0x4000:  # two octets: the lengths of certificates and keys
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
