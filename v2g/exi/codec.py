@@ -9,8 +9,10 @@ tables stay empty (valuePartitionCapacity 0).
 Speed (issue #19 point 7) without changing a bit: the common cases have fast paths that
 produce exactly what the general path would, each proven on the EXIficient vectors and the
 oracle: an element of simple type without attributes (SE, CH, value, EE) is decoded in one
-turn of the event loop and encoded in one write; an element's single declared attribute is
-encoded with its code in one write; declared elements are looked up by their Clark tag.
+turn of the event loop and encoded in one write (three around a binary value of more than
+64 octets: codes, octets, EE), with what it needs looked up once per grammar state and tag;
+an element's single declared attribute is encoded with its code in one write; declared
+elements are looked up by their Clark tag.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each datatype turns a lexical value (the text of an XML element or attribute) in
 and back. ``parse`` returns None when the lexical value does not fit the type; the encoder
 then falls back to an untyped (string) CH event, as non-strict EXI allows. ``encoding``
 gives a parsed value's bits as (int, width), so the codec can write it together with the
-event codes around it. Fast paths (binascii's strict base64, the "already collapsed" test)
+event codes around it; ``text_bits`` does facet, parse and encoding of an element's text in
+one call. Fast paths (binascii's strict base64, the "already collapsed" test)
 accept and refuse exactly what the lexical rules do (tests/exi/test_fast_paths.py).
 
 Decoded lengths are checked against the bits left in the stream before anything is
