@@ -4,6 +4,8 @@
   n-bit values of every width at every alignment, unsigned integers, byte strings.
 - parse_base64's binascii fast path against the lexical rules (parse_base64_lexical).
 - apply_whitespace's "already collapsed" shortcut against the facet done by hand.
+- Each datatype's one-call ``text_bits`` (and binary ``text_octets``) against the steps it
+  replaces (facet, parse, encoding), for every datatype of every schema set.
 - XML text written while decoding (exi_to_xml) against to_xml of the decoded tree, on every
   EXIficient vector.
 """
@@ -17,8 +19,21 @@ import pytest
 
 from v2g.errors import ExiError
 from v2g.exi import decode, exi_to_xml
-from v2g.exi.bits import BitReader, BitWriter
-from v2g.exi.datatypes import COLLAPSE, REPLACE, apply_whitespace, parse_base64, parse_base64_lexical
+from v2g.exi.bits import BitReader, BitWriter, uint_octets
+from v2g.exi.datatypes import (
+    COLLAPSE,
+    PRESERVE,
+    REPLACE,
+    STRING,
+    BinaryType,
+    Datatype,
+    apply_whitespace,
+    parse_base64,
+    parse_base64_lexical,
+    read_string_chars,
+)
+from v2g.exi.grammar import SE, grammars_for
+from v2g.exi.schemas import SCHEMA_SETS
 from v2g.exi.xmlio import to_xml
 
 from .test_exificient_vectors import VECTORS
@@ -120,7 +135,10 @@ def _base64_candidates(rng: random.Random) -> list[str]:
     out = [base64.b64encode(rng.randbytes(n)).decode() for n in range(12)]
     out += ["", "=", "==", "====", "A===", "AA==", "AB==", "AAA=", "AAB=", "AA=A", "AAAA====",
             "AAAAA", "AAAAAA", " AAAA", "AAAA ", "AA AA", "AA\nAA", "\x01AAAA", "AAAA\x00", "AA\u00e9A",
-            "AAAA=", "AA==\n", "-_AA", "AA==AA=="]
+            "AAAA=", "AA==\n", "-_AA", "AA==AA==",
+            # padding in odd places (the fast path looks only at the third character from the end)
+            "AAAAAA=A", "AAAA=AAA", "AAA=AAAA", "AA=AAAAA", "AAAAAAA=====", "AAAAA=======", "AAAA===A",
+            "AAAAAAAA====", "AAAAAA==AAAA"]
     symbols = _B64_ALPHABET[:6] + "+/= \n\t\r\x0b\u00a0"
     for _ in range(3000):
         out.append("".join(rng.choice(symbols) for _ in range(rng.randrange(0, 13))))
@@ -157,3 +175,102 @@ def test_xml_written_while_decoding_is_to_xml_of_the_tree(vec: dict[str, object]
     data = bytes.fromhex(str(vec["exi"]))
     schema, fragment = str(vec["schema"]), bool(vec["fragment"])
     assert exi_to_xml(data, schema, fragment) == to_xml(decode(data, schema, fragment))
+
+
+def _datatypes() -> list[Datatype]:
+    """Every datatype a value is written with, found by walking every grammar."""
+    found: dict[int, Datatype] = {}
+    for name in SCHEMA_SETS:
+        g = grammars_for(name)
+        todo, seen = [g.document, g.fragment], set()
+        while todo:
+            state = todo.pop()
+            if id(state) in seen:
+                continue
+            seen.add(id(state))
+            for p in state.prods:
+                if isinstance(p.payload, Datatype):
+                    found[id(p.payload)] = p.payload
+                if p.next is not None:
+                    todo.append(p.next)
+                if p.kind == SE:
+                    todo.append(p.start or g.start_of(p))
+            if state.content2 is not None:
+                todo.append(state.content2)
+    return list(found.values())
+
+
+def _by_the_steps(dt: Datatype, text: str) -> tuple[int, int] | None:
+    if dt.whitespace != PRESERVE:
+        text = apply_whitespace(text, dt.whitespace)
+    v = dt.parse(text) if text else None
+    return None if v is None else dt.encoding(v)
+
+
+def test_text_bits_is_facet_parse_encoding() -> None:
+    rng = random.Random(2013)
+    texts = _base64_candidates(rng)[:600] + ["", " ", "  \t", "0", "+1", "-1", " 12 ", "1 2", "true", " false\n",
+                                              "abc", " a  b ", "\u00e9t\u00e9", "0A1B", "0a1b ", "0A 1B", "x" * 300]
+    datatypes = _datatypes()
+    assert any(isinstance(dt, BinaryType) for dt in datatypes)
+    for dt in datatypes:
+        values = list(getattr(dt, "values", ()))
+        for text in texts + values + [f" {v} " for v in values] + [f"{v}\n" for v in values]:
+            expected = _by_the_steps(dt, text)
+            assert dt.text_bits(text) == expected, (dt, text)
+            if isinstance(dt, BinaryType):
+                octets = dt.text_octets(text)
+                assert (None if octets is None else dt.encoding(octets)) == expected, (dt, text)
+
+
+def _string_by_the_steps(r: BitReader) -> str:
+    n = r.read_uint("string length")
+    if n < 2:
+        raise ExiError("value table hit", 0, "")
+    return read_string_chars(r, n - 2, "string")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_string_and_binary_reads_in_place_agree_with_the_steps(seed: int) -> None:
+    """StringType.read's and BinaryType.read's in-place reads against read_uint, then the
+    characters or octets through BitReader, at every alignment, whole and truncated."""
+    rng = random.Random(seed)
+    binary = BinaryType(False)
+    for _ in range(150):
+        lead = rng.randrange(0, 17)
+        w = BitWriter()
+        w.write(rng.getrandbits(lead) if lead else 0, lead)
+        if rng.random() < 0.5:
+            text = "".join(rng.choice("ab<&\u00e9\u20ac\x00") for _ in range(rng.choice((0, 1, 5, 125, 126, 200))))
+            STRING.write(w, text)
+            read_fast, read_ref = STRING.read, _string_by_the_steps
+        else:
+            raw = rng.randbytes(rng.choice((0, 1, 64, 127, 128, 900)))
+            binary.write(w, raw)
+            read_fast = binary.read
+
+            def read_ref(r: BitReader, n: int = len(raw)) -> str:
+                assert r.read_uint() == n
+                return base64.b64encode(r.read_bytes(n)).decode()
+        data = w.getvalue()
+        for cut in (len(data), len(data) - 1, rng.randrange(0, len(data) + 1)):
+            a, b = BitReader(data[:cut], lead), BitReader(data[:cut], lead)
+            try:
+                want: object = read_ref(b)
+            except ExiError:
+                want = ExiError
+            try:
+                got: object = read_fast(a)
+            except ExiError:
+                got = ExiError
+            assert got == want
+            if want is not ExiError:
+                assert a.pos == b.pos
+
+
+def test_uint_octets_is_write_uint() -> None:
+    """uint_octets (with its one- and two-octet shortcuts) gives write_uint's bytes."""
+    for v in [*range(0, 0x4100), 0x1FFFFF, 0x200000, 2**40, 2**70 + 5]:
+        w = BitWriter()
+        w.write_uint(v)
+        assert uint_octets(v) == w.getvalue(), v

@@ -110,10 +110,32 @@ class BitWriter:
         self.nacc = nacc
 
     def write_bytes(self, data: bytes) -> None:
-        if self.nacc == 0:
+        """Append whole octets at any bit offset. Pending bits are flushed to whole bytes
+        first; at a byte boundary the octets are copied as they are, else the k pending bits
+        and the data become one int, converted once each way (from_bytes, to_bytes) with a
+        single shift of the data: four passes over a long value (a certificate), not eight."""
+        nacc = self.nacc
+        if nacc == 0:
             self.buf += data
-        elif data:
-            self.write(int.from_bytes(data, "big"), 8 * len(data))
+            return
+        if not data:
+            return
+        k = nacc & 7
+        acc = self.acc
+        if nacc > 7:
+            self.buf += (acc >> k).to_bytes(nacc >> 3, "big")
+            acc &= (1 << k) - 1
+        if k == 0:
+            self.buf += data
+            self.acc = self.nacc = 0
+            return
+        # the k pending bits, then the data: its first 8 * len(data) bits are output now,
+        # its last k bits stay pending
+        v = int.from_bytes(data, "big")
+        n = len(data)
+        self.buf += ((acc << (8 * n - k)) | (v >> k)).to_bytes(n, "big")
+        self.acc = v & ((1 << k) - 1)
+        self.nacc = k
 
     def write_counted(self, data: bytes, extra: int = 0) -> None:
         """An unsigned integer ``len(data) + extra``, then the bytes of ``data`` (EXI binary
@@ -145,6 +167,8 @@ def uint_octets(value: int) -> bytes:
     on every octet but the last."""
     if value < 0x80:
         return bytes((value,))
+    if value < 0x4000:  # two octets: the lengths of certificates and keys
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)

@@ -9,14 +9,17 @@ tables stay empty (valuePartitionCapacity 0).
 Speed (issue #19 point 7) without changing a bit: the common cases have fast paths that
 produce exactly what the general path would, each proven on the EXIficient vectors and the
 oracle: an element of simple type without attributes (SE, CH, value, EE) is decoded in one
-turn of the event loop and encoded in one write; an element's single declared attribute is
-encoded with its code in one write; declared elements are looked up by their Clark tag.
+turn of the event loop and encoded in one write (three around a binary value of more than
+64 octets: codes, octets, EE), with what it needs looked up once per grammar state and tag;
+an element's single declared attribute is encoded with its code in one write; declared
+elements are looked up by their Clark tag.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from functools import cache, lru_cache
+from typing import Any
 
 from v2g.errors import ExiError
 from v2g.exi.bits import BitReader, BitWriter, coding_length
@@ -565,27 +568,40 @@ class _Encoder:
                 state = self.characters(state, text, False)
             w = self.w
             for child in elem:
-                i = state.se_tag.get(child.tag)
-                if i is not None and depth < MAX_DEPTH:
-                    p = state.prods[i]
-                    st = p.start or self.g.start_of(p)
-                    simple = st.simple
-                    value = child.text
-                    if simple is not None and value and isinstance(value, str) and not len(child) \
-                            and not child.attrib:
-                        # an element of simple type: SE and CH codes in one write, value, EE
-                        ch, dt, after = simple
-                        if dt.whitespace != PRESERVE:
-                            value = apply_whitespace(value, dt.whitespace)
-                        v = dt.parse(value) if value else None
-                        if v is not None:  # SE, CH, the value and EE: one write
-                            bits, n = dt.encoding(v)
-                            w.write((((((i << st.w1) | ch) << n) | bits) << after.w1) | after.ee,  # type: ignore[operator]
-                                    state.w1 + st.w1 + n + after.w1)
-                            state = p.next  # type: ignore[assignment]
+                memo = state.simple_children
+                if memo is None:
+                    memo = state.simple_children = {}
+                tag = child.tag
+                entry = memo.get(tag)
+                if entry is None:
+                    entry = memo[tag] = _simple_child(self.g, state, tag)
+                value = child.text
+                if entry and value and depth < MAX_DEPTH and isinstance(value, str) and not len(child) \
+                        and not child.attrib:
+                    # an element of simple type: SE and CH codes, the value, EE in one write
+                    codes, width, dt, ee, ee_width, after_child = entry
+                    if dt.octets:
+                        v = dt.text_octets(value)
+                        if v is not None and len(v) > 64:
+                            # a long binary value (a certificate): the codes, then the octets
+                            # shifted once (BitWriter.write_bytes), then EE
+                            w.write(codes, width)
+                            w.write_counted(v)
+                            w.write(ee, ee_width)
+                            state = after_child
                             if child.tail:
                                 state = self.characters(state, child.tail, False)
                             continue
+                        enc = None if v is None else dt.encoding(v)
+                    else:
+                        enc = dt.text_bits(value)
+                    if enc is not None:
+                        bits, n = enc
+                        w.write((((codes << n) | bits) << ee_width) | ee, width + n + ee_width)
+                        state = after_child
+                        if child.tail:
+                            state = self.characters(state, child.tail, False)
+                        continue
                 state = self.element(child, state, depth + 1)
                 if child.tail:
                     state = self.characters(state, child.tail, False)
@@ -746,6 +762,21 @@ class _Encoder:
             return qname_of(v)
         return ("", v)
 
+
+
+def _simple_child(g: Grammars, state: State, tag: object) -> tuple[Any, ...] | bool:
+    """What the encoder needs to write a child ``tag`` of simple type declared in ``state``
+    in one step: (SE and CH codes as one int, their width, the datatype, the EE code, its
+    width, the parent's next state); False when ``tag`` is not such a child."""
+    i = state.se_tag.get(tag) if isinstance(tag, str) else None
+    if i is None:
+        return False
+    p = state.prods[i]
+    st = p.start or g.start_of(p)
+    if st.simple is None:
+        return False
+    ch, dt, after = st.simple
+    return ((i << st.w1) | ch, state.w1 + st.w1, dt, after.ee, after.w1, p.next)
 
 
 def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:

@@ -4,7 +4,8 @@ Each datatype turns a lexical value (the text of an XML element or attribute) in
 and back. ``parse`` returns None when the lexical value does not fit the type; the encoder
 then falls back to an untyped (string) CH event, as non-strict EXI allows. ``encoding``
 gives a parsed value's bits as (int, width), so the codec can write it together with the
-event codes around it. Fast paths (binascii's strict base64, the "already collapsed" test)
+event codes around it; ``text_bits`` does facet, parse and encoding of an element's text in
+one call. Fast paths (binascii's strict base64, the "already collapsed" test)
 accept and refuse exactly what the lexical rules do (tests/exi/test_fast_paths.py).
 
 Decoded lengths are checked against the bits left in the stream before anything is
@@ -55,9 +56,15 @@ def parse_base64(text: str) -> bytes | None:
         raw = binascii.a2b_base64(text, strict_mode=True)
     except (binascii.Error, ValueError):
         return parse_base64_lexical(text)
+    return _checked_padding(text, raw)
+
+
+def _checked_padding(text: str, raw: bytes) -> bytes | None:
+    """parse_base64 of ``text``, which binascii's strict mode decoded to ``raw``."""
     # strict mode still takes padding after a whole quartet ("AAAA===="): leave odd cases
-    # to the lexical rules
-    if len(text) % 4 or "=" in text[:-2]:
+    # to the lexical rules. It refuses anything but "=" after a "=", so a "=" before the last
+    # two characters shows as one third from the end (tested without copying the text).
+    if len(text) % 4 or text[-3:-2] == "=":
         return parse_base64_lexical(text)
     tail = text[-2:]
     if tail == "==":
@@ -122,6 +129,8 @@ class Datatype:
     whitespace = COLLAPSE
     # True when no value read can hold a character XML text must escape (& < >)
     plain = True
+    # True when a parsed value is the octets written after a length (binary types)
+    octets = False
 
     def parse(self, text: str) -> Any | None:
         """The value to encode, or None if ``text`` is not a valid lexical value."""
@@ -134,6 +143,16 @@ class Datatype:
 
     def write(self, w: BitWriter, value: Any) -> None:
         w.write(*self.encoding(value))
+
+    def text_bits(self, text: str) -> tuple[int, int] | None:
+        """The bits of an element's text in one call (the codec's fast path for elements of
+        simple type): ``encoding(parse(t))`` where t is ``text`` after the whiteSpace facet;
+        None when t is empty or not a valid lexical value (the general path decides then).
+        Subclasses compute the same with fewer steps (tests/exi/test_fast_paths.py)."""
+        if self.whitespace != PRESERVE:
+            text = apply_whitespace(text, self.whitespace)
+        v = self.parse(text) if text else None
+        return None if v is None else self.encoding(v)
 
     def read(self, r: BitReader) -> str:
         """Read a value and return its canonical lexical form."""
@@ -189,6 +208,17 @@ class StringType(Datatype):
             w.write_uint(len(value) + 2)
             write_string_chars(w, value)
 
+    def text_bits(self, text: str) -> tuple[int, int] | None:
+        if self.whitespace != PRESERVE:
+            text = apply_whitespace(text, self.whitespace)
+        if not text:
+            return None
+        if text.isascii():
+            n = len(text) + 2
+            raw = (bytes((n,)) if n < 0x80 else uint_octets(n)) + text.encode("ascii")
+            return int.from_bytes(raw, "big"), 8 * len(raw)
+        return self.encoding(text)
+
     def encoding(self, value: str) -> tuple[int, int]:
         if value.isascii():
             raw = uint_octets(len(value) + 2) + value.encode("ascii")
@@ -197,6 +227,24 @@ class StringType(Datatype):
         return int.from_bytes(raw, "big"), 8 * len(raw)
 
     def read(self, r: BitReader) -> str:
+        # Fast path: a length that fits one octet and ASCII characters (one octet each), read
+        # from the buffer in place with at most one int shift; anything else, and every
+        # error, takes the general path below from the same bit.
+        pos = r.pos
+        if pos + 8 <= r.end:
+            data = r.data
+            i = pos >> 3
+            k = pos & 7
+            n = (((data[i] << 8) | data[i + 1]) >> (8 - k)) & 0xFF
+            if 2 <= n < 0x80 and pos + 8 * (n - 1) <= r.end:
+                count = n - 2
+                if k == 0:
+                    raw = data[i + 1:i + 1 + count]
+                else:
+                    raw = (int.from_bytes(data[i + 1:i + 2 + count], "big") >> (8 - k)).to_bytes(count + 1, "big")[1:]
+                if raw.isascii():
+                    r.pos = pos + 8 * (n - 1)
+                    return raw.decode("ascii")
         start = r.pos
         n = r.read_uint("string length")
         if n < 2:
@@ -227,6 +275,8 @@ class BooleanType(Datatype):
 class BinaryType(Datatype):
     """base64Binary or hexBinary: a length in bytes, then the bytes."""
 
+    octets = True
+
     def __init__(self, hex_: bool) -> None:
         self.hex = hex_
         self.name = "hexBinary" if hex_ else "base64Binary"
@@ -234,6 +284,28 @@ class BinaryType(Datatype):
 
     def write(self, w: BitWriter, value: bytes) -> None:
         w.write_counted(value)
+
+    def text_octets(self, text: str) -> bytes | None:
+        """``parse`` of ``text`` after the whiteSpace facet (None if that is empty or
+        invalid). base64 text that binascii's strict mode takes has no whitespace, so the
+        facet would change nothing: it is decoded once, without the facet's scans."""
+        if not text:
+            return None
+        if not self.hex:
+            try:
+                raw = binascii.a2b_base64(text, strict_mode=True)
+            except (binascii.Error, ValueError):
+                pass
+            else:
+                if not len(text) & 3 and "=" not in text[-3:]:
+                    return raw  # no padding: nothing more to check (the common case)
+                return _checked_padding(text, raw)
+        text = apply_whitespace(text, COLLAPSE)
+        return self.parse(text) if text else None
+
+    def text_bits(self, text: str) -> tuple[int, int] | None:
+        v = self.text_octets(text)
+        return None if v is None else self.encoding(v)
 
     def encoding(self, value: bytes) -> tuple[int, int]:
         n = len(value)
@@ -243,9 +315,18 @@ class BinaryType(Datatype):
     def read(self, r: BitReader) -> str:
         start = r.pos
         n = r.read_uint("binary length")
-        if n * 8 > r.end - r.pos:
+        pos = r.pos
+        if n * 8 > r.end - pos:
             raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
-        data = r.read_bytes(n, "binary")
+        # the octets in place (BitReader.read_bytes without the call): one int shift at an
+        # odd bit offset
+        r.pos = pos + 8 * n
+        i = pos >> 3
+        k = pos & 7
+        if k == 0:
+            data = r.data[i:i + n]
+        else:
+            data = (int.from_bytes(r.data[i:i + n + 1], "big") >> (8 - k)).to_bytes(n + 1, "big")[1:]
         return data.hex().upper() if self.hex else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
@@ -324,6 +405,14 @@ class EnumerationType(Datatype):
         self.plain = not any(c in v for v in values for c in "&<>")
         self.bits = coding_length(len(values))
         self.name = f"enum({len(values)})"
+        # values the facet leaves as they are: text found as it is needs no facet
+        self.stable = all(v and apply_whitespace(v, COLLAPSE) == v for v in values)
+
+    def text_bits(self, text: str) -> tuple[int, int] | None:
+        v = self.index.get(text) if self.stable else None
+        if v is None:
+            return super().text_bits(text)
+        return v, self.bits
 
     def parse(self, text: str) -> int | None:
         return self.index.get(text)

@@ -15,7 +15,9 @@ Invariants (what every state of the tables below satisfies):
 * No comments, PIs, DTDs, prefixes or self-contained elements are preserved, so those
   events never appear.
 * The grammars are built once per schema set (``grammars_for`` caches them) and are
-  read-only afterwards; per-stream state (string tables) lives in the codec.
+  read-only afterwards, apart from memos computed from the grammar alone (a production's
+  start state, ``State.simple_children``), the same whichever stream fills them first;
+  per-stream state (string tables) lives in the codec.
 
 Content models become automata by a Thompson construction with bounded repetitions unrolled
 (so ``a{1,4}`` has distinct states after the 1st..4th ``a``, as EXI requires) followed by a
@@ -120,6 +122,7 @@ class State:
         "se_any",
         "se_tag",
         "simple",
+        "simple_children",
         "text_ws",
         "second",
         "type_empty",
@@ -135,6 +138,9 @@ class State:
         self.label = label
         self.done = False
         self.type_empty: State | None = None
+        # memo of the encoder (codec._simple_children): declared children of simple type by
+        # Clark tag, filled on first use from this grammar alone
+        self.simple_children: dict[str, Any] | None = None
 
     def add(self, p: Production) -> None:
         if p.kind in (EE, SE_ANY, AT_ANY, CH_ANY, ED) and any(q.kind == p.kind for q in self.prods):
