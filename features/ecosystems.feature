@@ -61,7 +61,7 @@ Feature: Interoperability between ecosystems
   @rcp @critical @rule:RCP-LIFECYCLE
   Scenario: An expired root leaves the Root Certificate Pool, announced once by root.cert.expired
     Given "OEM" has a webhook endpoint "oem" for "root.cert.expired"
-    When the operator adds a root that expires in 3 seconds
+    When the operator adds a root that expires in 5 seconds
     Then endpoint "oem" receives exactly one "root.cert.expired" event about that root
     And the expired root is no longer in the Root Certificate Pool
 

@@ -141,7 +141,7 @@ Feature: Webhook endpoints and event delivery
   Scenario: A root that runs out raises root.cert.expired once
     Given "OEM" has a webhook endpoint "oem" for "root.cert.expired"
     And the second "OEM" has a webhook endpoint "other" for "root.cert.revoked"
-    When the operator adds a root that expires in 1 second
+    When the operator adds a root that expires in 5 seconds
     Then endpoint "oem" receives exactly one "root.cert.expired" event about that root
     And endpoint "other" receives nothing about that root
     And the event endpoint "oem" received is a valid "WebhookPayload" describing that root
