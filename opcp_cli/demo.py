@@ -74,25 +74,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso: str = "2",
-                 curve: str = "secp521r1") -> int:
-    """The story against an embedded reference with a fresh data dir."""
-    from opcp.target import load
-    from opcp_reference.server import EmbeddedReference
-    from simulators import demo
+def _in_fresh_data_dir(play: Callable[[Path], None]) -> int:
+    """Run `play` on a fresh temporary data dir (removed afterwards); an actor's failure is one
+    line on stderr and exit 1."""
     from simulators.actor_calls import ActorError
 
     data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
     try:
-        with EmbeddedReference(data) as reference:
-            out(f"reference: {reference.base_url} (embedded, data in {data})")
-            demo.run(load(data / "target.toml"), out, oem_est, iso, curve)
+        play(data)
         return 0
     except ActorError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
         return 1
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+def run_embedded(out: Callable[[str], None] = print, oem_est: bool = False, iso: str = "2",
+                 curve: str = "secp521r1") -> int:
+    """The story against an embedded reference with a fresh data dir."""
+    from opcp.target import load
+    from opcp_reference.server import EmbeddedReference
+    from simulators import demo
+
+    def play(data: Path) -> None:
+        with EmbeddedReference(data) as reference:
+            out(f"reference: {reference.base_url} (embedded, data in {data})")
+            demo.run(load(data / "target.toml"), out, oem_est, iso, curve)
+    return _in_fresh_data_dir(play)
 
 
 def run_embedded_across(out: Callable[[str], None] = print) -> int:
@@ -100,19 +109,12 @@ def run_embedded_across(out: Callable[[str], None] = print) -> int:
     from opcp.target import load
     from opcp_reference.server import EmbeddedReference
     from simulators import demo
-    from simulators.actor_calls import ActorError
 
-    data = Path(tempfile.mkdtemp(prefix="opcp-demo-"))
-    try:
+    def play(data: Path) -> None:
         with EmbeddedReference(data / "a") as ref_a, EmbeddedReference(data / "b") as ref_b:
-            ref_a.ref.peers, ref_b.ref.peers = ((load(data / "b" / "target.toml"),),
-                                                (load(data / "a" / "target.toml"),))
+            target_a, target_b = load(data / "a" / "target.toml"), load(data / "b" / "target.toml")
+            ref_a.ref.peers, ref_b.ref.peers = (target_b,), (target_a,)
             out(f"ecosystem A: {ref_a.base_url} (embedded, data in {data / 'a'}; peer: B)")
             out(f"ecosystem B: {ref_b.base_url} (embedded, data in {data / 'b'}; peer: A)")
-            demo.run_across(load(data / "a" / "target.toml"), load(data / "b" / "target.toml"), out)
-        return 0
-    except ActorError as exc:
-        print(f"demo failed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
+            demo.run_across(target_a, target_b, out)
+    return _in_fresh_data_dir(play)
