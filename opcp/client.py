@@ -67,7 +67,7 @@ class OpcpClient:
         self._tokens: dict[tuple[str, int], str] = {}
         self._secrets: set[str] = set(target.secrets())
         self._http = httpx.Client(timeout=timeout, verify=target.tls.httpx_verify(),
-                                  cert=target.tls.httpx_cert(), follow_redirects=False)
+                                  follow_redirects=False)
 
     def close(self) -> None:
         self._http.close()

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 from cryptography import x509
 
+from opcp.tls_context import client_context
 from v2g.pki.certinfo import read_cert
 from v2g.pki.ocsp import OcspError, OcspResult, build_request, issuer_key_hashes, verify_response
 
@@ -95,7 +96,7 @@ class _Base:
 class OcspClient(_Base):
     def __init__(self, http: httpx.Client | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.http = http or httpx.Client(timeout=10)
+        self.http = http or httpx.Client(timeout=10, verify=client_context())
 
     def status(self, cert: x509.Certificate, issuer: x509.Certificate) -> OcspResult:
         key = self._key(cert, issuer)
@@ -126,7 +127,7 @@ class AsyncOcspClient(_Base):
             return hit
         method, kw, nonce, answer = self._prepare(cert, issuer)
         if answer is None:
-            http = self.http or httpx.AsyncClient(timeout=10)
+            http = self.http or httpx.AsyncClient(timeout=10, verify=client_context())
             try:
                 answer = self._content(kw["url"], await http.request(method, **kw))
             except httpx.HTTPError as exc:

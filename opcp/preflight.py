@@ -82,12 +82,11 @@ def run(target: Target, timeout: float = TIMEOUT_SECONDS, *, midway: bool = Fals
                        else f"{target.name} ({target.base_url})", midway=midway)
     try:
         verify = target.tls.httpx_verify()
-        cert = target.tls.httpx_cert()
     except (OSError, ssl.SSLError) as exc:
         report.checks.append(Check("TLS settings of the target file", target.tls.ca_bundle or "",
                                    False, f"cannot load: {exc}"))
         return report
-    with httpx.Client(timeout=timeout, verify=verify, cert=cert, follow_redirects=False) as http:
+    with httpx.Client(timeout=timeout, verify=verify, follow_redirects=False) as http:
         _Run(target, http, report).all()
     return report
 

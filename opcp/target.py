@@ -56,6 +56,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,18 +116,12 @@ class Tls:
     client_key: str | None = None
 
     def httpx_verify(self):
-        if not self.verify:
-            return False
-        if self.ca_bundle:
-            import ssl
+        """What httpx takes as `verify=`: the process's one TLS context for these settings
+        (the trust anchors, no verification when `verify` is false, and the client certificate
+        when one is named; `opcp.tls_context`)."""
+        from opcp.tls_context import client_context
 
-            return ssl.create_default_context(cafile=self.ca_bundle)
-        return True
-
-    def httpx_cert(self):
-        if self.client_cert:
-            return (self.client_cert, self.client_key) if self.client_key else self.client_cert
-        return None
+        return client_context(self.verify, self.ca_bundle, self.client_cert, self.client_key)
 
 
 @dataclass(frozen=True)
@@ -282,3 +277,13 @@ def _client(entry: dict, index: int, where: str | None = None) -> Client:
     return Client(role=entry["role"], client_id=entry["client_id"], client_secret=secret,
                   name=entry.get("name", ""), wmis=tuple(entry.get("wmis", ())),
                   emaid_prefixes=tuple(entry.get("emaid_prefixes", ())))
+
+
+def redirected_text(target_file: Path, upstream: str, url: str) -> str:
+    """The target file's text with every URL of `upstream` pointed at `url` (base URL, token
+    URL, per-service base URLs) and its relative paths (clients file, TLS files) made absolute,
+    so the text works from another directory; audience, clients and probes stay as they are.
+    For whatever stands between a client and the target (a proxy, a switchable link)."""
+    text = target_file.read_text().replace(f'"{upstream}', f'"{url}')
+    return re.sub(r'(clients_file|ca_bundle|client_cert|client_key) = "(?!/)([^"]+)"',
+                  lambda m: f'{m.group(1)} = "{target_file.parent / m.group(2)}"', text)

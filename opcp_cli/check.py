@@ -81,9 +81,16 @@ def unknown_name(kind: str, name: str, known) -> str:
         else f"unknown {kind} {name!r}{hint} (known: {', '.join(known)})"
 
 
+# The pytest plugins the suite is made of; no other installed plugin is loaded into a run (see
+# _suite_env), so a verdict does not depend on what else is installed beside the suite, and a
+# run does not pay for importing (and assertion-rewriting) plugins it never uses.
+SUITE_PLUGINS = ("pytest_bdd.plugin", "allure_pytest_bdd.plugin", "opcp_cli.suite_events")
+
+
 def _suite_command(args: argparse.Namespace, events: Path, *, collect_only: bool = False) -> list[str]:
     command = [sys.executable, "-m", "pytest", str(paths.FEATURES), "--rootdir", str(paths.REPO),
-               "-p", "opcp_cli.suite_events", f"--profile={args.profile}"]
+               *(arg for plugin in SUITE_PLUGINS for arg in ("-p", plugin)),
+               f"--profile={args.profile}"]
     if collect_only:
         command += ["--collect-only", "-q"]
     else:
@@ -204,12 +211,17 @@ def run(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def _suite_env(events: Path) -> dict[str, str]:
+    """The suite's environment: only SUITE_PLUGINS (and the conftest's own) are loaded."""
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "OPCP_SUITE_EVENTS": str(events)}
+
+
 def _run_suite(args: argparse.Namespace, events: Path) -> tuple[subprocess.CompletedProcess, str]:
     from opcp_cli.progress import SuiteProgress
 
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "OPCP_SUITE_EVENTS": str(events)}
     with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen(_suite_command(args, events), cwd=paths.REPO, env=env,
+        proc = subprocess.Popen(_suite_command(args, events), cwd=paths.REPO, env=_suite_env(events),
                                 stdout=None if args.verbose else out, stderr=subprocess.STDOUT,
                                 text=True)
         try:
@@ -225,9 +237,8 @@ def _run_suite(args: argparse.Namespace, events: Path) -> tuple[subprocess.Compl
 def _collect(args: argparse.Namespace) -> tuple[int, list[dict], str]:
     with tempfile.TemporaryDirectory(prefix="opcp-list-") as tmp:
         events = Path(tmp) / "events.jsonl"
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "OPCP_SUITE_EVENTS": str(events)}
         proc = subprocess.run(_suite_command(args, events, collect_only=True), cwd=paths.REPO,
-                              env=env, capture_output=True, text=True)
+                              env=_suite_env(events), capture_output=True, text=True)
         items: list[dict] = []
         if events.exists():
             for line in events.read_text().splitlines():

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from opcp.target import load
-from opcp_cli.wire_proxy import FAULTS, VARIANTS, Fault, Variant, WireProxy, proxied_target_text
+from opcp.target import load, redirected_text
+from opcp_cli.wire_proxy import FAULTS, VARIANTS, Fault, Variant, WireProxy
 
 WIRE_COUNTS = "wire.json"
 
@@ -64,7 +64,7 @@ def _proxied(config: pytest.Config, change: Variant | Fault, target_file: Path) 
     with WireProxy(upstream, change, verify=target.tls.httpx_verify()) as proxy, \
             tempfile.TemporaryDirectory(prefix="opcp-wire-") as directory:
         path = Path(directory) / "target.toml"
-        path.write_text(proxied_target_text(target_file, upstream, proxy.url))
+        path.write_text(redirected_text(target_file, upstream, proxy.url))
         try:
             yield path
         finally:

@@ -27,7 +27,6 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 from aiohttp import web
@@ -417,12 +416,3 @@ class WireProxy:
         if answer.close:
             whole.force_close()
         return whole
-
-
-def proxied_target_text(target_file: Path, upstream: str, proxy_url: str) -> str:
-    """The target file's text with every URL of `upstream` pointed at the proxy (base URL, token
-    URL, per-service base URLs) and its relative paths (clients file, TLS files) made absolute,
-    so the text works from another directory; audience, clients and probes stay as they are."""
-    text = target_file.read_text().replace(f'"{upstream}', f'"{proxy_url}')
-    return re.sub(r'(clients_file|ca_bundle|client_cert|client_key) = "(?!/)([^"]+)"',
-                  lambda m: f'{m.group(1)} = "{target_file.parent / m.group(2)}"', text)

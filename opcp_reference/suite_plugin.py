@@ -2,10 +2,12 @@
 
 Guarantees: the suite (`features/`) never imports the reference. When a run names no
 `--target`, the suite asks for one through its `pytest_opcp_embedded_target` hook; this
-plugin answers by starting a reference on a free loopback port with a fresh data dir and
+plugin answers by starting a reference in a process of its own
+(`opcp_reference.embedded_process`) on a free loopback port with a fresh data dir and
 handing over the target file that instance wrote, exactly as an operator hands a vendor a
 target file (base URL, clients, the pace of webhook deliveries and the probe tokens no client
 can obtain over the API). The reference stops and its data dir is removed when the run ends.
+Nothing of the reference runs in the suite's interpreter: the two use two cores.
 
 With OPCP_TEST_STORE set to a PostgreSQL server URL, the embedded reference keeps its state
 in a fresh database on that server instead of SQLite (the same suite on both backends).
@@ -16,19 +18,23 @@ suite fails a server that breaks a rule; it only applies to the embedded referen
 Pool collaboration: a second, conformant reference runs beside it as its peer ecosystem (own
 data dir, own PKI, own clients). The embedded reference forwards to it, and its target file
 names it in `[peer]` (`target_file`, that reference's own target file), so the peer scenarios
-of features/ecosystems.feature run in every embedded run. `pytest_opcp_peer_outage` takes the
-peer down (a closed port) or makes it slow (a socket that never answers) for the embedded
-reference while a scenario runs, which no suite can do to a third party's peer.
+of features/ecosystems.feature run in every embedded run. The reference reaches its peer
+through a TCP link this plugin holds (`PeerLink`); `pytest_opcp_peer_outage` takes the peer
+down (connections reset) or makes it slow (connections never answered) on that link while a
+scenario runs, which no suite can do to a third party's peer. At test pace the reference
+counts a peer silent for `PEER_READ_SECONDS` as slow.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import dataclasses
 import os
 import shutil
 import socket
+import struct
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,51 +57,113 @@ def pytest_opcp_embedded_target(config: pytest.Config):
     return _embedded(config, config.getoption("--reference-fault"))
 
 
-_PEERING = pytest.StashKey["Peering"]()
+_PEERING = pytest.StashKey["PeerLink"]()
+
+# The embedded reference runs at test pace: a peer silent this long is slow (504), instead of
+# the 5 s a deployment waits (opcp_reference.domain.peers.PEER_READ_SECONDS).
+PEER_READ_SECONDS = 1.0
 
 
-@dataclasses.dataclass
-class Peering:
-    """The embedded reference and the peer target it forwards to."""
+class PeerLink:
+    """The network between the embedded reference and its peer, held by the suite's process.
 
-    reference: object  # opcp_reference.server.EmbeddedReference
-    peer: object  # opcp.target.Target
+    A TCP link on a loopback port of its own: while `up`, bytes pass both ways unchanged; while
+    `down`, each connection is reset as soon as it is made (a peer gone); while `slow`, each is
+    accepted and never answered (a peer that hangs), until the outage ends. The reference
+    reaches its peer only through it, so an outage is the network's doing, not the reference's.
+    """
+
+    def __init__(self, upstream: str, name: str):
+        self.name = name  # the peer's, as the reference names it in its answers
+        host, _, port = upstream.removeprefix("http://").partition(":")
+        self._upstream = (host, int(port))
+        self.mode = "up"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="opcp-peer-link")
+        self._server: asyncio.Server | None = None
+        self._held: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> PeerLink:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        return self
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def close() -> None:
+            self._release()
+            if self._server is not None:
+                self._server.close()
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
 
     @contextlib.contextmanager
     def outage(self, kind: str) -> Iterator[str]:
-        """While the context lasts, the reference reaches its peer at an address that refuses
-        (`down`) or accepts and never answers (`slow`); yields the peer's name."""
+        """While the context lasts, the peer is `down` or `slow`; yields the peer's name."""
         if kind not in ("down", "slow"):
             raise ValueError(f"peer outage: unknown kind {kind!r} (down, slow)")
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        if kind == "slow":
-            listener.listen(16)  # connections wait in the backlog: nothing ever answers
-        else:
-            listener.close()  # nothing listens there any more
-        cut_off = dataclasses.replace(self.peer, base_url=url, token_url=url + "/oauth/token",
-                                      base_urls={})
-        ref = self.reference.ref
-        ref.peers = (cut_off,)
+        self.mode = kind
         try:
-            yield self.peer.name
+            yield self.name
         finally:
-            ref.peers = (self.peer,)
-            listener.close()
+            self.mode = "up"
+            self._loop.call_soon_threadsafe(self._release)
+
+    def _release(self) -> None:
+        for writer in self._held:
+            writer.close()
+        self._held.clear()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.mode == "down":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()  # RST: the connection is refused after the fact
+            return
+        if self.mode == "slow":
+            self._held.add(writer)  # read nothing, answer nothing, until the outage ends
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            writer.transport.abort()
+            return
+        await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_opcp_peer_outage(config: pytest.Config, kind: str):
-    peering = config.stash.get(_PEERING, None)
-    return None if peering is None else peering.outage(kind)
+    link = config.stash.get(_PEERING, None)
+    return None if link is None else link.outage(kind)
 
 
 @contextlib.contextmanager
 def _embedded(config: pytest.Config, faults: list[str]) -> Iterator[Path]:
     from opcp.target import load as load_target
+    from opcp.target import redirected_text
     from opcp_reference.domain.events import DeliverySettings, RetryPolicy
-    from opcp_reference.server import EmbeddedReference
+    from opcp_reference.embedded_process import ReferenceProcess
 
     data_dir = Path(tempfile.mkdtemp(prefix="opcp-embedded-"))
     # The spec's hour between webhook retries, and a minute between expiry checks, would
@@ -107,21 +175,29 @@ def _embedded(config: pytest.Config, faults: list[str]) -> Iterator[Path]:
         from opcp_reference.store_postgres import database_url
 
         store = database_url(os.environ["OPCP_TEST_STORE"], f"opcp_suite_{os.getpid()}", fresh=True)
-    reference = EmbeddedReference(data_dir, faults=faults, webhooks=webhooks, store=store)
     with contextlib.ExitStack() as stack:
         stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
-        reference.start()
-        stack.callback(reference.stop)
-        peer = EmbeddedReference(data_dir / "peer-ecosystem", webhooks=webhooks)
+        # Each reference in a process of its own: the suite, the reference and its peer do not
+        # share one interpreter (and its one core at a time). Both load their code at once.
+        linked_peer = data_dir / "peer-through-link.toml"
+        peer = ReferenceProcess(data_dir / "peer-ecosystem", webhooks=webhooks)
+        reference = ReferenceProcess(data_dir, faults=faults, webhooks=webhooks,
+                                     peers=[linked_peer], store=store,
+                                     peer_read_seconds=PEER_READ_SECONDS)
+        for process in (peer, reference):
+            stack.callback(process.stop)
+            process.launch()
         peer.start()
-        stack.callback(peer.stop)
-        peer_file = (data_dir / "peer-ecosystem" / "target.toml").resolve()
-        peer_target = load_target(peer_file)
-        reference.ref.peers = (peer_target,)
+        link = PeerLink(peer.base_url, load_target(peer.target_file).name).start()
+        stack.callback(link.stop)
+        # The reference knows its peer by a target file that leads through the link.
+        linked_peer.write_text(redirected_text(peer.target_file, peer.base_url, link.url))
+        reference.start()
+        peer_file = peer.target_file.resolve()
         target_file = data_dir / "target.toml"
         with target_file.open("a") as fh:
             fh.write("\n[peer]  # the ecosystem this deployment forwards to (pool collaboration)\n"
                      f'target_file = "{peer_file.as_posix()}"\n')
-        config.stash[_PEERING] = Peering(reference, peer_target)
+        config.stash[_PEERING] = link
         stack.callback(config.stash.__delitem__, _PEERING)
         yield target_file

@@ -446,8 +446,7 @@ async def start(config: CsmsConfig, client: OpcpClient, *, party: int = 0, host:
     # The CSMS asks responders with the target's TLS settings (a local CA under `opcp up --tls`).
     tls = client.target.tls
     services = CertificateServices(client, party, config.ocsp_responder,
-                                   http=httpx.Client(timeout=10, verify=tls.httpx_verify(),
-                                                     cert=tls.httpx_cert()))
+                                   http=httpx.Client(timeout=10, verify=tls.httpx_verify()))
     csms = Csms(config, services, pki)
     common = {"subprotocols": [SUBPROTOCOL], "process_request": csms.process_request,
               "select_subprotocol": _select_subprotocol}

@@ -30,7 +30,7 @@ def _forwards(request: web.Request, ref: Reference) -> bool:
 async def _forward(ref: Reference, *args, **kwargs) -> dict | None:
     """peers.forward, whose PeerUnavailable (502/504 naming the peer) reaches the caller."""
     try:
-        return await peers.forward(ref.peers, *args, **kwargs)
+        return await peers.forward(ref.peers, *args, read_seconds=ref.peer_read_seconds, **kwargs)
     except peers.PeerUnavailable:
         if ref.faults.on("ccp-peer-outage-hidden"):
             return None
