@@ -16,7 +16,6 @@ from features.support.enrollment import PKCS7
 from features.support.rules import checks
 from features.support.setup import cpo_of
 from opcp.client import OpcpClient
-from opcp.models.errata import read_field
 from simulators.ev import Vehicle20, VehicleRejected
 from simulators.mo import MoV2gPki
 from simulators.party_pki import OemPki, SuiteOcspResponder
@@ -71,12 +70,8 @@ def publish_vehicle(api: OpcpClient, scenario_ctx: Scenario, spelling: str):
 @checks("STORY-PROVISIONING-CHAIN")
 def pool_answers_chain(api: OpcpClient, scenario_ctx: Scenario):
     vehicle: Vehicle20 = scenario_ctx.saved["vehicle20"]
-    got = api.op("getOEMProvCert", {"pcid": vehicle.pcid}, role="OEM")
-    assert got.status == 200, f"getOEMProvCert answered {got.status}: {got.response_body[:300]}"
-    data = got.json()["OEMMessage"]
-    # Read under either name (erratum E-PCP-2: provisioningCertificate is announced).
-    served = str(read_field("ProvisioningCertificateData", data, "vehicleCertificate", ""))
-    assert base64.b64decode(served) == vehicle.provisioning_cert, (
+    served, data = iso20.served_provisioning(api, vehicle)
+    assert served == vehicle.provisioning_cert, (
         "the pool answers another provisioning certificate than the one published")
     value = data.get("xsdMsgDefNamespace")
     assert iso20.is_iso20_namespace(value), (
@@ -184,11 +179,7 @@ def ed448_vehicle_in_pool(api: OpcpClient, scenario_ctx: Scenario,
 @checks("STORY-PROVISIONING-CHAIN")
 def pool_serves_x448_key(api: OpcpClient, scenario_ctx: Scenario):
     vehicle: Vehicle20 = scenario_ctx.saved["vehicle20"]
-    got = api.op("getOEMProvCert", {"pcid": vehicle.pcid}, role="OEM")
-    assert got.status == 200, f"getOEMProvCert answered {got.status}: {got.response_body[:300]}"
-    data = got.json()["OEMMessage"]
-    served = base64.b64decode(str(read_field("ProvisioningCertificateData", data,
-                                             "vehicleCertificate", "")))
+    served, _ = iso20.served_provisioning(api, vehicle)
     carried = alt_public_key(x509.load_der_x509_certificate(served))
     assert vehicle.ecdhe_key is not None
     assert carried is not None and carried.public_bytes_raw() == \

@@ -23,6 +23,7 @@ from features.support.contracts import new_emaid
 from features.support.enrollment import b64_lines
 from features.support.setup import delete_root_after, need_admin, new_pcid, oem_as, wmi_of
 from opcp.client import OpcpClient
+from opcp.models.errata import read_field
 from simulators.actor_calls import trusted_roots
 from simulators.ev import Vehicle20, installation_answers
 from simulators.mo import MoOwnPki
@@ -102,6 +103,17 @@ def publish(api: OpcpClient, ctx: Scenario, vehicle: Vehicle20, namespace: str,
     ctx.last = oem.put_provisioning(body)
     if ctx.last.status == 200:
         ctx.cleanups.append(lambda: oem.withdraw(vehicle.pcid))
+
+
+def served_provisioning(api: OpcpClient, vehicle: Vehicle20) -> tuple[bytes, dict]:
+    """getOEMProvCert of the vehicle's PCID: the provisioning certificate the pool serves (DER)
+    and the OEMMessage it came in."""
+    got = api.op("getOEMProvCert", {"pcid": vehicle.pcid}, role="OEM")
+    assert got.status == 200, f"getOEMProvCert answered {got.status}: {got.response_body[:300]}"
+    data = got.json()["OEMMessage"]
+    # Read under either name (erratum E-PCP-2: provisioningCertificate is announced).
+    served = str(read_field("ProvisioningCertificateData", data, "vehicleCertificate", ""))
+    return base64.b64decode(served), data
 
 
 def sign_contracts(api: OpcpClient, ctx: Scenario, count: int) -> list[str]:
