@@ -73,7 +73,7 @@ Feature: ISO 15118-20 contract provisioning
     And the CCP answers 1 ISO 15118-20 CertificateInstallationRes
     And the vehicle installs every contract, counting the remaining ones down
 
-  @pcp @ccp @critical
+  @ccp @critical
   Scenario: An Ed448 vehicle of the OEM's own PKI decrypts its contracts with its X448 key
     Given an Ed448 ISO 15118-20 vehicle taking 2 contracts, from the OEM's own PKI, is in the pool
     And the pool serves the vehicle's certificate with its X448 key
@@ -84,7 +84,7 @@ Feature: ISO 15118-20 contract provisioning
     And every answer's contract key is agreed on the vehicle's X448 key
     And the vehicle installs every contract, counting the remaining ones down
 
-  @est @pcp @ccp @critical
+  @est @critical
   Scenario: An Ed448 vehicle enrolled over EST decrypts its contracts with its X448 key
     Given an Ed448 ISO 15118-20 vehicle taking 2 contracts, enrolled over the target's EST, is in the pool
     And the pool serves the vehicle's certificate with its X448 key
