@@ -270,3 +270,40 @@ def test_iso15118_2_is_as_before(store):
 def test_cacerts_offers_each_part_its_algorithms(store, iso, algorithm):
     with pytest.raises(NotFound, match=algorithm):
         est.ca_certs(store, "veh", iso, algorithm)
+
+
+@pytest.mark.parametrize("faults, refused", [
+    ((), None),
+    (("est-20-alt-key-replaced",), "another X448 key than the vehicle's"),
+], ids=["conformant", "est-20-alt-key-replaced"])
+def test_the_oem_enrolls_an_ed448_vehicle_over_http_and_checks_its_x448_key(tmp_path, faults,
+                                                                           refused):
+    from opcp.client import OpcpClient
+    from opcp.target import load
+    from opcp_reference.server import EmbeddedReference
+    from simulators.actor_calls import ActorError
+    from simulators.provisioning import EnrollmentRefused, EstEnrollment
+
+    with EmbeddedReference(tmp_path / "data", faults=list(faults)) as ref:
+        client = OpcpClient(load(ref.ref.data_dir / "target.toml"))
+        try:
+            source = EstEnrollment(client, iso_version="ISO15118-20", algorithm="ed448")
+            pcid = client.target.client("OEM").wmis[0].upper() + "000000000020031"
+            key, agreement = ed448.Ed448PrivateKey.generate(), x448.X448PrivateKey.generate()
+            if refused:
+                with pytest.raises(EnrollmentRefused, match=refused):
+                    source.certify(pcid, key, agreement)
+                return
+            chain = [x509.load_der_x509_certificate(c) for c in source.certify(pcid, key, agreement)]
+            assert [algorithm_of(c.public_key()).value for c in chain] == ["ed448"] * 3
+            carried = alt_public_key(chain[0])
+            assert carried is not None
+            assert carried.public_bytes_raw() == agreement.public_key().public_bytes_raw()
+            # Without the X448 key the EST answers 400 naming the attribute and the rule.
+            with pytest.raises(ActorError) as err:
+                source.certify(pcid[:-1] + "2", key)
+            body = err.value.exchange.response_body
+            assert err.value.exchange.status == 400
+            assert "csr.extensionRequest" in body and "[V2G20-2534]" in body, body
+        finally:
+            client.close()
