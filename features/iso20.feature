@@ -8,7 +8,10 @@ Feature: ISO 15118-20 contract provisioning
   (PrioritizedEMAIDs); the CCP answers one signed CertificateInstallationRes per contract, each
   counting the RemainingContractCertificateChains, and the vehicle takes them one exchange
   each, decrypting every contract key under the AAD of its PCID and the contract SKI
-  (docs/iso20.md). Not applicable to a target file without `iso20 = true`.
+  (docs/iso20.md). An Ed448 vehicle's certificate carries an X448 key for that ECDHE
+  ([V2G20-2534]), from the OEM's own PKI or asked for in its EST request; the EST refuses an
+  Ed448 provisioning request without one. Not applicable to a target file without
+  `iso20 = true` (the EST scenarios also to a target whose EST offers no ISO15118-20 ed448 CA).
 
   Background:
     Given the target takes ISO 15118-20
@@ -69,3 +72,31 @@ Feature: ISO 15118-20 contract provisioning
     Then the status is 200
     And the CCP answers 1 ISO 15118-20 CertificateInstallationRes
     And the vehicle installs every contract, counting the remaining ones down
+
+  @ccp @critical
+  Scenario: An Ed448 vehicle of the OEM's own PKI decrypts its contracts with its X448 key
+    Given an Ed448 ISO 15118-20 vehicle taking 2 contracts, from the OEM's own PKI, is in the pool
+    And the pool serves the vehicle's certificate with its X448 key
+    And the MO signed 2 ISO 15118-20 contracts for it
+    When the vehicle's ISO 15118-20 CertificateInstallationReq is sent
+    Then the status is 200
+    And the CCP answers 2 ISO 15118-20 CertificateInstallationRes
+    And every answer's contract key is agreed on the vehicle's X448 key
+    And the vehicle installs every contract, counting the remaining ones down
+
+  @est @critical
+  Scenario: An Ed448 vehicle enrolled over EST decrypts its contracts with its X448 key
+    Given an Ed448 ISO 15118-20 vehicle taking 2 contracts, enrolled over the target's EST, is in the pool
+    And the pool serves the vehicle's certificate with its X448 key
+    And the MO signed 2 ISO 15118-20 contracts for it
+    When the vehicle's ISO 15118-20 CertificateInstallationReq is sent
+    Then the status is 200
+    And the CCP answers 2 ISO 15118-20 CertificateInstallationRes
+    And every answer's contract key is agreed on the vehicle's X448 key
+    And the vehicle installs every contract, counting the remaining ones down
+
+  @est @normal
+  Scenario: The EST refuses an Ed448 provisioning request without the vehicle's X448 key
+    Given I am "OEM"
+    When the OEM asks the target's EST for an Ed448 provisioning certificate without its X448 key
+    Then the status is 400

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         " one vehicle, docs/iso20.md)")
     p.add_argument("--curve", choices=("secp521r1", "ed448"), default="secp521r1",
                    help="with --iso 20: the vehicle's provisioning algorithm; ed448 certifies an X448"
-                        " key for the contract key's ECDHE (docs/iso20.md)")
+                        " key for the contract key's ECDHE, from the OEM's PKI or with --oem-est"
+                        " over EST (docs/iso20.md)")
     p.add_argument("--ecosystems", type=int, default=1, choices=(1, 2), metavar="N",
                    help="2: the story across two peered ecosystems (vehicle and CPO of A, MO of"
                         " B; A's pool forwards to B); with --target, the file's [peer] is B")
@@ -46,10 +47,6 @@ def run(args: argparse.Namespace) -> int:
     if args.curve != "secp521r1" and args.iso != "20":
         print(f"opcp demo: --curve {args.curve} needs --iso 20 (ISO 15118-2 vehicles are"
               " secp256r1)", file=sys.stderr)
-        return 2
-    if args.curve == "ed448" and args.oem_est:
-        print("opcp demo: --curve ed448 with --oem-est: the Ed448 vehicle's X448 key is certified"
-              " by the OEM's own PKI, not over EST", file=sys.stderr)
         return 2
     if args.target is None:
         if args.ecosystems == 2:

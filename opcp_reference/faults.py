@@ -210,6 +210,12 @@ FAULTS: dict[str, Fault] = {f.name: f for f in (
           " RemainingContractCertificateChains than follow", "iso20.feature"),
     Fault("ccp-20-answers-iso2", "the CCP answers a -20 CertificateInstallationReq with an"
           " ISO 15118-2 CertificateInstallationRes", "iso20.feature"),
+    Fault("est-20-alt-key-replaced", "the EST writes an X448 key of its own, not the one the CSR"
+          " requested, into an Ed448 provisioning certificate ([V2G20-2534]): the vehicle"
+          " cannot take a contract", "iso20.feature"),
+    Fault("est-20-alt-key-optional", "the EST issues an Ed448 provisioning certificate for a CSR"
+          " without the vehicle's X448 key, making one up that nobody holds ([V2G20-2534])",
+          "iso20.feature"),
 )}
 
 

@@ -74,9 +74,6 @@ def run(target: Target, out: Callable[[str], None] = print, oem_est: bool = Fals
         raise ValueError(f"curve: secp521r1 or ed448, not {curve!r}")
     if curve != "secp521r1" and iso != "20":
         raise ValueError("curve: an Ed448 vehicle is an ISO 15118-20 one (iso='20')")
-    if curve == "ed448" and oem_est:
-        raise ValueError("curve: an Ed448 vehicle's X448 alternate key is certified by the OEM's"
-                         " own PKI here, not over EST (oem_est)")
     log = Transcript(out)
     faker = Faker()
     faker.add_provider(PnCIdProvider)
@@ -165,9 +162,13 @@ def _register_root(client: OpcpClient, log: Transcript, der: bytes, root_type: s
 def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: OpcpClient,
            responder: SuiteOcspResponder, added: list[str], faker: Faker,
            oem_est: bool = False, curve: str = "secp521r1") -> tuple[str, str]:
-    v2g_root = iso20_v2g_root(client)
-    if v2g_root not in trusted_roots(client, "OEM", 0, "v2g"):
-        _register_root(client, log, v2g_root, "V2G", added)
+    # An Ed448 vehicle enrolled over EST is certified under the ecosystem's Ed448 V2G root,
+    # which the pool then needs too; its CPS and contracts stay under the secp521r1 one.
+    needed = ("secp521r1", "ed448") if oem_est and curve == "ed448" else ("secp521r1",)
+    for algorithm in needed:
+        v2g_root = iso20_v2g_root(client, algorithm=algorithm)
+        if v2g_root not in trusted_roots(client, "OEM", 0, "v2g"):
+            _register_root(client, log, v2g_root, "V2G", added)
     oem_pki = OemPki.build(responder, f"Demo OEM {faker.pystr(5, 5)}", algorithm=curve)
     mo_pki = OemPki.build(responder, f"Demo MO {faker.pystr(5, 5)}", role="mo",
                           algorithm="secp521r1")
@@ -175,12 +176,12 @@ def _run20(target: Target, log: Transcript, out: Callable[[str], None], client: 
         _register_root(client, log, oem_pki.root.der, "OEM", added)
     _register_root(client, log, mo_pki.root.der, "MO", added)
 
-    source = (EstEnrollment(client, iso_version="ISO15118-20", algorithm="secp521r1") if oem_est
+    source = (EstEnrollment(client, iso_version="ISO15118-20", algorithm=curve) if oem_est
               else oem_pki)
     oem = Oem(client, wmi=_wmi(target), source=source)
     vehicle = oem.produce_vehicle20(algorithm=curve, maximum_chains=2)
     pcid = vehicle.pcid
-    origin = ("enrolled over EST (oem, ISO15118-20/secp521r1)" if oem_est
+    origin = (f"enrolled over EST (oem, ISO15118-20/{curve})" if oem_est
               else "from the OEM's own -20 PKI")
     ecdhe = " with an X448 ECDHE key in 2.5.29.72" if curve == "ed448" else ""
     log.say("OEM", f"produced ISO 15118-20 vehicle PCID {pcid}: {curve} provisioning"

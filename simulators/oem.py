@@ -9,7 +9,7 @@ Provisioning certificates come from a `simulators.provisioning` source: the OEM'
 (`source=EstEnrollment(client)`).
 
 ISO 15118-20 vehicles (`produce_vehicle20`) get a secp521r1 or Ed448 provisioning key from a
-source of the -20 profiles (an `OemPki` built with that algorithm; EST for secp521r1), an
+source of the -20 profiles (an `OemPki` built with that algorithm, or EST `ISO15118-20`), an
 18-character PCID (the -20 key encryption's AAD needs 18, docs/iso20.md ISO20-PKI-3) and the
 RCP's -20 V2G roots; an Ed448 vehicle's certificate carries its X448 ECDHE key
 ([V2G20-2534]). Their certificates are published with the -20 namespace.
@@ -28,7 +28,6 @@ from opcp.client import Exchange, OpcpClient
 from opcp.id_faker import PnCIdProvider
 from simulators.actor_calls import ISO2, b64, expect, parsed, subscribe, trusted_roots, unb64, unsubscribe
 from simulators.ev import Vehicle, Vehicle20
-from simulators.party_pki import OemPki
 from simulators.provisioning import EnrollmentRefused, IssuingCa, ProvisioningSource, certs_only
 from simulators.webhook_receiver import Receiver
 from v2g.namespaces import ISO20_CANONICAL, iso_part_of_key
@@ -82,8 +81,8 @@ class Oem:
         """An ISO 15118-20 vehicle: a provisioning key and certificate of `algorithm` (the
         source must issue -20 profiles of it), trusting the RCP's -20 V2G roots; `vehicle` sets
         Vehicle20's maximum_chains or prioritized_emaids. On ed448 the vehicle also makes the
-        X448 key its certificate carries for ECDHE ([V2G20-2534]); only a source that takes
-        it (an `OemPki`) can certify such a vehicle."""
+        X448 key its certificate carries for ECDHE ([V2G20-2534]), which the source certifies
+        with it (an `OemPki` of ed448, or EST, where the CSR asks for it)."""
         if algorithm not in ("secp521r1", "ed448"):
             raise ValueError(f"algorithm: an ISO 15118-20 vehicle is secp521r1 or ed448, not"
                              f" {algorithm!r}")
@@ -105,15 +104,12 @@ class Oem:
                 alt_key: x448.X448PrivateKey | None = None) -> list[bytes]:
         """A provisioning certificate for `pcid` (of `key`, or a fresh one) from the OEM's source,
         with its sub-CAs; the chain is what `provisioning_body` publishes for the PCID.
-        `alt_key`: the X448 key an Ed448 certificate carries (the source must take it)."""
+        `alt_key`: the X448 key an Ed448 certificate carries ([V2G20-2534])."""
         assert self.source is not None
         if alt_key is None:
-            chain = self.source.certify(pcid, key or new_key())  # type: ignore[arg-type]
-        elif isinstance(self.source, OemPki):
-            chain = self.source.certify(pcid, key, alt_key)
+            chain = self.source.certify(pcid, key or new_key())
         else:
-            raise ValueError(f"source: {type(self.source).__name__} cannot certify an X448"
-                             " alternate key; an Ed448 vehicle needs the OEM's own PKI (OemPki)")
+            chain = self.source.certify(pcid, key or new_key(), alt_key)
         self.chains[pcid] = chain
         return chain
 
@@ -196,15 +192,20 @@ class Oem:
         unsubscribe(self.client, self.role, self.party, endpoint_id)
 
 
-def iso20_v2g_root(client: OpcpClient, role: str = "OEM", party: int = 0) -> bytes:
-    """The ecosystem's ISO 15118-20 (secp521r1) V2G root, as the EST `oem` CA publishes it
-    (cacerts ISO15118-20/secp521r1: Sub-CA 2, Sub-CA 1, root): the root a -20 vehicle trusts,
-    which the operator puts into the RCP."""
-    got = expect(client.op("caCerts-OEM", {"isoVersion": "ISO15118-20", "algorithm": "secp521r1"},
-                           role=role, party=party), "the EST oem CA's ISO 15118-20 chain")
+def iso20_v2g_root(client: OpcpClient, role: str = "OEM", party: int = 0,
+                   algorithm: str = "secp521r1") -> bytes:
+    """The ecosystem's ISO 15118-20 V2G root of `algorithm`, as the EST `oem` CA publishes it
+    (cacerts ISO15118-20/{algorithm}: Sub-CA 2, Sub-CA 1, root), which the operator puts into
+    the RCP: the secp521r1 one is the root a -20 vehicle trusts (its CPS and contracts are
+    secp521r1); the ed448 one anchors the provisioning certificates EST issues to Ed448
+    vehicles."""
+    got = expect(client.op("caCerts-OEM", {"isoVersion": "ISO15118-20", "algorithm": algorithm},
+                           role=role, party=party),
+                 f"the EST oem CA's ISO 15118-20 {algorithm} chain")
     roots = [c for c in certs_only(got, "cacerts") if c.subject == c.issuer]
     if len(roots) != 1:
-        raise EnrollmentRefused(f"cacerts ISO15118-20/secp521r1 holds {len(roots)} roots, not one", got)
+        raise EnrollmentRefused(f"cacerts ISO15118-20/{algorithm} holds {len(roots)} roots, not"
+                                " one", got)
     return roots[0].public_bytes(serialization.Encoding.DER)
 
 

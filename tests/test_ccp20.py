@@ -363,13 +363,19 @@ def test_an_ed448_vehicle_without_its_certificates_x448_key_is_refused(world):
                   ecdhe_key=x448.X448PrivateKey.generate())
 
 
-def test_the_oem_refuses_an_ed448_vehicle_its_source_cannot_certify(world):
+def test_the_oem_certifies_an_ed448_key_with_its_x448_key_through_its_source(world):
+    from cryptography import x509
+
     from simulators.oem import Oem
     from simulators.provisioning import IssuingCa
+    from v2g.pki.certinfo import alt_public_key
 
     sub1, sub2 = world["oem_ed448"]
     oem = Oem(None, wmi="WMA", source=IssuingCa(sub2, sub1))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="^source: IssuingCa cannot certify an X448"):
-        oem.produce_vehicle20(algorithm="ed448")
+    agreement = x448.X448PrivateKey.generate()
+    chain = oem.certify("WMA000000000000991", ed448.Ed448PrivateKey.generate(), agreement)
+    carried = alt_public_key(x509.load_der_x509_certificate(chain[0]))
+    assert carried is not None
+    assert carried.public_bytes_raw() == agreement.public_key().public_bytes_raw()
     with pytest.raises(ValueError, match="^algorithm: an ISO 15118-20 vehicle is secp521r1 or ed448"):
         oem.produce_vehicle20(algorithm="secp256r1")

@@ -12,8 +12,9 @@ import pytest
 from opcp.paths import REPO
 
 
-@pytest.mark.parametrize("options", [[], ["--oem-est"], ["--curve", "ed448"]],
-                         ids=["own-oem-pki", "oem-est", "ed448"])
+@pytest.mark.parametrize("options", [[], ["--oem-est"], ["--curve", "ed448"],
+                                     ["--curve", "ed448", "--oem-est"]],
+                         ids=["own-oem-pki", "oem-est", "ed448", "ed448-oem-est"])
 def test_demo_iso20_installs_two_contracts_on_one_vehicle(options):
     proc = subprocess.run([sys.executable, "-m", "opcp_cli", "demo", "--iso", "20", *options], cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=False)
@@ -31,6 +32,9 @@ def test_demo_iso20_installs_two_contracts_on_one_vehicle(options):
     oem_line = next(line for line in lines if " OEM  produced" in line)
     assert ("enrolled over EST" in oem_line) == ("--oem-est" in options), oem_line
     ed448 = "ed448" in options
+    if "--oem-est" in options:
+        # The EST oem CA of the vehicle's algorithm certified it (with its X448 key on Ed448).
+        assert f"ISO15118-20/{'ed448' if ed448 else 'secp521r1'})" in oem_line, oem_line
     assert ("ed448 provisioning certificate with an X448 ECDHE key" in oem_line) == ed448, oem_line
     cps_lines = [line for line in lines if " CPS  signed" in line]
     assert len(cps_lines) == 2 and all(
@@ -39,7 +43,7 @@ def test_demo_iso20_installs_two_contracts_on_one_vehicle(options):
 
 @pytest.mark.parametrize("options, message", [
     (["--curve", "ed448"], "--curve ed448 needs --iso 20"),
-    (["--iso", "20", "--curve", "ed448", "--oem-est"], "--curve ed448 with --oem-est"),
+    (["--oem-est", "--curve", "ed448"], "--curve ed448 needs --iso 20"),
 ])
 def test_demo_curve_options_that_do_not_fit_are_refused(options, message):
     proc = subprocess.run([sys.executable, "-m", "opcp_cli", "demo", *options], cwd=REPO,

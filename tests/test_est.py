@@ -130,17 +130,32 @@ CASES_20 = [  # ca, who, CN, purpose, the leaf's DC
 ]
 
 
-def _csr20(cn: str, algorithm: str, *, alt: bool = False) -> bytes:
-    key = ed448.Ed448PrivateKey.generate() if algorithm == "ed448" else ec.generate_private_key(
-        ec.SECP521R1())
+def _spki(public_key) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _csr20(cn: str, algorithm: str, *, alt: bool = False, alt_value: bytes | None = None) -> bytes:
+    """A base64 PKCS#10 request (RFC 7030 4.2.1) of `algorithm`; `alt` asks for a fresh X448
+    key as subjectAltPublicKeyInfo in the extensionRequest attribute, `alt_value` for that
+    extension with these bytes as its value."""
+    key = {"ed448": ed448.Ed448PrivateKey.generate,
+           "secp521r1": lambda: ec.generate_private_key(ec.SECP521R1()),
+           "secp256r1": lambda: ec.generate_private_key(ec.SECP256R1())}[algorithm]()
     b = (x509.CertificateSigningRequestBuilder()
          .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])))
     if alt:
-        spki = x448.X448PrivateKey.generate().public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        b = b.add_extension(x509.UnrecognizedExtension(ALT_PUBLIC_KEY_OID, spki), critical=False)
-    req = b.sign(key, None if algorithm == "ed448" else hashes.SHA512())
+        alt_value = _spki(x448.X448PrivateKey.generate().public_key())
+    if alt_value is not None:
+        b = b.add_extension(x509.UnrecognizedExtension(ALT_PUBLIC_KEY_OID, alt_value),
+                            critical=False)
+    req = b.sign(key, {"ed448": None, "secp521r1": hashes.SHA512(),
+                       "secp256r1": hashes.SHA256()}[algorithm])
     return base64.b64encode(req.public_bytes(serialization.Encoding.DER))
+
+
+def _issued_count(store) -> int:
+    return store.query_one("SELECT COUNT(*) FROM issued_certs", ())[0]
 
 
 @pytest.mark.parametrize("algorithm", ["secp521r1", "ed448"])
@@ -167,10 +182,77 @@ def test_iso15118_20_refuses_a_p256_key_naming_the_rule(store):
         est.enroll(store, OEM, "veh", "ISO15118-20", _csr("WMA000000000020013"), Faults())
 
 
+def test_an_ed448_provisioning_certificate_carries_the_x448_key_its_csr_asked_for(store):
+    agreement = x448.X448PrivateKey.generate()
+    body = _csr20("WMA000000000020015", "ed448", alt_value=_spki(agreement.public_key()))
+    _, cert = est.enroll(store, OEM, "oem", "ISO15118-20", body, Faults())
+    carried = alt_public_key(cert)
+    assert carried is not None
+    assert carried.public_bytes_raw() == agreement.public_key().public_bytes_raw()
+    ext = cert.extensions.get_extension_for_oid(ALT_PUBLIC_KEY_OID)
+    assert not ext.critical and ext.value.value == _spki(agreement.public_key())
+
+
 def test_an_ed448_provisioning_request_needs_its_x448_key(store):
-    with pytest.raises(BadRequest, match="csr.alt_key"):
+    before = _issued_count(store)
+    with pytest.raises(BadRequest) as err:
         est.enroll(store, OEM, "oem", "ISO15118-20", _csr20("WMA000000000020014", "ed448"),
                    Faults())
+    text = str(err.value)
+    assert text.startswith("csr.extensionRequest:"), text
+    assert "subjectAltPublicKeyInfo (2.5.29.72)" in text and "[V2G20-2534]" in text, text
+    assert "cannot receive a contract" in text and "[csr.alt_key]" in text, text
+    assert _issued_count(store) == before, "a refused request left an issued certificate"
+
+
+@pytest.mark.parametrize("alt_value, found", [
+    (_spki(ed448.Ed448PrivateKey.generate().public_key()), "Ed448PublicKey"),
+    (_spki(ec.generate_private_key(ec.SECP521R1()).public_key()), "ECPublicKey"),
+    (b"\x04\x05not-a-key", "not a SubjectPublicKeyInfo"),
+], ids=["ed448", "p521", "garbage"])
+def test_an_alternate_key_that_is_not_x448_is_refused(store, alt_value, found):
+    before = _issued_count(store)
+    with pytest.raises(BadRequest) as err:
+        est.enroll(store, OEM, "oem", "ISO15118-20",
+                   _csr20("WMA000000000020016", "ed448", alt_value=alt_value), Faults())
+    text = str(err.value)
+    assert text.startswith("csr.extensionRequest:") and "[csr.alt_key.x448]" in text, text
+    assert "X448" in text and "[V2G20-2534]" in text and found in text, text
+    assert _issued_count(store) == before
+
+
+# Where ISO 15118-20 gives an alternate key no meaning: every CA but the Ed448 `oem` one
+# (a secp521r1 provisioning certificate's own key is its ECDHE key, [V2G20-2533]).
+@pytest.mark.parametrize(("ca", "who", "cn", "iso", "algorithm"), [
+    ("oem", OEM, "WMA000000000020017", "ISO15118-20", "secp521r1"),
+    ("veh", OEM, "WMA000000000020018", "ISO15118-20", "ed448"),
+    ("veh", OEM, "WMA000000000020019", "ISO15118-20", "secp521r1"),
+    ("cpo", CPO, "DE*ABC*E2002", "ISO15118-20", "ed448"),
+    ("mo", MO_V2G, ids.emaid_with_check_digit("DEV2G000002002"), "ISO15118-20", "ed448"),
+    ("oem", OEM, "WMA00000000000045", "ISO15118-2", "secp256r1"),
+], ids=["oem-p521", "veh-ed448", "veh-p521", "cpo-ed448", "mo-ed448", "oem-iso2"])
+def test_an_alternate_key_is_refused_where_it_means_nothing(store, ca, who, cn, iso, algorithm):
+    before = _issued_count(store)
+    with pytest.raises(BadRequest) as err:
+        est.enroll(store, who, ca, iso, _csr20(cn, algorithm, alt=True), Faults())
+    text = str(err.value)
+    assert text.startswith("csr.extensionRequest:") and "[csr.alt_key.profile]" in text, text
+    assert "only on an Ed448 OEM provisioning certificate" in text and "[V2G20-2534]" in text
+    assert _issued_count(store) == before
+
+
+def test_the_alt_key_faults_change_what_is_issued(store):
+    agreement = x448.X448PrivateKey.generate()
+    body = _csr20("WMA000000000020020", "ed448", alt_value=_spki(agreement.public_key()))
+    _, cert = est.enroll(store, OEM, "oem", "ISO15118-20", body,
+                         Faults(["est-20-alt-key-replaced"]))
+    carried = alt_public_key(cert)
+    assert carried is not None
+    assert carried.public_bytes_raw() != agreement.public_key().public_bytes_raw()
+    _, made_up = est.enroll(store, OEM, "oem", "ISO15118-20",
+                            _csr20("WMA000000000020021", "ed448"),
+                            Faults(["est-20-alt-key-optional"]))
+    assert alt_public_key(made_up) is not None
 
 
 def test_iso15118_2_is_as_before(store):
@@ -188,3 +270,40 @@ def test_iso15118_2_is_as_before(store):
 def test_cacerts_offers_each_part_its_algorithms(store, iso, algorithm):
     with pytest.raises(NotFound, match=algorithm):
         est.ca_certs(store, "veh", iso, algorithm)
+
+
+@pytest.mark.parametrize("faults, refused", [
+    ((), None),
+    (("est-20-alt-key-replaced",), "another X448 key than the vehicle's"),
+], ids=["conformant", "est-20-alt-key-replaced"])
+def test_the_oem_enrolls_an_ed448_vehicle_over_http_and_checks_its_x448_key(tmp_path, faults,
+                                                                           refused):
+    from opcp.client import OpcpClient
+    from opcp.target import load
+    from opcp_reference.server import EmbeddedReference
+    from simulators.actor_calls import ActorError
+    from simulators.provisioning import EnrollmentRefused, EstEnrollment
+
+    with EmbeddedReference(tmp_path / "data", faults=list(faults)) as ref:
+        client = OpcpClient(load(ref.ref.data_dir / "target.toml"))
+        try:
+            source = EstEnrollment(client, iso_version="ISO15118-20", algorithm="ed448")
+            pcid = client.target.client("OEM").wmis[0].upper() + "000000000020031"
+            key, agreement = ed448.Ed448PrivateKey.generate(), x448.X448PrivateKey.generate()
+            if refused:
+                with pytest.raises(EnrollmentRefused, match=refused):
+                    source.certify(pcid, key, agreement)
+                return
+            chain = [x509.load_der_x509_certificate(c) for c in source.certify(pcid, key, agreement)]
+            assert [algorithm_of(c.public_key()).value for c in chain] == ["ed448"] * 3
+            carried = alt_public_key(chain[0])
+            assert carried is not None
+            assert carried.public_bytes_raw() == agreement.public_key().public_bytes_raw()
+            # Without the X448 key the EST answers 400 naming the attribute and the rule.
+            with pytest.raises(ActorError) as err:
+                source.certify(pcid[:-1] + "2", key)
+            body = err.value.exchange.response_body
+            assert err.value.exchange.status == 400
+            assert "csr.extensionRequest" in body and "[V2G20-2534]" in body, body
+        finally:
+            client.close()

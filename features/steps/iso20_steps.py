@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import base64
 
+from cryptography import x509
 from pytest_bdd import given, parsers, then, when
 
 from features.support import iso20
+from features.support.calls import send
 from features.support.context import Scenario
 from features.support.contracts import new_emaid
+from features.support.enrollment import PKCS7
 from features.support.rules import checks
 from features.support.setup import cpo_of
 from opcp.client import OpcpClient
-from opcp.models.errata import read_field
 from simulators.ev import Vehicle20, VehicleRejected
 from simulators.mo import MoV2gPki
 from simulators.party_pki import OemPki, SuiteOcspResponder
+from simulators.provisioning import EnrollmentRefused
+from v2g.pki.certinfo import alt_public_key
 
 
 @given("the target takes ISO 15118-20")
@@ -66,12 +70,8 @@ def publish_vehicle(api: OpcpClient, scenario_ctx: Scenario, spelling: str):
 @checks("STORY-PROVISIONING-CHAIN")
 def pool_answers_chain(api: OpcpClient, scenario_ctx: Scenario):
     vehicle: Vehicle20 = scenario_ctx.saved["vehicle20"]
-    got = api.op("getOEMProvCert", {"pcid": vehicle.pcid}, role="OEM")
-    assert got.status == 200, f"getOEMProvCert answered {got.status}: {got.response_body[:300]}"
-    data = got.json()["OEMMessage"]
-    # Read under either name (erratum E-PCP-2: provisioningCertificate is announced).
-    served = str(read_field("ProvisioningCertificateData", data, "vehicleCertificate", ""))
-    assert base64.b64decode(served) == vehicle.provisioning_cert, (
+    served, data = iso20.served_provisioning(api, vehicle)
+    assert served == vehicle.provisioning_cert, (
         "the pool answers another provisioning certificate than the one published")
     value = data.get("xsdMsgDefNamespace")
     assert iso20.is_iso20_namespace(value), (
@@ -153,3 +153,52 @@ def installed_second(scenario_ctx: Scenario):
     got = [i.emaid for i in vehicle.installed]
     assert got == [wanted], (f"the vehicle put {wanted} first (PrioritizedEMAIDs) and takes one"
                              f" contract, but installed {got}")
+
+
+# ----------------------------------------------------------------------------- Ed448 vehicles
+
+@given(parsers.re(r"an Ed448 ISO 15118-20 vehicle taking (?P<maximum>\d+) contracts?,"
+                  r" (?P<source>from the OEM's own PKI|enrolled over the target's EST),"
+                  r" is in the pool"))
+def ed448_vehicle_in_pool(api: OpcpClient, scenario_ctx: Scenario,
+                          suite_ocsp: SuiteOcspResponder, maximum: str, source: str):
+    oem = iso20.ed448_oem(api, scenario_ctx, suite_ocsp, over_est=source.startswith("enrolled"))
+    try:
+        vehicle = oem.produce_vehicle20(algorithm=iso20.ED448, maximum_chains=int(maximum))
+    except EnrollmentRefused as exc:
+        raise AssertionError(f"the OEM got no usable Ed448 provisioning certificate over EST:"
+                             f" {exc}") from None
+    scenario_ctx.saved["vehicle20"] = vehicle
+    iso20.publish(api, scenario_ctx, vehicle, iso20.ISO20_SPEC_MSG_DEF, oem)
+    got = scenario_ctx.response
+    assert got.status == 200, (f"the OEM could not publish an Ed448 -20 vehicle: {got.status}"
+                               f" {got.response_body[:300]}")
+
+
+@given("the pool serves the vehicle's certificate with its X448 key")
+@checks("STORY-PROVISIONING-CHAIN")
+def pool_serves_x448_key(api: OpcpClient, scenario_ctx: Scenario):
+    vehicle: Vehicle20 = scenario_ctx.saved["vehicle20"]
+    served, _ = iso20.served_provisioning(api, vehicle)
+    carried = alt_public_key(x509.load_der_x509_certificate(served))
+    assert vehicle.ecdhe_key is not None
+    assert carried is not None and carried.public_bytes_raw() == \
+        vehicle.ecdhe_key.public_key().public_bytes_raw(), (
+        "the pool serves an Ed448 provisioning certificate without the vehicle's X448 key in"
+        " subjectAltPublicKeyInfo (2.5.29.72, [V2G20-2534])")
+
+
+@then("every answer's contract key is agreed on the vehicle's X448 key")
+@checks("CCP-VEHICLE-INSTALLS")
+def answers_on_x448(scenario_ctx: Scenario):
+    problems = iso20.x448_answers(scenario_ctx.saved["answers20"])
+    assert not problems, ("an Ed448 vehicle's contract keys reach it by ECDHE on its X448 key"
+                          " ([V2G20-2534]):\n" + "\n".join(problems))
+
+
+@when("the OEM asks the target's EST for an Ed448 provisioning certificate without its X448 key")
+def enroll_ed448_without_x448(api: OpcpClient, scenario_ctx: Scenario):
+    iso20.ed448_est_chain(api)  # not applicable where the EST offers no Ed448 oem CA
+    send(api, scenario_ctx, "simpleEnroll-OEM", {"isoVersion": "ISO15118-20"},
+         content=iso20.ed448_provisioning_csr(api).encode(),
+         headers={"Content-Type": "application/pkcs10", "Accept": PKCS7})

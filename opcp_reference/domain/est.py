@@ -12,8 +12,14 @@ The `{iso-version}` segment selects the profiles. `ISO15118-2`: secp256r1 keys, 
 profiles and CAs (as before -20 support; `veh` then issues the -2 provisioning profile).
 `ISO15118-20`: the request's key selects the -20 hierarchy, secp521r1 ([V2G20-2674]) or
 Ed448 ([V2G20-2319]), and the leaf gets that hierarchy's -20 profile (`veh`: the -20
-vehicle certificate; an Ed448 `oem` request carries its X448 key-agreement key as a
-requested subjectAltPublicKeyInfo extension, [V2G20-2534]); a secp256r1 key is refused.
+vehicle certificate); a secp256r1 key is refused. An Ed448 `oem` request carries the
+vehicle's X448 ECDHE key as a requested subjectAltPublicKeyInfo extension (2.5.29.72, in the
+PKCS#9 extensionRequest attribute; [V2G20-2534]), which the issued certificate repeats: a
+request without it, or with a key other than X448 there, is 400 naming
+`csr.extensionRequest` and the rule. Every other CA and algorithm (the -20 vehicle
+certificate of `veh`, secp521r1 provisioning certificates, whose own key is the ECDHE key by
+[V2G20-2533], and all of ISO15118-2) refuses the extension the same way rather than drop it.
+Nothing is recorded for a refused request.
 cacerts' `{algorithm}` segment selects the chain: secp256r1 for ISO15118-2, secp521r1 or
 ed448 for ISO15118-20; the other combinations are 404.
 
@@ -25,11 +31,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, x448
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from opcp.access import EST_PREFIXED_CAS
@@ -40,9 +46,9 @@ from opcp_reference.faults import Faults
 from opcp_reference.store import Store
 from v2g import ids
 from v2g.pki.algorithms import Algorithm, algorithm_of
-from v2g.pki.builder import ProfileError, check_subject_cn, issue_from_csr
+from v2g.pki.builder import CertRequest, ProfileError, check_subject_cn, issue_request, read_request
+from v2g.pki.profiles import Profile, profile_name
 from v2g.pki.profiles import profile as _profile
-from v2g.pki.profiles import profile_name
 
 ISO_VERSIONS = ("ISO15118-2", "ISO15118-20")
 ALGORITHMS = ("secp256r1", "secp521r1", "ed448")  # est.v1.json's enum
@@ -198,13 +204,31 @@ def enroll(store: Store, who: Principal, ca: str, iso_version: str, body: bytes,
                          f" {_cn_rule_words(prof.cn_rule.value)})") from None
     if not faults.on("est-skip-cn-check"):
         _check_scope(est_ca, cn, who)
+    request = _read_request(prof, csr, cn, faults)
     issuer = pki.issuer_for_signing(store, est_ca.issuer)
     try:
-        issued = issue_from_csr(prof, csr, issuer, ocsp_url=pki.ocsp_url(store))
+        issued = issue_request(prof, request, issuer, ocsp_url=pki.ocsp_url(store))
     except ProfileError as exc:
-        raise BadRequest(f"csr: {exc.detail} [{exc.rule}]") from None
+        raise BadRequest(f"{exc.field}: {exc.detail} [{exc.rule}]") from None
     pki.record_issued(store, est_ca.issuer, issued.cert, who.client_id)
     return certs_only([issued.cert]), issued.cert
+
+
+def _read_request(prof: Profile, csr: x509.CertificateSigningRequest, cn: str,
+                  faults: Faults) -> CertRequest:
+    """The request's key, CN and alternate key as the profile allows them; a refusal is 400
+    naming the part of the request (`csr.extensionRequest` for the X448 key) and the rule."""
+    try:
+        request = read_request(prof, csr)
+    except ProfileError as exc:
+        if exc.rule == "csr.alt_key" and faults.on("est-20-alt-key-optional"):
+            # The fault: a CA that makes up the X448 key nobody holds instead of refusing.
+            return CertRequest(cn, csr.public_key(), x448.X448PrivateKey.generate().public_key(),
+                               None)
+        raise BadRequest(f"{exc.field}: {exc.detail} [{exc.rule}]") from None
+    if request.alt_public_key is not None and faults.on("est-20-alt-key-replaced"):
+        return replace(request, alt_public_key=x448.X448PrivateKey.generate().public_key())
+    return request
 
 
 def _cn_rule_words(rule: str) -> str:

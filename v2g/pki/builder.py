@@ -26,7 +26,9 @@ from v2g.pki.certinfo import ALT_PUBLIC_KEY_OID, alt_public_key
 from v2g.pki.profiles import LEAF_MAX_DER, CnRule, Kind, Profile, Usage
 from v2g.pki.profiles import profile as _profile
 
-__all__ = ["Issued", "ProfileError", "check_subject_cn", "issue", "key_identifier", "new_key"]
+__all__ = ["CertRequest", "Issued", "ProfileError", "alt_key_extension", "check_subject_cn",
+           "issue", "issue_from_csr", "issue_request", "key_identifier", "new_key",
+           "read_request"]
 
 
 class ProfileError(FieldRuleError):
@@ -217,9 +219,7 @@ def issue(
         # Clients need not check the responder certificate's own status (RFC 6960 §4.2.2.2.1).
         b = b.add_extension(x509.OCSPNoCheck(), critical=False)
     if alt_public_key is not None:
-        spki = alt_public_key.public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-        b = b.add_extension(x509.UnrecognizedExtension(ALT_PUBLIC_KEY_OID, spki), critical=False)
+        b = b.add_extension(alt_key_extension(alt_public_key), critical=False)
     cert = b.sign(signer_key, sign_hash(signer_key))  # type: ignore[arg-type]
     if prof.kind is Kind.LEAF:
         size = len(cert.public_bytes(serialization.Encoding.DER))
@@ -227,6 +227,15 @@ def issue(
             raise ProfileError("certificate", "size.leaf",
                                f"leaf DER is {size} bytes, the budget is {LEAF_MAX_DER}")
     return Issued(cert, key, prof, alt_key)
+
+
+def alt_key_extension(public_key: x448.X448PublicKey) -> x509.UnrecognizedExtension:
+    """The subjectAltPublicKeyInfo extension (2.5.29.72) holding an X448 key, whose value is
+    the key's SubjectPublicKeyInfo: what an Ed448 OEM provisioning certificate carries
+    ([V2G20-2534]) and what a request for one asks for (non-critical in both)."""
+    spki = public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    return x509.UnrecognizedExtension(ALT_PUBLIC_KEY_OID, spki)
 
 
 def _bits(public_key: object) -> bytes:
@@ -284,24 +293,36 @@ def _scope_of(prof: Profile, cn: str) -> str:
     return cn
 
 
-def issue_from_csr(
+@dataclass(frozen=True)
+class CertRequest:
+    """What a checked PKCS#10 request asks to have certified (``read_request``)."""
+
+    cn: str  # as the profile's CN rule writes it
+    public_key: PublicKey
+    alt_public_key: x448.X448PublicKey | None  # the requested subjectAltPublicKeyInfo
+    organization: str | None
+
+
+def read_request(
     prof: Profile | str,
     csr: bytes | x509.CertificateSigningRequest,
-    issuer: Issued,
     *,
     scope: str | None = None,
-    ocsp_url: str | None = None,
-    organization: str | None = None,
-    not_before: dt.datetime | None = None,
-    not_after: dt.datetime | None = None,
-) -> Issued:
-    """Certify the key of a PKCS#10 request (what an EST simpleenroll does).
+) -> CertRequest:
+    """Check a PKCS#10 request for ``prof`` (what an EST simpleenroll does before issuing).
 
     The CSR must be self-consistent (its signature verifies with its own key), carry a CN
     that satisfies the profile, and, when ``scope`` is given, the CN's scope (see
     ``_scope_of``) must equal it, case-insensitively: a requester may only get names of
-    its own provider, operator or manufacturer. The organisation is taken from the CSR
-    unless given."""
+    its own provider, operator or manufacturer. Its key must be of the profile's algorithm.
+
+    The alternate subject public key (subjectAltPublicKeyInfo, 2.5.29.72) travels as a
+    requested extension in the extensionRequest attribute (PKCS#9, RFC 2986): required, and
+    an X448 key, for a profile with ``alt_x448`` (the Ed448 OEM provisioning certificate,
+    [V2G20-2534]); refused on every other profile, where ISO 15118-20 gives it no meaning
+    (a CA silently dropping a requested key would hand out a certificate its vehicle cannot
+    use). The Ed448 signature over the request covers the X448 key too, so the requester
+    vouches for it with the key the certificate is about."""
     prof = _profile(prof)
     if isinstance(csr, bytes):
         try:
@@ -329,16 +350,68 @@ def issue_from_csr(
         raise ProfileError("csr.subject", "csr.scope",
                            f"CN {cn} is outside the requester's scope {scope}")
     check_key_algorithm(prof, public_key, "csr.public_key")
-    alt = None
-    if prof.alt_x448:
-        try:
-            alt = alt_public_key(req)
-        except ValueError as exc:
-            raise ProfileError("csr.extensions", "csr.alt_key", str(exc)) from exc
-        if alt is None:
-            raise ProfileError("csr.extensions", "csr.alt_key",
-                               f"a {prof.name} request carries its X448 key-agreement key as a"
-                               " requested subjectAltPublicKeyInfo extension ([V2G20-2534])")
-    org = organization or (str(orgs[0].value) if orgs else None)
-    return issue(prof, cn, issuer, public_key=public_key, ocsp_url=ocsp_url, organization=org,
-                 not_before=not_before, not_after=not_after, alt_public_key=alt)
+    org = str(orgs[0].value) if orgs else None
+    return CertRequest(cn, public_key, _requested_alt_key(prof, req), org)
+
+
+ALT_KEY_FIELD = "csr.extensionRequest"  # the PKCS#9 attribute a requested extension is in
+_ALT_KEY_NAME = "subjectAltPublicKeyInfo (2.5.29.72)"
+
+
+def _requested_alt_key(prof: Profile,
+                       req: x509.CertificateSigningRequest) -> x448.X448PublicKey | None:
+    """The X448 key a request asks for as its alternate subject public key, checked against
+    the profile (see ``read_request``)."""
+    try:
+        alt = alt_public_key(req)
+    except ValueError as exc:
+        rule = "csr.alt_key.x448" if prof.alt_x448 else "csr.alt_key.profile"
+        raise ProfileError(ALT_KEY_FIELD, rule,
+                           f"the requested {_ALT_KEY_NAME} must hold the vehicle's X448 ECDHE"
+                           f" key ([V2G20-2534]): {exc}") from exc
+    if alt is not None and not prof.alt_x448:
+        raise ProfileError(ALT_KEY_FIELD, "csr.alt_key.profile",
+                           f"the request asks for a {_ALT_KEY_NAME} extension; ISO 15118-20"
+                           " gives an alternate subject public key a meaning only on an Ed448"
+                           " OEM provisioning certificate, for its X448 ECDHE key"
+                           f" ([V2G20-2534]); {prof.name} carries none")
+    if alt is None and prof.alt_x448:
+        raise ProfileError(ALT_KEY_FIELD, "csr.alt_key",
+                           f"a {prof.name} request carries the vehicle's X448 ECDHE key as a"
+                           f" requested {_ALT_KEY_NAME} extension ([V2G20-2534]); this one has"
+                           " none, and a provisioning certificate without it cannot receive a"
+                           " contract")
+    return alt
+
+
+def issue_request(
+    prof: Profile | str,
+    request: CertRequest,
+    issuer: Issued,
+    *,
+    ocsp_url: str | None = None,
+    organization: str | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> Issued:
+    """Certify what ``read_request`` accepted: its key (and alternate key) under its CN. The
+    organisation is taken from the request unless given."""
+    return issue(prof, request.cn, issuer, public_key=request.public_key, ocsp_url=ocsp_url,
+                 organization=organization or request.organization, not_before=not_before,
+                 not_after=not_after, alt_public_key=request.alt_public_key)
+
+
+def issue_from_csr(
+    prof: Profile | str,
+    csr: bytes | x509.CertificateSigningRequest,
+    issuer: Issued,
+    *,
+    scope: str | None = None,
+    ocsp_url: str | None = None,
+    organization: str | None = None,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> Issued:
+    """Certify the key of a PKCS#10 request: ``read_request`` then ``issue_request``."""
+    return issue_request(prof, read_request(prof, csr, scope=scope), issuer, ocsp_url=ocsp_url,
+                         organization=organization, not_before=not_before, not_after=not_after)
