@@ -1,7 +1,7 @@
 """pytest wiring of the conformance suite (`features/`) and the unit tests (`tests/`).
 
-The suite runs against a *target*: by default an embedded reference started in-process on
-a free loopback port with a fresh data dir; with `--target FILE`, any OPCP deployment.
+The suite runs against a *target*: by default an embedded reference started in a process of
+its own on a free loopback port with a fresh data dir; with `--target FILE`, any OPCP deployment.
 Steps talk HTTP to the target only.
 """
 
