@@ -527,11 +527,9 @@ class _Encoder:
         self.w.write(i, state.w2)
         return True
 
-    def element(self, elem: ET.Element, parent: State, depth: int) -> State:
-        """Encode ``elem`` whole (SE, attributes, content, EE) in ``parent``; return the
-        parent's next state."""
-        if depth > MAX_DEPTH:
-            raise self.fail("elements nested too deeply", parent)
+    def open(self, elem: ET.Element, parent: State) -> tuple[State, State, bool]:
+        """SE of ``elem`` in ``parent`` and its start tag (attributes, xsi:type, xsi:nil):
+        the state after the start tag, the parent's next state, and whether it is nil."""
         tag = elem.tag
         i = parent.se_tag.get(tag)
         if i is not None:  # a declared element: the common case
@@ -543,76 +541,172 @@ class _Encoder:
             state, nxt = self.undeclared_start(tag, parent)
         attrib = elem.attrib
         if attrib and len(attrib) == 1 and state.kind != BUILTIN_START:
-            # one declared attribute with a valid value (Id, Algorithm, ...): code and value
-            # in one write
-            for a_tag, a_value in attrib.items():
-                j = state.at_tag.get(a_tag)
-                if j is not None and isinstance(a_value, str):
-                    p = state.prods[j]
-                    v = p.payload.parse(a_value)
-                    if v is not None:
-                        bits, n = p.payload.encoding(v)
-                        self.w.write((j << n) | bits, state.w1 + n)
-                        state = p.next  # type: ignore[assignment]
-                        attrib = None  # type: ignore[assignment]
+            state, done = self.single_attribute(state, attrib)
+            if done:
+                return state, nxt, False  # type: ignore[return-value]
         if attrib or state.kind == BUILTIN_START:
             state, nil = self.start_tag(elem, state)
-            if nil:
-                if (elem.text or "").strip() or len(elem):
-                    raise self.fail("an element with xsi:nil='true' must be empty", state)
-                self.end_element(state)
-                return nxt  # type: ignore[return-value]
-        text = elem.text
-        if len(elem):
-            if text:
-                state = self.characters(state, text, False)
-            w = self.w
-            for child in elem:
-                memo = state.simple_children
-                if memo is None:
-                    memo = state.simple_children = {}
-                tag = child.tag
-                entry = memo.get(tag)
-                if entry is None:
-                    entry = memo[tag] = _simple_child(self.g, state, tag)
-                value = child.text
-                if entry and value and depth < MAX_DEPTH and isinstance(value, str) and not len(child) \
-                        and not child.attrib:
-                    # an element of simple type: SE and CH codes, the value, EE in one write
-                    codes, width, dt, ee, ee_width, after_child = entry
-                    if dt.octets:
-                        v = dt.text_octets(value)
-                        if v is not None and len(v) > 64:
-                            # a long binary value (a certificate): the codes, then the octets
-                            # shifted once (BitWriter.write_bytes), then EE
-                            w.write(codes, width)
-                            w.write_counted(v)
-                            w.write(ee, ee_width)
-                            state = after_child
-                            if child.tail:
-                                state = self.characters(state, child.tail, False)
-                            continue
-                        enc = None if v is None else dt.encoding(v)
+            return state, nxt, nil  # type: ignore[return-value]
+        return state, nxt, False  # type: ignore[return-value]
+
+    def single_attribute(self, state: State, attrib: dict[str, str]) -> tuple[State, bool]:
+        """One declared attribute with a valid value (Id, Algorithm, URI, ...): its code and
+        value in one write; (the state after it, True), or (``state``, False) when the
+        attribute needs the general path (``start_tag``)."""
+        for a_tag, a_value in attrib.items():
+            j = state.at_tag.get(a_tag)
+            if j is not None and isinstance(a_value, str):
+                p = state.prods[j]
+                v = p.payload.parse(a_value)
+                if v is not None:
+                    bits, n = p.payload.encoding(v)
+                    self.w.write((j << n) | bits, state.w1 + n)
+                    return p.next, True  # type: ignore[return-value]
+        return state, False
+
+    def element(self, root: ET.Element, parent: State, depth: int) -> State:
+        """Encode ``root`` whole (SE, attributes, content, EE) in ``parent``, at nesting
+        ``depth``; return the parent's next state.
+
+        One loop over the tree, no recursion: ``stack`` holds, per open element, the
+        iterator over its parent's children, the parent, and the parent's state after the
+        element. What each declared child needs is looked up once per grammar state and
+        tag (``State.children``, see ``_child_entry``); the bits of the common events are
+        collected in local variables (``acc``: ``nacc`` pending bits, flushed to the
+        writer's buffer in whole bytes), and the writer is brought up to date
+        (``w.acc``, ``w.nacc``) around every call to the general methods."""
+        if depth > MAX_DEPTH:
+            raise self.fail("elements nested too deeply", parent)
+        w = self.w
+        g = self.g
+        characters = self.characters
+        state, resume, nil = self.open(root, parent)
+        stack: list[tuple[Any, ...]] = [(None, None, resume)]
+        limit = MAX_DEPTH - depth  # the most open elements below ``root``'s parent
+        elem = root
+        buf = w.buf
+        acc, nacc = w.acc, w.nacc
+        it: Any = None  # None: ``elem`` has just been opened
+        while True:
+            if it is None:
+                if nil:
+                    if (elem.text or "").strip() or len(elem):
+                        w.acc, w.nacc = acc, nacc
+                        raise self.fail("an element with xsi:nil='true' must be empty", state)
+                else:
+                    text = elem.text
+                    if len(elem):
+                        if text:
+                            w.acc, w.nacc = acc, nacc
+                            state = characters(state, text, False)
+                            acc, nacc = w.acc, w.nacc
+                        it = iter(elem)
+                    elif text:
+                        # text right after the start tag and before the end tag is "simple data"
+                        w.acc, w.nacc = acc, nacc
+                        state = characters(state, text, True)
+                        acc, nacc = w.acc, w.nacc
+            if it is not None:
+                for child in it:
+                    memo = state.children
+                    if memo is None:
+                        memo = state.children = {}
+                    tag = child.tag
+                    entry = memo.get(tag)
+                    if entry is None:
+                        entry = memo[tag] = _child_entry(g, state, tag)
+                    if entry[0]:
+                        value = child.text
+                        if value and isinstance(value, str) and not len(child) and not child.attrib \
+                                and len(stack) <= limit:
+                            # an element of simple type: SE and CH codes, the value, EE in one write
+                            _, codes, width, dt, ee, ee_width, after_child = entry
+                            if dt.octets:
+                                v = dt.text_octets(value)
+                                if v is not None and len(v) > 64:
+                                    # a long binary value (a certificate): the codes, then the
+                                    # octets shifted once (BitWriter.write_bytes), then EE
+                                    w.acc, w.nacc = acc << width | codes, nacc + width
+                                    w.write_counted(v)
+                                    acc, nacc = w.acc << ee_width | ee, w.nacc + ee_width
+                                    state = after_child
+                                    if child.tail:
+                                        w.acc, w.nacc = acc, nacc
+                                        state = characters(state, child.tail, False)
+                                        acc, nacc = w.acc, w.nacc
+                                    continue
+                                enc = None if v is None else dt.encoding(v)
+                            else:
+                                enc = dt.text_bits(value)
+                            if enc is not None:
+                                bits, n = enc
+                                acc = (((((acc << width) | codes) << n) | bits) << ee_width) | ee
+                                nacc += width + n + ee_width
+                                if nacc >= 128:
+                                    rest = nacc & 7
+                                    buf += (acc >> rest).to_bytes(nacc >> 3, "big")
+                                    acc &= (1 << rest) - 1
+                                    nacc = rest
+                                state = after_child
+                                if child.tail:
+                                    w.acc, w.nacc = acc, nacc
+                                    state = characters(state, child.tail, False)
+                                    acc, nacc = w.acc, w.nacc
+                                continue
+                    if len(stack) > limit:
+                        w.acc, w.nacc = acc, nacc
+                        raise self.fail("elements nested too deeply", state)
+                    attrib = child.attrib
+                    if entry[0] is False and (not attrib or len(attrib) == 1):
+                        # a declared child of complex type, no attribute or one: SE inline
+                        _, code, w1, start, after_child = entry
+                        acc = (acc << w1) | code
+                        nacc += w1
+                        stack.append((it, elem, after_child))
+                        state = start
+                        if attrib:
+                            w.acc, w.nacc = acc, nacc
+                            state, done = self.single_attribute(state, attrib)
+                            if not done:
+                                state, nil = self.start_tag(child, state)
+                            acc, nacc = w.acc, w.nacc
                     else:
-                        enc = dt.text_bits(value)
-                    if enc is not None:
-                        bits, n = enc
-                        w.write((((codes << n) | bits) << ee_width) | ee, width + n + ee_width)
-                        state = after_child
-                        if child.tail:
-                            state = self.characters(state, child.tail, False)
-                        continue
-                state = self.element(child, state, depth + 1)
-                if child.tail:
-                    state = self.characters(state, child.tail, False)
-        elif text:
-            # text right after the start tag and before the end tag is "simple data"
-            state = self.characters(state, text, True)
-        if state.ee is not None:
-            self.w.write(state.ee, state.w1)
-        else:
-            self.end_element(state)
-        return nxt  # type: ignore[return-value]
+                        w.acc, w.nacc = acc, nacc
+                        state, after_child, nil = self.open(child, state)
+                        acc, nacc = w.acc, w.nacc
+                        stack.append((it, elem, after_child))
+                    elem = child
+                    it = None
+                    break
+                else:
+                    it = False  # every child done: close ``elem``
+                if it is None:
+                    continue
+            # close ``elem``: EE (nil elements end with the EE of their type_empty state)
+            ee = state.ee
+            if ee is not None:
+                acc = (acc << state.w1) | ee
+                nacc += state.w1
+                if nacc >= 128:
+                    rest = nacc & 7
+                    buf += (acc >> rest).to_bytes(nacc >> 3, "big")
+                    acc &= (1 << rest) - 1
+                    nacc = rest
+            else:
+                w.acc, w.nacc = acc, nacc
+                self.end_element(state)
+                acc, nacc = w.acc, w.nacc
+            nil = False
+            it, parent_elem, state = stack.pop()
+            if not stack:
+                w.acc, w.nacc = acc, nacc
+                return state
+            tail = elem.tail
+            elem = parent_elem
+            if tail:
+                w.acc, w.nacc = acc, nacc
+                state = characters(state, tail, False)
+                acc, nacc = w.acc, w.nacc
 
     def undeclared_start(self, tag: object, parent: State) -> tuple[State, State]:
         """SE(*) or the second-level SE(*) for an element ``parent`` does not declare: the
@@ -764,19 +858,21 @@ class _Encoder:
 
 
 
-def _simple_child(g: Grammars, state: State, tag: object) -> tuple[Any, ...] | bool:
-    """What the encoder needs to write a child ``tag`` of simple type declared in ``state``
-    in one step: (SE and CH codes as one int, their width, the datatype, the EE code, its
-    width, the parent's next state); False when ``tag`` is not such a child."""
+def _child_entry(g: Grammars, state: State, tag: object) -> tuple[Any, ...]:
+    """What the encoder needs to write a child ``tag`` declared in ``state``, from the grammar
+    alone: for an element of simple type (True, SE and CH codes as one int, their width, the
+    datatype, the EE code, its width, the parent's next state); for any other declared
+    element (False, the SE code, its width, the child's start state, the parent's next
+    state); (None,) when ``state`` does not declare ``tag``."""
     i = state.se_tag.get(tag) if isinstance(tag, str) else None
     if i is None:
-        return False
+        return (None,)
     p = state.prods[i]
     st = p.start or g.start_of(p)
     if st.simple is None:
-        return False
+        return (False, i, state.w1, st, p.next)
     ch, dt, after = st.simple
-    return ((i << st.w1) | ch, state.w1 + st.w1, dt, after.ee, after.w1, p.next)
+    return (True, (i << st.w1) | ch, state.w1 + st.w1, dt, after.ee, after.w1, p.next)
 
 
 def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:

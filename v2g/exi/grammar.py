@@ -16,7 +16,7 @@ Invariants (what every state of the tables below satisfies):
   events never appear.
 * The grammars are built once per schema set (``grammars_for`` caches them) and are
   read-only afterwards, apart from memos computed from the grammar alone (a production's
-  start state, ``State.simple_children``), the same whichever stream fills them first;
+  start state, ``State.children``), the same whichever stream fills them first;
   per-stream state (string tables) lives in the codec.
 
 Content models become automata by a Thompson construction with bounded repetitions unrolled
@@ -122,9 +122,9 @@ class State:
         "se_any",
         "se_tag",
         "simple",
-        "simple_children",
         "text_ws",
         "second",
+        "children",
         "type_empty",
         "w1",
         "w2",
@@ -138,9 +138,9 @@ class State:
         self.label = label
         self.done = False
         self.type_empty: State | None = None
-        # memo of the encoder (codec._simple_children): declared children of simple type by
-        # Clark tag, filled on first use from this grammar alone
-        self.simple_children: dict[str, Any] | None = None
+        # memo of the encoder (codec._child_entry): what to write for a child, by Clark tag,
+        # filled on first use from this grammar alone
+        self.children: dict[object, Any] | None = None
 
     def add(self, p: Production) -> None:
         if p.kind in (EE, SE_ANY, AT_ANY, CH_ANY, ED) and any(q.kind == p.kind for q in self.prods):
