@@ -237,10 +237,10 @@ def _put_attribute(frame: Frame, tag: str, value: str, xml: _Text | None) -> Non
 
 def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, state: State,
                    pos: int, xml: _Text | None) -> None:
-    if len(stack) >= MAX_DEPTH:
+    if len(stack) > MAX_DEPTH:  # the bottom frame is the document's, not an element's
         raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
     if xml is None:
-        if stack:
+        if len(stack) > 1:
             parent = stack[-1]
             elem = parent[3] = ET.SubElement(parent[2], tag)
         else:
@@ -249,7 +249,7 @@ def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, 
         stack.append([state, tag, elem, None])
         return
     name = xml.names.name(tag)
-    if stack:
+    if len(stack) > 1:
         parent = stack[-1]
         if parent[3]:
             parent[3] = False
@@ -297,10 +297,11 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         raise ExiError("unsupported EXI version", start + 3, "final version 1")
     tables = StringTables(g)
     roots: list[ET.Element | str] = []
-    stack: list[Frame] = []
-    top_state = g.fragment if fragment else g.document
+    # The bottom frame is the document's (or fragment's): its state is the top-level grammar.
+    base: Frame = [g.fragment if fragment else g.document, None, None, False]
+    stack: list[Frame] = [base]
     # Event codes of up to 9 bits are read inline from two bytes (the reader's buffer is
-    # zero-padded); wider ones, rare, go through BitReader.read.
+    # zero-padded); wider ones, rare, go through BitReader.read (State.fast_w).
     buf = r.data
     end = r.end
     if xml is None:
@@ -310,31 +311,34 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         prefixes = names.prefixes
     known_name = KNOWN_NAMES.get
 
+    # Every event but ED reads at least one bit (each element state has a second level, so
+    # its codes take a bit or more), apart from SE(*) in a document without declared global
+    # elements: a stream of at most MAX_EVENTS - 2 bits cannot hold more events, and only
+    # longer ones are counted.
+    counting = end - r.pos > MAX_EVENTS - 2
     events = 0
     while True:
-        events += 1
-        if events > MAX_EVENTS:
-            raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
-        frame = stack[-1] if stack else None
-        state = top_state if frame is None else frame[0]
+        if counting:
+            events += 1
+            if events > MAX_EVENTS:
+                raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
+        frame = stack[-1]
+        state = frame[0]
         start = r.pos
-        w1 = state.w1
-        if w1 > 9 or start + w1 > end:
-            code = r.read(w1, "event code")
-        elif w1:
-            i = start >> 3
-            code = (((buf[i] << 8) | buf[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
-            r.pos = start + w1
+        w1 = state.fast_w
+        if start + w1 > end:  # near the end, or a code wider than 9 bits
+            code = r.read(state.w1, "event code")
         else:
-            code = 0
-        prods = state.prods
-        if code < len(prods):
-            p = prods[code]
+            i = start >> 3
+            code = (((buf[i] << 8) | buf[i + 1]) >> (state.shift - (start & 7))) & state.mask
+            r.pos = start + w1
+        p = state.by_code[code]
+        if p is not None:
             kind = p.kind
             if kind == SE:
-                if frame is None:
-                    top_state = p.next  # type: ignore[assignment]
-                elif out is not None and len(stack) < MAX_DEPTH:  # XML text: the common case inline
+                if frame is base:
+                    frame[0] = p.next
+                elif out is not None and len(stack) <= MAX_DEPTH:  # XML text: the common case inline
                     frame[0] = p.next
                     tag = p.tag
                     known = known_name(tag)
@@ -416,10 +420,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                     frame[0] = p.next  # type: ignore[index]
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)
-                if frame is None:
-                    top_state = p.next  # type: ignore[assignment]
-                else:
-                    frame[0] = p.next
+                frame[0] = p.next
                 _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
                                start, xml)
             elif kind == AT_ANY:
@@ -429,7 +430,8 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             else:  # ED
                 break
             continue
-        if not state.second or code != len(prods) or frame is None:
+        prods = state.prods
+        if not state.second or code != len(prods) or frame is base:
             raise ExiError(f"impossible event code {code} in {state.label}", start, state.expected())
         pos2 = r.pos
         code2 = r.read(state.w2, "second-level event code")

@@ -108,19 +108,23 @@ class State:
         "at",
         "at_any",
         "at_tag",
+        "by_code",
         "ch",
         "ch_any",
         "content2",
         "done",
         "ee",
+        "fast_w",
         "kind",
         "label",
         "least_at",
+        "mask",
         "n_at",
         "prods",
         "se",
         "se_any",
         "se_tag",
+        "shift",
         "simple",
         "text_ws",
         "second",
@@ -160,6 +164,15 @@ class State:
         self.second = second
         self.w1 = coding_length(len(self.prods) + (1 if second else 0))
         self.w2 = coding_length(len(second))
+        # For the decoder: the first-level production of each code that fits w1 bits (None
+        # for the second-level escape and for codes no production has), and how to take a
+        # code of up to 9 bits from a two-byte window: (window >> (shift - bit offset in the
+        # byte)) & mask. fast_w is w1, or a width no stream has for codes of more than 9 bits
+        # (read by BitReader.read instead).
+        self.by_code = (*self.prods, *[None] * ((1 << self.w1) - len(self.prods)))
+        self.shift = 16 - self.w1
+        self.mask = (1 << self.w1) - 1
+        self.fast_w = self.w1 if self.w1 <= 9 else 1 << 62
         self.se = {p.qname: i for i, p in enumerate(self.prods) if p.kind == SE}
         self.se_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == SE}  # by Clark tag
         self.at = {p.qname: i for i, p in enumerate(self.prods) if p.kind == AT}
