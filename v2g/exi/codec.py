@@ -72,6 +72,7 @@ XSI_TYPE = (XSI_NS, "type")
 XSI_NIL = (XSI_NS, "nil")
 _XSI_TYPE_TAG = f"{{{XSI_NS}}}type"
 _XSI_NIL_TAG = f"{{{XSI_NS}}}nil"
+BIT = (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)  # the bit at offset k of a byte, MSB first
 
 
 def tag_of(qn: QName) -> str:
@@ -354,40 +355,34 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                     child = p.start or g.start_of(p)
                     simple = child.simple
                     if simple is not None:
-                        # An element of simple type: when CH comes next (the usual case), its
-                        # value and (usually) EE are read here, in one turn of the loop.
+                        # An element of simple type: CH is its start tag's code 0 in one bit, and
+                        # EE the code 0 in one bit after the value (State.simple). When the
+                        # stream has both (the usual case), the value and EE are read here, in
+                        # one turn of the loop.
                         pos = r.pos
-                        w = child.w1
-                        if w <= 9 and pos + w <= end:
-                            i = pos >> 3
-                            if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) == simple[0]:
-                                r.pos = pos + w
-                                dt = simple[1]
-                                value = dt.read(r)
-                                after = simple[2]
-                                pos = r.pos
-                                w = after.w1
+                        if pos < end and not buf[pos >> 3] & BIT[pos & 7]:
+                            r.pos = pos + 1
+                            dt = simple[1]
+                            value = dt.read(r)
+                            pos = r.pos
+                            events += 1
+                            if pos < end and not buf[pos >> 3] & BIT[pos & 7]:
+                                r.pos = pos + 1
                                 events += 1
-                                if w <= 9 and pos + w <= end:
-                                    i = pos >> 3
-                                    if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) \
-                                            == after.ee:
-                                        r.pos = pos + w
-                                        events += 1
-                                        if not value:
-                                            out(lead + " />")
-                                        elif dt.plain:
-                                            out(f"{lead}>{value}</{name}>")
-                                        else:
-                                            out(f"{lead}>{escape_text(value)}</{name}>")
-                                        continue
-                                # something else follows the value: the element stays open
-                                if value:
-                                    out(f"{lead}>{escape_text(value)}")
+                                if not value:
+                                    out(lead + " />")
+                                elif dt.plain:
+                                    out(f"{lead}>{value}</{name}>")
                                 else:
-                                    out(lead)
-                                stack.append([after, tag, name, not value])
+                                    out(f"{lead}>{escape_text(value)}</{name}>")
                                 continue
+                            # something else follows the value: the element stays open
+                            if value:
+                                out(f"{lead}>{escape_text(value)}")
+                            else:
+                                out(lead)
+                            stack.append([simple[2], tag, name, not value])
+                            continue
                     out(lead)
                     stack.append([child, tag, name, True])
                     continue

@@ -195,13 +195,14 @@ class State:
         typed = first is not None and first.kind == CH and self.kind in (FIRST_START_TAG, START_TAG, ELEMENT)
         self.text_ws = first.payload.whitespace if typed else None  # type: ignore[union-attr]
         # The start tag of an element of simple type without attributes: its only first-level
-        # production is the typed CH, whose next state ends with a first-level EE. The codec
-        # reads and writes such elements (SE, CH, value, EE) in one step:
-        # (CH's event code, its datatype, the state after it).
+        # production is the typed CH (so code 0 in one bit, as a second level exists), whose
+        # next state's first-level EE is code 0 in one bit too. The codec reads and writes
+        # such elements (SE, CH, value, EE) in one step: (CH's event code, its datatype, the
+        # state after it).
         self.simple: tuple[int, Datatype, State] | None = None
         if self.kind == FIRST_START_TAG and len(self.prods) == 1 and first.kind == CH:  # type: ignore[union-attr]
             after = first.next  # type: ignore[union-attr]
-            if after is not None and after.done and after.ee is not None:
+            if after is not None and after.done and after.ee == 0 and after.w1 == 1 and self.w1 == 1:
                 self.simple = (0, first.payload, after)  # type: ignore[union-attr]
         self.done = True
 
