@@ -199,7 +199,8 @@ class StringTables:
 # element, and the decoder reads and writes these four slots in every event):
 #   state - its grammar state;  tag - its name in Clark notation;
 #   tree output: node the Element, flag its last child so far (text after it is its tail);
-#   XML text output: node its prefixed name, flag True while its start tag is still open.
+#   XML text output: node its end tag ("</prefix:name>"), flag True while its start tag is
+#   still open.
 Frame = list
 
 
@@ -260,7 +261,7 @@ def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, 
     else:
         roots.append(name)
         xml.out("<" + name)
-    stack.append([state, tag, name, True])
+    stack.append([state, tag, f"</{name}>", True])
 
 
 def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
@@ -342,16 +343,15 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                 elif out is not None and len(stack) <= MAX_DEPTH:  # XML text: the common case inline
                     frame[0] = p.next
                     tag = p.tag
-                    known = known_name(tag)
-                    if known is not None and known[1] in prefixes:
-                        name = known[0]
-                    else:
+                    known = known_name(tag)  # (name, URI, "<name", "><name", "</name>")
+                    if known is None or known[1] not in prefixes:
                         name = names.name(tag)  # type: ignore[union-attr]
+                        known = (name, None, "<" + name, "><" + name, f"</{name}>")
                     if frame[3]:
                         frame[3] = False
-                        lead = "><" + name
+                        lead = known[3]
                     else:
-                        lead = "<" + name
+                        lead = known[2]
                     child = p.start or g.start_of(p)
                     simple = child.simple
                     if simple is not None:
@@ -372,19 +372,19 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                                 if not value:
                                     out(lead + " />")
                                 elif dt.plain:
-                                    out(f"{lead}>{value}</{name}>")
+                                    out(f"{lead}>{value}{known[4]}")
                                 else:
-                                    out(f"{lead}>{escape_text(value)}</{name}>")
+                                    out(f"{lead}>{escape_text(value)}{known[4]}")
                                 continue
                             # something else follows the value: the element stays open
                             if value:
                                 out(f"{lead}>{escape_text(value)}")
                             else:
                                 out(lead)
-                            stack.append([simple[2], tag, name, not value])
+                            stack.append([simple[2], tag, known[4], not value])
                             continue
                     out(lead)
-                    stack.append([child, tag, name, True])
+                    stack.append([child, tag, known[4], True])
                     continue
                 else:
                     frame[0] = p.next
@@ -392,7 +392,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             elif kind == EE:
                 stack.pop()
                 if out is not None:
-                    out(" />" if frame[3] else f"</{frame[2]}>")  # type: ignore[index]
+                    out(" />" if frame[3] else frame[2])  # type: ignore[index]
             elif kind == CH or kind == CH_ANY:
                 value = p.payload.read(r)
                 frame[0] = p.next  # type: ignore[index]
@@ -436,7 +436,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         if event == X_EE:
             stack.pop()
             if out is not None:
-                out(" />" if frame[3] else f"</{frame[2]}>")
+                out(" />" if frame[3] else frame[2])
         elif event == X_XSI_TYPE:
             _xsi_type(r, g, tables, frame, xml)
         elif event == X_XSI_NIL:

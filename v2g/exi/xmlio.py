@@ -119,10 +119,11 @@ _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
                                "\r": "&#13;", "\t": "&#09;"})
 
 
-# Clark tag -> (prefixed name, URI) for tags in the known namespaces, whatever the document:
-# filled as tags are met (the schemas' few hundred names), so a document only has to note
-# which URIs it used.
-KNOWN_NAMES: dict[str, tuple[str, str]] = {}
+# Clark tag -> (prefixed name, URI, "<name", "><name", "</name>") for tags in the known
+# namespaces, whatever the document: filled as tags are met (the schemas' few hundred names),
+# so a document only has to note which URIs it used (the tag strings serve the decoder's
+# XML text output).
+KNOWN_NAMES: dict[str, tuple[str, str, str, str, str]] = {}
 _KNOWN_DECLARATIONS = {u: f' xmlns:{p}="{u}"' for u, p in _KNOWN_PREFIXES.items() if p != "xml"}
 _DECLARATIONS: dict[tuple[str, ...], str] = {}  # URIs in order of first use -> declarations
 
@@ -154,7 +155,7 @@ class XmlNames:
                     prefix = self.prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(self.prefixes)}"
                 qualified = f"{prefix}:{local}"
                 if uri in _KNOWN_PREFIXES and len(KNOWN_NAMES) < 100_000:  # bounded: tags come from input
-                    KNOWN_NAMES[clark] = (qualified, uri)
+                    KNOWN_NAMES[clark] = (qualified, uri, "<" + qualified, "><" + qualified, f"</{qualified}>")
             self.names[clark] = qualified
         return qualified
 
