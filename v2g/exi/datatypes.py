@@ -314,19 +314,38 @@ class BinaryType(Datatype):
 
     def read(self, r: BitReader) -> str:
         start = r.pos
-        n = r.read_uint("binary length")
-        pos = r.pos
+        buf = r.data
+        i = start >> 3
+        k = start & 7
+        # a length of one or two octets (every certificate and key) read in place, each octet
+        # from a two-byte window; longer ones, and streams ending here, by read_uint
+        # (the reader's two bytes of padding make each window safe once the length check
+        # passed)
+        if start + 16 <= r.end:
+            n = (((buf[i] << 8) | buf[i + 1]) >> (8 - k)) & 0xFF
+            if n < 0x80:
+                pos = start + 8
+            else:
+                hi = (((buf[i + 1] << 8) | buf[i + 2]) >> (8 - k)) & 0xFF
+                if hi < 0x80:
+                    n = (n & 0x7F) | (hi << 7)
+                    pos = start + 16
+                else:
+                    n = r.read_uint("binary length")
+                    pos = r.pos
+        else:
+            n = r.read_uint("binary length")
+            pos = r.pos
         if n * 8 > r.end - pos:
             raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
         # the octets in place (BitReader.read_bytes without the call): one int shift at an
         # odd bit offset
         r.pos = pos + 8 * n
         i = pos >> 3
-        k = pos & 7
         if k == 0:
-            data = r.data[i:i + n]
+            data = buf[i:i + n]
         else:
-            data = (int.from_bytes(r.data[i:i + n + 1], "big") >> (8 - k)).to_bytes(n + 1, "big")[1:]
+            data = (int.from_bytes(buf[i:i + n + 1], "big") >> (8 - k)).to_bytes(n + 1, "big")[1:]
         return data.hex().upper() if self.hex else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
