@@ -1,7 +1,8 @@
 """The codec's fast paths against simple reference implementations, on seeded random data.
 
 - BitReader / BitWriter against a string of '0'/'1' characters (the obvious bit stream):
-  n-bit values of every width at every alignment, unsigned integers, byte strings.
+  n-bit values of every width at every alignment, unsigned integers, byte strings, counted
+  byte strings (``write_counted``: a length, then the octets, in one shift).
 - parse_base64's binascii fast path against the lexical rules (parse_base64_lexical).
 - apply_whitespace's "already collapsed" shortcut against the facet done by hand.
 - Each datatype's one-call ``text_bits`` (and binary ``text_octets``) against the steps it
@@ -51,12 +52,15 @@ def _uint_bits(value: int) -> str:
 def _random_ops(rng: random.Random, count: int) -> list[tuple[str, object]]:
     ops: list[tuple[str, object]] = []
     for _ in range(count):
-        kind = rng.choice(("bits", "bits", "bits", "uint", "bytes"))
+        kind = rng.choice(("bits", "bits", "bits", "uint", "bytes", "counted"))
         if kind == "bits":
             n = rng.choice((0, 1, 2, 3, 7, 8, 9, 10, 16, 17, 31, 63, 64, 65, 130))
             ops.append((kind, (rng.getrandbits(n) if n else 0, n)))
         elif kind == "uint":
             ops.append((kind, rng.getrandbits(rng.choice((1, 7, 8, 14, 15, 40, 300)))))
+        elif kind == "counted":  # a length (plus 0 or 2, as strings count) and the octets
+            ops.append((kind, (rng.randbytes(rng.choice((0, 1, 2, 5, 33, 126, 127, 300, 20000))),
+                               rng.choice((0, 2)))))
         else:
             ops.append((kind, rng.randbytes(rng.choice((0, 1, 2, 5, 33, 300)))))
     return ops
@@ -70,6 +74,9 @@ def _reference_bits(ops: list[tuple[str, object]]) -> str:
             out.append(format(value, f"0{n}b") if n else "")
         elif kind == "uint":
             out.append(_uint_bits(arg))  # type: ignore[arg-type]
+        elif kind == "counted":
+            data, extra = arg  # type: ignore[misc]
+            out.append(_uint_bits(len(data) + extra) + "".join(format(b, "08b") for b in data))
         else:
             out.append("".join(format(b, "08b") for b in arg))  # type: ignore[union-attr]
     return "".join(out)
@@ -85,6 +92,8 @@ def test_bit_writer_and_reader_match_a_bit_string(seed: int) -> None:
             w.write(*arg)  # type: ignore[misc]
         elif kind == "uint":
             w.write_uint(arg)  # type: ignore[arg-type]
+        elif kind == "counted":
+            w.write_counted(*arg)  # type: ignore[misc]
         else:
             w.write_bytes(arg)  # type: ignore[arg-type]
     bits = _reference_bits(ops)
@@ -100,6 +109,10 @@ def test_bit_writer_and_reader_match_a_bit_string(seed: int) -> None:
             assert r.read(n) == value
         elif kind == "uint":
             assert r.read_uint() == arg
+        elif kind == "counted":
+            data, extra = arg  # type: ignore[misc]
+            assert r.read_uint() == len(data) + extra
+            assert r.read_bytes(len(data)) == data
         else:
             assert r.read_bytes(len(arg)) == arg  # type: ignore[arg-type]
     assert r.pos == len(bits)
@@ -151,8 +164,13 @@ def _base64_candidates(rng: random.Random) -> list[str]:
 
 def test_base64_fast_path_agrees_with_the_lexical_rules() -> None:
     rng = random.Random(15118)
+    b64 = BinaryType(False)
     for text in _base64_candidates(rng):
         assert parse_base64(text) == parse_base64_lexical(text), repr(text)
+        # an element's text: the facet, then the lexical rules (text_octets checks strict
+        # mode's result by the decoded length instead)
+        collapsed = apply_whitespace(text, COLLAPSE)
+        assert b64.text_octets(text) == (parse_base64_lexical(collapsed) if collapsed else None), repr(text)
 
 
 def _facet_by_hand(text: str, ws: str) -> str:

@@ -605,13 +605,10 @@ class _Encoder:
                         acc, nacc = w.acc, w.nacc
             if it is not None:
                 for child in it:
-                    memo = state.children
-                    if memo is None:
-                        memo = state.children = {}
                     tag = child.tag
-                    entry = memo.get(tag)
+                    entry = state.children.get(tag)
                     if entry is None:
-                        entry = memo[tag] = _child_entry(g, state, tag)
+                        entry = state.children[tag] = _child_entry(g, state, tag)
                     if entry[0]:
                         value = child.text
                         if value and isinstance(value, str) and not len(child) and not child.attrib \

@@ -297,8 +297,18 @@ class BinaryType(Datatype):
             except (binascii.Error, ValueError):
                 pass
             else:
-                if not len(text) & 3 and "=" not in text[-3:]:
-                    return raw  # no padding: nothing more to check (the common case)
+                # Strict mode took the alphabet and the padding's form; it also takes padding
+                # past a whole quartet ("AAAA===="), which the canonical length rules out. Then
+                # the octets' count says which padding the text ends with: zero bits must
+                # follow the last octet in the character before it.
+                n = len(raw)
+                if (n + 2) // 3 * 4 == len(text):
+                    r3 = n % 3
+                    if not r3:
+                        return raw
+                    if r3 == 1:  # "xx=="
+                        return None if _B64_VALUES[text[-3]] & 0xF else raw
+                    return None if _B64_VALUES[text[-2]] & 0x3 else raw  # "xxx="
                 return _checked_padding(text, raw)
         text = apply_whitespace(text, COLLAPSE)
         return self.parse(text) if text else None

@@ -144,7 +144,7 @@ class State:
         self.type_empty: State | None = None
         # memo of the encoder (codec._child_entry): what to write for a child, by Clark tag,
         # filled on first use from this grammar alone
-        self.children: dict[object, Any] | None = None
+        self.children: dict[object, Any] = {}
 
     def add(self, p: Production) -> None:
         if p.kind in (EE, SE_ANY, AT_ANY, CH_ANY, ED) and any(q.kind == p.kind for q in self.prods):
