@@ -292,3 +292,18 @@ def test_uint_octets_is_write_uint() -> None:
         w = BitWriter()
         w.write_uint(v)
         assert uint_octets(v) == w.getvalue(), v
+
+
+def test_string_encoding_is_length_then_characters() -> None:
+    """StringType.encoding's one-octet-length shortcut against a BitWriter writing the
+    length + 2 as an unsigned integer, then each character's code point."""
+    rng = random.Random(20)
+    texts = ["", "a", "\u00e9", "x" * 125, "x" * 126, "x" * 127, "\u20ac" * 130]
+    texts += ["".join(rng.choice("ab<&\u00e9\U0001f600") for _ in range(rng.randrange(0, 200))) for _ in range(300)]
+    for text in texts:
+        w = BitWriter()
+        w.write_uint(len(text) + 2)
+        for ch in text:
+            w.write_uint(ord(ch))
+        bits, n = STRING.encoding(text)
+        assert n == w.bit_length() and bits.to_bytes(n // 8, "big") == w.getvalue(), repr(text)

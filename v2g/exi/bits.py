@@ -88,8 +88,9 @@ class BitWriter:
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        # Pending bits, fewer than 64 after each call: small writes (event codes) collect in
-        # one int and reach the buffer a few bytes at a time, not one conversion per write.
+        # Pending bits: small writes (event codes) collect in one int and reach the buffer a
+        # few bytes at a time, not one conversion per write (write flushes whole bytes once
+        # 64 bits are pending; the encoder's loop, which keeps them in locals, at 128).
         self.acc = 0
         self.nacc = 0
 

@@ -538,28 +538,14 @@ class _Encoder:
             state, nxt = self.undeclared_start(tag, parent)
         attrib = elem.attrib
         if attrib and len(attrib) == 1 and state.kind != BUILTIN_START:
-            state, done = self.single_attribute(state, attrib)
-            if done:
-                return state, nxt, False  # type: ignore[return-value]
+            one = _single_attribute(state, attrib)
+            if one is not None:
+                self.w.write(one[0], one[1])
+                return one[2], nxt, False  # type: ignore[return-value]
         if attrib or state.kind == BUILTIN_START:
             state, nil = self.start_tag(elem, state)
             return state, nxt, nil  # type: ignore[return-value]
         return state, nxt, False  # type: ignore[return-value]
-
-    def single_attribute(self, state: State, attrib: dict[str, str]) -> tuple[State, bool]:
-        """One declared attribute with a valid value (Id, Algorithm, URI, ...): its code and
-        value in one write; (the state after it, True), or (``state``, False) when the
-        attribute needs the general path (``start_tag``)."""
-        for a_tag, a_value in attrib.items():
-            j = state.at_tag.get(a_tag)
-            if j is not None and isinstance(a_value, str):
-                p = state.prods[j]
-                v = p.payload.parse(a_value)
-                if v is not None:
-                    bits, n = p.payload.encoding(v)
-                    self.w.write((j << n) | bits, state.w1 + n)
-                    return p.next, True  # type: ignore[return-value]
-        return state, False
 
     def element(self, root: ET.Element, parent: State, depth: int) -> State:
         """Encode ``root`` whole (SE, attributes, content, EE) in ``parent``, at nesting
@@ -611,7 +597,9 @@ class _Encoder:
                         entry = state.children[tag] = _child_entry(g, state, tag)
                     if entry[0]:
                         value = child.text
-                        if value and isinstance(value, str) and not len(child) and not child.attrib \
+                        # (keys(), not attrib: reading attrib gives an element without
+                        # attributes a dictionary)
+                        if value and isinstance(value, str) and not len(child) and not child.keys() \
                                 and len(stack) <= limit:
                             # an element of simple type: SE and CH codes, the value, EE in one write
                             _, codes, width, dt, ee, ee_width, after_child = entry
@@ -659,11 +647,15 @@ class _Encoder:
                         stack.append((it, elem, after_child))
                         state = start
                         if attrib:
-                            w.acc, w.nacc = acc, nacc
-                            state, done = self.single_attribute(state, attrib)
-                            if not done:
+                            one = _single_attribute(state, attrib)
+                            if one is not None:
+                                acc = (acc << one[1]) | one[0]
+                                nacc += one[1]
+                                state = one[2]
+                            else:
+                                w.acc, w.nacc = acc, nacc
                                 state, nil = self.start_tag(child, state)
-                            acc, nacc = w.acc, w.nacc
+                                acc, nacc = w.acc, w.nacc
                     else:
                         w.acc, w.nacc = acc, nacc
                         state, after_child, nil = self.open(child, state)
@@ -850,6 +842,21 @@ class _Encoder:
             return qname_of(v)
         return ("", v)
 
+
+
+def _single_attribute(state: State, attrib: dict[str, str]) -> tuple[int, int, State] | None:
+    """An element's one declared attribute with a valid value (Id, Algorithm, URI, ...) in
+    ``state``: its code and value as (bits, width, the state after it), written in one go;
+    None when the attribute needs the general path (``start_tag``)."""
+    for a_tag, a_value in attrib.items():
+        j = state.at_tag.get(a_tag)
+        if j is not None and isinstance(a_value, str):
+            p = state.prods[j]
+            v = p.payload.parse(a_value)
+            if v is not None:
+                bits, n = p.payload.encoding(v)
+                return (j << n) | bits, state.w1 + n, p.next  # type: ignore[return-value]
+    return None
 
 
 def _child_entry(g: Grammars, state: State, tag: object) -> tuple[Any, ...]:

@@ -213,15 +213,14 @@ class StringType(Datatype):
             text = apply_whitespace(text, self.whitespace)
         if not text:
             return None
-        if text.isascii():
-            n = len(text) + 2
-            raw = (bytes((n,)) if n < 0x80 else uint_octets(n)) + text.encode("ascii")
-            return int.from_bytes(raw, "big"), 8 * len(raw)
         return self.encoding(text)
 
     def encoding(self, value: str) -> tuple[int, int]:
         if value.isascii():
-            raw = uint_octets(len(value) + 2) + value.encode("ascii")
+            n = len(value)
+            if n < 0x7E:  # the length + 2 fits one octet, then one octet per character
+                return ((n + 2) << (8 * n)) | int.from_bytes(value.encode("ascii"), "big"), 8 * n + 8
+            raw = uint_octets(n + 2) + value.encode("ascii")
         else:
             raw = uint_octets(len(value) + 2) + b"".join(uint_octets(ord(c)) for c in value)
         return int.from_bytes(raw, "big"), 8 * len(raw)
