@@ -90,7 +90,7 @@ class BitWriter:
         self.buf = bytearray()
         # Pending bits: small writes (event codes) collect in one int and reach the buffer a
         # few bytes at a time, not one conversion per write (write flushes whole bytes once
-        # 64 bits are pending; the encoder's loop, which keeps them in locals, at 128).
+        # 64 bits are pending; the encoder's loop, which keeps them in locals, at 512).
         self.acc = 0
         self.nacc = 0
 

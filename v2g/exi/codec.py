@@ -624,7 +624,7 @@ class _Encoder:
                                 bits, n = enc
                                 acc = (((((acc << width) | codes) << n) | bits) << ee_width) | ee
                                 nacc += width + n + ee_width
-                                if nacc >= 128:
+                                if nacc >= 512:
                                     rest = nacc & 7
                                     buf += (acc >> rest).to_bytes(nacc >> 3, "big")
                                     acc &= (1 << rest) - 1
@@ -673,7 +673,7 @@ class _Encoder:
             if ee is not None:
                 acc = (acc << state.w1) | ee
                 nacc += state.w1
-                if nacc >= 128:
+                if nacc >= 512:
                     rest = nacc & 7
                     buf += (acc >> rest).to_bytes(nacc >> 3, "big")
                     acc &= (1 << rest) - 1
