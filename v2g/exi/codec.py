@@ -12,7 +12,10 @@ oracle: an element of simple type without attributes (SE, CH, value, EE) is deco
 turn of the event loop and encoded in one write (three around a binary value of more than
 64 octets: codes, octets, EE), with what it needs looked up once per grammar state and tag;
 an element's single declared attribute is encoded with its code in one write; declared
-elements are looked up by their Clark tag.
+elements are looked up by their Clark tag. The decoder takes each event code from a
+per-state table (``State.by_code``, ``shift``, ``mask``); the encoder walks the tree in one
+loop without recursion, keeping pending bits in local variables and bringing the writer
+up to date around every call to its general methods.
 """
 
 from __future__ import annotations
