@@ -610,17 +610,15 @@ class _Encoder:
                                 v = dt.text_octets(value)
                                 if v is not None and len(v) > 64:
                                     # a long binary value (a certificate): the codes, then the
-                                    # octets shifted once (BitWriter.write_bytes), then EE
+                                    # length and octets shifted once (BitWriter.write_counted);
+                                    # what is left to add below is EE alone
                                     w.acc, w.nacc = acc << width | codes, nacc + width
                                     w.write_counted(v)
-                                    acc, nacc = w.acc << ee_width | ee, w.nacc + ee_width
-                                    state = after_child
-                                    if child.tail:
-                                        w.acc, w.nacc = acc, nacc
-                                        state = characters(state, child.tail, False)
-                                        acc, nacc = w.acc, w.nacc
-                                    continue
-                                enc = None if v is None else dt.encoding(v)
+                                    acc, nacc = w.acc, w.nacc
+                                    codes = width = 0
+                                    enc = (0, 0)
+                                else:
+                                    enc = None if v is None else dt.encoding(v)
                             else:
                                 enc = dt.text_bits(value)
                             if enc is not None:
