@@ -84,6 +84,12 @@ def test_bad_xml_is_an_exi_error() -> None:
         xml_to_exi("<unclosed>")
     with pytest.raises(ExiError, match="DTD"):
         xml_to_exi('<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
+    with pytest.raises(ExiError, match="DTD"):
+        xml_to_exi(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')  # type: ignore[arg-type]
+    # an entity declaration outside a DTD (only "<!DOCTYPE" is looked for) is not XML at all
+    for text in ('<x><!ENTITY a "b"></x>', '<!ENTITY a "b"><x/>', '<x/><!ENTITY a "b">'):
+        with pytest.raises(ExiError, match="well-formed"):
+            xml_to_exi(text)
 
 
 def test_invalid_base64_value_goes_untyped_and_round_trips() -> None:

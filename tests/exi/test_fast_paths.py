@@ -1,13 +1,16 @@
 """The codec's fast paths against simple reference implementations, on seeded random data.
 
 - BitReader / BitWriter against a string of '0'/'1' characters (the obvious bit stream):
-  n-bit values of every width at every alignment, unsigned integers, byte strings.
+  n-bit values of every width at every alignment, unsigned integers, byte strings, counted
+  byte strings (``write_counted``: a length, then the octets, in one shift).
 - parse_base64's binascii fast path against the lexical rules (parse_base64_lexical).
 - apply_whitespace's "already collapsed" shortcut against the facet done by hand.
 - Each datatype's one-call ``text_bits`` (and binary ``text_octets``) against the steps it
   replaces (facet, parse, encoding), for every datatype of every schema set.
 - XML text written while decoding (exi_to_xml) against to_xml of the decoded tree, on every
   EXIficient vector.
+- parse_xml's C-parser path (taken for text without ":type") against the namespace-tracking
+  parser that resolves xsi:type values, on every vector's XML and on our XML of it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from v2g.exi.datatypes import (
 )
 from v2g.exi.grammar import SE, grammars_for
 from v2g.exi.schemas import SCHEMA_SETS
-from v2g.exi.xmlio import to_xml
+from v2g.exi.xmlio import _parse_resolving, parse_xml, to_xml
 
 from .test_exificient_vectors import VECTORS
 
@@ -51,12 +54,15 @@ def _uint_bits(value: int) -> str:
 def _random_ops(rng: random.Random, count: int) -> list[tuple[str, object]]:
     ops: list[tuple[str, object]] = []
     for _ in range(count):
-        kind = rng.choice(("bits", "bits", "bits", "uint", "bytes"))
+        kind = rng.choice(("bits", "bits", "bits", "uint", "bytes", "counted"))
         if kind == "bits":
             n = rng.choice((0, 1, 2, 3, 7, 8, 9, 10, 16, 17, 31, 63, 64, 65, 130))
             ops.append((kind, (rng.getrandbits(n) if n else 0, n)))
         elif kind == "uint":
             ops.append((kind, rng.getrandbits(rng.choice((1, 7, 8, 14, 15, 40, 300)))))
+        elif kind == "counted":  # a length (plus 0 or 2, as strings count) and the octets
+            ops.append((kind, (rng.randbytes(rng.choice((0, 1, 2, 5, 33, 126, 127, 300, 20000))),
+                               rng.choice((0, 2)))))
         else:
             ops.append((kind, rng.randbytes(rng.choice((0, 1, 2, 5, 33, 300)))))
     return ops
@@ -70,6 +76,9 @@ def _reference_bits(ops: list[tuple[str, object]]) -> str:
             out.append(format(value, f"0{n}b") if n else "")
         elif kind == "uint":
             out.append(_uint_bits(arg))  # type: ignore[arg-type]
+        elif kind == "counted":
+            data, extra = arg  # type: ignore[misc]
+            out.append(_uint_bits(len(data) + extra) + "".join(format(b, "08b") for b in data))
         else:
             out.append("".join(format(b, "08b") for b in arg))  # type: ignore[union-attr]
     return "".join(out)
@@ -85,6 +94,8 @@ def test_bit_writer_and_reader_match_a_bit_string(seed: int) -> None:
             w.write(*arg)  # type: ignore[misc]
         elif kind == "uint":
             w.write_uint(arg)  # type: ignore[arg-type]
+        elif kind == "counted":
+            w.write_counted(*arg)  # type: ignore[misc]
         else:
             w.write_bytes(arg)  # type: ignore[arg-type]
     bits = _reference_bits(ops)
@@ -100,6 +111,10 @@ def test_bit_writer_and_reader_match_a_bit_string(seed: int) -> None:
             assert r.read(n) == value
         elif kind == "uint":
             assert r.read_uint() == arg
+        elif kind == "counted":
+            data, extra = arg  # type: ignore[misc]
+            assert r.read_uint() == len(data) + extra
+            assert r.read_bytes(len(data)) == data
         else:
             assert r.read_bytes(len(arg)) == arg  # type: ignore[arg-type]
     assert r.pos == len(bits)
@@ -151,8 +166,13 @@ def _base64_candidates(rng: random.Random) -> list[str]:
 
 def test_base64_fast_path_agrees_with_the_lexical_rules() -> None:
     rng = random.Random(15118)
+    b64 = BinaryType(False)
     for text in _base64_candidates(rng):
         assert parse_base64(text) == parse_base64_lexical(text), repr(text)
+        # an element's text: the facet, then the lexical rules (text_octets checks strict
+        # mode's result by the decoded length instead)
+        collapsed = apply_whitespace(text, COLLAPSE)
+        assert b64.text_octets(text) == (parse_base64_lexical(collapsed) if collapsed else None), repr(text)
 
 
 def _facet_by_hand(text: str, ws: str) -> str:
@@ -274,3 +294,56 @@ def test_uint_octets_is_write_uint() -> None:
         w = BitWriter()
         w.write_uint(v)
         assert uint_octets(v) == w.getvalue(), v
+
+
+def test_string_encoding_is_length_then_characters() -> None:
+    """StringType.encoding's one-octet-length shortcut against a BitWriter writing the
+    length + 2 as an unsigned integer, then each character's code point."""
+    rng = random.Random(20)
+    texts = ["", "a", "\u00e9", "x" * 125, "x" * 126, "x" * 127, "\u20ac" * 130]
+    texts += ["".join(rng.choice("ab<&\u00e9\U0001f600") for _ in range(rng.randrange(0, 200))) for _ in range(300)]
+    for text in texts:
+        w = BitWriter()
+        w.write_uint(len(text) + 2)
+        for ch in text:
+            w.write_uint(ord(ch))
+        bits, n = STRING.encoding(text)
+        assert n == w.bit_length() and bits.to_bytes(n // 8, "big") == w.getvalue(), repr(text)
+
+
+def _tree_dump(e: object) -> list[object]:
+    import xml.etree.ElementTree as ET
+
+    assert isinstance(e, ET.Element)
+    return [e.tag, sorted(e.attrib.items()), e.text, e.tail, [_tree_dump(c) for c in e]]
+
+
+@pytest.mark.parametrize("vec", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_parse_xml_paths_agree(vec: dict[str, object]) -> None:
+    """Both of parse_xml's paths give the same tree, xsi:type values in Clark notation; the
+    text EXIficient writes declares the xsi namespace whether or not it uses it."""
+    data = bytes.fromhex(str(vec["exi"]))
+    ours = exi_to_xml(data, str(vec["schema"]), bool(vec["fragment"]))
+    for text in (str(vec["xml"]), ours):
+        tree = parse_xml(text)
+        assert _tree_dump(tree) == _tree_dump(_parse_resolving(text))
+        if ":type" not in text:  # the C parser alone: no xsi:type value to resolve
+            assert all("}type" not in k for e in tree.iter() for k in e.attrib)
+
+
+def test_every_event_but_ed_reads_a_bit() -> None:
+    """The decoder counts events only in streams longer than MAX_EVENTS - 2 bits: that holds
+    because in every state but DocEnd (ED) a first-level code or, past it, a second-level
+    code takes at least one bit (DocContent of a schema without global elements, one SE(*),
+    is the other exception the bound allows for; no schema set here has one)."""
+    import gc
+
+    from v2g.exi.grammar import DOC_END, State
+
+    for name in SCHEMA_SETS:
+        grammars_for(name)
+    states = [s for s in gc.get_objects() if isinstance(s, State)]
+    assert len(states) > 1000
+    for s in states:
+        if s.kind != DOC_END:
+            assert s.w1 >= 1 or (s.second and s.w2 >= 1), s

@@ -88,8 +88,9 @@ class BitWriter:
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        # Pending bits, fewer than 64 after each call: small writes (event codes) collect in
-        # one int and reach the buffer a few bytes at a time, not one conversion per write.
+        # Pending bits: small writes (event codes) collect in one int and reach the buffer a
+        # few bytes at a time, not one conversion per write (write flushes whole bytes once
+        # 64 bits are pending; the encoder's loop, which keeps them in locals, at 512).
         self.acc = 0
         self.nacc = 0
 
@@ -139,8 +140,29 @@ class BitWriter:
 
     def write_counted(self, data: bytes, extra: int = 0) -> None:
         """An unsigned integer ``len(data) + extra``, then the bytes of ``data`` (EXI binary
-        and string values), in one write."""
-        self.write_bytes(uint_octets(len(data) + extra) + data)
+        and string values), in one write. Pending bits are flushed to whole bytes first; the
+        k < 8 left become one leading octet of the value's octets, which are converted to an
+        int once, shifted once and converted back once (three passes over a certificate)."""
+        nacc = self.nacc
+        k = nacc & 7
+        if k == 0:
+            if nacc:
+                self.buf += self.acc.to_bytes(nacc >> 3, "big")
+                self.acc = self.nacc = 0
+            self.buf += uint_octets(len(data) + extra)
+            self.buf += data
+            return
+        acc = self.acc
+        if nacc > 7:
+            self.buf += (acc >> k).to_bytes(nacc >> 3, "big")
+            acc &= (1 << k) - 1
+        raw = bytes((acc,)) + uint_octets(len(data) + extra) + data
+        # raw holds 8 - k zero bits, the k pending bits, then the value: shifted right by k,
+        # all but the value's last k bits are whole bytes
+        v = int.from_bytes(raw, "big")
+        self.buf += (v >> k).to_bytes(len(raw) - 1, "big")
+        self.acc = v & ((1 << k) - 1)
+        self.nacc = k
 
     def write_uint(self, value: int) -> None:
         if value < 0:

@@ -12,7 +12,10 @@ oracle: an element of simple type without attributes (SE, CH, value, EE) is deco
 turn of the event loop and encoded in one write (three around a binary value of more than
 64 octets: codes, octets, EE), with what it needs looked up once per grammar state and tag;
 an element's single declared attribute is encoded with its code in one write; declared
-elements are looked up by their Clark tag.
+elements are looked up by their Clark tag. The decoder takes each event code from a
+per-state table (``State.by_code``, ``shift``, ``mask``); the encoder walks the tree in one
+loop without recursion, keeping pending bits in local variables and bringing the writer
+up to date around every call to its general methods.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ XSI_TYPE = (XSI_NS, "type")
 XSI_NIL = (XSI_NS, "nil")
 _XSI_TYPE_TAG = f"{{{XSI_NS}}}type"
 _XSI_NIL_TAG = f"{{{XSI_NS}}}nil"
+BIT = (0x80, 0x40, 0x20, 0x10, 0x08, 0x04, 0x02, 0x01)  # the bit at offset k of a byte, MSB first
 
 
 def tag_of(qn: QName) -> str:
@@ -198,7 +202,8 @@ class StringTables:
 # element, and the decoder reads and writes these four slots in every event):
 #   state - its grammar state;  tag - its name in Clark notation;
 #   tree output: node the Element, flag its last child so far (text after it is its tail);
-#   XML text output: node its prefixed name, flag True while its start tag is still open.
+#   XML text output: node its end tag ("</prefix:name>"), flag True while its start tag is
+#   still open.
 Frame = list
 
 
@@ -237,10 +242,10 @@ def _put_attribute(frame: Frame, tag: str, value: str, xml: _Text | None) -> Non
 
 def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, state: State,
                    pos: int, xml: _Text | None) -> None:
-    if len(stack) >= MAX_DEPTH:
+    if len(stack) > MAX_DEPTH:  # the bottom frame is the document's, not an element's
         raise ExiError("elements nested too deeply", pos, f"at most {MAX_DEPTH} levels")
     if xml is None:
-        if stack:
+        if len(stack) > 1:
             parent = stack[-1]
             elem = parent[3] = ET.SubElement(parent[2], tag)
         else:
@@ -249,7 +254,7 @@ def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, 
         stack.append([state, tag, elem, None])
         return
     name = xml.names.name(tag)
-    if stack:
+    if len(stack) > 1:
         parent = stack[-1]
         if parent[3]:
             parent[3] = False
@@ -259,7 +264,7 @@ def _start_element(stack: list[Frame], roots: list[ET.Element | str], tag: str, 
     else:
         roots.append(name)
         xml.out("<" + name)
-    stack.append([state, tag, name, True])
+    stack.append([state, tag, f"</{name}>", True])
 
 
 def decode_body(data: bytes, g: Grammars, fragment: bool) -> list[ET.Element]:
@@ -297,10 +302,11 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         raise ExiError("unsupported EXI version", start + 3, "final version 1")
     tables = StringTables(g)
     roots: list[ET.Element | str] = []
-    stack: list[Frame] = []
-    top_state = g.fragment if fragment else g.document
+    # The bottom frame is the document's (or fragment's): its state is the top-level grammar.
+    base: Frame = [g.fragment if fragment else g.document, None, None, False]
+    stack: list[Frame] = [base]
     # Event codes of up to 9 bits are read inline from two bytes (the reader's buffer is
-    # zero-padded); wider ones, rare, go through BitReader.read.
+    # zero-padded); wider ones, rare, go through BitReader.read (State.fast_w).
     buf = r.data
     end = r.end
     if xml is None:
@@ -310,82 +316,78 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         prefixes = names.prefixes
     known_name = KNOWN_NAMES.get
 
+    # Every event but ED reads at least one bit (each element state has a second level, so
+    # its codes take a bit or more), apart from SE(*) in a document without declared global
+    # elements: a stream of at most MAX_EVENTS - 2 bits cannot hold more events, and only
+    # longer ones are counted.
+    counting = end - r.pos > MAX_EVENTS - 2
     events = 0
     while True:
-        events += 1
-        if events > MAX_EVENTS:
-            raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
-        frame = stack[-1] if stack else None
-        state = top_state if frame is None else frame[0]
+        if counting:
+            events += 1
+            if events > MAX_EVENTS:
+                raise ExiError(f"more than {MAX_EVENTS} events", r.pos, "a smaller message")
+        frame = stack[-1]
+        state = frame[0]
         start = r.pos
-        w1 = state.w1
-        if w1 > 9 or start + w1 > end:
-            code = r.read(w1, "event code")
-        elif w1:
-            i = start >> 3
-            code = (((buf[i] << 8) | buf[i + 1]) >> (16 - (start & 7) - w1)) & ((1 << w1) - 1)
-            r.pos = start + w1
+        w1 = state.fast_w
+        if start + w1 > end:  # near the end, or a code wider than 9 bits
+            code = r.read(state.w1, "event code")
         else:
-            code = 0
-        prods = state.prods
-        if code < len(prods):
-            p = prods[code]
+            i = start >> 3
+            code = (((buf[i] << 8) | buf[i + 1]) >> (state.shift - (start & 7))) & state.mask
+            r.pos = start + w1
+        p = state.by_code[code]
+        if p is not None:
             kind = p.kind
             if kind == SE:
-                if frame is None:
-                    top_state = p.next  # type: ignore[assignment]
-                elif out is not None and len(stack) < MAX_DEPTH:  # XML text: the common case inline
+                if frame is base:
+                    frame[0] = p.next
+                elif out is not None and len(stack) <= MAX_DEPTH:  # XML text: the common case inline
                     frame[0] = p.next
                     tag = p.tag
-                    known = known_name(tag)
-                    if known is not None and known[1] in prefixes:
-                        name = known[0]
-                    else:
+                    known = known_name(tag)  # (name, URI, "<name", "><name", "</name>")
+                    if known is None or known[1] not in prefixes:
                         name = names.name(tag)  # type: ignore[union-attr]
+                        known = (name, None, "<" + name, "><" + name, f"</{name}>")
                     if frame[3]:
                         frame[3] = False
-                        lead = "><" + name
+                        lead = known[3]
                     else:
-                        lead = "<" + name
+                        lead = known[2]
                     child = p.start or g.start_of(p)
                     simple = child.simple
                     if simple is not None:
-                        # An element of simple type: when CH comes next (the usual case), its
-                        # value and (usually) EE are read here, in one turn of the loop.
+                        # An element of simple type: CH is its start tag's code 0 in one bit, and
+                        # EE the code 0 in one bit after the value (State.simple). When the
+                        # stream has both (the usual case), the value and EE are read here, in
+                        # one turn of the loop.
                         pos = r.pos
-                        w = child.w1
-                        if w <= 9 and pos + w <= end:
-                            i = pos >> 3
-                            if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) == simple[0]:
-                                r.pos = pos + w
-                                dt = simple[1]
-                                value = dt.read(r)
-                                after = simple[2]
-                                pos = r.pos
-                                w = after.w1
+                        if pos < end and not buf[pos >> 3] & BIT[pos & 7]:
+                            r.pos = pos + 1
+                            dt = simple[1]
+                            value = dt.read(r)
+                            pos = r.pos
+                            events += 1
+                            if pos < end and not buf[pos >> 3] & BIT[pos & 7]:
+                                r.pos = pos + 1
                                 events += 1
-                                if w <= 9 and pos + w <= end:
-                                    i = pos >> 3
-                                    if (((buf[i] << 8) | buf[i + 1]) >> (16 - (pos & 7) - w)) & ((1 << w) - 1) \
-                                            == after.ee:
-                                        r.pos = pos + w
-                                        events += 1
-                                        if not value:
-                                            out(lead + " />")
-                                        elif dt.plain:
-                                            out(f"{lead}>{value}</{name}>")
-                                        else:
-                                            out(f"{lead}>{escape_text(value)}</{name}>")
-                                        continue
-                                # something else follows the value: the element stays open
-                                if value:
-                                    out(f"{lead}>{escape_text(value)}")
+                                if not value:
+                                    out(lead + " />")
+                                elif dt.plain:
+                                    out(f"{lead}>{value}{known[4]}")
                                 else:
-                                    out(lead)
-                                stack.append([after, tag, name, not value])
+                                    out(f"{lead}>{escape_text(value)}{known[4]}")
                                 continue
+                            # something else follows the value: the element stays open
+                            if value:
+                                out(f"{lead}>{escape_text(value)}")
+                            else:
+                                out(lead)
+                            stack.append([simple[2], tag, known[4], not value])
+                            continue
                     out(lead)
-                    stack.append([child, tag, name, True])
+                    stack.append([child, tag, known[4], True])
                     continue
                 else:
                     frame[0] = p.next
@@ -393,7 +395,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             elif kind == EE:
                 stack.pop()
                 if out is not None:
-                    out(" />" if frame[3] else f"</{frame[2]}>")  # type: ignore[index]
+                    out(" />" if frame[3] else frame[2])  # type: ignore[index]
             elif kind == CH or kind == CH_ANY:
                 value = p.payload.read(r)
                 frame[0] = p.next  # type: ignore[index]
@@ -416,10 +418,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
                     frame[0] = p.next  # type: ignore[index]
             elif kind == SE_ANY:
                 qn = tables.read_qname(r)
-                if frame is None:
-                    top_state = p.next  # type: ignore[assignment]
-                else:
-                    frame[0] = p.next
+                frame[0] = p.next
                 _start_element(stack, roots, tag_of(qn), g.global_start(qn) or tables.builtin_start(qn),
                                start, xml)
             elif kind == AT_ANY:
@@ -429,7 +428,8 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
             else:  # ED
                 break
             continue
-        if not state.second or code != len(prods) or frame is None:
+        prods = state.prods
+        if not state.second or code != len(prods) or frame is base:
             raise ExiError(f"impossible event code {code} in {state.label}", start, state.expected())
         pos2 = r.pos
         code2 = r.read(state.w2, "second-level event code")
@@ -439,7 +439,7 @@ def _decode(data: bytes, g: Grammars, fragment: bool, xml: _Text | None) -> list
         if event == X_EE:
             stack.pop()
             if out is not None:
-                out(" />" if frame[3] else f"</{frame[2]}>")
+                out(" />" if frame[3] else frame[2])
         elif event == X_XSI_TYPE:
             _xsi_type(r, g, tables, frame, xml)
         elif event == X_XSI_NIL:
@@ -527,11 +527,9 @@ class _Encoder:
         self.w.write(i, state.w2)
         return True
 
-    def element(self, elem: ET.Element, parent: State, depth: int) -> State:
-        """Encode ``elem`` whole (SE, attributes, content, EE) in ``parent``; return the
-        parent's next state."""
-        if depth > MAX_DEPTH:
-            raise self.fail("elements nested too deeply", parent)
+    def open(self, elem: ET.Element, parent: State) -> tuple[State, State, bool]:
+        """SE of ``elem`` in ``parent`` and its start tag (attributes, xsi:type, xsi:nil):
+        the state after the start tag, the parent's next state, and whether it is nil."""
         tag = elem.tag
         i = parent.se_tag.get(tag)
         if i is not None:  # a declared element: the common case
@@ -543,76 +541,159 @@ class _Encoder:
             state, nxt = self.undeclared_start(tag, parent)
         attrib = elem.attrib
         if attrib and len(attrib) == 1 and state.kind != BUILTIN_START:
-            # one declared attribute with a valid value (Id, Algorithm, ...): code and value
-            # in one write
-            for a_tag, a_value in attrib.items():
-                j = state.at_tag.get(a_tag)
-                if j is not None and isinstance(a_value, str):
-                    p = state.prods[j]
-                    v = p.payload.parse(a_value)
-                    if v is not None:
-                        bits, n = p.payload.encoding(v)
-                        self.w.write((j << n) | bits, state.w1 + n)
-                        state = p.next  # type: ignore[assignment]
-                        attrib = None  # type: ignore[assignment]
+            one = _single_attribute(state, attrib)
+            if one is not None:
+                self.w.write(one[0], one[1])
+                return one[2], nxt, False  # type: ignore[return-value]
         if attrib or state.kind == BUILTIN_START:
             state, nil = self.start_tag(elem, state)
-            if nil:
-                if (elem.text or "").strip() or len(elem):
-                    raise self.fail("an element with xsi:nil='true' must be empty", state)
-                self.end_element(state)
-                return nxt  # type: ignore[return-value]
-        text = elem.text
-        if len(elem):
-            if text:
-                state = self.characters(state, text, False)
-            w = self.w
-            for child in elem:
-                memo = state.simple_children
-                if memo is None:
-                    memo = state.simple_children = {}
-                tag = child.tag
-                entry = memo.get(tag)
-                if entry is None:
-                    entry = memo[tag] = _simple_child(self.g, state, tag)
-                value = child.text
-                if entry and value and depth < MAX_DEPTH and isinstance(value, str) and not len(child) \
-                        and not child.attrib:
-                    # an element of simple type: SE and CH codes, the value, EE in one write
-                    codes, width, dt, ee, ee_width, after_child = entry
-                    if dt.octets:
-                        v = dt.text_octets(value)
-                        if v is not None and len(v) > 64:
-                            # a long binary value (a certificate): the codes, then the octets
-                            # shifted once (BitWriter.write_bytes), then EE
-                            w.write(codes, width)
-                            w.write_counted(v)
-                            w.write(ee, ee_width)
-                            state = after_child
-                            if child.tail:
-                                state = self.characters(state, child.tail, False)
-                            continue
-                        enc = None if v is None else dt.encoding(v)
+            return state, nxt, nil  # type: ignore[return-value]
+        return state, nxt, False  # type: ignore[return-value]
+
+    def element(self, root: ET.Element, parent: State, depth: int) -> State:
+        """Encode ``root`` whole (SE, attributes, content, EE) in ``parent``, at nesting
+        ``depth``; return the parent's next state.
+
+        One loop over the tree, no recursion: ``stack`` holds, per open element, the
+        iterator over its parent's children, the parent, and the parent's state after the
+        element. What each declared child needs is looked up once per grammar state and
+        tag (``State.children``, see ``_child_entry``); the bits of the common events are
+        collected in local variables (``acc``: ``nacc`` pending bits, flushed to the
+        writer's buffer in whole bytes), and the writer is brought up to date
+        (``w.acc``, ``w.nacc``) around every call to the general methods."""
+        if depth > MAX_DEPTH:
+            raise self.fail("elements nested too deeply", parent)
+        w = self.w
+        g = self.g
+        characters = self.characters
+        state, resume, nil = self.open(root, parent)
+        stack: list[tuple[Any, ...]] = [(None, None, resume)]
+        limit = MAX_DEPTH - depth  # the most open elements below ``root``'s parent
+        elem = root
+        buf = w.buf
+        acc, nacc = w.acc, w.nacc
+        it: Any = None  # None: ``elem`` has just been opened
+        while True:
+            if it is None:
+                if nil:
+                    if (elem.text or "").strip() or len(elem):
+                        w.acc, w.nacc = acc, nacc
+                        raise self.fail("an element with xsi:nil='true' must be empty", state)
+                else:
+                    text = elem.text
+                    if len(elem):
+                        if text:
+                            w.acc, w.nacc = acc, nacc
+                            state = characters(state, text, False)
+                            acc, nacc = w.acc, w.nacc
+                        it = iter(elem)
+                    elif text:
+                        # text right after the start tag and before the end tag is "simple data"
+                        w.acc, w.nacc = acc, nacc
+                        state = characters(state, text, True)
+                        acc, nacc = w.acc, w.nacc
+            if it is not None:
+                for child in it:
+                    tag = child.tag
+                    entry = state.children.get(tag)
+                    if entry is None:
+                        entry = state.children[tag] = _child_entry(g, state, tag)
+                    if entry[0]:
+                        value = child.text
+                        # (keys(), not attrib: reading attrib gives an element without
+                        # attributes a dictionary)
+                        if value and isinstance(value, str) and not len(child) and not child.keys() \
+                                and len(stack) <= limit:
+                            # an element of simple type: SE and CH codes, the value, EE in one write
+                            _, codes, width, dt, ee, ee_width, after_child = entry
+                            if dt.octets:
+                                v = dt.text_octets(value)
+                                if v is not None and len(v) > 64:
+                                    # a long binary value (a certificate): the codes, then the
+                                    # length and octets shifted once (BitWriter.write_counted);
+                                    # what is left to add below is EE alone
+                                    w.acc, w.nacc = acc << width | codes, nacc + width
+                                    w.write_counted(v)
+                                    acc, nacc = w.acc, w.nacc
+                                    codes = width = 0
+                                    enc = (0, 0)
+                                else:
+                                    enc = None if v is None else dt.encoding(v)
+                            else:
+                                enc = dt.text_bits(value)
+                            if enc is not None:
+                                bits, n = enc
+                                acc = (((((acc << width) | codes) << n) | bits) << ee_width) | ee
+                                nacc += width + n + ee_width
+                                if nacc >= 512:
+                                    rest = nacc & 7
+                                    buf += (acc >> rest).to_bytes(nacc >> 3, "big")
+                                    acc &= (1 << rest) - 1
+                                    nacc = rest
+                                state = after_child
+                                if child.tail:
+                                    w.acc, w.nacc = acc, nacc
+                                    state = characters(state, child.tail, False)
+                                    acc, nacc = w.acc, w.nacc
+                                continue
+                    if len(stack) > limit:
+                        w.acc, w.nacc = acc, nacc
+                        raise self.fail("elements nested too deeply", state)
+                    attrib = child.attrib
+                    if entry[0] is False and (not attrib or len(attrib) == 1):
+                        # a declared child of complex type, no attribute or one: SE inline
+                        _, code, w1, start, after_child = entry
+                        acc = (acc << w1) | code
+                        nacc += w1
+                        stack.append((it, elem, after_child))
+                        state = start
+                        if attrib:
+                            one = _single_attribute(state, attrib)
+                            if one is not None:
+                                acc = (acc << one[1]) | one[0]
+                                nacc += one[1]
+                                state = one[2]
+                            else:
+                                w.acc, w.nacc = acc, nacc
+                                state, nil = self.start_tag(child, state)
+                                acc, nacc = w.acc, w.nacc
                     else:
-                        enc = dt.text_bits(value)
-                    if enc is not None:
-                        bits, n = enc
-                        w.write((((codes << n) | bits) << ee_width) | ee, width + n + ee_width)
-                        state = after_child
-                        if child.tail:
-                            state = self.characters(state, child.tail, False)
-                        continue
-                state = self.element(child, state, depth + 1)
-                if child.tail:
-                    state = self.characters(state, child.tail, False)
-        elif text:
-            # text right after the start tag and before the end tag is "simple data"
-            state = self.characters(state, text, True)
-        if state.ee is not None:
-            self.w.write(state.ee, state.w1)
-        else:
-            self.end_element(state)
-        return nxt  # type: ignore[return-value]
+                        w.acc, w.nacc = acc, nacc
+                        state, after_child, nil = self.open(child, state)
+                        acc, nacc = w.acc, w.nacc
+                        stack.append((it, elem, after_child))
+                    elem = child
+                    it = None
+                    break
+                else:
+                    it = False  # every child done: close ``elem``
+                if it is None:
+                    continue
+            # close ``elem``: EE (nil elements end with the EE of their type_empty state)
+            ee = state.ee
+            if ee is not None:
+                acc = (acc << state.w1) | ee
+                nacc += state.w1
+                if nacc >= 512:
+                    rest = nacc & 7
+                    buf += (acc >> rest).to_bytes(nacc >> 3, "big")
+                    acc &= (1 << rest) - 1
+                    nacc = rest
+            else:
+                w.acc, w.nacc = acc, nacc
+                self.end_element(state)
+                acc, nacc = w.acc, w.nacc
+            nil = False
+            it, parent_elem, state = stack.pop()
+            if not stack:
+                w.acc, w.nacc = acc, nacc
+                return state
+            tail = elem.tail
+            elem = parent_elem
+            if tail:
+                w.acc, w.nacc = acc, nacc
+                state = characters(state, tail, False)
+                acc, nacc = w.acc, w.nacc
 
     def undeclared_start(self, tag: object, parent: State) -> tuple[State, State]:
         """SE(*) or the second-level SE(*) for an element ``parent`` does not declare: the
@@ -764,19 +845,36 @@ class _Encoder:
 
 
 
-def _simple_child(g: Grammars, state: State, tag: object) -> tuple[Any, ...] | bool:
-    """What the encoder needs to write a child ``tag`` of simple type declared in ``state``
-    in one step: (SE and CH codes as one int, their width, the datatype, the EE code, its
-    width, the parent's next state); False when ``tag`` is not such a child."""
+def _single_attribute(state: State, attrib: dict[str, str]) -> tuple[int, int, State] | None:
+    """An element's one declared attribute with a valid value (Id, Algorithm, URI, ...) in
+    ``state``: its code and value as (bits, width, the state after it), written in one go;
+    None when the attribute needs the general path (``start_tag``)."""
+    for a_tag, a_value in attrib.items():
+        j = state.at_tag.get(a_tag)
+        if j is not None and isinstance(a_value, str):
+            p = state.prods[j]
+            v = p.payload.parse(a_value)
+            if v is not None:
+                bits, n = p.payload.encoding(v)
+                return (j << n) | bits, state.w1 + n, p.next  # type: ignore[return-value]
+    return None
+
+
+def _child_entry(g: Grammars, state: State, tag: object) -> tuple[Any, ...]:
+    """What the encoder needs to write a child ``tag`` declared in ``state``, from the grammar
+    alone: for an element of simple type (True, SE and CH codes as one int, their width, the
+    datatype, the EE code, its width, the parent's next state); for any other declared
+    element (False, the SE code, its width, the child's start state, the parent's next
+    state); (None,) when ``state`` does not declare ``tag``."""
     i = state.se_tag.get(tag) if isinstance(tag, str) else None
     if i is None:
-        return False
+        return (None,)
     p = state.prods[i]
     st = p.start or g.start_of(p)
     if st.simple is None:
-        return False
+        return (False, i, state.w1, st, p.next)
     ch, dt, after = st.simple
-    return ((i << st.w1) | ch, state.w1 + st.w1, dt, after.ee, after.w1, p.next)
+    return (True, (i << st.w1) | ch, state.w1 + st.w1, dt, after.ee, after.w1, p.next)
 
 
 def encode_body(roots: list[ET.Element], g: Grammars, fragment: bool) -> bytes:

@@ -213,15 +213,14 @@ class StringType(Datatype):
             text = apply_whitespace(text, self.whitespace)
         if not text:
             return None
-        if text.isascii():
-            n = len(text) + 2
-            raw = (bytes((n,)) if n < 0x80 else uint_octets(n)) + text.encode("ascii")
-            return int.from_bytes(raw, "big"), 8 * len(raw)
         return self.encoding(text)
 
     def encoding(self, value: str) -> tuple[int, int]:
         if value.isascii():
-            raw = uint_octets(len(value) + 2) + value.encode("ascii")
+            n = len(value)
+            if n < 0x7E:  # the length + 2 fits one octet, then one octet per character
+                return ((n + 2) << (8 * n)) | int.from_bytes(value.encode("ascii"), "big"), 8 * n + 8
+            raw = uint_octets(n + 2) + value.encode("ascii")
         else:
             raw = uint_octets(len(value) + 2) + b"".join(uint_octets(ord(c)) for c in value)
         return int.from_bytes(raw, "big"), 8 * len(raw)
@@ -297,8 +296,18 @@ class BinaryType(Datatype):
             except (binascii.Error, ValueError):
                 pass
             else:
-                if not len(text) & 3 and "=" not in text[-3:]:
-                    return raw  # no padding: nothing more to check (the common case)
+                # Strict mode took the alphabet and the padding's form; it also takes padding
+                # past a whole quartet ("AAAA===="), which the canonical length rules out. Then
+                # the octets' count says which padding the text ends with: zero bits must
+                # follow the last octet in the character before it.
+                n = len(raw)
+                if (n + 2) // 3 * 4 == len(text):
+                    r3 = n % 3
+                    if not r3:
+                        return raw
+                    if r3 == 1:  # "xx=="
+                        return None if _B64_VALUES[text[-3]] & 0xF else raw
+                    return None if _B64_VALUES[text[-2]] & 0x3 else raw  # "xxx="
                 return _checked_padding(text, raw)
         text = apply_whitespace(text, COLLAPSE)
         return self.parse(text) if text else None
@@ -314,19 +323,38 @@ class BinaryType(Datatype):
 
     def read(self, r: BitReader) -> str:
         start = r.pos
-        n = r.read_uint("binary length")
-        pos = r.pos
+        buf = r.data
+        i = start >> 3
+        k = start & 7
+        # a length of one or two octets (every certificate and key) read in place, each octet
+        # from a two-byte window; longer ones, and streams ending here, by read_uint
+        # (the reader's two bytes of padding make each window safe once the length check
+        # passed)
+        if start + 16 <= r.end:
+            n = (((buf[i] << 8) | buf[i + 1]) >> (8 - k)) & 0xFF
+            if n < 0x80:
+                pos = start + 8
+            else:
+                hi = (((buf[i + 1] << 8) | buf[i + 2]) >> (8 - k)) & 0xFF
+                if hi < 0x80:
+                    n = (n & 0x7F) | (hi << 7)
+                    pos = start + 16
+                else:
+                    n = r.read_uint("binary length")
+                    pos = r.pos
+        else:
+            n = r.read_uint("binary length")
+            pos = r.pos
         if n * 8 > r.end - pos:
             raise ExiError(f"binary length {n} exceeds the rest of the stream", start, "binary length")
         # the octets in place (BitReader.read_bytes without the call): one int shift at an
         # odd bit offset
         r.pos = pos + 8 * n
         i = pos >> 3
-        k = pos & 7
         if k == 0:
-            data = r.data[i:i + n]
+            data = buf[i:i + n]
         else:
-            data = (int.from_bytes(r.data[i:i + n + 1], "big") >> (8 - k)).to_bytes(n + 1, "big")[1:]
+            data = (int.from_bytes(buf[i:i + n + 1], "big") >> (8 - k)).to_bytes(n + 1, "big")[1:]
         return data.hex().upper() if self.hex else binascii.b2a_base64(data, newline=False).decode("ascii")
 
 

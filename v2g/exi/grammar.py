@@ -16,7 +16,7 @@ Invariants (what every state of the tables below satisfies):
   events never appear.
 * The grammars are built once per schema set (``grammars_for`` caches them) and are
   read-only afterwards, apart from memos computed from the grammar alone (a production's
-  start state, ``State.simple_children``), the same whichever stream fills them first;
+  start state, ``State.children``), the same whichever stream fills them first;
   per-stream state (string tables) lives in the codec.
 
 Content models become automata by a Thompson construction with bounded repetitions unrolled
@@ -108,23 +108,27 @@ class State:
         "at",
         "at_any",
         "at_tag",
+        "by_code",
         "ch",
         "ch_any",
         "content2",
         "done",
         "ee",
+        "fast_w",
         "kind",
         "label",
         "least_at",
+        "mask",
         "n_at",
         "prods",
         "se",
         "se_any",
         "se_tag",
+        "shift",
         "simple",
-        "simple_children",
         "text_ws",
         "second",
+        "children",
         "type_empty",
         "w1",
         "w2",
@@ -138,9 +142,9 @@ class State:
         self.label = label
         self.done = False
         self.type_empty: State | None = None
-        # memo of the encoder (codec._simple_children): declared children of simple type by
-        # Clark tag, filled on first use from this grammar alone
-        self.simple_children: dict[str, Any] | None = None
+        # memo of the encoder (codec._child_entry): what to write for a child, by Clark tag,
+        # filled on first use from this grammar alone
+        self.children: dict[object, Any] = {}
 
     def add(self, p: Production) -> None:
         if p.kind in (EE, SE_ANY, AT_ANY, CH_ANY, ED) and any(q.kind == p.kind for q in self.prods):
@@ -160,6 +164,15 @@ class State:
         self.second = second
         self.w1 = coding_length(len(self.prods) + (1 if second else 0))
         self.w2 = coding_length(len(second))
+        # For the decoder: the first-level production of each code that fits w1 bits (None
+        # for the second-level escape and for codes no production has), and how to take a
+        # code of up to 9 bits from a two-byte window: (window >> (shift - bit offset in the
+        # byte)) & mask. fast_w is w1, or a width no stream has for codes of more than 9 bits
+        # (read by BitReader.read instead).
+        self.by_code = (*self.prods, *[None] * ((1 << self.w1) - len(self.prods)))
+        self.shift = 16 - self.w1
+        self.mask = (1 << self.w1) - 1
+        self.fast_w = self.w1 if self.w1 <= 9 else 1 << 62
         self.se = {p.qname: i for i, p in enumerate(self.prods) if p.kind == SE}
         self.se_tag = {p.tag: i for i, p in enumerate(self.prods) if p.kind == SE}  # by Clark tag
         self.at = {p.qname: i for i, p in enumerate(self.prods) if p.kind == AT}
@@ -182,13 +195,14 @@ class State:
         typed = first is not None and first.kind == CH and self.kind in (FIRST_START_TAG, START_TAG, ELEMENT)
         self.text_ws = first.payload.whitespace if typed else None  # type: ignore[union-attr]
         # The start tag of an element of simple type without attributes: its only first-level
-        # production is the typed CH, whose next state ends with a first-level EE. The codec
-        # reads and writes such elements (SE, CH, value, EE) in one step:
-        # (CH's event code, its datatype, the state after it).
+        # production is the typed CH (so code 0 in one bit, as a second level exists), whose
+        # next state's first-level EE is code 0 in one bit too. The codec reads and writes
+        # such elements (SE, CH, value, EE) in one step: (CH's event code, its datatype, the
+        # state after it).
         self.simple: tuple[int, Datatype, State] | None = None
         if self.kind == FIRST_START_TAG and len(self.prods) == 1 and first.kind == CH:  # type: ignore[union-attr]
             after = first.next  # type: ignore[union-attr]
-            if after is not None and after.done and after.ee is not None:
+            if after is not None and after.done and after.ee == 0 and after.w1 == 1 and self.w1 == 1:
                 self.simple = (0, first.payload, after)  # type: ignore[union-attr]
         self.done = True
 

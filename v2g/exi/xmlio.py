@@ -47,19 +47,32 @@ def parse_xml(text: str | bytes) -> ET.Element:
             end = text.find("?>")
             if end > 0:
                 data = '<?xml version="1.0" encoding="UTF-8"?>' + text[end + 2:]
-        dtd = "<!DOCTYPE" in data or "<!ENTITY" in data
-        xsi = "XMLSchema-instance" in data
+        # Entities can only be declared in a DTD, which only "<!DOCTYPE" opens (anywhere
+        # else "<!ENTITY" is not well-formed, and expat refuses it): one scan, with a long
+        # needle (a short one like "<!" makes the substring search several times slower).
+        dtd = "<!DOCTYPE" in data
+        # An xsi:type attribute is written "prefix:type" (an attribute without prefix has no
+        # namespace), so text without ":type" has none, even when it declares the xsi
+        # namespace (EXIficient's XML always does).
+        xsi = ":type" in data and "XMLSchema-instance" in data
     else:
-        dtd = b"<!DOCTYPE" in data or b"<!ENTITY" in data
-        xsi = b"XMLSchema-instance" in data
+        dtd = b"<!DOCTYPE" in data
+        xsi = b":type" in data and b"XMLSchema-instance" in data
     if dtd:
         raise ExiError("XML with a DTD is refused (entity expansion)", 0, "XML without DTD")
     if not xsi:
-        # No xsi namespace, so no xsi:type QName value to resolve: the C parser alone will do.
+        # No xsi:type QName value to resolve: the C parser alone will do.
         try:
             return ET.fromstring(data)
         except ET.ParseError as exc:
             raise ExiError(f"not well-formed XML: {exc}", 0, "well-formed XML") from exc
+    return _parse_resolving(data)
+
+
+def _parse_resolving(data: str | bytes) -> ET.Element:
+    """``parse_xml`` through the namespace-tracking pull parser, which resolves prefixed
+    ``xsi:type`` values to Clark notation (``parse_xml`` takes this path only for text that
+    can hold one; tests compare both paths)."""
     parser: ET.XMLPullParser = ET.XMLPullParser(events=("start-ns", "start", "end"))
     scopes: list[dict[str, str]] = [{"xml": "http://www.w3.org/XML/1998/namespace"}]
     pending: dict[str, str] = {}
@@ -119,10 +132,11 @@ _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&qu
                                "\r": "&#13;", "\t": "&#09;"})
 
 
-# Clark tag -> (prefixed name, URI) for tags in the known namespaces, whatever the document:
-# filled as tags are met (the schemas' few hundred names), so a document only has to note
-# which URIs it used.
-KNOWN_NAMES: dict[str, tuple[str, str]] = {}
+# Clark tag -> (prefixed name, URI, "<name", "><name", "</name>") for tags in the known
+# namespaces, whatever the document: filled as tags are met (the schemas' few hundred names),
+# so a document only has to note which URIs it used (the tag strings serve the decoder's
+# XML text output).
+KNOWN_NAMES: dict[str, tuple[str, str, str, str, str]] = {}
 _KNOWN_DECLARATIONS = {u: f' xmlns:{p}="{u}"' for u, p in _KNOWN_PREFIXES.items() if p != "xml"}
 _DECLARATIONS: dict[tuple[str, ...], str] = {}  # URIs in order of first use -> declarations
 
@@ -154,7 +168,7 @@ class XmlNames:
                     prefix = self.prefixes[uri] = _KNOWN_PREFIXES.get(uri) or f"ns{len(self.prefixes)}"
                 qualified = f"{prefix}:{local}"
                 if uri in _KNOWN_PREFIXES and len(KNOWN_NAMES) < 100_000:  # bounded: tags come from input
-                    KNOWN_NAMES[clark] = (qualified, uri)
+                    KNOWN_NAMES[clark] = (qualified, uri, "<" + qualified, "><" + qualified, f"</{qualified}>")
             self.names[clark] = qualified
         return qualified
 
