@@ -10,10 +10,12 @@ package against the OCPP 2.0.1 schemas, both ways.
 Every message a station sends on its own has a handler that answers per OCPP 2.0.1 and records
 it in the station's `StationState` (boot, connector status, heartbeats, events, transactions,
 certificates signed). Until its BootNotification is Accepted a station gets `SecurityError` for
-anything but BootNotification (B02/B03). Certificate work (Get15118EVCertificate,
-GetCertificateStatus, Authorize with contract certificates, SignCertificate for V2G
-certificates) goes to the OPCP target through `simulators.csms_certificates`; the target's
-HTTP client is synchronous, so it runs off the event loop.
+anything but BootNotification (B02/B03); the registration outlives a connection (a station
+boots when it restarts, not when it reconnects), and lasts as long as the process.
+Certificate work (Get15118EVCertificate, GetCertificateStatus, Authorize with contract
+certificates, SignCertificate for V2G certificates) goes to the OPCP target through
+`simulators.csms_certificates`; the target's HTTP client is synchronous, so it runs off the
+event loop.
 
 The CSMS's own requests to a connected station are methods of `Csms`: InstallCertificate of
 the RCP's V2G and MO roots, GetInstalledCertificateIds, DeleteCertificate, and TriggerMessage
@@ -353,7 +355,9 @@ class Csms:
         if state is None:
             state = self.stations[verdict.station_id] = StationState(verdict.station_id, verdict.known,
                                                                      verdict.profile)
-        state.registration = None  # a new connection boots again
+        # The registration belongs to the station's boot, not to a connection: a station sends
+        # BootNotification when it (re)boots (B01), so one that was Accepted and reconnects
+        # after losing its connection carries on without booting again.
         session = StationSession(state, connection, self)
         old = self.sessions.get(verdict.station_id)
         self.sessions[verdict.station_id] = session
