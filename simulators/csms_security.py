@@ -2,7 +2,8 @@
 
 `CsmsConfig` is what a caller hands the CSMS (later filled from target/ecosystem files): the
 known stations with their credentials and security profile, what happens to unknown stations,
-the heartbeat interval and the ecosystem's OCSP responder. `admit(...)` is the decision taken
+the heartbeat interval, the ecosystem's OCSP responder, and the operator's idTokens (RFID
+cards, central tokens...) with the status Authorize answers for each (C01). `admit(...)` is the decision taken
 at the websocket upgrade, before any OCPP message (OCPP 2.0.1 Part 2 A00, Part 4 section 3):
 
 - profile 1: `ws://`, HTTP Basic auth, user = the station identity (the last path segment);
@@ -77,6 +78,32 @@ class StationCredential:
                                   f"{PASSWORD_MIN}..{PASSWORD_MAX} characters (BasicAuthPassword)")
 
 
+AUTHORIZATION_STATUSES = ("Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit",
+                          "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown")
+ID_TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress")
+
+
+@dataclass(frozen=True)
+class IdTokenRecord:
+    """An idToken the operator knows (OCPP IdTokenType: value and type) and the status its
+    Authorize gets (AuthorizationStatusEnumType), with its group (groupIdToken) if any."""
+
+    id_token: str
+    type: str  # noqa: A003 - OCPP's field name
+    status: str = "Accepted"
+    group_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.id_token) <= 36:
+            raise ConfigError("id_token", "id_token.length", "1..36 characters (IdTokenType.idToken)")
+        if self.type not in ID_TOKEN_TYPES:
+            raise ConfigError("type", "id_token.type", f"one of {', '.join(ID_TOKEN_TYPES)}")
+        if self.status not in AUTHORIZATION_STATUSES:
+            raise ConfigError("status", "id_token.status", f"one of {', '.join(AUTHORIZATION_STATUSES)}")
+        if self.group_id is not None and not 1 <= len(self.group_id) <= 36:
+            raise ConfigError("group_id", "id_token.length", "1..36 characters (groupIdToken.idToken)")
+
+
 @dataclass(frozen=True)
 class CsmsConfig:
     stations: tuple[StationCredential, ...] = ()
@@ -87,6 +114,7 @@ class CsmsConfig:
     # reached (e.g. the reference's `/ocsp` when certificates name a public URL).
     ocsp_responder: str | None = None
     organization: str = "OPCP Simulated CPO"  # O of the CSMS and station certificates
+    id_tokens: tuple[IdTokenRecord, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -94,12 +122,20 @@ class CsmsConfig:
             if s.station_id in seen:
                 raise ConfigError("stations", "stations.unique", f"{s.station_id} is listed twice")
             seen.add(s.station_id)
+        tokens = {(t.id_token, t.type) for t in self.id_tokens}
+        if len(tokens) != len(self.id_tokens):
+            raise ConfigError("id_tokens", "id_tokens.unique", "an idToken of one type is listed twice")
         object.__setattr__(self, "unknown_stations", UnknownStations(self.unknown_stations))
         if self.heartbeat_interval <= 0 or self.pending_interval <= 0:
             raise ConfigError("heartbeat_interval", "interval.positive", "intervals are > 0 s")
 
     def station(self, station_id: str) -> StationCredential | None:
         return next((s for s in self.stations if s.station_id == station_id), None)
+
+    def id_token(self, id_token: dict) -> IdTokenRecord | None:
+        """The record of an OCPP IdTokenType ({id_token, type}), if the operator listed it."""
+        return next((t for t in self.id_tokens
+                     if (t.id_token, t.type) == (id_token.get("id_token"), id_token.get("type"))), None)
 
 
 LOCAL_STATIONS = (("CS-001", 1), ("CS-002", 2), ("CS-003", 3))
@@ -130,6 +166,25 @@ def local_stations(path: Path | str) -> tuple[StationCredential, ...]:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(str(path), "stations.json", f"unreadable entry ({type(exc).__name__}: {exc})") from None
+
+
+def local_id_tokens(path: Path | str) -> tuple[IdTokenRecord, ...]:
+    """The operator's idTokens of a local ecosystem, from a JSON list of {id_token, type,
+    status, group_id} written by hand (none when the file does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return ()
+    try:
+        entries = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ConfigError(str(path), "id_tokens.json", f"not JSON ({exc})") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(str(path), "id_tokens.json", "a list of {id_token, type, status, group_id}")
+    try:
+        return tuple(IdTokenRecord(str(e["id_token"]), str(e["type"]), str(e.get("status", "Accepted")),
+                                   e.get("group_id")) for e in entries)
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(str(path), "id_tokens.json", f"unreadable entry ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from opcp_reference.server import EmbeddedReference
 from simulators import csms
 from simulators.actor_calls import b64, expect
 from simulators.cpo import CpoBackend
-from simulators.csms_security import ConfigError, CsmsConfig, StationCredential, UnknownStations
+from simulators.csms_security import ConfigError, CsmsConfig, IdTokenRecord, StationCredential, UnknownStations
 from simulators.csms_tls import station_context
 from simulators.ev import Vehicle
 from simulators.oem import Oem
@@ -288,6 +288,34 @@ def test_a_station_that_reconnects_carries_on_without_booting_again(world):
     answer, state = _run(world, scenario)
     assert answer.id_token_info["status"] == "Accepted"
     assert state.connectors[(1, 1)] == "Occupied"
+
+
+def test_the_operators_id_tokens_are_authorized_with_their_status_and_group(world):
+    """C01: an idToken in the operator's list gets its status (and group) from Authorize and in
+    the TransactionEvent; a token nobody listed stays Unknown."""
+    config = CsmsConfig(stations=STATIONS, id_tokens=(
+        IdTokenRecord("TAG-001", "ISO14443", "Accepted", "GROUP001"), IdTokenRecord("100000C06", "Central", "Blocked")))
+
+    async def scenario(running):
+        async with connect(running.ws_url, _identity(running, "CS-WS")) as station:
+            assert await boot(station) == "Accepted"
+            answers = [await station.call(call.Authorize(id_token=token), suppress=False) for token in (
+                {"id_token": "TAG-001", "type": "ISO14443"}, {"id_token": "100000C06", "type": "Central"},
+                {"id_token": "TAG-001", "type": "Central"}, {"id_token": "100000C02", "type": "ISO14443"})]
+            started = await station.call(call.TransactionEvent(
+                event_type="Started", timestamp="2026-01-01T00:00:00Z", trigger_reason="Authorized", seq_no=0,
+                transaction_info={"transaction_id": "tx-c01"}, id_token={"id_token": "TAG-001", "type": "ISO14443"},
+                evse={"id": 1, "connector_id": 1}), suppress=False)
+        return [a.id_token_info for a in answers], started.id_token_info
+
+    infos, started = _run(world, scenario, config)
+    assert infos[0] == {"status": "Accepted", "group_id_token": {"id_token": "GROUP001", "type": "Central"}}
+    assert [i["status"] for i in infos[1:]] == ["Blocked", "Unknown", "Unknown"]
+    assert started["status"] == "Accepted"
+    with pytest.raises(ConfigError, match=r"id_token.status"):
+        IdTokenRecord("TAG-002", "ISO14443", "Allowed")
+    with pytest.raises(ConfigError, match=r"id_tokens.unique"):
+        CsmsConfig(id_tokens=(IdTokenRecord("T", "Local"), IdTokenRecord("T", "Local", "Blocked")))
 
 
 def test_unknown_stations_boot_pending_when_so_configured(world):
