@@ -26,8 +26,10 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote
 
 from cryptography import x509
@@ -36,6 +38,7 @@ from simulators.csms_tls import common_name
 
 IDENTITY_MAX = 48  # OCPP 2.0.1 Part 4 3.1.1: identity up to 48 characters
 PASSWORD_MIN, PASSWORD_MAX = 16, 40  # OCPP 2.0.1 BasicAuthPassword: 16..40 characters
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -153,19 +156,9 @@ def local_stations(path: Path | str) -> tuple[StationCredential, ...]:
                    for sid, profile in LOCAL_STATIONS]
         path.write_text(json.dumps(entries, indent=2) + "\n")
         os.chmod(path, 0o600)
-    try:
-        entries = json.loads(path.read_text())
-    except ValueError as exc:
-        raise ConfigError(str(path), "stations.json", f"not JSON ({exc})") from None
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(str(path), "stations.json", "a list of {station_id, security_profile, password}")
-    try:
-        return tuple(StationCredential(str(e["station_id"]), int(e.get("security_profile", 2)), e.get("password"))
-                     for e in entries)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(str(path), "stations.json", f"unreadable entry ({type(exc).__name__}: {exc})") from None
+    return _entries(path, "stations.json", "{station_id, security_profile, password}",
+                    lambda e: StationCredential(str(e["station_id"]), int(e.get("security_profile", 2)),
+                                                e.get("password")))
 
 
 def local_id_tokens(path: Path | str) -> tuple[IdTokenRecord, ...]:
@@ -174,17 +167,26 @@ def local_id_tokens(path: Path | str) -> tuple[IdTokenRecord, ...]:
     path = Path(path)
     if not path.exists():
         return ()
+    return _entries(path, "id_tokens.json", "{id_token, type, status, group_id}",
+                    lambda e: IdTokenRecord(str(e["id_token"]), str(e["type"]), str(e.get("status", "Accepted")),
+                                            e.get("group_id")))
+
+
+def _entries(path: Path, rule: str, shape: str, make: Callable[[dict], T]) -> tuple[T, ...]:
+    """A hand-editable JSON list of objects, each made into a record by `make`; anything
+    unreadable is a ConfigError naming the file (a record's own check keeps its field)."""
     try:
         entries = json.loads(path.read_text())
     except ValueError as exc:
-        raise ConfigError(str(path), "id_tokens.json", f"not JSON ({exc})") from None
+        raise ConfigError(str(path), rule, f"not JSON ({exc})") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(str(path), "id_tokens.json", "a list of {id_token, type, status, group_id}")
+        raise ConfigError(str(path), rule, f"a list of {shape}")
     try:
-        return tuple(IdTokenRecord(str(e["id_token"]), str(e["type"]), str(e.get("status", "Accepted")),
-                                   e.get("group_id")) for e in entries)
-    except (KeyError, TypeError) as exc:
-        raise ConfigError(str(path), "id_tokens.json", f"unreadable entry ({type(exc).__name__}: {exc})") from None
+        return tuple(make(e) for e in entries)
+    except ConfigError:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(str(path), rule, f"unreadable entry ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass(frozen=True)

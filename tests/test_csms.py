@@ -318,6 +318,31 @@ def test_the_operators_id_tokens_are_authorized_with_their_status_and_group(worl
         CsmsConfig(id_tokens=(IdTokenRecord("T", "Local"), IdTokenRecord("T", "Local", "Blocked")))
 
 
+def test_the_local_station_and_id_token_files_are_read_and_checked(tmp_path):
+    """`opcp up`'s files: stations.json is made on first use, id_tokens.json is optional; an
+    unreadable entry names the file, a wrong value the field."""
+    from simulators.csms_security import local_id_tokens, local_stations
+
+    made = local_stations(tmp_path / "stations.json")
+    assert [(s.station_id, s.security_profile) for s in made] == [("CS-001", 1), ("CS-002", 2), ("CS-003", 3)]
+    tokens = tmp_path / "id_tokens.json"
+    assert local_id_tokens(tokens) == ()
+    tokens.write_text('[{"id_token": "TAG-001", "type": "ISO14443", "group_id": "G1"}]')
+    assert local_id_tokens(tokens) == (IdTokenRecord("TAG-001", "ISO14443", "Accepted", "G1"),)
+    tokens.write_text('[{"id_token": "TAG-001"}]')
+    with pytest.raises(ConfigError, match=r"id_tokens\.json: unreadable entry \(KeyError"):
+        local_id_tokens(tokens)
+    tokens.write_text('{"id_token": "TAG-001"}')
+    with pytest.raises(ConfigError, match=r"a list of \{id_token"):
+        local_id_tokens(tokens)
+    tokens.write_text('[{"id_token": "TAG-001", "type": "RFID"}]')
+    with pytest.raises(ConfigError, match=r"^type: .*\[id_token.type\]"):
+        local_id_tokens(tokens)
+    (tmp_path / "stations.json").write_text('[{"station_id": "CS-1", "security_profile": "two"}]')
+    with pytest.raises(ConfigError, match=r"stations\.json: unreadable entry \(ValueError"):
+        local_stations(tmp_path / "stations.json")
+
+
 def test_unknown_stations_boot_pending_when_so_configured(world):
     config = CsmsConfig(stations=STATIONS, unknown_stations=UnknownStations.PENDING, pending_interval=30)
 
