@@ -9,11 +9,14 @@ package against the OCPP 2.0.1 schemas, both ways.
 
 Every message a station sends on its own has a handler that answers per OCPP 2.0.1 and records
 it in the station's `StationState` (boot, connector status, heartbeats, events, transactions,
-certificates signed). Until its BootNotification is Accepted a station gets `SecurityError` for
-anything but BootNotification (B02/B03). Certificate work (Get15118EVCertificate,
-GetCertificateStatus, Authorize with contract certificates, SignCertificate for V2G
-certificates) goes to the OPCP target through `simulators.csms_certificates`; the target's
-HTTP client is synchronous, so it runs off the event loop.
+certificates signed); Authorize of a token in the operator's list (`CsmsConfig.id_tokens`, C01)
+is answered from the list. Until its BootNotification is Accepted a station gets `SecurityError` for
+anything but BootNotification (B02/B03); the registration outlives a connection (a station
+boots when it restarts, not when it reconnects), and lasts as long as the process.
+Certificate work (Get15118EVCertificate, GetCertificateStatus, Authorize with contract
+certificates, SignCertificate for V2G certificates) goes to the OPCP target through
+`simulators.csms_certificates`; the target's HTTP client is synchronous, so it runs off the
+event loop.
 
 The CSMS's own requests to a connected station are methods of `Csms`: InstallCertificate of
 the RCP's V2G and MO roots, GetInstalledCertificateIds, DeleteCertificate, and TriggerMessage
@@ -42,7 +45,15 @@ from websockets.http11 import Request
 from opcp.client import OpcpClient
 from simulators.cpo import CpoBackend
 from simulators.csms_certificates import CertificateServices, Refused
-from simulators.csms_security import Admission, CsmsConfig, StationCredential, admit, local_stations
+from simulators.csms_security import (
+    Admission,
+    CsmsConfig,
+    IdTokenRecord,
+    StationCredential,
+    admit,
+    local_id_tokens,
+    local_stations,
+)
 from simulators.csms_tls import CsoPki, StationCsrRefused, peer_certificate
 
 log = logging.getLogger("opcp.csms")
@@ -284,6 +295,12 @@ class StationSession(ChargePoint):
     @on(Action.authorize)
     async def on_authorize(self, id_token, certificate=None, iso15118_certificate_hash_data=None, **_):
         self._accepted("Authorize")
+        listed = self.csms.config.id_token(id_token)
+        if listed is not None and certificate is None and not iso15118_certificate_hash_data:
+            # C01: a token of the operator's list (RFID card, central token...).
+            log.info("station %s: Authorize %s -> %s (listed)", self.id, listed.id_token, listed.status)
+            self.state.authorized[listed.id_token] = listed.status
+            return call_result.Authorize(id_token_info=_token_info(listed.status, listed))
         answer = await self._off_loop(self.csms.services.authorize, id_token, certificate,
                                       iso15118_certificate_hash_data)
         log.info("station %s: Authorize %s -> %s/%s %s", self.id, id_token.get("id_token"), answer.status,
@@ -313,13 +330,24 @@ class StationSession(ChargePoint):
         if id_token is None:
             return call_result.TransactionEvent()
         tx.id_token = id_token
+        listed = self.csms.config.id_token(id_token)
+        if listed is not None:  # E: the list's status, whether or not the station asked Authorize
+            return call_result.TransactionEvent(id_token_info=_token_info(listed.status, listed))
         return call_result.TransactionEvent(id_token_info={"status": self._token_status(id_token)})
 
     def _token_status(self, id_token: dict) -> str:
-        """A transaction's idToken: what this CSMS's Authorize said for it (C07 precedes E)."""
+        """A transaction's contract idToken: what this CSMS's Authorize said for it (C07 precedes E)."""
         if id_token.get("type") == "NoAuthorization":
             return "Accepted"
         return self.state.authorized.get(str(id_token.get("id_token")), "Unknown")
+
+
+def _token_info(status: str, record: IdTokenRecord) -> dict:
+    """IdTokenInfoType for a listed token: its status and, if it has one, its group."""
+    info: dict = {"status": status}
+    if record.group_id is not None:
+        info["group_id_token"] = {"id_token": record.group_id, "type": "Central"}
+    return info
 
 
 @dataclass
@@ -353,7 +381,9 @@ class Csms:
         if state is None:
             state = self.stations[verdict.station_id] = StationState(verdict.station_id, verdict.known,
                                                                      verdict.profile)
-        state.registration = None  # a new connection boots again
+        # The registration belongs to the station's boot, not to a connection: a station sends
+        # BootNotification when it (re)boots (B01), so one that was Accepted and reconnects
+        # after losing its connection carries on without booting again.
         session = StationSession(state, connection, self)
         old = self.sessions.get(verdict.station_id)
         self.sessions[verdict.station_id] = session
@@ -473,11 +503,13 @@ LOCAL_PORT, LOCAL_TLS_PORT = 9000, 9443
 async def start_local(data_dir: Path | str, client: OpcpClient, *, host: str = "127.0.0.1",
                       port: int = LOCAL_PORT, tls_port: int = LOCAL_TLS_PORT,
                       ocsp_responder: str | None = None, tls_hosts: tuple[str, ...] | None = None) -> RunningCsms:
-    """The CSMS of a local ecosystem (`opcp up`): stations from `<data_dir>/csms/stations.json`
-    and the OCPP PKI in `<data_dir>/csms/`, both made on first use; `ocsp_responder` is the
-    ecosystem's (the reference's `<base>/ocsp`)."""
+    """The CSMS of a local ecosystem (`opcp up`): stations from `<data_dir>/csms/stations.json`,
+    the operator's idTokens from `<data_dir>/csms/id_tokens.json` if there is one, and the
+    OCPP PKI in `<data_dir>/csms/`, stations and PKI made on first use; `ocsp_responder` is
+    the ecosystem's (the reference's `<base>/ocsp`)."""
     directory = Path(data_dir) / "csms"
-    config = CsmsConfig(stations=local_stations(directory / "stations.json"), ocsp_responder=ocsp_responder)
+    config = CsmsConfig(stations=local_stations(directory / "stations.json"), ocsp_responder=ocsp_responder,
+                        id_tokens=local_id_tokens(directory / "id_tokens.json"))
     return await start(config, client, host=host, port=port, tls_port=tls_port, pki_dir=directory,
                        tls_hosts=tls_hosts)
 

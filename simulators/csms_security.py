@@ -2,7 +2,8 @@
 
 `CsmsConfig` is what a caller hands the CSMS (later filled from target/ecosystem files): the
 known stations with their credentials and security profile, what happens to unknown stations,
-the heartbeat interval and the ecosystem's OCSP responder. `admit(...)` is the decision taken
+the heartbeat interval, the ecosystem's OCSP responder, and the operator's idTokens (RFID
+cards, central tokens...) with the status Authorize answers for each (C01). `admit(...)` is the decision taken
 at the websocket upgrade, before any OCPP message (OCPP 2.0.1 Part 2 A00, Part 4 section 3):
 
 - profile 1: `ws://`, HTTP Basic auth, user = the station identity (the last path segment);
@@ -25,8 +26,10 @@ import hmac
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote
 
 from cryptography import x509
@@ -35,6 +38,7 @@ from simulators.csms_tls import common_name
 
 IDENTITY_MAX = 48  # OCPP 2.0.1 Part 4 3.1.1: identity up to 48 characters
 PASSWORD_MIN, PASSWORD_MAX = 16, 40  # OCPP 2.0.1 BasicAuthPassword: 16..40 characters
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -77,6 +81,32 @@ class StationCredential:
                                   f"{PASSWORD_MIN}..{PASSWORD_MAX} characters (BasicAuthPassword)")
 
 
+AUTHORIZATION_STATUSES = ("Accepted", "Blocked", "ConcurrentTx", "Expired", "Invalid", "NoCredit",
+                          "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown")
+ID_TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress")
+
+
+@dataclass(frozen=True)
+class IdTokenRecord:
+    """An idToken the operator knows (OCPP IdTokenType: value and type) and the status its
+    Authorize gets (AuthorizationStatusEnumType), with its group (groupIdToken) if any."""
+
+    id_token: str
+    type: str  # noqa: A003 - OCPP's field name
+    status: str = "Accepted"
+    group_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.id_token) <= 36:
+            raise ConfigError("id_token", "id_token.length", "1..36 characters (IdTokenType.idToken)")
+        if self.type not in ID_TOKEN_TYPES:
+            raise ConfigError("type", "id_token.type", f"one of {', '.join(ID_TOKEN_TYPES)}")
+        if self.status not in AUTHORIZATION_STATUSES:
+            raise ConfigError("status", "id_token.status", f"one of {', '.join(AUTHORIZATION_STATUSES)}")
+        if self.group_id is not None and not 1 <= len(self.group_id) <= 36:
+            raise ConfigError("group_id", "id_token.length", "1..36 characters (groupIdToken.idToken)")
+
+
 @dataclass(frozen=True)
 class CsmsConfig:
     stations: tuple[StationCredential, ...] = ()
@@ -87,6 +117,7 @@ class CsmsConfig:
     # reached (e.g. the reference's `/ocsp` when certificates name a public URL).
     ocsp_responder: str | None = None
     organization: str = "OPCP Simulated CPO"  # O of the CSMS and station certificates
+    id_tokens: tuple[IdTokenRecord, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -94,12 +125,20 @@ class CsmsConfig:
             if s.station_id in seen:
                 raise ConfigError("stations", "stations.unique", f"{s.station_id} is listed twice")
             seen.add(s.station_id)
+        tokens = {(t.id_token, t.type) for t in self.id_tokens}
+        if len(tokens) != len(self.id_tokens):
+            raise ConfigError("id_tokens", "id_tokens.unique", "an idToken of one type is listed twice")
         object.__setattr__(self, "unknown_stations", UnknownStations(self.unknown_stations))
         if self.heartbeat_interval <= 0 or self.pending_interval <= 0:
             raise ConfigError("heartbeat_interval", "interval.positive", "intervals are > 0 s")
 
     def station(self, station_id: str) -> StationCredential | None:
         return next((s for s in self.stations if s.station_id == station_id), None)
+
+    def id_token(self, id_token: dict) -> IdTokenRecord | None:
+        """The record of an OCPP IdTokenType ({id_token, type}), if the operator listed it."""
+        return next((t for t in self.id_tokens
+                     if (t.id_token, t.type) == (id_token.get("id_token"), id_token.get("type"))), None)
 
 
 LOCAL_STATIONS = (("CS-001", 1), ("CS-002", 2), ("CS-003", 3))
@@ -117,19 +156,37 @@ def local_stations(path: Path | str) -> tuple[StationCredential, ...]:
                    for sid, profile in LOCAL_STATIONS]
         path.write_text(json.dumps(entries, indent=2) + "\n")
         os.chmod(path, 0o600)
+    return _entries(path, "stations.json", "{station_id, security_profile, password}",
+                    lambda e: StationCredential(str(e["station_id"]), int(e.get("security_profile", 2)),
+                                                e.get("password")))
+
+
+def local_id_tokens(path: Path | str) -> tuple[IdTokenRecord, ...]:
+    """The operator's idTokens of a local ecosystem, from a JSON list of {id_token, type,
+    status, group_id} written by hand (none when the file does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return ()
+    return _entries(path, "id_tokens.json", "{id_token, type, status, group_id}",
+                    lambda e: IdTokenRecord(str(e["id_token"]), str(e["type"]), str(e.get("status", "Accepted")),
+                                            e.get("group_id")))
+
+
+def _entries(path: Path, rule: str, shape: str, make: Callable[[dict], T]) -> tuple[T, ...]:
+    """A hand-editable JSON list of objects, each made into a record by `make`; anything
+    unreadable is a ConfigError naming the file (a record's own check keeps its field)."""
     try:
         entries = json.loads(path.read_text())
     except ValueError as exc:
-        raise ConfigError(str(path), "stations.json", f"not JSON ({exc})") from None
+        raise ConfigError(str(path), rule, f"not JSON ({exc})") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(str(path), "stations.json", "a list of {station_id, security_profile, password}")
+        raise ConfigError(str(path), rule, f"a list of {shape}")
     try:
-        return tuple(StationCredential(str(e["station_id"]), int(e.get("security_profile", 2)), e.get("password"))
-                     for e in entries)
+        return tuple(make(e) for e in entries)
+    except ConfigError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(str(path), "stations.json", f"unreadable entry ({type(exc).__name__}: {exc})") from None
+        raise ConfigError(str(path), rule, f"unreadable entry ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from opcp_reference.server import EmbeddedReference
 from simulators import csms
 from simulators.actor_calls import b64, expect
 from simulators.cpo import CpoBackend
-from simulators.csms_security import ConfigError, CsmsConfig, StationCredential, UnknownStations
+from simulators.csms_security import ConfigError, CsmsConfig, IdTokenRecord, StationCredential, UnknownStations
+from simulators.csms_tls import station_context
 from simulators.ev import Vehicle
 from simulators.oem import Oem
 from simulators.party_pki import OemPki, SuiteOcspResponder
@@ -243,6 +244,103 @@ def test_a_station_certificate_from_another_ca_fails_the_tls_handshake(world, tm
                 pass
 
     _run(world, scenario)
+
+
+@pytest.mark.parametrize("suite", ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+                                   "AES128-GCM-SHA256", "AES256-GCM-SHA384"])
+def test_the_csms_serves_the_four_tls12_suites_of_ocpp_with_its_name_in_the_cn(world, suite):
+    """A00.FR.318: a station offering only one of the four suites over TLS 1.2 connects (the RSA
+    ones need the CSMS's RSA certificate); A00.FR.510: the certificate's CN is the endpoint's
+    name, not an IP address."""
+
+    async def scenario(running):
+        ctx = station_context(running.root_pem)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(suite)
+        token = base64.b64encode(f"CS-WSS:{PASSWORD}".encode()).decode()
+        url = running.wss_url.replace("127.0.0.1", "localhost") + "/CS-WSS"
+        async with websockets.connect(url, ssl=ctx, subprotocols=[csms.SUBPROTOCOL],
+                                      additional_headers={"Authorization": f"Basic {token}"}) as ws:
+            tls = ws.transport.get_extra_info("ssl_object")
+            return tls.version(), tls.cipher()[0], x509.load_der_x509_certificate(tls.getpeercert(True))
+
+    version, negotiated, cert = _run(world, scenario)
+    assert (version, negotiated) == ("TLSv1.2", suite)
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "localhost"
+    key = cert.public_key()
+    assert key.key_size >= (2048 if suite.startswith("AES") else 256)
+
+
+def test_a_station_that_reconnects_carries_on_without_booting_again(world):
+    """B01: a station boots when it starts, not when its connection drops; an Accepted station
+    that reconnects sends StatusNotification and Authorize at once."""
+
+    async def scenario(running):
+        async with connect(running.ws_url, _identity(running, "CS-WS")) as station:
+            assert await boot(station) == "Accepted"
+        async with connect(running.ws_url, _identity(running, "CS-WS")) as station:
+            await station.call(call.StatusNotification(timestamp="2026-01-01T00:00:00Z", connector_status="Occupied",
+                                                       evse_id=1, connector_id=1), suppress=False)
+            answer = await station.call(call.Authorize(id_token={"id_token": "", "type": "NoAuthorization"}),
+                                        suppress=False)
+        return answer, running.csms.stations["CS-WS"]
+
+    answer, state = _run(world, scenario)
+    assert answer.id_token_info["status"] == "Accepted"
+    assert state.connectors[(1, 1)] == "Occupied"
+
+
+def test_the_operators_id_tokens_are_authorized_with_their_status_and_group(world):
+    """C01: an idToken in the operator's list gets its status (and group) from Authorize and in
+    the TransactionEvent; a token nobody listed stays Unknown."""
+    config = CsmsConfig(stations=STATIONS, id_tokens=(
+        IdTokenRecord("TAG-001", "ISO14443", "Accepted", "GROUP001"), IdTokenRecord("100000C06", "Central", "Blocked")))
+
+    async def scenario(running):
+        async with connect(running.ws_url, _identity(running, "CS-WS")) as station:
+            assert await boot(station) == "Accepted"
+            answers = [await station.call(call.Authorize(id_token=token), suppress=False) for token in (
+                {"id_token": "TAG-001", "type": "ISO14443"}, {"id_token": "100000C06", "type": "Central"},
+                {"id_token": "TAG-001", "type": "Central"}, {"id_token": "100000C02", "type": "ISO14443"})]
+            started = await station.call(call.TransactionEvent(
+                event_type="Started", timestamp="2026-01-01T00:00:00Z", trigger_reason="Authorized", seq_no=0,
+                transaction_info={"transaction_id": "tx-c01"}, id_token={"id_token": "TAG-001", "type": "ISO14443"},
+                evse={"id": 1, "connector_id": 1}), suppress=False)
+        return [a.id_token_info for a in answers], started.id_token_info
+
+    infos, started = _run(world, scenario, config)
+    assert infos[0] == {"status": "Accepted", "group_id_token": {"id_token": "GROUP001", "type": "Central"}}
+    assert [i["status"] for i in infos[1:]] == ["Blocked", "Unknown", "Unknown"]
+    assert started["status"] == "Accepted"
+    with pytest.raises(ConfigError, match=r"id_token.status"):
+        IdTokenRecord("TAG-002", "ISO14443", "Allowed")
+    with pytest.raises(ConfigError, match=r"id_tokens.unique"):
+        CsmsConfig(id_tokens=(IdTokenRecord("T", "Local"), IdTokenRecord("T", "Local", "Blocked")))
+
+
+def test_the_local_station_and_id_token_files_are_read_and_checked(tmp_path):
+    """`opcp up`'s files: stations.json is made on first use, id_tokens.json is optional; an
+    unreadable entry names the file, a wrong value the field."""
+    from simulators.csms_security import local_id_tokens, local_stations
+
+    made = local_stations(tmp_path / "stations.json")
+    assert [(s.station_id, s.security_profile) for s in made] == [("CS-001", 1), ("CS-002", 2), ("CS-003", 3)]
+    tokens = tmp_path / "id_tokens.json"
+    assert local_id_tokens(tokens) == ()
+    tokens.write_text('[{"id_token": "TAG-001", "type": "ISO14443", "group_id": "G1"}]')
+    assert local_id_tokens(tokens) == (IdTokenRecord("TAG-001", "ISO14443", "Accepted", "G1"),)
+    tokens.write_text('[{"id_token": "TAG-001"}]')
+    with pytest.raises(ConfigError, match=r"id_tokens\.json: unreadable entry \(KeyError"):
+        local_id_tokens(tokens)
+    tokens.write_text('{"id_token": "TAG-001"}')
+    with pytest.raises(ConfigError, match=r"a list of \{id_token"):
+        local_id_tokens(tokens)
+    tokens.write_text('[{"id_token": "TAG-001", "type": "RFID"}]')
+    with pytest.raises(ConfigError, match=r"^type: .*\[id_token.type\]"):
+        local_id_tokens(tokens)
+    (tmp_path / "stations.json").write_text('[{"station_id": "CS-1", "security_profile": "two"}]')
+    with pytest.raises(ConfigError, match=r"stations\.json: unreadable entry \(ValueError"):
+        local_stations(tmp_path / "stations.json")
 
 
 def test_unknown_stations_boot_pending_when_so_configured(world):
