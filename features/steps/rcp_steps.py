@@ -123,7 +123,15 @@ def listed_roots_readable(api: OpcpClient, scenario_ctx: Scenario):
             wrong.append(f"{root_id}: getRootCert answered {got.status}")
             scenario_ctx.last = got
             continue
-        served = got.json()["RootResponse"]
+        try:
+            body = got.json()
+        except ValueError:
+            body = None
+        served = body.get("RootResponse") if isinstance(body, dict) else None
+        if not isinstance(served, dict):
+            wrong.append(f"{root_id}: getRootCert answered 200 without a RootResponse object")
+            scenario_ctx.last = got
+            continue
         if served.get("caCertificate") != root["caCertificate"] or \
                 served.get("rootType") != root["rootType"]:
             wrong.append(f"{root_id}: served as {served.get('rootType')} with another"

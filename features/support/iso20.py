@@ -60,8 +60,12 @@ def save_root20(api: OpcpClient, ctx: Scenario, der: bytes, root_type: str,
 
 
 def ensure_v2g_root(api: OpcpClient, ctx: Scenario) -> bytes:
-    """The ecosystem's -20 V2G root (from EST cacerts), put into the RCP when missing."""
-    der = iso20_v2g_root(api)
+    """The ecosystem's -20 V2G root (from EST cacerts), put into the RCP when missing. A
+    cacerts answer the OEM cannot read (not certs-only) fails the scenario, naming it."""
+    try:
+        der = iso20_v2g_root(api)
+    except EnrollmentRefused as exc:
+        raise AssertionError(f"the ISO 15118-20 V2G root cannot be read from EST: {exc}") from None
     if der not in trusted_roots(api, "OEM", 0, "v2g"):
         got = save_root20(api, ctx, der, "V2G")
         assert got.status in (200, 201), (
