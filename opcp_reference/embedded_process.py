@@ -80,13 +80,17 @@ class ReferenceProcess:
     def target_file(self) -> Path:
         return self.data_dir / "target.toml"
 
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "reference.log"
+
     def launch(self) -> ReferenceProcess:
         """Start the child's interpreter, which imports the reference and then waits for its
         settings: processes launched together load their code in parallel, and `start` may
         follow once what the settings name (a peer's target file) exists."""
         if self._proc is None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            log = (self.data_dir / "reference.log").open("ab")
+            log = self.log_file.open("ab")
             try:
                 self._proc = subprocess.Popen(
                     [sys.executable, "-m", "opcp_reference.embedded_process"],
@@ -122,10 +126,10 @@ class ReferenceProcess:
                     return self._proc.stdout.readline().decode(errors="replace")
         self.stop()
         raise ReferenceProcessError(f"the reference did not start within {self.start_timeout:g} s"
-                                    f" (its log: {self.data_dir / 'reference.log'})")
+                                    f" (its log: {self.log_file})")
 
     def _failure(self, line: str) -> str:
-        log = self.data_dir / "reference.log"
+        log = self.log_file
         lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
         said = lines[-1] if lines else (line.strip() or "no output")
         return f"the reference did not start: {said} (its log: {log})"
@@ -156,21 +160,14 @@ class ReferenceProcess:
 async def _serve(settings: ChildSettings) -> None:
     import signal
 
-    from aiohttp import web
-
-    from opcp_reference.app import create_app
-    from opcp_reference.server import SHUTDOWN_SECONDS, open_reference, write_target_file
+    from opcp_reference.server import open_reference, serve_on_free_port, write_target_file
 
     ref = open_reference(Path(settings.data_dir), settings.faults, webhooks=settings.delivery(),
                          peers=[Path(p) for p in settings.peers], store=settings.store)
     if settings.peer_read_seconds is not None:
         ref.peer_read_seconds = settings.peer_read_seconds
-    runner = web.AppRunner(create_app(ref), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
-    await runner.setup()
+    runner, port = await serve_on_free_port(ref)
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # the port the OS picked
         write_target_file(ref, f"http://127.0.0.1:{port}")
         sys.stdout.write(json.dumps({"port": port}) + "\n")
         sys.stdout.flush()

@@ -157,6 +157,21 @@ def serve(data_dir: Path, host: str, port: int, faults: list[str], audience: str
                 ssl_context=ssl_context, shutdown_timeout=SHUTDOWN_SECONDS)
 
 
+async def serve_on_free_port(ref: Reference, host: str = "127.0.0.1") -> tuple[web.AppRunner, int]:
+    """The reference's app served on a port of `host` the OS picks: the runner (whose
+    `cleanup()` stops it within SHUTDOWN_SECONDS) and that port. Its target file is the
+    caller's to write, once it knows the URL it is reached by."""
+    runner = web.AppRunner(create_app(ref), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, 0)
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, site._server.sockets[0].getsockname()[1]  # the port the OS picked
+
+
 class EmbeddedReference:
     """The reference on a free loopback port, served from a background thread."""
 
@@ -184,12 +199,7 @@ class EmbeddedReference:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(create_app(self.ref), access_log=None,
-                                     shutdown_timeout=SHUTDOWN_SECONDS)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # the port the OS picked
+        self._runner, self.port = await serve_on_free_port(self.ref, self.host)
 
     def stop(self) -> None:
         if self._runner is not None:

@@ -37,6 +37,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -75,8 +76,8 @@ class PeerLink:
 
     def __init__(self, upstream: str, name: str):
         self.name = name  # the peer's, as the reference names it in its answers
-        host, _, port = upstream.removeprefix("http://").partition(":")
-        self._upstream = (host, int(port))
+        url = urlsplit(upstream)
+        self._upstream = (url.hostname, url.port)
         self.mode = "up"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
